@@ -1,0 +1,457 @@
+/*
+ * client.c - the client handle and the unary calls of libmodelreg.
+ *
+ * Each API function follows the same steps: clear the handle's error,
+ * check every argument here (so a bad one costs no round trip and gets a
+ * message that names it), build the request message on the stack with
+ * pointers to the caller's strings, make one call, and copy the answer
+ * into the plain structures of modelreg.h (convert.c). The server checks
+ * everything again; it is the authority, and these checks only mirror the
+ * limits modelreg.h documents.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "client.h"
+#include "convert.h"
+#include "registry.pb-c.h"
+
+/* Why the last mr_client_open() on this thread failed: there is no
+ * handle yet to keep it in. */
+static _Thread_local mr_err open_err;
+
+mr_status
+client_sys_fail(mr_err *e, const char *what, const char *path)
+{
+	int err = errno;
+	mr_status code;
+
+	switch (err) {
+	case ENOENT:
+	case ENOTDIR:
+		code = MR_NOT_FOUND;
+		break;
+	case EEXIST:
+	case ENOTEMPTY:
+		code = MR_ALREADY_EXISTS;
+		break;
+	case EACCES:
+	case EPERM:
+	case EROFS:
+		code = MR_PERMISSION_DENIED;
+		break;
+	case ENOSPC:
+	case EDQUOT:
+	case EMFILE:
+	case ENFILE:
+	case ENOMEM:
+		code = MR_RESOURCE_EXHAUSTED;
+		break;
+	case ELOOP:
+	case ENAMETOOLONG:
+	case EISDIR:
+		code = MR_INVALID_ARGUMENT;
+		break;
+	default:
+		code = MR_UNKNOWN;
+		break;
+	}
+	return mr_fail(e, code, "%s %s: %s", what, path, strerror(err));
+}
+
+mr_status
+client_version_arg(const char *version, char *out, mr_err *e)
+{
+	if (version == NULL || version[0] == '\0') {
+		out[0] = '\0';
+		return MR_OK;
+	}
+	return mr_semver_normalize(version, out, e);
+}
+
+mr_status
+client_stage_arg(const char *what, mr_stage stage, bool none_ok, mr_err *e)
+{
+	if ((int)stage < MR_STAGE_NONE || stage > MR_STAGE_ARCHIVED ||
+	    (stage == MR_STAGE_NONE && !none_ok))
+		return mr_fail(e, MR_INVALID_ARGUMENT,
+		    "%s %d is not a stage (dev, staging, production or "
+		    "archived)",
+		    what, (int)stage);
+	return MR_OK;
+}
+
+static mr_status
+check_tag_filter(const char *tag, mr_err *e)
+{
+	char key[MR_TAG_KEY_MAX + 2];
+	const char *eq;
+	size_t n;
+	mr_status rv;
+
+	if (tag == NULL || tag[0] == '\0')
+		return MR_OK;
+	eq = strchr(tag, '=');
+	n = eq != NULL ? (size_t)(eq - tag) : strlen(tag);
+	/* One byte too many is enough for the check to call it too long. */
+	if (n >= sizeof(key))
+		n = sizeof(key) - 1;
+	memcpy(key, tag, n);
+	key[n] = '\0';
+	if ((rv = mr_check_tag_key(key, e)) != MR_OK)
+		return rv;
+	if (eq == NULL)
+		return MR_OK;
+	return mr_check_text("tag value", eq + 1, MR_TAG_VALUE_MAX, false, e);
+}
+
+static mr_status
+no_out(mr_err *e)
+{
+	return mr_fail(e, MR_INVALID_ARGUMENT, "no place for the result");
+}
+
+/* One unary call, noting the revision a mutation reports. */
+static mr_status
+call(mr_client *c, const char *method, const ProtobufCMessage *req,
+    bool mutation, const ProtobufCMessageDescriptor *rd, void *resp)
+{
+	mr_status rv;
+
+	rv = rpc_call(c->rpc, method, req, mutation, rd,
+	    (ProtobufCMessage **)resp, &c->err);
+	if (rv == MR_OK && mutation)
+		c->revision = rpc_revision(c->rpc);
+	return rv;
+}
+
+/* ---- the handle --------------------------------------------------------- */
+
+mr_status
+mr_client_open(mr_client **out, const char *url,
+    const mr_client_options *opt)
+{
+	mr_client_options o = { 0 };
+	mr_err *e = &open_err;
+	mr_client *c;
+	mr_status rv;
+
+	mr_err_clear(e);
+	if (opt != NULL)
+		o = *opt;
+	if (o.user == NULL)
+		o.user = getenv("USER") != NULL ? getenv("USER") : "";
+	if (o.timeout_ms == 0)
+		o.timeout_ms = CLIENT_TIMEOUT_DEFAULT_MS;
+	if (o.window == 0)
+		o.window = CLIENT_WINDOW_DEFAULT;
+	if (out == NULL)
+		return no_out(e);
+	if (url == NULL || url[0] == '\0')
+		return mr_fail(e, MR_INVALID_ARGUMENT, "no server URL given");
+	if (o.timeout_ms < 0)
+		return mr_fail(e, MR_INVALID_ARGUMENT,
+		    "timeout %d ms is negative", o.timeout_ms);
+	if (o.window < 0 || o.window > CLIENT_WINDOW_MAX)
+		return mr_fail(e, MR_INVALID_ARGUMENT,
+		    "window %d is outside 1..%d", o.window, CLIENT_WINDOW_MAX);
+	if ((rv = mr_check_text("user name", o.user, MR_USER_MAX, false,
+		 e)) != MR_OK ||
+	    (rv = mr_check_text("token", o.token, MR_TEXT_MAX, false, e)) !=
+		MR_OK)
+		return rv;
+	if ((c = calloc(1, sizeof(*c))) == NULL)
+		return mr_fail(e, MR_RESOURCE_EXHAUSTED, "out of memory");
+	c->window = o.window;
+	if ((c->codec = mr_codec_create()) == NULL) {
+		rv = mr_fail(e, MR_RESOURCE_EXHAUSTED, "out of memory");
+		goto err_client;
+	}
+	rv = rpc_open(&c->rpc, url, o.user, o.token, o.timeout_ms, e);
+	if (rv != MR_OK)
+		goto err_codec;
+	*out = c;
+	return MR_OK;
+
+err_codec:
+	mr_codec_free(c->codec);
+err_client:
+	free(c);
+	return rv;
+}
+
+void
+mr_client_close(mr_client *c)
+{
+	if (c == NULL)
+		return;
+	rpc_close(c->rpc);
+	mr_codec_free(c->codec);
+	free(c);
+}
+
+const char *
+mr_client_errmsg(const mr_client *c)
+{
+	return c != NULL ? c->err.msg : open_err.msg;
+}
+
+uint64_t
+mr_client_revision(const mr_client *c)
+{
+	return c != NULL ? c->revision : 0;
+}
+
+const mr_transfer_stats *
+mr_client_transfer_stats(const mr_client *c)
+{
+	static const mr_transfer_stats none;
+
+	return c != NULL ? &c->stats : &none;
+}
+
+/* ---- reads -------------------------------------------------------------- */
+
+mr_status
+mr_get_model(mr_client *c, const char *name, mr_model **out)
+{
+	Modelreg__V1__GetModelRequest req =
+	    MODELREG__V1__GET_MODEL_REQUEST__INIT;
+	Modelreg__V1__GetModelResponse *resp;
+	mr_status rv;
+
+	if (c == NULL)
+		return MR_INVALID_ARGUMENT;
+	mr_err_clear(&c->err);
+	if (out == NULL)
+		return no_out(&c->err);
+	if ((rv = mr_check_name(name, &c->err)) != MR_OK)
+		return rv;
+	req.name = (char *)name;
+	rv = call(c, M_GET_MODEL, &req.base, false,
+	    &modelreg__v1__get_model_response__descriptor, &resp);
+	if (rv != MR_OK)
+		return rv;
+	rv = cv_model_new(out, resp->model, &c->err);
+	protobuf_c_message_free_unpacked(&resp->base, NULL);
+	return rv;
+}
+
+mr_status
+client_get_version(mr_client *c, const char *name, const char *version,
+    mr_stage stage, bool with_chunks, Modelreg__V1__GetVersionResponse **out)
+{
+	Modelreg__V1__GetVersionRequest req =
+	    MODELREG__V1__GET_VERSION_REQUEST__INIT;
+	char v[MR_VERSION_MAX + 1];
+	mr_status rv;
+
+	if ((rv = mr_check_name(name, &c->err)) != MR_OK ||
+	    (rv = client_version_arg(version, v, &c->err)) != MR_OK ||
+	    (rv = client_stage_arg("stage", stage, true, &c->err)) != MR_OK)
+		return rv;
+	req.name = (char *)name;
+	req.version = v;
+	req.stage = (Modelreg__V1__Stage)stage;
+	req.with_chunks = with_chunks;
+	return call(c, M_GET_VERSION, &req.base, false,
+	    &modelreg__v1__get_version_response__descriptor, out);
+}
+
+mr_status
+mr_get_version(mr_client *c, const char *name, const char *version,
+    mr_stage stage, mr_version **out)
+{
+	Modelreg__V1__GetVersionResponse *resp;
+	mr_status rv;
+
+	if (c == NULL)
+		return MR_INVALID_ARGUMENT;
+	mr_err_clear(&c->err);
+	if (out == NULL)
+		return no_out(&c->err);
+	rv = client_get_version(c, name, version, stage, false, &resp);
+	if (rv != MR_OK)
+		return rv;
+	rv = cv_version_new(out, resp->version, &c->err);
+	protobuf_c_message_free_unpacked(&resp->base, NULL);
+	return rv;
+}
+
+static const mr_list_params list_defaults;
+
+static char *
+str(const char *s)
+{
+	return (char *)(s != NULL ? s : "");
+}
+
+mr_status
+mr_list_models(mr_client *c, const mr_list_params *p, mr_model_list **out)
+{
+	Modelreg__V1__ListModelsRequest req =
+	    MODELREG__V1__LIST_MODELS_REQUEST__INIT;
+	Modelreg__V1__ListModelsResponse *resp;
+	mr_status rv;
+
+	if (c == NULL)
+		return MR_INVALID_ARGUMENT;
+	mr_err_clear(&c->err);
+	if (out == NULL)
+		return no_out(&c->err);
+	if (p == NULL)
+		p = &list_defaults;
+	if ((rv = client_stage_arg("stage", p->stage, true, &c->err)) !=
+		MR_OK ||
+	    (rv = check_tag_filter(p->tag, &c->err)) != MR_OK)
+		return rv;
+	req.page_size = p->page_size;
+	req.page_token = str(p->page_token);
+	req.stage = (Modelreg__V1__Stage)p->stage;
+	req.tag = str(p->tag);
+	rv = call(c, M_LIST_MODELS, &req.base, false,
+	    &modelreg__v1__list_models_response__descriptor, &resp);
+	if (rv != MR_OK)
+		return rv;
+	rv = cv_model_list_new(out, resp, &c->err);
+	protobuf_c_message_free_unpacked(&resp->base, NULL);
+	return rv;
+}
+
+mr_status
+mr_list_versions(mr_client *c, const char *name, const mr_list_params *p,
+    mr_version_list **out)
+{
+	Modelreg__V1__ListVersionsRequest req =
+	    MODELREG__V1__LIST_VERSIONS_REQUEST__INIT;
+	Modelreg__V1__ListVersionsResponse *resp;
+	mr_status rv;
+
+	if (c == NULL)
+		return MR_INVALID_ARGUMENT;
+	mr_err_clear(&c->err);
+	if (out == NULL)
+		return no_out(&c->err);
+	if (p == NULL)
+		p = &list_defaults;
+	if ((rv = mr_check_name(name, &c->err)) != MR_OK ||
+	    (rv = client_stage_arg("stage", p->stage, true, &c->err)) !=
+		MR_OK ||
+	    (rv = check_tag_filter(p->tag, &c->err)) != MR_OK)
+		return rv;
+	req.name = (char *)name;
+	req.page_size = p->page_size;
+	req.page_token = str(p->page_token);
+	req.stage = (Modelreg__V1__Stage)p->stage;
+	req.tag = str(p->tag);
+	req.descending = p->descending;
+	rv = call(c, M_LIST_VERSIONS, &req.base, false,
+	    &modelreg__v1__list_versions_response__descriptor, &resp);
+	if (rv != MR_OK)
+		return rv;
+	rv = cv_version_list_new(out, resp, &c->err);
+	protobuf_c_message_free_unpacked(&resp->base, NULL);
+	return rv;
+}
+
+mr_status
+mr_list_events(mr_client *c, const char *name, uint64_t after,
+    uint32_t page_size, mr_event_list **out)
+{
+	Modelreg__V1__ListEventsRequest req =
+	    MODELREG__V1__LIST_EVENTS_REQUEST__INIT;
+	Modelreg__V1__ListEventsResponse *resp;
+	mr_status rv;
+
+	if (c == NULL)
+		return MR_INVALID_ARGUMENT;
+	mr_err_clear(&c->err);
+	if (out == NULL)
+		return no_out(&c->err);
+	if (name != NULL && name[0] != '\0' &&
+	    (rv = mr_check_name(name, &c->err)) != MR_OK)
+		return rv;
+	req.name = str(name);
+	req.after_revision = after;
+	req.page_size = page_size;
+	rv = call(c, M_LIST_EVENTS, &req.base, false,
+	    &modelreg__v1__list_events_response__descriptor, &resp);
+	if (rv != MR_OK)
+		return rv;
+	rv = cv_event_list_new(out, resp, &c->err);
+	protobuf_c_message_free_unpacked(&resp->base, NULL);
+	return rv;
+}
+
+/* ---- stage changes ------------------------------------------------------ */
+
+mr_status
+mr_promote(mr_client *c, const char *name, const char *version, mr_stage to,
+    mr_stage expected, const char *reason, mr_version **out)
+{
+	Modelreg__V1__PromoteRequest req = MODELREG__V1__PROMOTE_REQUEST__INIT;
+	Modelreg__V1__PromoteResponse *resp;
+	char v[MR_VERSION_MAX + 1];
+	mr_status rv;
+
+	if (c == NULL)
+		return MR_INVALID_ARGUMENT;
+	mr_err_clear(&c->err);
+	if ((rv = mr_check_name(name, &c->err)) != MR_OK ||
+	    (rv = mr_semver_normalize(version, v, &c->err)) != MR_OK ||
+	    (rv = client_stage_arg("target stage", to, false, &c->err)) !=
+		MR_OK ||
+	    (rv = client_stage_arg("expected stage", expected, true,
+		 &c->err)) != MR_OK ||
+	    (rv = mr_check_text("reason", reason, MR_REASON_MAX, true,
+		 &c->err)) != MR_OK)
+		return rv;
+	req.name = (char *)name;
+	req.version = v;
+	req.to_stage = (Modelreg__V1__Stage)to;
+	req.expected_stage = (Modelreg__V1__Stage)expected;
+	req.reason = str(reason);
+	rv = call(c, M_PROMOTE, &req.base, true,
+	    &modelreg__v1__promote_response__descriptor, &resp);
+	if (rv != MR_OK)
+		return rv;
+	if (out != NULL)
+		rv = cv_version_new(out, resp->version, &c->err);
+	protobuf_c_message_free_unpacked(&resp->base, NULL);
+	return rv;
+}
+
+mr_status
+mr_rollback(mr_client *c, const char *name, const char *to_version,
+    const char *reason, mr_version **out)
+{
+	Modelreg__V1__RollbackRequest req =
+	    MODELREG__V1__ROLLBACK_REQUEST__INIT;
+	Modelreg__V1__RollbackResponse *resp;
+	char v[MR_VERSION_MAX + 1];
+	mr_status rv;
+
+	if (c == NULL)
+		return MR_INVALID_ARGUMENT;
+	mr_err_clear(&c->err);
+	if ((rv = mr_check_name(name, &c->err)) != MR_OK ||
+	    (rv = client_version_arg(to_version, v, &c->err)) != MR_OK ||
+	    (rv = mr_check_text("reason", reason, MR_REASON_MAX, true,
+		 &c->err)) != MR_OK)
+		return rv;
+	if (reason == NULL || reason[0] == '\0')
+		return mr_fail(&c->err, MR_INVALID_ARGUMENT,
+		    "a rollback needs a reason");
+	req.name = (char *)name;
+	req.to_version = v;
+	req.reason = (char *)reason;
+	rv = call(c, M_ROLLBACK, &req.base, true,
+	    &modelreg__v1__rollback_response__descriptor, &resp);
+	if (rv != MR_OK)
+		return rv;
+	if (out != NULL)
+		rv = cv_version_new(out, resp->version, &c->err);
+	protobuf_c_message_free_unpacked(&resp->base, NULL);
+	return rv;
+}

@@ -1,0 +1,610 @@
+/*
+ * convert.c - protobuf-c messages to and from the structures of
+ * modelreg.h, and the *_free functions of the public API.
+ *
+ * Copying out of a message goes through small fill functions that never
+ * stop half way: each records an allocation failure in a flag and carries
+ * on with NULLs, and the caller checks the flag once and frees whatever
+ * was built. That keeps every converter a straight list of fields, which
+ * is easy to compare against proto/model.proto.
+ */
+#include <stddef.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "convert.h"
+
+/*
+ * Every map<string, string> entry message protobuf-c generates has this
+ * layout (a message header, then key and value), so one function can copy
+ * all of them. The assertions hold the generated code to it.
+ */
+typedef struct kv_entry {
+	ProtobufCMessage base;
+	char *key;
+	char *value;
+} kv_entry;
+
+#define SAME_AS_KV_ENTRY(T)                                               \
+	_Static_assert(sizeof(T) == sizeof(kv_entry) &&                   \
+		offsetof(T, key) == offsetof(kv_entry, key) &&            \
+		offsetof(T, value) == offsetof(kv_entry, value),          \
+	    #T " is not laid out as a kv_entry")
+SAME_AS_KV_ENTRY(Modelreg__V1__Model__TagsEntry);
+SAME_AS_KV_ENTRY(Modelreg__V1__ModelVersion__TagsEntry);
+SAME_AS_KV_ENTRY(Modelreg__V1__Metadata__HyperparametersEntry);
+SAME_AS_KV_ENTRY(Modelreg__V1__RegisterVersionRequest__TagsEntry);
+SAME_AS_KV_ENTRY(Modelreg__V1__RegisterVersionRequest__ModelTagsEntry);
+
+/* ---- messages to results ------------------------------------------------ */
+
+static char *
+copy_str(const char *s, bool *oom)
+{
+	char *d = strdup(s != NULL ? s : "");
+
+	if (d == NULL)
+		*oom = true;
+	return d;
+}
+
+/* calloc that records failure; n == 0 gives NULL without failing. */
+static void *
+alloc_array(size_t n, size_t size, bool *oom)
+{
+	void *p;
+
+	if (n == 0)
+		return NULL;
+	if ((p = calloc(n, size)) == NULL)
+		*oom = true;
+	return p;
+}
+
+static int
+cmp_kv(const void *a, const void *b)
+{
+	return strcmp(((const mr_kv *)a)->key, ((const mr_kv *)b)->key);
+}
+
+static int
+cmp_metric(const void *a, const void *b)
+{
+	return strcmp(((const mr_metric *)a)->name,
+	    ((const mr_metric *)b)->name);
+}
+
+static void
+kv_fill(mr_kv **out, size_t *n_out, size_t n, void *const *entries,
+    bool *oom)
+{
+	mr_kv *kv = alloc_array(n, sizeof(*kv), oom);
+
+	*out = kv;
+	*n_out = kv != NULL ? n : 0;
+	if (kv == NULL)
+		return;
+	for (size_t i = 0; i < n; i++) {
+		const kv_entry *en = entries[i];
+		kv[i].key = copy_str(en->key, oom);
+		kv[i].value = copy_str(en->value, oom);
+	}
+	if (!*oom)
+		qsort(kv, n, sizeof(*kv), cmp_kv);
+}
+
+static void
+kv_clear(mr_kv *kv, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		free(kv[i].key);
+		free(kv[i].value);
+	}
+	free(kv);
+}
+
+static void
+fields_fill(mr_field **out, size_t *n_out, size_t n,
+    Modelreg__V1__Field *const *pb, bool *oom)
+{
+	mr_field *f = alloc_array(n, sizeof(*f), oom);
+
+	*out = f;
+	*n_out = f != NULL ? n : 0;
+	for (size_t i = 0; f != NULL && i < n; i++) {
+		f[i].name = copy_str(pb[i]->name, oom);
+		f[i].type = copy_str(pb[i]->type, oom);
+	}
+}
+
+static void
+fields_clear(mr_field *f, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		free(f[i].name);
+		free(f[i].type);
+	}
+	free(f);
+}
+
+static void
+metadata_fill(mr_metadata *m, const Modelreg__V1__Metadata *pb, bool *oom)
+{
+	static const Modelreg__V1__Metadata none = MODELREG__V1__METADATA__INIT;
+
+	if (pb == NULL)
+		pb = &none;
+	m->metrics = alloc_array(pb->n_metrics, sizeof(mr_metric), oom);
+	m->n_metrics = m->metrics != NULL ? pb->n_metrics : 0;
+	for (size_t i = 0; i < m->n_metrics; i++) {
+		m->metrics[i].name = copy_str(pb->metrics[i]->key, oom);
+		m->metrics[i].value = pb->metrics[i]->value;
+	}
+	if (!*oom && m->n_metrics > 0)
+		qsort(m->metrics, m->n_metrics, sizeof(mr_metric), cmp_metric);
+	kv_fill(&m->hyperparameters, &m->n_hyperparameters,
+	    pb->n_hyperparameters, (void *const *)pb->hyperparameters, oom);
+	m->framework = copy_str(pb->framework, oom);
+	m->framework_version = copy_str(pb->framework_version, oom);
+	m->python_version = copy_str(pb->python_version, oom);
+	m->features = alloc_array(pb->n_features, sizeof(char *), oom);
+	m->n_features = m->features != NULL ? pb->n_features : 0;
+	for (size_t i = 0; i < m->n_features; i++)
+		m->features[i] = copy_str(pb->features[i], oom);
+	m->training_data_version = copy_str(pb->training_data_version, oom);
+	m->feature_set_version = copy_str(pb->feature_set_version, oom);
+	m->experiment = copy_str(pb->experiment, oom);
+	m->increment = copy_str(pb->increment, oom);
+	m->parent_model = copy_str(pb->parent_model, oom);
+}
+
+static void
+metadata_clear(mr_metadata *m)
+{
+	for (size_t i = 0; i < m->n_metrics; i++)
+		free(m->metrics[i].name);
+	free(m->metrics);
+	kv_clear(m->hyperparameters, m->n_hyperparameters);
+	free(m->framework);
+	free(m->framework_version);
+	free(m->python_version);
+	for (size_t i = 0; i < m->n_features; i++)
+		free(m->features[i]);
+	free(m->features);
+	free(m->training_data_version);
+	free(m->feature_set_version);
+	free(m->experiment);
+	free(m->increment);
+	free(m->parent_model);
+}
+
+static void
+digest_copy(uint8_t out[MR_DIGEST_LEN], ProtobufCBinaryData d)
+{
+	/* A digest of the wrong length is left as zeros rather than
+	 * trusted in part. */
+	if (d.len == MR_DIGEST_LEN)
+		memcpy(out, d.data, MR_DIGEST_LEN);
+}
+
+static void
+version_fill(mr_version *v, const Modelreg__V1__ModelVersion *pb,
+    bool *oom)
+{
+	const Modelreg__V1__Manifest *mf = pb->manifest;
+
+	v->name = copy_str(pb->name, oom);
+	v->version = copy_str(pb->version, oom);
+	v->stage = (mr_stage)pb->stage;
+	v->description = copy_str(pb->description, oom);
+	metadata_fill(&v->metadata, pb->metadata, oom);
+	kv_fill(&v->tags, &v->n_tags, pb->n_tags, (void *const *)pb->tags,
+	    oom);
+	if (pb->signature != NULL) {
+		fields_fill(&v->signature.inputs, &v->signature.n_inputs,
+		    pb->signature->n_inputs, pb->signature->inputs, oom);
+		fields_fill(&v->signature.outputs, &v->signature.n_outputs,
+		    pb->signature->n_outputs, pb->signature->outputs, oom);
+	}
+	if (mf != NULL) {
+		v->directory = mf->directory;
+		v->files = alloc_array(mf->n_files, sizeof(mr_file), oom);
+		v->n_files = v->files != NULL ? mf->n_files : 0;
+		for (size_t i = 0; i < v->n_files; i++) {
+			const Modelreg__V1__FileEntry *f = mf->files[i];
+			v->files[i].path = copy_str(f->path, oom);
+			v->files[i].size = f->size;
+			digest_copy(v->files[i].digest, f->digest);
+			v->files[i].mode = f->mode;
+		}
+		digest_copy(v->artifact_digest, mf->digest);
+		v->artifact_size = mf->total_size;
+		v->chunk_count = mf->chunk_count;
+	}
+	v->created_by = copy_str(pb->created_by, oom);
+	v->created_at_ms = pb->created_at_ms;
+	v->created_revision = pb->created_revision;
+	v->stage_changed_at_ms = pb->stage_changed_at_ms;
+	v->displaced_version = copy_str(pb->displaced_version, oom);
+	v->ever_production = pb->ever_production;
+}
+
+static void
+version_clear(mr_version *v)
+{
+	free(v->name);
+	free(v->version);
+	free(v->description);
+	metadata_clear(&v->metadata);
+	kv_clear(v->tags, v->n_tags);
+	fields_clear(v->signature.inputs, v->signature.n_inputs);
+	fields_clear(v->signature.outputs, v->signature.n_outputs);
+	for (size_t i = 0; i < v->n_files; i++)
+		free(v->files[i].path);
+	free(v->files);
+	free(v->created_by);
+	free(v->displaced_version);
+}
+
+static void
+model_fill(mr_model *m, const Modelreg__V1__Model *pb, bool *oom)
+{
+	m->name = copy_str(pb->name, oom);
+	m->description = copy_str(pb->description, oom);
+	m->owner = copy_str(pb->owner, oom);
+	kv_fill(&m->tags, &m->n_tags, pb->n_tags, (void *const *)pb->tags,
+	    oom);
+	m->created_at_ms = pb->created_at_ms;
+	m->updated_at_ms = pb->updated_at_ms;
+	m->version_count = pb->version_count;
+	m->latest_version = copy_str(pb->latest_version, oom);
+	m->production_version = copy_str(pb->production_version, oom);
+	m->rollback_target = copy_str(pb->rollback_target, oom);
+	m->revision = pb->revision;
+}
+
+static void
+model_clear(mr_model *m)
+{
+	free(m->name);
+	free(m->description);
+	free(m->owner);
+	kv_clear(m->tags, m->n_tags);
+	free(m->latest_version);
+	free(m->production_version);
+	free(m->rollback_target);
+}
+
+static void
+event_fill(mr_event *ev, const Modelreg__V1__Event *pb, bool *oom)
+{
+	ev->revision = pb->revision;
+	ev->time_ms = pb->time_ms;
+	ev->kind = (mr_event_kind)pb->kind;
+	ev->model = copy_str(pb->model, oom);
+	ev->version = copy_str(pb->version, oom);
+	ev->from_stage = (mr_stage)pb->from_stage;
+	ev->to_stage = (mr_stage)pb->to_stage;
+	ev->actor = copy_str(pb->actor, oom);
+	ev->reason = copy_str(pb->reason, oom);
+}
+
+static void
+event_clear(mr_event *ev)
+{
+	free(ev->model);
+	free(ev->version);
+	free(ev->actor);
+	free(ev->reason);
+}
+
+static mr_status
+out_of_memory(mr_err *e)
+{
+	return mr_fail(e, MR_RESOURCE_EXHAUSTED,
+	    "out of memory copying the server's answer");
+}
+
+mr_status
+cv_version_new(mr_version **out, const Modelreg__V1__ModelVersion *pb,
+    mr_err *e)
+{
+	bool oom = false;
+	mr_version *v;
+
+	if (pb == NULL)
+		return mr_fail(e, MR_INTERNAL,
+		    "the server's answer holds no version");
+	if ((v = calloc(1, sizeof(*v))) == NULL)
+		return out_of_memory(e);
+	version_fill(v, pb, &oom);
+	if (oom) {
+		mr_version_free(v);
+		return out_of_memory(e);
+	}
+	*out = v;
+	return MR_OK;
+}
+
+mr_status
+cv_model_new(mr_model **out, const Modelreg__V1__Model *pb, mr_err *e)
+{
+	bool oom = false;
+	mr_model *m;
+
+	if (pb == NULL)
+		return mr_fail(e, MR_INTERNAL,
+		    "the server's answer holds no model");
+	if ((m = calloc(1, sizeof(*m))) == NULL)
+		return out_of_memory(e);
+	model_fill(m, pb, &oom);
+	if (oom) {
+		mr_model_free(m);
+		return out_of_memory(e);
+	}
+	*out = m;
+	return MR_OK;
+}
+
+mr_status
+cv_model_list_new(mr_model_list **out,
+    const Modelreg__V1__ListModelsResponse *pb, mr_err *e)
+{
+	bool oom = false;
+	mr_model_list *l;
+
+	if ((l = calloc(1, sizeof(*l))) == NULL)
+		return out_of_memory(e);
+	l->items = alloc_array(pb->n_models, sizeof(mr_model), &oom);
+	l->count = l->items != NULL ? pb->n_models : 0;
+	for (size_t i = 0; i < l->count; i++)
+		model_fill(&l->items[i], pb->models[i], &oom);
+	l->next_page_token = copy_str(pb->next_page_token, &oom);
+	if (oom) {
+		mr_model_list_free(l);
+		return out_of_memory(e);
+	}
+	*out = l;
+	return MR_OK;
+}
+
+mr_status
+cv_version_list_new(mr_version_list **out,
+    const Modelreg__V1__ListVersionsResponse *pb, mr_err *e)
+{
+	bool oom = false;
+	mr_version_list *l;
+
+	if ((l = calloc(1, sizeof(*l))) == NULL)
+		return out_of_memory(e);
+	l->items = alloc_array(pb->n_versions, sizeof(mr_version), &oom);
+	l->count = l->items != NULL ? pb->n_versions : 0;
+	for (size_t i = 0; i < l->count; i++)
+		version_fill(&l->items[i], pb->versions[i], &oom);
+	l->next_page_token = copy_str(pb->next_page_token, &oom);
+	if (oom) {
+		mr_version_list_free(l);
+		return out_of_memory(e);
+	}
+	*out = l;
+	return MR_OK;
+}
+
+mr_status
+cv_event_list_new(mr_event_list **out,
+    const Modelreg__V1__ListEventsResponse *pb, mr_err *e)
+{
+	bool oom = false;
+	mr_event_list *l;
+
+	if ((l = calloc(1, sizeof(*l))) == NULL)
+		return out_of_memory(e);
+	l->items = alloc_array(pb->n_events, sizeof(mr_event), &oom);
+	l->count = l->items != NULL ? pb->n_events : 0;
+	for (size_t i = 0; i < l->count; i++)
+		event_fill(&l->items[i], pb->events[i], &oom);
+	l->last_revision = pb->last_revision;
+	l->more = pb->more;
+	if (oom) {
+		mr_event_list_free(l);
+		return out_of_memory(e);
+	}
+	*out = l;
+	return MR_OK;
+}
+
+void
+mr_version_free(mr_version *v)
+{
+	if (v == NULL)
+		return;
+	version_clear(v);
+	free(v);
+}
+
+void
+mr_model_free(mr_model *m)
+{
+	if (m == NULL)
+		return;
+	model_clear(m);
+	free(m);
+}
+
+void
+mr_model_list_free(mr_model_list *l)
+{
+	if (l == NULL)
+		return;
+	for (size_t i = 0; i < l->count; i++)
+		model_clear(&l->items[i]);
+	free(l->items);
+	free(l->next_page_token);
+	free(l);
+}
+
+void
+mr_version_list_free(mr_version_list *l)
+{
+	if (l == NULL)
+		return;
+	for (size_t i = 0; i < l->count; i++)
+		version_clear(&l->items[i]);
+	free(l->items);
+	free(l->next_page_token);
+	free(l);
+}
+
+void
+mr_event_list_free(mr_event_list *l)
+{
+	if (l == NULL)
+		return;
+	for (size_t i = 0; i < l->count; i++)
+		event_clear(&l->items[i]);
+	free(l->items);
+	free(l);
+}
+
+/* ---- results to messages ------------------------------------------------ */
+
+/* Each arena block starts with this header, aligned for anything. */
+typedef union arena_block {
+	void *next;
+	max_align_t align;
+} arena_block;
+
+void *
+cv_alloc(cv_arena *a, size_t size)
+{
+	arena_block *b = calloc(1, sizeof(arena_block) + size);
+
+	if (b == NULL) {
+		a->failed = true;
+		return NULL;
+	}
+	b->next = a->head;
+	a->head = b;
+	return b + 1;
+}
+
+void
+cv_arena_free(cv_arena *a)
+{
+	while (a->head != NULL) {
+		arena_block *b = a->head;
+		a->head = b->next;
+		free(b);
+	}
+	a->failed = false;
+}
+
+/* protobuf-c packs "" and NULL alike, but "" is what its own code uses. */
+static char *
+str(char *s)
+{
+	return s != NULL ? s : (char *)"";
+}
+
+void *
+cv_tags_pb(cv_arena *a, const ProtobufCMessageDescriptor *d,
+    const mr_kv *kv, size_t n)
+{
+	kv_entry **arr, *entries;
+
+	if (n == 0)
+		return NULL;
+	arr = cv_alloc(a, n * sizeof(*arr));
+	entries = cv_alloc(a, n * sizeof(*entries));
+	if (arr == NULL || entries == NULL)
+		return NULL;
+	for (size_t i = 0; i < n; i++) {
+		protobuf_c_message_init(d, &entries[i]);
+		entries[i].key = str(kv[i].key);
+		entries[i].value = str(kv[i].value);
+		arr[i] = &entries[i];
+	}
+	return arr;
+}
+
+Modelreg__V1__Metadata *
+cv_metadata_pb(cv_arena *a, const mr_metadata *m)
+{
+	Modelreg__V1__Metadata *pb;
+	Modelreg__V1__Metadata__MetricsEntry *metrics;
+
+	if (m == NULL || (pb = cv_alloc(a, sizeof(*pb))) == NULL)
+		return NULL;
+	modelreg__v1__metadata__init(pb);
+	if (m->n_metrics > 0) {
+		pb->metrics = cv_alloc(a, m->n_metrics * sizeof(*pb->metrics));
+		metrics = cv_alloc(a, m->n_metrics * sizeof(*metrics));
+		if (pb->metrics == NULL || metrics == NULL)
+			return NULL;
+		for (size_t i = 0; i < m->n_metrics; i++) {
+			modelreg__v1__metadata__metrics_entry__init(
+			    &metrics[i]);
+			metrics[i].key = str(m->metrics[i].name);
+			metrics[i].value = m->metrics[i].value;
+			pb->metrics[i] = &metrics[i];
+		}
+		pb->n_metrics = m->n_metrics;
+	}
+	pb->hyperparameters = cv_tags_pb(a,
+	    &modelreg__v1__metadata__hyperparameters_entry__descriptor,
+	    m->hyperparameters, m->n_hyperparameters);
+	pb->n_hyperparameters =
+	    pb->hyperparameters != NULL ? m->n_hyperparameters : 0;
+	pb->framework = str(m->framework);
+	pb->framework_version = str(m->framework_version);
+	pb->python_version = str(m->python_version);
+	if (m->n_features > 0) {
+		if ((pb->features = cv_alloc(a,
+			 m->n_features * sizeof(char *))) == NULL)
+			return NULL;
+		for (size_t i = 0; i < m->n_features; i++)
+			pb->features[i] = str(m->features[i]);
+		pb->n_features = m->n_features;
+	}
+	pb->training_data_version = str(m->training_data_version);
+	pb->feature_set_version = str(m->feature_set_version);
+	pb->experiment = str(m->experiment);
+	pb->increment = str(m->increment);
+	pb->parent_model = str(m->parent_model);
+	return pb;
+}
+
+static Modelreg__V1__Field **
+fields_pb(cv_arena *a, const mr_field *f, size_t n)
+{
+	Modelreg__V1__Field **arr, *fields;
+
+	if (n == 0)
+		return NULL;
+	arr = cv_alloc(a, n * sizeof(*arr));
+	fields = cv_alloc(a, n * sizeof(*fields));
+	if (arr == NULL || fields == NULL)
+		return NULL;
+	for (size_t i = 0; i < n; i++) {
+		modelreg__v1__field__init(&fields[i]);
+		fields[i].name = str(f[i].name);
+		fields[i].type = str(f[i].type);
+		arr[i] = &fields[i];
+	}
+	return arr;
+}
+
+Modelreg__V1__Signature *
+cv_signature_pb(cv_arena *a, const mr_signature *s)
+{
+	Modelreg__V1__Signature *pb;
+
+	if (s == NULL || (pb = cv_alloc(a, sizeof(*pb))) == NULL)
+		return NULL;
+	modelreg__v1__signature__init(pb);
+	pb->inputs = fields_pb(a, s->inputs, s->n_inputs);
+	pb->n_inputs = pb->inputs != NULL ? s->n_inputs : 0;
+	pb->outputs = fields_pb(a, s->outputs, s->n_outputs);
+	pb->n_outputs = pb->outputs != NULL ? s->n_outputs : 0;
+	return pb;
+}

@@ -1,0 +1,379 @@
+/*
+ * modelreg.h - libmodelreg, the C client of the modelreg model registry.
+ *
+ * A client handle holds one nng REQ socket dialed to a registry server.
+ * Every call is synchronous and returns an mr_status; on failure,
+ * mr_client_errmsg() tells why in words. Results are plain C structures
+ * owned by the caller and freed with their *_free() function, which accepts
+ * NULL. Out-parameters are written only on success.
+ *
+ * A handle is not for concurrent use: give each thread its own. Inside one
+ * call the library keeps several requests in flight where that helps
+ * (artifact uploads and pulls).
+ *
+ * The limits below are the server's as well: they are part of the protocol.
+ */
+#ifndef MODELREG_H
+#define MODELREG_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* Status codes: the gRPC code set with the gRPC numbers. */
+typedef enum mr_status {
+	MR_OK = 0,
+	MR_CANCELLED = 1,
+	MR_UNKNOWN = 2,
+	MR_INVALID_ARGUMENT = 3,
+	MR_DEADLINE_EXCEEDED = 4,
+	MR_NOT_FOUND = 5,
+	MR_ALREADY_EXISTS = 6,
+	MR_PERMISSION_DENIED = 7,
+	MR_RESOURCE_EXHAUSTED = 8,
+	MR_FAILED_PRECONDITION = 9,
+	MR_ABORTED = 10,
+	MR_OUT_OF_RANGE = 11,
+	MR_UNIMPLEMENTED = 12,
+	MR_INTERNAL = 13,
+	MR_UNAVAILABLE = 14,
+	MR_DATA_LOSS = 15,
+	MR_UNAUTHENTICATED = 16,
+} mr_status;
+
+/* The code's name as on the wire, e.g. "NOT_FOUND"; "UNKNOWN" if invalid. */
+const char *mr_strerror(mr_status code);
+
+typedef enum mr_stage {
+	MR_STAGE_NONE = 0, /* unspecified: "any" in selectors and filters */
+	MR_STAGE_DEV = 1,
+	MR_STAGE_STAGING = 2,
+	MR_STAGE_PRODUCTION = 3,
+	MR_STAGE_ARCHIVED = 4,
+} mr_stage;
+
+/* "dev", "staging", "production", "archived"; "" for MR_STAGE_NONE. */
+const char *mr_stage_name(mr_stage stage);
+/* Parses a stage name (also "prod", "stage", case-insensitive); 0 or -1. */
+int mr_stage_parse(const char *text, mr_stage *out);
+
+/*
+ * Limits. Every one is enforced by the server, which answers
+ * MR_INVALID_ARGUMENT (or MR_RESOURCE_EXHAUSTED for sizes) when one is
+ * exceeded. Lengths are in bytes.
+ */
+#define MR_NAME_MAX 128           /* model name: [A-Za-z0-9][A-Za-z0-9._-]* */
+#define MR_VERSION_MAX 64         /* semantic version text */
+#define MR_TAG_KEY_MAX 128        /* tag key: [A-Za-z0-9][A-Za-z0-9._/-]* */
+#define MR_TAG_VALUE_MAX 256      /* tag value: printable UTF-8 */
+#define MR_TAGS_MAX 64            /* tags per model or version */
+#define MR_TEXT_MAX 4096          /* descriptions */
+#define MR_REASON_MAX 1024        /* reasons given for stage changes */
+#define MR_STRING_MAX 256         /* metadata strings, field names/types */
+#define MR_METRICS_MAX 256        /* metrics per version */
+#define MR_PARAMS_MAX 256         /* hyperparameters per version */
+#define MR_FEATURES_MAX 10000     /* feature names per version */
+#define MR_FIELDS_MAX 4096        /* signature inputs + outputs */
+#define MR_FILES_MAX 100000       /* files per artifact */
+#define MR_PATH_MAX 1024          /* relative path of a file in an artifact */
+#define MR_CHUNK_SIZE (1u << 20)  /* chunk size the client cuts files into */
+#define MR_CHUNK_MAX (4u << 20)   /* largest chunk the server accepts */
+#define MR_CHUNKS_MAX 262144      /* chunk refs per artifact (256 GiB) */
+#define MR_FIND_MISSING_MAX 8192  /* digests per FindMissingChunks call */
+#define MR_PAGE_SIZE_DEFAULT 100  /* list page size when none is given */
+#define MR_PAGE_SIZE_MAX 1000     /* largest list page */
+#define MR_IDEMPOTENCY_KEY_MAX 128
+#define MR_USER_MAX 128           /* claimed user name */
+#define MR_METADATA_MAX 32        /* envelope metadata entries */
+/*
+ * The largest request the server handles and the largest reply it sends.
+ * A request larger than MR_MSG_MAX but within MR_WIRE_MAX is answered with
+ * MR_RESOURCE_EXHAUSTED. MR_WIRE_MAX is the receive limit set on every nng
+ * socket: nng drops a larger message together with its connection, so its
+ * sender sees a timeout rather than an error. The client library refuses
+ * to send a request over MR_MSG_MAX.
+ */
+#define MR_MSG_MAX (16u << 20)
+#define MR_WIRE_MAX (2 * MR_MSG_MAX)
+
+#define MR_DEFAULT_URL "tcp://127.0.0.1:7878"
+#define MR_DIGEST_LEN 32          /* SHA-256 */
+
+/* ---- results ---------------------------------------------------------- */
+
+typedef struct mr_kv {
+	char *key;
+	char *value;
+} mr_kv;
+
+typedef struct mr_metric {
+	char *name;
+	double value;
+} mr_metric;
+
+typedef struct mr_field {
+	char *name;
+	char *type;
+} mr_field;
+
+typedef struct mr_metadata {
+	mr_metric *metrics;
+	size_t n_metrics;
+	mr_kv *hyperparameters;
+	size_t n_hyperparameters;
+	char *framework;
+	char *framework_version;
+	char *python_version;
+	char **features;
+	size_t n_features;
+	char *training_data_version;
+	char *feature_set_version;
+	char *experiment;
+	char *increment;
+	char *parent_model;
+} mr_metadata;
+
+typedef struct mr_signature {
+	mr_field *inputs;
+	size_t n_inputs;
+	mr_field *outputs;
+	size_t n_outputs;
+} mr_signature;
+
+typedef struct mr_file {
+	char *path;
+	uint64_t size;
+	uint8_t digest[MR_DIGEST_LEN];
+	uint32_t mode;
+} mr_file;
+
+typedef struct mr_version {
+	char *name;
+	char *version;
+	mr_stage stage;
+	char *description;
+	mr_metadata metadata;
+	mr_kv *tags;
+	size_t n_tags;
+	mr_signature signature;
+	bool directory; /* artifact is a directory tree, not one file */
+	mr_file *files;
+	size_t n_files;
+	uint8_t artifact_digest[MR_DIGEST_LEN];
+	uint64_t artifact_size;
+	uint32_t chunk_count;
+	char *created_by;
+	int64_t created_at_ms;
+	uint64_t created_revision;
+	int64_t stage_changed_at_ms;
+	char *displaced_version; /* production version this one replaced */
+	bool ever_production;
+} mr_version;
+
+typedef struct mr_model {
+	char *name;
+	char *description;
+	char *owner;
+	mr_kv *tags;
+	size_t n_tags;
+	int64_t created_at_ms;
+	int64_t updated_at_ms;
+	uint32_t version_count;
+	char *latest_version;
+	char *production_version; /* "" when none */
+	char *rollback_target;     /* "" when none */
+	uint64_t revision;
+} mr_model;
+
+typedef enum mr_event_kind {
+	MR_EVENT_MODEL_CREATED = 1,
+	MR_EVENT_VERSION_REGISTERED = 2,
+	MR_EVENT_STAGE_CHANGED = 3,
+	MR_EVENT_ROLLBACK = 4,
+} mr_event_kind;
+
+/* "model_created", "version_registered", "stage_changed", "rollback". */
+const char *mr_event_kind_name(mr_event_kind kind);
+
+typedef struct mr_event {
+	uint64_t revision;
+	int64_t time_ms;
+	mr_event_kind kind;
+	char *model;
+	char *version;
+	mr_stage from_stage;
+	mr_stage to_stage;
+	char *actor;
+	char *reason;
+} mr_event;
+
+typedef struct mr_model_list {
+	mr_model *items;
+	size_t count;
+	char *next_page_token; /* "" on the last page */
+} mr_model_list;
+
+typedef struct mr_version_list {
+	mr_version *items;
+	size_t count;
+	char *next_page_token;
+} mr_version_list;
+
+typedef struct mr_event_list {
+	mr_event *items;
+	size_t count;
+	uint64_t last_revision; /* pass as `after` to continue */
+	bool more;
+} mr_event_list;
+
+void mr_version_free(mr_version *v);
+void mr_model_free(mr_model *m);
+void mr_model_list_free(mr_model_list *l);
+void mr_version_list_free(mr_version_list *l);
+void mr_event_list_free(mr_event_list *l);
+
+/* Lower-case hex of a digest into out[65]; returns out. */
+char *mr_digest_hex(const uint8_t digest[MR_DIGEST_LEN], char out[65]);
+
+/* ---- connection ------------------------------------------------------- */
+
+typedef struct mr_client mr_client;
+
+typedef struct mr_client_options {
+	const char *user;  /* identity recorded as the actor; NULL: $USER */
+	const char *token; /* bearer token; NULL: none */
+	int timeout_ms;    /* per call; 0: 30000 */
+	int window;        /* chunk requests in flight during pulls; 0: 8 */
+} mr_client_options;
+
+/*
+ * Connects to a server at `url` (tcp://host:port, ipc:///path, inproc://x).
+ * Fails with MR_UNAVAILABLE when nothing answers at the address. Once
+ * connected, the handle reconnects by itself if the server restarts.
+ * `opt` may be NULL.
+ */
+mr_status mr_client_open(mr_client **out, const char *url,
+    const mr_client_options *opt);
+void mr_client_close(mr_client *c);
+/*
+ * Why the last call on `c` failed; "" after a success. With `c` NULL: why
+ * the last mr_client_open() on the calling thread failed.
+ */
+const char *mr_client_errmsg(const mr_client *c);
+/* Registry revision reported by the last successful mutation. */
+uint64_t mr_client_revision(const mr_client *c);
+
+/* ---- registry ----------------------------------------------------------- */
+
+typedef void (*mr_progress_fn)(void *arg, uint64_t done, uint64_t total);
+
+typedef struct mr_register_params {
+	const char *name;
+	const char *version;   /* "3.1.0" or "v3.1.0" */
+	mr_stage stage;        /* MR_STAGE_NONE: dev */
+	const char *description;
+	const mr_metadata *metadata;   /* may be NULL */
+	const mr_kv *tags;
+	size_t n_tags;
+	const mr_signature *signature; /* may be NULL */
+	const char *path;      /* artifact: a regular file or a directory */
+	const char *model_description;
+	const char *model_owner;
+	const mr_kv *model_tags;
+	size_t n_model_tags;
+	mr_progress_fn progress; /* bytes uploaded of bytes to upload */
+	void *progress_arg;
+} mr_register_params;
+
+/* Statistics of the last artifact upload or pull on a client. */
+typedef struct mr_transfer_stats {
+	uint64_t files;
+	uint64_t chunks;          /* chunk refs in the manifest */
+	uint64_t chunks_sent;     /* chunks uploaded or downloaded */
+	uint64_t bytes;           /* artifact bytes */
+	uint64_t bytes_sent;      /* bytes on the wire (after compression) */
+} mr_transfer_stats;
+
+/*
+ * Uploads the artifact at p->path (only the chunks the server lacks) and
+ * commits the version. The version becomes visible only when the commit
+ * succeeds. `out` may be NULL.
+ */
+mr_status mr_register(mr_client *c, const mr_register_params *p,
+    mr_version **out);
+
+mr_status mr_get_model(mr_client *c, const char *name, mr_model **out);
+
+/*
+ * One version of `name`: `version` if not NULL; else the highest version in
+ * `stage` if not MR_STAGE_NONE; else the highest version.
+ */
+mr_status mr_get_version(mr_client *c, const char *name, const char *version,
+    mr_stage stage, mr_version **out);
+
+typedef struct mr_list_params {
+	uint32_t page_size;      /* 0: MR_PAGE_SIZE_DEFAULT */
+	const char *page_token;  /* NULL or "": first page */
+	mr_stage stage;          /* filter; MR_STAGE_NONE: any */
+	const char *tag;         /* "key" or "key=value"; NULL: any */
+	bool descending;         /* versions only: highest first */
+} mr_list_params;
+
+mr_status mr_list_models(mr_client *c, const mr_list_params *p,
+    mr_model_list **out);
+mr_status mr_list_versions(mr_client *c, const char *name,
+    const mr_list_params *p, mr_version_list **out);
+
+/*
+ * Moves a version to `to`: dev -> staging -> production, or any -> archived.
+ * If `expected` is not MR_STAGE_NONE the move happens only if the version is
+ * in that stage now (check-and-set). Promoting to production archives the
+ * previous production version. `out` may be NULL.
+ */
+mr_status mr_promote(mr_client *c, const char *name, const char *version,
+    mr_stage to, mr_stage expected, const char *reason, mr_version **out);
+
+/*
+ * Returns production to `to_version` (NULL: the model's rollback target),
+ * which must have been in production before. `out` may be NULL.
+ */
+mr_status mr_rollback(mr_client *c, const char *name, const char *to_version,
+    const char *reason, mr_version **out);
+
+/* Events after revision `after`, of one model or (name NULL) of all. */
+mr_status mr_list_events(mr_client *c, const char *name, uint64_t after,
+    uint32_t page_size, mr_event_list **out);
+
+/* ---- artifacts ------------------------------------------------------------ */
+
+typedef struct mr_pull_options {
+	bool overwrite;          /* replace an existing destination */
+	mr_progress_fn progress; /* artifact bytes written of total */
+	void *progress_arg;
+} mr_pull_options;
+
+/*
+ * Downloads the artifact of the selected version (as mr_get_version) to
+ * `dest`. A one-file artifact is written to `dest`, or into it when `dest`
+ * is a directory; a directory artifact becomes the directory `dest`. Every
+ * chunk is checked against its digest before it is written; the result
+ * appears at `dest` only when complete (written beside it, then renamed).
+ * A chunk that fails its check is MR_DATA_LOSS and nothing appears.
+ * `opt` and `out` may be NULL.
+ */
+mr_status mr_pull(mr_client *c, const char *name, const char *version,
+    mr_stage stage, const char *dest, const mr_pull_options *opt,
+    mr_version **out);
+
+/* Figures of the last mr_register or mr_pull on `c`. */
+const mr_transfer_stats *mr_client_transfer_stats(const mr_client *c);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* MODELREG_H */

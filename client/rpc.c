@@ -1,0 +1,461 @@
+/*
+ * rpc.c - unary calls and windows of calls over one nng REQ0 socket.
+ *
+ * Every call travels in a modelreg.v1.Request envelope and comes back in
+ * a modelreg.v1.Response (proto/envelope.proto). A call runs on an nng
+ * context with its own aio: the send completes once the request is handed
+ * to a connection, the receive once the reply arrives. If the connection
+ * drops in between, the REQ protocol sends the request again on the next
+ * connection, and again every RPC_RESEND_MS without a reply; that is why
+ * mutations carry an idempotency key, made once per call so that every
+ * resend carries the same one.
+ *
+ * A window is a ring of such contexts. A reply that arrives before its
+ * receive is posted is kept by the context, so posting receives in start
+ * order costs nothing while the others are still on the wire. A window is
+ * never abandoned with calls in flight: closing it waits for them (see
+ * rpc_window_close() for the nng bug that makes this matter).
+ *
+ * nng's errors are turned into statuses in one place, transport_fail():
+ * no answer in time is DEADLINE_EXCEEDED, a refused or dropped connection
+ * UNAVAILABLE, and a reply that does not parse INTERNAL.
+ */
+#include <assert.h>
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/random.h>
+
+#include <nng/nng.h>
+#include <nng/protocol/reqrep0/req.h>
+
+#include "common.h"
+#include "envelope.pb-c.h"
+#include "rpc.h"
+
+/* One call at a time on a context of the socket. */
+typedef struct slot {
+	nng_ctx ctx;
+	bool ctx_open;
+	nng_aio *aio;
+	const char *method; /* a string literal: method names are constants */
+	uint64_t deadline_ns; /* monotonic */
+	uintptr_t tag;
+} slot;
+
+struct rpc {
+	nng_socket sock;
+	char *url;
+	char *user;
+	char *token;
+	int timeout_ms;
+	uint64_t revision;
+	slot unary;
+};
+
+struct rpc_window {
+	rpc *r;
+	slot *slots;
+	size_t size;
+	size_t head; /* oldest call in flight */
+	size_t count;
+};
+
+/* "/modelreg.v1.Registry/GetVersion" -> "GetVersion", for messages. */
+static const char *
+short_name(const char *method)
+{
+	const char *p = strrchr(method, '/');
+
+	return p != NULL ? p + 1 : method;
+}
+
+static mr_status
+transport_fail(const rpc *r, const char *method, int rv, mr_err *e)
+{
+	const char *m = short_name(method);
+
+	switch (rv) {
+	case NNG_ETIMEDOUT:
+		return mr_fail(e, MR_DEADLINE_EXCEEDED,
+		    "%s: no answer from %s within %d ms", m, r->url,
+		    r->timeout_ms);
+	case NNG_ENOMEM:
+		return mr_fail(e, MR_RESOURCE_EXHAUSTED,
+		    "%s: out of memory in the transport", m);
+	default:
+		return mr_fail(e, MR_UNAVAILABLE, "%s: connection to %s: %s",
+		    m, r->url, nng_strerror(rv));
+	}
+}
+
+static mr_status
+new_key(char key[RPC_KEY_LEN + 1], mr_err *e)
+{
+	static const char hex[] = "0123456789abcdef";
+	uint8_t raw[RPC_KEY_LEN / 2];
+	ssize_t n;
+
+	do {
+		n = getrandom(raw, sizeof(raw), 0);
+	} while (n < 0 && errno == EINTR);
+	if (n != (ssize_t)sizeof(raw))
+		return mr_fail(e, MR_INTERNAL,
+		    "cannot make an idempotency key: getrandom: %s",
+		    n < 0 ? strerror(errno) : "short read");
+	for (size_t i = 0; i < sizeof(raw); i++) {
+		key[2 * i] = hex[raw[i] >> 4];
+		key[2 * i + 1] = hex[raw[i] & 15];
+	}
+	key[RPC_KEY_LEN] = '\0';
+	return MR_OK;
+}
+
+/* Packs `req` into an envelope, straight into a new nng message. */
+static mr_status
+build_msg(const rpc *r, const char *method, const ProtobufCMessage *req,
+    const char *key, nng_msg **out, mr_err *e)
+{
+	Modelreg__V1__Request env = MODELREG__V1__REQUEST__INIT;
+	size_t plen = protobuf_c_message_get_packed_size(req);
+	uint8_t *payload;
+	nng_msg *msg;
+	size_t len;
+	int rv;
+
+	if ((payload = malloc(plen > 0 ? plen : 1)) == NULL)
+		return mr_fail(e, MR_RESOURCE_EXHAUSTED,
+		    "%s: out of memory packing the request",
+		    short_name(method));
+	protobuf_c_message_pack(req, payload);
+	env.method = (char *)method;
+	env.payload.data = payload;
+	env.payload.len = plen;
+	env.deadline_unix_ms = (uint64_t)(mr_now_ms() + r->timeout_ms);
+	env.auth_token = r->token;
+	env.user = r->user;
+	env.idempotency_key = (char *)(key != NULL ? key : "");
+	len = modelreg__v1__request__get_packed_size(&env);
+	if (len > MR_MSG_MAX) {
+		free(payload);
+		return mr_fail(e, MR_RESOURCE_EXHAUSTED,
+		    "%s: the request is %zu bytes; messages are limited to "
+		    "%u bytes",
+		    short_name(method), len, MR_MSG_MAX);
+	}
+	if ((rv = nng_msg_alloc(&msg, len)) != 0) {
+		free(payload);
+		return transport_fail(r, method, rv, e);
+	}
+	modelreg__v1__request__pack(&env, nng_msg_body(msg));
+	free(payload);
+	*out = msg;
+	return MR_OK;
+}
+
+/* Unpacks a reply envelope and, if it says OK, its payload. */
+static mr_status
+parse_reply(rpc *r, const char *method, nng_msg *msg,
+    const ProtobufCMessageDescriptor *rd, ProtobufCMessage **resp, mr_err *e)
+{
+	Modelreg__V1__Response *rsp;
+	ProtobufCMessage *body;
+	mr_status rv = MR_OK;
+
+	rsp = modelreg__v1__response__unpack(NULL, nng_msg_len(msg),
+	    nng_msg_body(msg));
+	if (rsp == NULL)
+		return mr_fail(e, MR_INTERNAL,
+		    "%s: the reply from %s (%zu bytes) is not a "
+		    "modelreg.v1.Response",
+		    short_name(method), r->url, nng_msg_len(msg));
+	if (rsp->code != MODELREG__V1__STATUS_CODE__STATUS_OK) {
+		int code = (int)rsp->code;
+
+		if (code < MR_CANCELLED || code > MR_UNAUTHENTICATED)
+			code = MR_UNKNOWN;
+		rv = mr_fail(e, (mr_status)code, "%s",
+		    rsp->message[0] != '\0' ? rsp->message
+					    : "the server gave no reason");
+		goto out;
+	}
+	if (rd == NULL) /* the caller does not want it */
+		goto out;
+	body = protobuf_c_message_unpack(rd, NULL, rsp->payload.len,
+	    rsp->payload.data);
+	if (body == NULL) {
+		rv = mr_fail(e, MR_INTERNAL,
+		    "%s: the server's answer is not a %s",
+		    short_name(method), rd->name);
+		goto out;
+	}
+	r->revision = rsp->revision;
+	*resp = body;
+out:
+	modelreg__v1__response__free_unpacked(rsp, NULL);
+	return rv;
+}
+
+static mr_status
+slot_open(slot *s, rpc *r, mr_err *e)
+{
+	int rv;
+
+	if ((rv = nng_aio_alloc(&s->aio, NULL, NULL)) != 0 ||
+	    (rv = nng_ctx_open(&s->ctx, r->sock)) != 0)
+		return mr_fail(e, MR_RESOURCE_EXHAUSTED,
+		    "cannot set up a call to %s: %s", r->url,
+		    nng_strerror(rv));
+	s->ctx_open = true;
+	return MR_OK;
+}
+
+/* Frees a slot, stopping its aio first should anything still run. */
+static void
+slot_close(slot *s)
+{
+	if (s->aio != NULL) {
+		nng_msg *msg;
+
+		nng_aio_stop(s->aio);
+		/* A cancelled send hands its message back to the aio. */
+		if ((msg = nng_aio_get_msg(s->aio)) != NULL)
+			nng_msg_free(msg);
+		nng_aio_free(s->aio);
+		s->aio = NULL;
+	}
+	if (s->ctx_open)
+		nng_ctx_close(s->ctx);
+	s->ctx_open = false;
+}
+
+static mr_status
+slot_start(slot *s, rpc *r, const char *method, const ProtobufCMessage *req,
+    const char *key, uintptr_t tag, mr_err *e)
+{
+	nng_msg *msg = NULL;
+	mr_status rv;
+
+	if ((rv = build_msg(r, method, req, key, &msg, e)) != MR_OK)
+		return rv;
+	s->method = method;
+	s->tag = tag;
+	s->deadline_ns = mr_mono_ns() + (uint64_t)r->timeout_ms * 1000000u;
+	nng_aio_set_msg(s->aio, msg);
+	nng_aio_set_timeout(s->aio, r->timeout_ms);
+	nng_ctx_send(s->ctx, s->aio);
+	return MR_OK;
+}
+
+/* Waits for the send of the slot's call, then for its reply. */
+static mr_status
+slot_finish(slot *s, rpc *r, const ProtobufCMessageDescriptor *rd,
+    ProtobufCMessage **resp, mr_err *e)
+{
+	uint64_t now;
+	nng_msg *msg;
+	mr_status st;
+	int rv;
+
+	nng_aio_wait(s->aio);
+	if ((rv = nng_aio_result(s->aio)) != 0) {
+		if ((msg = nng_aio_get_msg(s->aio)) != NULL)
+			nng_msg_free(msg);
+		nng_aio_set_msg(s->aio, NULL);
+		return transport_fail(r, s->method, rv, e);
+	}
+	now = mr_mono_ns();
+	nng_aio_set_timeout(s->aio, now >= s->deadline_ns
+		? 1
+		: (nng_duration)((s->deadline_ns - now + 999999) / 1000000));
+	nng_ctx_recv(s->ctx, s->aio);
+	nng_aio_wait(s->aio);
+	if ((rv = nng_aio_result(s->aio)) != 0)
+		return transport_fail(r, s->method, rv, e);
+	msg = nng_aio_get_msg(s->aio);
+	nng_aio_set_msg(s->aio, NULL);
+	st = parse_reply(r, s->method, msg, rd, resp, e);
+	nng_msg_free(msg);
+	return st;
+}
+
+mr_status
+rpc_open(rpc **out, const char *url, const char *user, const char *token,
+    int timeout_ms, mr_err *e)
+{
+	mr_status st;
+	rpc *r;
+	int rv;
+
+	if ((r = calloc(1, sizeof(*r))) == NULL)
+		return mr_fail(e, MR_RESOURCE_EXHAUSTED, "out of memory");
+	r->timeout_ms = timeout_ms;
+	r->url = strdup(url);
+	r->user = strdup(user != NULL ? user : "");
+	r->token = strdup(token != NULL ? token : "");
+	if (r->url == NULL || r->user == NULL || r->token == NULL) {
+		st = mr_fail(e, MR_RESOURCE_EXHAUSTED, "out of memory");
+		goto err_alloc;
+	}
+	if ((rv = nng_req0_open(&r->sock)) != 0) {
+		st = mr_fail(e, MR_RESOURCE_EXHAUSTED,
+		    "cannot open a REQ socket: %s", nng_strerror(rv));
+		goto err_alloc;
+	}
+	/* The receive limit must be in place before the first connection. */
+	if ((rv = nng_socket_set_size(r->sock, NNG_OPT_RECVMAXSZ,
+		 MR_MSG_MAX)) != 0 ||
+	    (rv = nng_socket_set_ms(r->sock, NNG_OPT_REQ_RESENDTIME,
+		 RPC_RESEND_MS)) != 0) {
+		st = mr_fail(e, MR_INTERNAL, "cannot set socket options: %s",
+		    nng_strerror(rv));
+		goto err_socket;
+	}
+	/* Blocking: a dead address fails here. After this, the dialer
+	 * reconnects on its own whenever the connection drops. */
+	if ((rv = nng_dial(r->sock, url, NULL, 0)) != 0) {
+		st = mr_fail(e,
+		    rv == NNG_EADDRINVAL || rv == NNG_ENOTSUP ||
+			    rv == NNG_EINVAL
+			? MR_INVALID_ARGUMENT
+			: MR_UNAVAILABLE,
+		    "cannot connect to %s: %s", url, nng_strerror(rv));
+		goto err_socket;
+	}
+	if ((st = slot_open(&r->unary, r, e)) != MR_OK)
+		goto err_slot;
+	*out = r;
+	return MR_OK;
+
+err_slot:
+	slot_close(&r->unary);
+err_socket:
+	nng_close(r->sock);
+err_alloc:
+	free(r->url);
+	free(r->user);
+	free(r->token);
+	free(r);
+	return st;
+}
+
+void
+rpc_close(rpc *r)
+{
+	if (r == NULL)
+		return;
+	slot_close(&r->unary);
+	nng_close(r->sock);
+	free(r->url);
+	free(r->user);
+	free(r->token);
+	free(r);
+}
+
+uint64_t
+rpc_revision(const rpc *r)
+{
+	return r->revision;
+}
+
+mr_status
+rpc_call(rpc *r, const char *method, const ProtobufCMessage *req,
+    bool mutation, const ProtobufCMessageDescriptor *rd,
+    ProtobufCMessage **resp, mr_err *e)
+{
+	char key[RPC_KEY_LEN + 1];
+	mr_status rv;
+
+	if (mutation && (rv = new_key(key, e)) != MR_OK)
+		return rv;
+	rv = slot_start(&r->unary, r, method, req, mutation ? key : NULL, 0,
+	    e);
+	if (rv != MR_OK)
+		return rv;
+	return slot_finish(&r->unary, r, rd, resp, e);
+}
+
+mr_status
+rpc_window_open(rpc_window **out, rpc *r, int size, mr_err *e)
+{
+	rpc_window *w;
+	mr_status rv;
+
+	assert(size > 0);
+	if ((w = calloc(1, sizeof(*w))) == NULL ||
+	    (w->slots = calloc((size_t)size, sizeof(slot))) == NULL) {
+		free(w);
+		return mr_fail(e, MR_RESOURCE_EXHAUSTED, "out of memory");
+	}
+	w->r = r;
+	w->size = (size_t)size;
+	for (size_t i = 0; i < w->size; i++) {
+		if ((rv = slot_open(&w->slots[i], r, e)) != MR_OK) {
+			rpc_window_close(w);
+			return rv;
+		}
+	}
+	*out = w;
+	return MR_OK;
+}
+
+void
+rpc_window_close(rpc_window *w)
+{
+	if (w == NULL)
+		return;
+	/* Calls still in flight are waited for (each until its deadline)
+	 * and their answers dropped, rather than cancelled. Cancelling
+	 * would leave replies on the wire, and nng 1.5.2 can hang for good
+	 * in nng_close() when a connection closes while a reply is being
+	 * received (the transport re-arms a stopped aio). */
+	while (w->count > 0) {
+		uintptr_t tag;
+		mr_err ignored;
+
+		rpc_window_wait(w, NULL, NULL, &tag, &ignored);
+	}
+	for (size_t i = 0; i < w->size; i++)
+		slot_close(&w->slots[i]);
+	free(w->slots);
+	free(w);
+}
+
+bool
+rpc_window_full(const rpc_window *w)
+{
+	return w->count == w->size;
+}
+
+bool
+rpc_window_empty(const rpc_window *w)
+{
+	return w->count == 0;
+}
+
+mr_status
+rpc_window_start(rpc_window *w, const char *method,
+    const ProtobufCMessage *req, uintptr_t tag, mr_err *e)
+{
+	slot *s = &w->slots[(w->head + w->count) % w->size];
+	mr_status rv;
+
+	assert(w->count < w->size);
+	if ((rv = slot_start(s, w->r, method, req, NULL, tag, e)) != MR_OK)
+		return rv;
+	w->count++;
+	return MR_OK;
+}
+
+mr_status
+rpc_window_wait(rpc_window *w, const ProtobufCMessageDescriptor *rd,
+    ProtobufCMessage **resp, uintptr_t *tag, mr_err *e)
+{
+	slot *s = &w->slots[w->head];
+
+	assert(w->count > 0);
+	w->head = (w->head + 1) % w->size;
+	w->count--;
+	*tag = s->tag;
+	return slot_finish(s, w->r, rd, resp, e);
+}

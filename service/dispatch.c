@@ -1,0 +1,523 @@
+/*
+ * dispatch.c - from request bytes to reply bytes.
+ *
+ * The dispatcher does, in order, everything that is the same for every
+ * method, so handlers hold only their method's logic:
+ *   1. unpack the Request envelope under a byte budget (malformed: INVALID_ARGUMENT)
+ *   2. check the envelope's fields and the deadline (DEADLINE_EXCEEDED)
+ *   3. find the method (unknown: UNIMPLEMENTED)
+ *   4. unpack the payload as the method's request, refusing unknown fields,
+ *      which is how a payload of the wrong type usually shows
+ *   5. for a mutation: take the store's writer lock, answer a retried
+ *      idempotency key with the stored reply, else run the handler and
+ *      commit its writes together with the reply under the key
+ *   6. pack the Response with the payload, directly into the reply buffer.
+ */
+#include <assert.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "envelope.pb-c.h"
+#include "svc.h"
+
+/* ---- per-request allocation budget ---------------------------------- */
+
+struct budget {
+	size_t used;
+	size_t limit;
+	bool exhausted; /* an allocation was refused */
+};
+
+/* Each block is prefixed with its size so that free can credit it. */
+#define BUDGET_HDR 16
+
+static void *
+budget_alloc(void *data, size_t size)
+{
+	struct budget *b = data;
+	uint8_t *p;
+
+	if (size > b->limit - b->used) {
+		b->exhausted = true;
+		return NULL;
+	}
+	if ((p = malloc(size + BUDGET_HDR)) == NULL)
+		return NULL;
+	b->used += size;
+	memcpy(p, &size, sizeof(size));
+	return p + BUDGET_HDR;
+}
+
+static void
+budget_free(void *data, void *ptr)
+{
+	struct budget *b = data;
+	uint8_t *p = ptr;
+	size_t size;
+
+	if (p == NULL)
+		return;
+	p -= BUDGET_HDR;
+	memcpy(&size, p, sizeof(size));
+	b->used -= size;
+	free(p);
+}
+
+/* ---- deferred frees --------------------------------------------------- */
+
+mr_status
+svc_defer(svc_call *c, void (*fn)(void *), void *p)
+{
+	if (c->n_deferred == c->cap_deferred) {
+		size_t cap = c->cap_deferred ? 2 * c->cap_deferred : 16;
+		struct svc_deferred *d = realloc(c->deferred, cap * sizeof(*d));
+		if (d == NULL) {
+			fn(p);
+			return mr_fail(&c->err, MR_RESOURCE_EXHAUSTED,
+			    "out of memory");
+		}
+		c->deferred = d;
+		c->cap_deferred = cap;
+	}
+	c->deferred[c->n_deferred].fn = fn;
+	c->deferred[c->n_deferred].p = p;
+	c->n_deferred++;
+	return MR_OK;
+}
+
+static void
+free_msg(void *m)
+{
+	protobuf_c_message_free_unpacked(m, NULL);
+}
+
+mr_status
+svc_defer_msg(svc_call *c, void *msg)
+{
+	return svc_defer(c, free_msg, msg);
+}
+
+void *
+svc_alloc(svc_call *c, size_t n, size_t size)
+{
+	void *p = calloc(n ? n : 1, size);
+
+	if (p == NULL) {
+		mr_fail(&c->err, MR_RESOURCE_EXHAUSTED, "out of memory");
+		return NULL;
+	}
+	if (svc_defer(c, free, p) != MR_OK)
+		return NULL;
+	return p;
+}
+
+static void
+run_deferred(svc_call *c)
+{
+	/* Newest first: later records may point into earlier ones. */
+	while (c->n_deferred > 0) {
+		struct svc_deferred *d = &c->deferred[--c->n_deferred];
+		d->fn(d->p);
+	}
+	free(c->deferred);
+	c->deferred = NULL;
+	c->cap_deferred = 0;
+}
+
+/* ---- workers ------------------------------------------------------------ */
+
+mr_status
+svc_worker_init(svc_worker *w, store *st, mr_err *e)
+{
+	memset(w, 0, sizeof(*w));
+	w->st = st;
+	w->codec = mr_codec_create();
+	w->scratch = malloc(MR_CHUNK_MAX);
+	if (w->codec == NULL || w->scratch == NULL) {
+		svc_worker_fini(w);
+		return mr_fail(e, MR_RESOURCE_EXHAUSTED, "out of memory");
+	}
+	return MR_OK;
+}
+
+void
+svc_worker_fini(svc_worker *w)
+{
+	mr_codec_free(w->codec);
+	free(w->scratch);
+	w->codec = NULL;
+	w->scratch = NULL;
+}
+
+/* ---- checks ------------------------------------------------------------- */
+
+static const svc_method *
+find_method(const char *name)
+{
+	static const struct {
+		const svc_method *table;
+		const size_t *count;
+	} services[] = {
+		{ svc_registry_methods, &svc_registry_method_count },
+		{ svc_artifact_methods, &svc_artifact_method_count },
+	};
+
+	for (size_t i = 0; i < sizeof(services) / sizeof(services[0]); i++)
+		for (size_t j = 0; j < *services[i].count; j++)
+			if (strcmp(services[i].table[j].name, name) == 0)
+				return &services[i].table[j];
+	return NULL;
+}
+
+/*
+ * Finds the first unknown field in `m` or its sub-messages. Our schemas
+ * have no recursive message types, so the depth is bounded by the schema.
+ */
+static bool
+find_unknown_field(const ProtobufCMessage *m, const char **where,
+    uint32_t *tag)
+{
+	const ProtobufCMessageDescriptor *d = m->descriptor;
+
+	if (m->n_unknown_fields > 0) {
+		*where = d->name;
+		*tag = m->unknown_fields[0].tag;
+		return true;
+	}
+	for (unsigned i = 0; i < d->n_fields; i++) {
+		const ProtobufCFieldDescriptor *f = &d->fields[i];
+		const uint8_t *base = (const uint8_t *)m;
+
+		if (f->type != PROTOBUF_C_TYPE_MESSAGE)
+			continue;
+		if (f->label == PROTOBUF_C_LABEL_REPEATED) {
+			size_t n = *(const size_t *)(base + f->quantifier_offset);
+			ProtobufCMessage *const *arr =
+			    *(ProtobufCMessage *const *const *)(base + f->offset);
+			for (size_t k = 0; k < n; k++)
+				if (find_unknown_field(arr[k], where, tag))
+					return true;
+		} else {
+			const ProtobufCMessage *sub =
+			    *(const ProtobufCMessage *const *)(base + f->offset);
+			if (sub != NULL && find_unknown_field(sub, where, tag))
+				return true;
+		}
+	}
+	return false;
+}
+
+static mr_status
+check_envelope(const Modelreg__V1__Request *rq, mr_err *e)
+{
+	mr_status rv;
+
+	if (rq->method[0] == '\0')
+		return mr_fail(e, MR_INVALID_ARGUMENT,
+		    "the request names no method");
+	if (rq->n_metadata > MR_METADATA_MAX)
+		return mr_fail(e, MR_INVALID_ARGUMENT,
+		    "the request has %zu metadata entries; the limit is %d",
+		    rq->n_metadata, MR_METADATA_MAX);
+	if ((rv = mr_check_text("user", rq->user, MR_USER_MAX, false, e)) !=
+	    MR_OK)
+		return rv;
+	if (strlen(rq->idempotency_key) > MR_IDEMPOTENCY_KEY_MAX)
+		return mr_fail(e, MR_INVALID_ARGUMENT,
+		    "idempotency key is longer than %d bytes",
+		    MR_IDEMPOTENCY_KEY_MAX);
+	return mr_check_text("idempotency key", rq->idempotency_key,
+	    MR_IDEMPOTENCY_KEY_MAX, false, e);
+}
+
+/* ---- replies ------------------------------------------------------------ */
+
+static size_t
+varint_len(size_t v)
+{
+	size_t n = 1;
+
+	while (v >= 0x80) {
+		v >>= 7;
+		n++;
+	}
+	return n;
+}
+
+/*
+ * Packs a Response: code, message and revision, then the payload as field
+ * 3 appended by hand, so that a large payload (a chunk) is packed once,
+ * straight into `out`, instead of being packed and then copied.
+ */
+static size_t
+response_size(const Modelreg__V1__Response *hdr, const ProtobufCMessage *pl,
+    size_t *pl_len)
+{
+	size_t n = modelreg__v1__response__get_packed_size(hdr);
+
+	*pl_len = pl != NULL ? protobuf_c_message_get_packed_size(pl) : 0;
+	if (*pl_len > 0)
+		n += 1 + varint_len(*pl_len) + *pl_len;
+	return n;
+}
+
+static void
+response_pack(const Modelreg__V1__Response *hdr, const ProtobufCMessage *pl,
+    size_t pl_len, uint8_t *out)
+{
+	uint8_t *p = out + modelreg__v1__response__pack(hdr, out);
+
+	if (pl_len == 0)
+		return;
+	*p++ = (3 << 3) | 2; /* field 3, length-delimited */
+	for (size_t v = pl_len; ; v >>= 7) {
+		if (v < 0x80) {
+			*p++ = (uint8_t)v;
+			break;
+		}
+		*p++ = (uint8_t)(v | 0x80);
+	}
+	protobuf_c_message_pack(pl, p);
+}
+
+static int
+reply_bytes(const svc_reply *reply, const void *bytes, size_t len)
+{
+	void *out = reply->alloc(reply->arg, len);
+
+	if (out == NULL)
+		return -1;
+	memcpy(out, bytes, len);
+	return 0;
+}
+
+static int
+reply_status(const svc_reply *reply, mr_status code, const char *msg)
+{
+	Modelreg__V1__Response hdr = MODELREG__V1__RESPONSE__INIT;
+	size_t pl_len, n;
+	void *out;
+
+	hdr.code = (Modelreg__V1__StatusCode)code;
+	hdr.message = (char *)msg;
+	n = response_size(&hdr, NULL, &pl_len);
+	if ((out = reply->alloc(reply->arg, n)) == NULL)
+		return -1;
+	response_pack(&hdr, NULL, 0, out);
+	return 0;
+}
+
+static int
+reply_err(const svc_reply *reply, const mr_err *e)
+{
+	return reply_status(reply, e->code, e->msg);
+}
+
+/* ---- mutations ---------------------------------------------------------- */
+
+static void
+abort_txn(svc_call *c)
+{
+	store_txn_abort(c->txn);
+	c->txn = NULL;
+}
+
+/*
+ * Runs a mutation's handler inside a transaction and commits its writes
+ * together with the reply under the idempotency key, so that a retry of
+ * the same call finds the reply if and only if the change happened.
+ */
+static int
+run_mutation(svc_call *c, const svc_method *m,
+    const Modelreg__V1__Request *rq, const ProtobufCMessage *req,
+    ProtobufCMessage *resp, const svc_reply *reply)
+{
+	Modelreg__V1__Response hdr = MODELREG__V1__RESPONSE__INIT;
+	Modelreg__V1__IdempotencyRecord rec =
+	    MODELREG__V1__IDEMPOTENCY_RECORD__INIT;
+	const char *key = rq->idempotency_key;
+	uint8_t digest[MR_DIGEST_LEN];
+	mr_pb_idem *old = NULL;
+	uint8_t *buf = NULL;
+	size_t n, pl_len;
+	mr_status rv;
+	int ret;
+
+	if ((rv = store_txn_begin(c->st, &c->txn, &c->err)) != MR_OK)
+		return reply_err(reply, &c->err);
+	/* The lock may have been a long wait: look at the clock again. */
+	if (rq->deadline_unix_ms != 0 &&
+	    (uint64_t)mr_now_ms() > rq->deadline_unix_ms) {
+		abort_txn(c);
+		return reply_status(reply, MR_DEADLINE_EXCEEDED,
+		    "the deadline passed while waiting to write");
+	}
+	if (key[0] != '\0') {
+		mr_sha256(c->w->codec, rq->payload.data, rq->payload.len,
+		    digest);
+		rv = store_txn_get_idem(c->txn, key, &old, &c->err);
+		if (rv == MR_OK) {
+			if (strcmp(old->method, rq->method) != 0 ||
+			    old->request_digest.len != MR_DIGEST_LEN ||
+			    memcmp(old->request_digest.data, digest,
+				MR_DIGEST_LEN) != 0) {
+				mr_fail(&c->err, MR_INVALID_ARGUMENT,
+				    "idempotency key \"%s\" was used for a "
+				    "different request",
+				    key);
+				ret = reply_err(reply, &c->err);
+			} else {
+				ret = reply_bytes(reply, old->response.data,
+				    old->response.len);
+			}
+			modelreg__v1__idempotency_record__free_unpacked(old,
+			    NULL);
+			abort_txn(c);
+			return ret;
+		}
+		if (rv != MR_NOT_FOUND) {
+			abort_txn(c);
+			return reply_err(reply, &c->err);
+		}
+	}
+
+	if ((rv = m->handler(c, req, resp)) != MR_OK) {
+		abort_txn(c);
+		return reply_err(reply, &c->err);
+	}
+	hdr.revision = store_txn_revision(c->txn);
+	n = response_size(&hdr, resp, &pl_len);
+	if (n > MR_MSG_MAX) {
+		abort_txn(c);
+		return reply_status(reply, MR_RESOURCE_EXHAUSTED,
+		    "the reply would exceed the message size limit");
+	}
+	if ((buf = malloc(n)) == NULL) {
+		abort_txn(c);
+		return reply_status(reply, MR_RESOURCE_EXHAUSTED,
+		    "out of memory");
+	}
+	response_pack(&hdr, resp, pl_len, buf);
+	if (key[0] != '\0') {
+		rec.method = rq->method;
+		rec.request_digest.data = digest;
+		rec.request_digest.len = MR_DIGEST_LEN;
+		rec.created_at_ms = c->now_ms;
+		rec.response.data = buf;
+		rec.response.len = n;
+		if (store_txn_put_idem(c->txn, key, &rec, &c->err) != MR_OK) {
+			free(buf);
+			abort_txn(c);
+			return reply_err(reply, &c->err);
+		}
+	}
+	rv = store_txn_commit(c->txn, &c->err);
+	c->txn = NULL;
+	ret = rv == MR_OK ? reply_bytes(reply, buf, n) : reply_err(reply, &c->err);
+	free(buf);
+	return ret;
+}
+
+/* ---- the dispatcher ----------------------------------------------------- */
+
+int
+svc_dispatch(svc_worker *w, const uint8_t *msg, size_t len,
+    const svc_reply *reply)
+{
+	struct budget budget = { .used = 0, .limit = SVC_DECODE_BUDGET };
+	ProtobufCAllocator alloc = {
+		.alloc = budget_alloc,
+		.free = budget_free,
+		.allocator_data = &budget,
+	};
+	Modelreg__V1__Request *rq;
+	ProtobufCMessage *req = NULL, *resp = NULL;
+	const svc_method *m;
+	svc_call c = { .w = w, .st = w->st, .now_ms = mr_now_ms() };
+	const char *where;
+	uint32_t tag;
+	int ret;
+
+	if (len > MR_MSG_MAX)
+		return reply_status(reply, MR_RESOURCE_EXHAUSTED,
+		    "the request exceeds the message size limit "
+		    "(16 MiB, MR_MSG_MAX)");
+	rq = modelreg__v1__request__unpack(&alloc, len, msg);
+	if (rq == NULL)
+		return reply_status(reply, MR_INVALID_ARGUMENT,
+		    budget.exhausted
+			? "the request envelope exceeds the decoding budget"
+			: "the request is not a modelreg.v1.Request envelope");
+	if (check_envelope(rq, &c.err) != MR_OK) {
+		ret = reply_err(reply, &c.err);
+		goto done;
+	}
+	if (rq->deadline_unix_ms != 0 &&
+	    (uint64_t)c.now_ms > rq->deadline_unix_ms) {
+		ret = reply_status(reply, MR_DEADLINE_EXCEEDED,
+		    "the request's deadline had passed when it arrived");
+		goto done;
+	}
+	if ((m = find_method(rq->method)) == NULL) {
+		mr_fail(&c.err, MR_UNIMPLEMENTED, "unknown method \"%.200s\"",
+		    rq->method);
+		ret = reply_err(reply, &c.err);
+		goto done;
+	}
+	req = protobuf_c_message_unpack(m->request, &alloc, rq->payload.len,
+	    rq->payload.data);
+	if (req == NULL) {
+		mr_fail(&c.err, budget.exhausted ? MR_RESOURCE_EXHAUSTED
+						 : MR_INVALID_ARGUMENT,
+		    budget.exhausted ? "the payload exceeds the decoding "
+				       "budget of a %s"
+				     : "the payload is not a valid %s",
+		    m->request->name);
+		ret = reply_err(reply, &c.err);
+		goto done;
+	}
+	if (find_unknown_field(req, &where, &tag)) {
+		mr_fail(&c.err, MR_INVALID_ARGUMENT,
+		    "unknown field %u in %s (is the payload a %s?)", tag,
+		    where, m->request->name);
+		ret = reply_err(reply, &c.err);
+		goto done;
+	}
+	if ((resp = calloc(1, m->response->sizeof_message)) == NULL) {
+		ret = reply_status(reply, MR_RESOURCE_EXHAUSTED,
+		    "out of memory");
+		goto done;
+	}
+	m->response->message_init(resp);
+	c.user = rq->user[0] != '\0' ? rq->user : "anonymous";
+
+	if (m->mutates) {
+		ret = run_mutation(&c, m, rq, req, resp, reply);
+	} else if (m->handler(&c, req, resp) != MR_OK) {
+		ret = reply_err(reply, &c.err);
+	} else {
+		Modelreg__V1__Response hdr = MODELREG__V1__RESPONSE__INIT;
+		size_t pl_len, n = response_size(&hdr, resp, &pl_len);
+		uint8_t *out;
+
+		if (n > MR_MSG_MAX) {
+			ret = reply_status(reply, MR_RESOURCE_EXHAUSTED,
+			    "the reply would exceed the message size limit; "
+			    "ask for a smaller page");
+		} else if ((out = reply->alloc(reply->arg, n)) == NULL) {
+			ret = -1;
+		} else {
+			response_pack(&hdr, resp, pl_len, out);
+			ret = 0;
+		}
+	}
+	assert(c.txn == NULL);
+
+done:
+	run_deferred(&c);
+	free(resp);
+	if (req != NULL)
+		protobuf_c_message_free_unpacked(req, &alloc);
+	modelreg__v1__request__free_unpacked(rq, &alloc);
+	return ret;
+}

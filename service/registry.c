@@ -1,0 +1,1185 @@
+/*
+ * registry.c - the Registry service: versions, stages, rollback, events.
+ *
+ * Handlers validate everything they are given before they read the store,
+ * so bad input never costs a lock. Mutations run inside the transaction
+ * the dispatcher opened: what they read there cannot change before their
+ * writes commit, which makes every "read stage, check, write stage" a
+ * check-and-set, and all their writes (version, model, stage index,
+ * events) land in one atomic batch.
+ *
+ * Stage rules: dev -> staging -> production, and any stage -> archived.
+ * A model has at most one production version: promoting another archives
+ * it and remembers it on the new one (displaced_version), which is where a
+ * rollback from the new one goes. Rolling back from X to Y archives X and
+ * returns Y to production; the model's next rollback target is then the
+ * version Y had displaced, so repeated rollbacks walk back in time.
+ */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "model.pb-c.h"
+#include "registry.pb-c.h"
+#include "svc.h"
+
+/* A <string, string> map entry; every generated one has this layout. */
+typedef struct kv_entry {
+	ProtobufCMessage base;
+	char *key;
+	char *value;
+} kv_entry;
+
+static const char *
+stage_name(int stage)
+{
+	const char *s = mr_stage_name((mr_stage)stage);
+
+	return s[0] != '\0' ? s : "no stage";
+}
+
+static bool
+stage_valid(int stage)
+{
+	return stage >= MR_STAGE_DEV && stage <= MR_STAGE_ARCHIVED;
+}
+
+static mr_status
+parse_version(svc_call *c, const char *text, mr_semver *v)
+{
+	return mr_semver_parse(text, v, &c->err);
+}
+
+static int
+cmp_kv(const void *a, const void *b)
+{
+	const kv_entry *x = *(kv_entry *const *)a, *y = *(kv_entry *const *)b;
+
+	return strcmp(x->key, y->key);
+}
+
+/* Sorts tag entries by key and checks them. */
+static mr_status
+check_tags(svc_call *c, const char *what, kv_entry **tags, size_t n)
+{
+	mr_status rv;
+
+	if (n > MR_TAGS_MAX)
+		return mr_fail(&c->err, MR_INVALID_ARGUMENT,
+		    "%s: %zu tags; the limit is %d", what, n, MR_TAGS_MAX);
+	qsort(tags, n, sizeof(*tags), cmp_kv);
+	for (size_t i = 0; i < n; i++) {
+		if ((rv = mr_check_tag_key(tags[i]->key, &c->err)) != MR_OK ||
+		    (rv = mr_check_text("tag value", tags[i]->value,
+			 MR_TAG_VALUE_MAX, false, &c->err)) != MR_OK)
+			return rv;
+		if (i > 0 && strcmp(tags[i - 1]->key, tags[i]->key) == 0)
+			return mr_fail(&c->err, MR_INVALID_ARGUMENT,
+			    "%s: tag \"%s\" is given twice", what,
+			    tags[i]->key);
+	}
+	return MR_OK;
+}
+
+/* Copies tag entries into entries of another map type (same layout). */
+static kv_entry **
+copy_tags(svc_call *c, const ProtobufCMessageDescriptor *d,
+    kv_entry *const *src, size_t n)
+{
+	kv_entry **out = svc_alloc(c, n, sizeof(*out));
+	kv_entry *entries = svc_alloc(c, n, sizeof(*entries));
+
+	if (out == NULL || entries == NULL)
+		return NULL;
+	for (size_t i = 0; i < n; i++) {
+		d->message_init(&entries[i].base);
+		entries[i].key = src[i]->key;
+		entries[i].value = src[i]->value;
+		out[i] = &entries[i];
+	}
+	return out;
+}
+
+static mr_status
+check_string(svc_call *c, const char *what, const char *s)
+{
+	return mr_check_text(what, s, MR_STRING_MAX, false, &c->err);
+}
+
+static int
+cmp_str(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+static mr_status
+check_metadata(svc_call *c, Modelreg__V1__Metadata *md)
+{
+	mr_status rv;
+	char **sorted;
+
+	if (md == NULL)
+		return MR_OK;
+	if (md->n_metrics > MR_METRICS_MAX)
+		return mr_fail(&c->err, MR_INVALID_ARGUMENT,
+		    "%zu metrics; the limit is %d", md->n_metrics,
+		    MR_METRICS_MAX);
+	if (md->n_hyperparameters > MR_PARAMS_MAX)
+		return mr_fail(&c->err, MR_INVALID_ARGUMENT,
+		    "%zu hyperparameters; the limit is %d",
+		    md->n_hyperparameters, MR_PARAMS_MAX);
+	if (md->n_features > MR_FEATURES_MAX)
+		return mr_fail(&c->err, MR_INVALID_ARGUMENT,
+		    "%zu features; the limit is %d", md->n_features,
+		    MR_FEATURES_MAX);
+	/* Sorted maps make stored records, and so exports, deterministic. */
+	qsort(md->metrics, md->n_metrics, sizeof(*md->metrics), cmp_kv);
+	for (size_t i = 0; i < md->n_metrics; i++) {
+		if ((rv = check_string(c, "metric name", md->metrics[i]->key)) !=
+		    MR_OK)
+			return rv;
+		if (md->metrics[i]->key[0] == '\0')
+			return mr_fail(&c->err, MR_INVALID_ARGUMENT,
+			    "a metric has an empty name");
+		if (!isfinite(md->metrics[i]->value))
+			return mr_fail(&c->err, MR_INVALID_ARGUMENT,
+			    "metric \"%s\" is not a finite number",
+			    md->metrics[i]->key);
+		if (i > 0 &&
+		    strcmp(md->metrics[i - 1]->key, md->metrics[i]->key) == 0)
+			return mr_fail(&c->err, MR_INVALID_ARGUMENT,
+			    "metric \"%s\" is given twice",
+			    md->metrics[i]->key);
+	}
+	qsort(md->hyperparameters, md->n_hyperparameters,
+	    sizeof(*md->hyperparameters), cmp_kv);
+	for (size_t i = 0; i < md->n_hyperparameters; i++) {
+		kv_entry *h = (kv_entry *)md->hyperparameters[i];
+		if ((rv = check_string(c, "hyperparameter name", h->key)) !=
+			MR_OK ||
+		    (rv = check_string(c, "hyperparameter value", h->value)) !=
+			MR_OK)
+			return rv;
+		if (h->key[0] == '\0' ||
+		    (i > 0 &&
+			strcmp(((kv_entry *)md->hyperparameters[i - 1])->key,
+			    h->key) == 0))
+			return mr_fail(&c->err, MR_INVALID_ARGUMENT,
+			    "hyperparameter \"%s\" is empty or given twice",
+			    h->key);
+	}
+	if ((rv = check_string(c, "framework", md->framework)) != MR_OK ||
+	    (rv = check_string(c, "framework version",
+		 md->framework_version)) != MR_OK ||
+	    (rv = check_string(c, "python version", md->python_version)) !=
+		MR_OK ||
+	    (rv = check_string(c, "training data version",
+		 md->training_data_version)) != MR_OK ||
+	    (rv = check_string(c, "feature set version",
+		 md->feature_set_version)) != MR_OK ||
+	    (rv = check_string(c, "experiment", md->experiment)) != MR_OK ||
+	    (rv = check_string(c, "increment", md->increment)) != MR_OK ||
+	    (rv = check_string(c, "parent model", md->parent_model)) != MR_OK)
+		return rv;
+	/* Features keep their order (it is the model's input order); find
+	 * duplicates on a sorted copy. */
+	if ((sorted = svc_alloc(c, md->n_features, sizeof(*sorted))) == NULL)
+		return c->err.code;
+	for (size_t i = 0; i < md->n_features; i++) {
+		if ((rv = check_string(c, "feature name", md->features[i])) !=
+		    MR_OK)
+			return rv;
+		if (md->features[i][0] == '\0')
+			return mr_fail(&c->err, MR_INVALID_ARGUMENT,
+			    "feature %zu has an empty name", i);
+		sorted[i] = md->features[i];
+	}
+	qsort(sorted, md->n_features, sizeof(*sorted), cmp_str);
+	for (size_t i = 1; i < md->n_features; i++)
+		if (strcmp(sorted[i - 1], sorted[i]) == 0)
+			return mr_fail(&c->err, MR_INVALID_ARGUMENT,
+			    "feature \"%s\" is listed twice", sorted[i]);
+	return MR_OK;
+}
+
+static mr_status
+check_fields(svc_call *c, const char *what, Modelreg__V1__Field **f, size_t n)
+{
+	mr_status rv;
+
+	for (size_t i = 0; i < n; i++) {
+		if ((rv = check_string(c, "signature field name", f[i]->name)) !=
+			MR_OK ||
+		    (rv = check_string(c, "signature field type",
+			 f[i]->type)) != MR_OK)
+			return rv;
+		if (f[i]->name[0] == '\0')
+			return mr_fail(&c->err, MR_INVALID_ARGUMENT,
+			    "signature %s %zu has no name", what, i);
+		for (size_t k = 0; k < i; k++)
+			if (strcmp(f[k]->name, f[i]->name) == 0)
+				return mr_fail(&c->err, MR_INVALID_ARGUMENT,
+				    "signature %s \"%s\" is given twice", what,
+				    f[i]->name);
+	}
+	return MR_OK;
+}
+
+static mr_status
+check_signature(svc_call *c, const Modelreg__V1__Signature *sig)
+{
+	mr_status rv;
+
+	if (sig == NULL)
+		return MR_OK;
+	if (sig->n_inputs + sig->n_outputs > MR_FIELDS_MAX)
+		return mr_fail(&c->err, MR_INVALID_ARGUMENT,
+		    "the signature has %zu fields; the limit is %d",
+		    sig->n_inputs + sig->n_outputs, MR_FIELDS_MAX);
+	if ((rv = check_fields(c, "input", sig->inputs, sig->n_inputs)) !=
+	    MR_OK)
+		return rv;
+	return check_fields(c, "output", sig->outputs, sig->n_outputs);
+}
+
+static int
+cmp_path(const void *key, const void *elem)
+{
+	return strcmp(key, (*(Modelreg__V1__FileEntry *const *)elem)->path);
+}
+
+/*
+ * Checks a manifest completely: paths, sizes, chunk coverage, limits, and
+ * the artifact digest, which the server recomputes rather than trusts.
+ */
+static mr_status
+check_manifest(svc_call *c, const mr_pb_manifest *man)
+{
+	uint64_t total = 0, chunks = 0;
+	uint8_t digest[MR_DIGEST_LEN];
+	mr_codec *codec = c->w->codec;
+	mr_status rv;
+
+	if (man == NULL)
+		return mr_fail(&c->err, MR_INVALID_ARGUMENT,
+		    "the version has no artifact manifest");
+	if (man->format != 1)
+		return mr_fail(&c->err, MR_INVALID_ARGUMENT,
+		    "manifest format %u is not supported (1 is)", man->format);
+	if (man->n_files == 0)
+		return mr_fail(&c->err, MR_INVALID_ARGUMENT,
+		    "the artifact has no files");
+	if (man->n_files > MR_FILES_MAX)
+		return mr_fail(&c->err, MR_INVALID_ARGUMENT,
+		    "the artifact has %zu files; the limit is %d",
+		    man->n_files, MR_FILES_MAX);
+	if (!man->directory && man->n_files != 1)
+		return mr_fail(&c->err, MR_INVALID_ARGUMENT,
+		    "a one-file artifact lists %zu files", man->n_files);
+
+	mr_sha256_begin(codec);
+	for (size_t i = 0; i < man->n_files; i++) {
+		const Modelreg__V1__FileEntry *f = man->files[i];
+		uint64_t off = 0;
+		uint8_t be[8];
+
+		if ((rv = mr_check_path(f->path, &c->err)) != MR_OK)
+			return rv;
+		if (!man->directory && strchr(f->path, '/') != NULL)
+			return mr_fail(&c->err, MR_INVALID_ARGUMENT,
+			    "a one-file artifact's path \"%s\" has a '/'",
+			    f->path);
+		if (i > 0 && strcmp(man->files[i - 1]->path, f->path) >= 0)
+			return mr_fail(&c->err, MR_INVALID_ARGUMENT,
+			    "manifest files are not sorted by path, or repeat "
+			    "\"%s\"",
+			    f->path);
+		/* "a" and "a/b" cannot both be files. */
+		for (const char *p = strchr(f->path, '/'); p != NULL;
+		    p = strchr(p + 1, '/')) {
+			char dir[MR_PATH_MAX + 1];
+			memcpy(dir, f->path, (size_t)(p - f->path));
+			dir[p - f->path] = '\0';
+			if (bsearch(dir, man->files, man->n_files,
+				sizeof(*man->files), cmp_path) != NULL)
+				return mr_fail(&c->err, MR_INVALID_ARGUMENT,
+				    "\"%s\" is both a file and a directory",
+				    dir);
+		}
+		if (f->digest.len != MR_DIGEST_LEN)
+			return mr_fail(&c->err, MR_INVALID_ARGUMENT,
+			    "file \"%s\" has a %zu-byte digest, not 32",
+			    f->path, f->digest.len);
+		if (f->mode & ~0777u)
+			return mr_fail(&c->err, MR_INVALID_ARGUMENT,
+			    "file \"%s\" has mode %o; only permission bits "
+			    "(0777) are kept",
+			    f->path, f->mode);
+		for (size_t k = 0; k < f->n_chunks; k++) {
+			const Modelreg__V1__ChunkRef *ch = f->chunks[k];
+			if (ch->offset != off || ch->length == 0 ||
+			    ch->length > MR_CHUNK_MAX)
+				return mr_fail(&c->err, MR_INVALID_ARGUMENT,
+				    "file \"%s\": chunk %zu covers [%llu, +%u); "
+				    "chunks must cover the file in order, "
+				    "1..%u bytes each",
+				    f->path, k, (unsigned long long)ch->offset,
+				    ch->length, MR_CHUNK_MAX);
+			if (ch->digest.len != MR_DIGEST_LEN)
+				return mr_fail(&c->err, MR_INVALID_ARGUMENT,
+				    "file \"%s\": chunk %zu has a %zu-byte "
+				    "digest",
+				    f->path, k, ch->digest.len);
+			off += ch->length;
+		}
+		if (off != f->size)
+			return mr_fail(&c->err, MR_INVALID_ARGUMENT,
+			    "file \"%s\" is %llu bytes but its chunks cover "
+			    "%llu",
+			    f->path, (unsigned long long)f->size,
+			    (unsigned long long)off);
+		total += f->size;
+		chunks += f->n_chunks;
+		if (chunks > MR_CHUNKS_MAX)
+			return mr_fail(&c->err, MR_INVALID_ARGUMENT,
+			    "the artifact has more than %d chunks",
+			    MR_CHUNKS_MAX);
+		mr_sha256_update(codec, f->path, strlen(f->path) + 1);
+		be[0] = (uint8_t)(f->size >> 56);
+		for (int b = 1; b < 8; b++)
+			be[b] = (uint8_t)(f->size >> (56 - 8 * b));
+		mr_sha256_update(codec, be, sizeof(be));
+		mr_sha256_update(codec, f->digest.data, MR_DIGEST_LEN);
+	}
+	mr_sha256_end(codec, digest);
+	if (man->total_size != total || man->chunk_count != chunks)
+		return mr_fail(&c->err, MR_INVALID_ARGUMENT,
+		    "manifest totals (%llu bytes, %u chunks) do not match its "
+		    "files (%llu bytes, %llu chunks)",
+		    (unsigned long long)man->total_size, man->chunk_count,
+		    (unsigned long long)total, (unsigned long long)chunks);
+	if (man->digest.len != MR_DIGEST_LEN ||
+	    memcmp(man->digest.data, digest, MR_DIGEST_LEN) != 0) {
+		char hex[65];
+		return mr_fail(&c->err, MR_INVALID_ARGUMENT,
+		    "the artifact digest does not match its files (expected "
+		    "%s)",
+		    mr_digest_hex(digest, hex));
+	}
+	return MR_OK;
+}
+
+/* Under the writer lock: every chunk the manifest names must be stored. */
+static mr_status
+check_chunks_stored(svc_call *c, const mr_pb_manifest *man)
+{
+	const uint8_t **digests;
+	bool *exists;
+	size_t n = 0, missing = 0, first = 0;
+	mr_status rv;
+	char hex[65];
+
+	digests = svc_alloc(c, man->chunk_count, sizeof(*digests));
+	exists = svc_alloc(c, man->chunk_count, sizeof(*exists));
+	if (digests == NULL || exists == NULL)
+		return c->err.code;
+	for (size_t i = 0; i < man->n_files; i++)
+		for (size_t k = 0; k < man->files[i]->n_chunks; k++)
+			digests[n++] = man->files[i]->chunks[k]->digest.data;
+	if ((rv = store_chunks_exist(c->st, digests, n, exists, &c->err)) !=
+	    MR_OK)
+		return rv;
+	for (size_t i = 0; i < n; i++) {
+		if (!exists[i] && missing++ == 0)
+			first = i;
+	}
+	if (missing > 0)
+		return mr_fail(&c->err, MR_FAILED_PRECONDITION,
+		    "%zu of the artifact's %zu chunks are not stored (first: "
+		    "%s); upload them with PutChunk before committing",
+		    missing, n, mr_digest_hex(digests[first], hex));
+	return MR_OK;
+}
+
+/* The version as the client should see it: files without chunk lists. */
+static mr_status
+strip_chunks(svc_call *c, mr_pb_version *v)
+{
+	mr_pb_manifest *man;
+	Modelreg__V1__FileEntry *files, **ptrs;
+	size_t n;
+
+	if (v->manifest == NULL)
+		return MR_OK;
+	n = v->manifest->n_files;
+	man = svc_alloc(c, 1, sizeof(*man));
+	files = svc_alloc(c, n, sizeof(*files));
+	ptrs = svc_alloc(c, n, sizeof(*ptrs));
+	if (man == NULL || files == NULL || ptrs == NULL)
+		return c->err.code;
+	*man = *v->manifest;
+	for (size_t i = 0; i < n; i++) {
+		files[i] = *v->manifest->files[i];
+		files[i].n_chunks = 0;
+		files[i].chunks = NULL;
+		ptrs[i] = &files[i];
+	}
+	man->files = ptrs;
+	v->manifest = man;
+	return MR_OK;
+}
+
+static mr_status
+append_event(svc_call *c, Modelreg__V1__EventKind kind, const char *model,
+    const char *version, int from, int to, const char *reason)
+{
+	mr_pb_event ev = MODELREG__V1__EVENT__INIT;
+
+	ev.time_ms = c->now_ms;
+	ev.kind = kind;
+	ev.model = (char *)model;
+	ev.version = (char *)version;
+	ev.from_stage = (Modelreg__V1__Stage)from;
+	ev.to_stage = (Modelreg__V1__Stage)to;
+	ev.actor = (char *)c->user;
+	ev.reason = (char *)reason;
+	if (store_txn_append_event(c->txn, &ev, &c->err) == 0)
+		return c->err.code;
+	return MR_OK;
+}
+
+/*
+ * Records read from the store are freed with free_unpacked after the reply
+ * is packed, which frees every string they point to. Handlers edit records
+ * (a stage, a production version pointing at another record's string), so
+ * they get a shallow copy to edit while the original keeps its pointers
+ * for the free.
+ */
+static void *
+editable(svc_call *c, ProtobufCMessage *orig)
+{
+	void *copy;
+
+	if (svc_defer_msg(c, orig) != MR_OK)
+		return NULL;
+	if ((copy = svc_alloc(c, 1, orig->descriptor->sizeof_message)) == NULL)
+		return NULL;
+	memcpy(copy, orig, orig->descriptor->sizeof_message);
+	return copy;
+}
+
+static mr_status
+get_model(svc_call *c, const char *name, mr_pb_model **out)
+{
+	mr_pb_model *m;
+	mr_status rv = store_get_model(c->st, name, &m, &c->err);
+
+	if (rv != MR_OK)
+		return rv;
+	if ((*out = editable(c, &m->base)) == NULL)
+		return c->err.code;
+	return MR_OK;
+}
+
+static mr_status
+get_version(svc_call *c, const char *name, const mr_semver *v,
+    mr_pb_version **out)
+{
+	mr_pb_version *r;
+	mr_status rv = store_get_version(c->st, name, v, &r, &c->err);
+
+	if (rv != MR_OK)
+		return rv;
+	if ((*out = editable(c, &r->base)) == NULL)
+		return c->err.code;
+	return MR_OK;
+}
+
+/* ---- RegisterVersion ------------------------------------------------------ */
+
+/* Applies the request's model_* fields to a new or existing model. */
+static mr_status
+update_model(svc_call *c, mr_pb_model *m,
+    const Modelreg__V1__RegisterVersionRequest *rq)
+{
+	size_t n = m->n_tags;
+	kv_entry **merged;
+
+	if (rq->model_description[0] != '\0')
+		m->description = rq->model_description;
+	if (rq->model_owner[0] != '\0')
+		m->owner = rq->model_owner;
+	if (rq->n_model_tags == 0)
+		return MR_OK;
+	merged = svc_alloc(c, m->n_tags + rq->n_model_tags, sizeof(*merged));
+	if (merged == NULL)
+		return c->err.code;
+	memcpy(merged, m->tags, m->n_tags * sizeof(*merged));
+	kv_entry **add = copy_tags(c, &modelreg__v1__model__tags_entry__descriptor,
+	    (kv_entry *const *)rq->model_tags, rq->n_model_tags);
+	if (add == NULL)
+		return c->err.code;
+	for (size_t i = 0; i < rq->n_model_tags; i++) {
+		size_t k;
+		for (k = 0; k < m->n_tags; k++)
+			if (strcmp(merged[k]->key, add[i]->key) == 0)
+				break;
+		if (k < m->n_tags)
+			merged[k] = add[i];
+		else
+			merged[n++] = add[i];
+	}
+	if (n > MR_TAGS_MAX)
+		return mr_fail(&c->err, MR_INVALID_ARGUMENT,
+		    "model \"%s\" would have %zu tags; the limit is %d",
+		    m->name, n, MR_TAGS_MAX);
+	qsort(merged, n, sizeof(*merged), cmp_kv);
+	m->tags = (Modelreg__V1__Model__TagsEntry **)merged;
+	m->n_tags = n;
+	return MR_OK;
+}
+
+static mr_status
+register_version(svc_call *c, const ProtobufCMessage *reqm,
+    ProtobufCMessage *respm)
+{
+	Modelreg__V1__RegisterVersionRequest *rq = (void *)reqm;
+	Modelreg__V1__RegisterVersionResponse *resp = (void *)respm;
+	mr_pb_version *v, *existing;
+	mr_pb_model *m, fresh = MODELREG__V1__MODEL__INIT;
+	char *text;
+	int stage = rq->stage ? (int)rq->stage : MR_STAGE_DEV;
+	mr_semver sv;
+	mr_status rv;
+
+	if ((rv = mr_check_name(rq->name, &c->err)) != MR_OK ||
+	    (rv = parse_version(c, rq->version, &sv)) != MR_OK)
+		return rv;
+	/* The response outlives this function: no stack memory in it. */
+	if ((text = svc_alloc(c, MR_VERSION_MAX + 1, 1)) == NULL)
+		return c->err.code;
+	mr_semver_format(&sv, text);
+	if (stage != MR_STAGE_DEV && stage != MR_STAGE_STAGING)
+		return mr_fail(&c->err, MR_INVALID_ARGUMENT,
+		    "a new version starts in dev or staging, not %s; promote "
+		    "it from there",
+		    stage_valid(stage) ? stage_name(stage) : "an unknown stage");
+	if ((rv = mr_check_text("description", rq->description, MR_TEXT_MAX,
+		 true, &c->err)) != MR_OK ||
+	    (rv = mr_check_text("model description", rq->model_description,
+		 MR_TEXT_MAX, true, &c->err)) != MR_OK ||
+	    (rv = check_string(c, "model owner", rq->model_owner)) != MR_OK ||
+	    (rv = check_tags(c, "version", (kv_entry **)rq->tags,
+		 rq->n_tags)) != MR_OK ||
+	    (rv = check_tags(c, "model", (kv_entry **)rq->model_tags,
+		 rq->n_model_tags)) != MR_OK ||
+	    (rv = check_metadata(c, rq->metadata)) != MR_OK ||
+	    (rv = check_signature(c, rq->signature)) != MR_OK ||
+	    (rv = check_manifest(c, rq->manifest)) != MR_OK)
+		return rv;
+
+	rv = store_get_version(c->st, rq->name, &sv, &existing, &c->err);
+	if (rv == MR_OK) {
+		char when[32];
+		mr_fail(&c->err, MR_ALREADY_EXISTS,
+		    "version %s of model \"%s\" already exists (registered by "
+		    "%s at %s); versions are immutable, register a new one",
+		    text, rq->name, existing->created_by,
+		    mr_format_time(existing->created_at_ms, when));
+		protobuf_c_message_free_unpacked(&existing->base, NULL);
+		return MR_ALREADY_EXISTS;
+	}
+	if (rv != MR_NOT_FOUND)
+		return rv;
+	if ((rv = check_chunks_stored(c, rq->manifest)) != MR_OK)
+		return rv;
+
+	rv = get_model(c, rq->name, &m);
+	if (rv == MR_NOT_FOUND) {
+		m = &fresh;
+		m->name = rq->name;
+		m->created_at_ms = c->now_ms;
+		if ((rv = append_event(c, MODELREG__V1__EVENT_KIND__EVENT_MODEL_CREATED,
+			 rq->name, "", 0, 0, "")) != MR_OK)
+			return rv;
+	} else if (rv != MR_OK) {
+		return rv;
+	}
+	if ((rv = update_model(c, m, rq)) != MR_OK)
+		return rv;
+
+	if ((v = svc_alloc(c, 1, sizeof(*v))) == NULL)
+		return c->err.code;
+	modelreg__v1__model_version__init(v);
+	v->name = rq->name;
+	v->version = text;
+	v->stage = (Modelreg__V1__Stage)stage;
+	v->description = rq->description;
+	v->metadata = rq->metadata;
+	v->signature = rq->signature;
+	v->manifest = rq->manifest;
+	v->created_by = (char *)c->user;
+	v->created_at_ms = c->now_ms;
+	v->stage_changed_at_ms = c->now_ms;
+	v->n_tags = rq->n_tags;
+	v->tags = (Modelreg__V1__ModelVersion__TagsEntry **)copy_tags(c,
+	    &modelreg__v1__model_version__tags_entry__descriptor,
+	    (kv_entry *const *)rq->tags, rq->n_tags);
+	if (v->tags == NULL)
+		return c->err.code;
+	if ((rv = append_event(c,
+		 MODELREG__V1__EVENT_KIND__EVENT_VERSION_REGISTERED, rq->name,
+		 text, 0, stage, "")) != MR_OK)
+		return rv;
+	v->created_revision = store_txn_revision(c->txn);
+
+	m->version_count++;
+	if (m->latest_version[0] == '\0') {
+		m->latest_version = v->version;
+	} else {
+		mr_semver latest;
+		if (mr_semver_parse(m->latest_version, &latest, NULL) != MR_OK ||
+		    mr_semver_cmp(&sv, &latest) > 0)
+			m->latest_version = v->version;
+	}
+	m->updated_at_ms = c->now_ms;
+	m->revision = store_txn_revision(c->txn);
+
+	if ((rv = store_txn_put_version(c->txn, v, 0, &c->err)) != MR_OK ||
+	    (rv = store_txn_put_manifest(c->txn, rq->name, &sv, rq->manifest,
+		 &c->err)) != MR_OK ||
+	    (rv = store_txn_put_model(c->txn, m, &c->err)) != MR_OK)
+		return rv;
+	if ((rv = strip_chunks(c, v)) != MR_OK)
+		return rv;
+	resp->version = v;
+	return MR_OK;
+}
+
+/* ---- reads ---------------------------------------------------------------- */
+
+static mr_status
+get_model_h(svc_call *c, const ProtobufCMessage *reqm, ProtobufCMessage *respm)
+{
+	const Modelreg__V1__GetModelRequest *rq = (const void *)reqm;
+	Modelreg__V1__GetModelResponse *resp = (void *)respm;
+	mr_status rv;
+
+	if ((rv = mr_check_name(rq->name, &c->err)) != MR_OK)
+		return rv;
+	return get_model(c, rq->name, &resp->model);
+}
+
+static mr_status
+get_version_h(svc_call *c, const ProtobufCMessage *reqm,
+    ProtobufCMessage *respm)
+{
+	const Modelreg__V1__GetVersionRequest *rq = (const void *)reqm;
+	Modelreg__V1__GetVersionResponse *resp = (void *)respm;
+	mr_pb_version *v;
+	mr_semver sv;
+	mr_status rv;
+
+	if ((rv = mr_check_name(rq->name, &c->err)) != MR_OK)
+		return rv;
+	if (rq->stage != 0 && !stage_valid(rq->stage))
+		return mr_fail(&c->err, MR_INVALID_ARGUMENT,
+		    "unknown stage %d", rq->stage);
+	if (rq->version[0] != '\0') {
+		if ((rv = parse_version(c, rq->version, &sv)) != MR_OK ||
+		    (rv = get_version(c, rq->name, &sv, &v)) != MR_OK)
+			return rv;
+	} else {
+		rv = store_latest_version(c->st, rq->name, (int)rq->stage, &v,
+		    &c->err);
+		if (rv == MR_NOT_FOUND) {
+			/* Say whether the model itself is missing. */
+			mr_pb_model *m;
+			mr_err saved = c->err;
+			if (get_model(c, rq->name, &m) == MR_OK)
+				c->err = saved;
+			return MR_NOT_FOUND;
+		}
+		if (rv != MR_OK)
+			return rv;
+		if ((v = editable(c, &v->base)) == NULL)
+			return c->err.code;
+		if (rq->with_chunks &&
+		    (rv = parse_version(c, v->version, &sv)) != MR_OK)
+			return rv;
+	}
+	if (rq->with_chunks) {
+		mr_pb_manifest *man;
+		rv = store_get_manifest(c->st, rq->name, &sv, &man, &c->err);
+		if (rv == MR_NOT_FOUND)
+			return mr_fail(&c->err, MR_DATA_LOSS,
+			    "the manifest of %s %s is missing", rq->name,
+			    v->version);
+		if (rv != MR_OK || (rv = svc_defer_msg(c, man)) != MR_OK)
+			return rv;
+		v->manifest = man;
+	}
+	resp->version = v;
+	return MR_OK;
+}
+
+static uint32_t
+page_size(uint32_t asked)
+{
+	if (asked == 0)
+		return MR_PAGE_SIZE_DEFAULT;
+	return asked > MR_PAGE_SIZE_MAX ? MR_PAGE_SIZE_MAX : asked;
+}
+
+/* A tag filter "key" or "key=value" against a sorted tag list. */
+static bool
+tags_match(const char *filter, kv_entry *const *tags, size_t n)
+{
+	const char *eq = strchr(filter, '=');
+	size_t klen = eq != NULL ? (size_t)(eq - filter) : strlen(filter);
+
+	for (size_t i = 0; i < n; i++)
+		if (strlen(tags[i]->key) == klen &&
+		    memcmp(tags[i]->key, filter, klen) == 0)
+			return eq == NULL || strcmp(tags[i]->value, eq + 1) == 0;
+	return false;
+}
+
+static mr_status
+check_tag_filter(svc_call *c, const char *filter)
+{
+	char key[MR_TAG_KEY_MAX + 1];
+	const char *eq = strchr(filter, '=');
+	size_t klen = eq != NULL ? (size_t)(eq - filter) : strlen(filter);
+
+	if (klen > MR_TAG_KEY_MAX)
+		return mr_fail(&c->err, MR_INVALID_ARGUMENT,
+		    "tag filter key is longer than %d bytes", MR_TAG_KEY_MAX);
+	memcpy(key, filter, klen);
+	key[klen] = '\0';
+	return mr_check_tag_key(key, &c->err);
+}
+
+struct model_page {
+	svc_call *c;
+	int stage;
+	const char *tag;
+	Modelreg__V1__Model **items;
+	size_t n, limit;
+	bool more;
+	mr_status rv;
+};
+
+static int
+model_page_add(void *arg, mr_pb_model *m)
+{
+	struct model_page *p = arg;
+	svc_call *c = p->c;
+
+	if (svc_defer_msg(c, m) != MR_OK) {
+		p->rv = c->err.code;
+		return 1;
+	}
+	if (p->tag != NULL && !tags_match(p->tag, (kv_entry **)m->tags, m->n_tags))
+		return 0;
+	if (p->stage == MR_STAGE_PRODUCTION && m->production_version[0] == '\0')
+		return 0;
+	if (p->stage != 0 && p->stage != MR_STAGE_PRODUCTION) {
+		mr_pb_version *v;
+		mr_status rv = store_latest_version(c->st, m->name, p->stage,
+		    &v, &c->err);
+		if (rv == MR_NOT_FOUND)
+			return 0;
+		if (rv != MR_OK) {
+			p->rv = rv;
+			return 1;
+		}
+		protobuf_c_message_free_unpacked(&v->base, NULL);
+	}
+	if (p->n == p->limit) {
+		p->more = true;
+		return 1;
+	}
+	p->items[p->n++] = m;
+	return 0;
+}
+
+static mr_status
+list_models_h(svc_call *c, const ProtobufCMessage *reqm,
+    ProtobufCMessage *respm)
+{
+	const Modelreg__V1__ListModelsRequest *rq = (const void *)reqm;
+	Modelreg__V1__ListModelsResponse *resp = (void *)respm;
+	struct model_page p = {
+		.c = c,
+		.stage = (int)rq->stage,
+		.tag = rq->tag[0] != '\0' ? rq->tag : NULL,
+		.limit = page_size(rq->page_size),
+		.rv = MR_OK,
+	};
+	mr_status rv;
+
+	if (rq->stage != 0 && !stage_valid(rq->stage))
+		return mr_fail(&c->err, MR_INVALID_ARGUMENT,
+		    "unknown stage %d", rq->stage);
+	if (p.tag != NULL && (rv = check_tag_filter(c, p.tag)) != MR_OK)
+		return rv;
+	if (rq->page_token[0] != '\0' &&
+	    mr_check_name(rq->page_token, NULL) != MR_OK)
+		return mr_fail(&c->err, MR_INVALID_ARGUMENT,
+		    "the page token is not one this server issued");
+	if ((p.items = svc_alloc(c, p.limit, sizeof(*p.items))) == NULL)
+		return c->err.code;
+	rv = store_scan_models(c->st,
+	    rq->page_token[0] != '\0' ? rq->page_token : NULL, model_page_add,
+	    &p, &c->err);
+	if (rv != MR_OK || (rv = p.rv) != MR_OK)
+		return rv;
+	resp->models = p.items;
+	resp->n_models = p.n;
+	if (p.more && p.n > 0)
+		resp->next_page_token = p.items[p.n - 1]->name;
+	return MR_OK;
+}
+
+struct version_page {
+	svc_call *c;
+	const char *tag;
+	Modelreg__V1__ModelVersion **items;
+	size_t n, limit;
+	bool more;
+	mr_status rv;
+};
+
+static int
+version_page_add(void *arg, mr_pb_version *v)
+{
+	struct version_page *p = arg;
+
+	if (svc_defer_msg(p->c, v) != MR_OK) {
+		p->rv = p->c->err.code;
+		return 1;
+	}
+	if (p->tag != NULL && !tags_match(p->tag, (kv_entry **)v->tags, v->n_tags))
+		return 0;
+	if (p->n == p->limit) {
+		p->more = true;
+		return 1;
+	}
+	p->items[p->n++] = v;
+	return 0;
+}
+
+static mr_status
+list_versions_h(svc_call *c, const ProtobufCMessage *reqm,
+    ProtobufCMessage *respm)
+{
+	const Modelreg__V1__ListVersionsRequest *rq = (const void *)reqm;
+	Modelreg__V1__ListVersionsResponse *resp = (void *)respm;
+	struct version_page p = {
+		.c = c,
+		.tag = rq->tag[0] != '\0' ? rq->tag : NULL,
+		.limit = page_size(rq->page_size),
+		.rv = MR_OK,
+	};
+	mr_semver after;
+	mr_pb_model *m;
+	mr_status rv;
+
+	if ((rv = mr_check_name(rq->name, &c->err)) != MR_OK)
+		return rv;
+	if (rq->stage != 0 && !stage_valid(rq->stage))
+		return mr_fail(&c->err, MR_INVALID_ARGUMENT,
+		    "unknown stage %d", rq->stage);
+	if (p.tag != NULL && (rv = check_tag_filter(c, p.tag)) != MR_OK)
+		return rv;
+	if (rq->page_token[0] != '\0' &&
+	    mr_semver_parse(rq->page_token, &after, NULL) != MR_OK)
+		return mr_fail(&c->err, MR_INVALID_ARGUMENT,
+		    "the page token is not one this server issued");
+	if ((rv = get_model(c, rq->name, &m)) != MR_OK)
+		return rv;
+	if ((p.items = svc_alloc(c, p.limit, sizeof(*p.items))) == NULL)
+		return c->err.code;
+	rv = store_scan_versions(c->st, rq->name, (int)rq->stage,
+	    rq->page_token[0] != '\0' ? &after : NULL, rq->descending,
+	    version_page_add, &p, &c->err);
+	if (rv != MR_OK || (rv = p.rv) != MR_OK)
+		return rv;
+	resp->versions = p.items;
+	resp->n_versions = p.n;
+	if (p.more && p.n > 0)
+		resp->next_page_token = p.items[p.n - 1]->version;
+	return MR_OK;
+}
+
+struct event_page {
+	svc_call *c;
+	Modelreg__V1__Event **items;
+	size_t n, limit;
+	bool more;
+	mr_status rv;
+};
+
+static int
+event_page_add(void *arg, mr_pb_event *ev)
+{
+	struct event_page *p = arg;
+
+	if (p->n == p->limit) {
+		protobuf_c_message_free_unpacked(&ev->base, NULL);
+		p->more = true;
+		return 1;
+	}
+	if (svc_defer_msg(p->c, ev) != MR_OK) {
+		p->rv = p->c->err.code;
+		return 1;
+	}
+	p->items[p->n++] = ev;
+	return 0;
+}
+
+static mr_status
+list_events_h(svc_call *c, const ProtobufCMessage *reqm,
+    ProtobufCMessage *respm)
+{
+	const Modelreg__V1__ListEventsRequest *rq = (const void *)reqm;
+	Modelreg__V1__ListEventsResponse *resp = (void *)respm;
+	struct event_page p = {
+		.c = c,
+		.limit = page_size(rq->page_size),
+		.rv = MR_OK,
+	};
+	const char *name = rq->name[0] != '\0' ? rq->name : NULL;
+	mr_status rv;
+
+	if (name != NULL && (rv = mr_check_name(name, &c->err)) != MR_OK)
+		return rv;
+	if ((p.items = svc_alloc(c, p.limit, sizeof(*p.items))) == NULL)
+		return c->err.code;
+	rv = store_scan_events(c->st, name, rq->after_revision, event_page_add,
+	    &p, &c->err);
+	if (rv != MR_OK || (rv = p.rv) != MR_OK)
+		return rv;
+	resp->events = p.items;
+	resp->n_events = p.n;
+	resp->more = p.more;
+	resp->last_revision =
+	    p.n > 0 ? p.items[p.n - 1]->revision : rq->after_revision;
+	return MR_OK;
+}
+
+/* ---- stage changes -------------------------------------------------------- */
+
+/* Stages a version's move to `to` and its event. */
+static mr_status
+move_version(svc_call *c, mr_pb_version *v, int to,
+    Modelreg__V1__EventKind kind, const char *reason)
+{
+	int from = (int)v->stage;
+	mr_status rv;
+
+	v->stage = (Modelreg__V1__Stage)to;
+	v->stage_changed_at_ms = c->now_ms;
+	if (to == MR_STAGE_PRODUCTION)
+		v->ever_production = true;
+	if ((rv = append_event(c, kind, v->name, v->version, from, to,
+		 reason)) != MR_OK)
+		return rv;
+	return store_txn_put_version(c->txn, v, from, &c->err);
+}
+
+/* Archives the model's production version, if any, for `why`. */
+static mr_status
+archive_production(svc_call *c, mr_pb_model *m, const char *why,
+    mr_pb_version **out)
+{
+	mr_semver sv;
+	mr_status rv;
+
+	*out = NULL;
+	if (m->production_version[0] == '\0')
+		return MR_OK;
+	if ((rv = parse_version(c, m->production_version, &sv)) != MR_OK ||
+	    (rv = get_version(c, m->name, &sv, out)) != MR_OK)
+		return rv == MR_NOT_FOUND ? mr_fail(&c->err, MR_DATA_LOSS,
+		    "model \"%s\" names a missing production version %s",
+		    m->name, m->production_version) : rv;
+	return move_version(c, *out, MR_STAGE_ARCHIVED,
+	    MODELREG__V1__EVENT_KIND__EVENT_STAGE_CHANGED, why);
+}
+
+static mr_status
+finish_model(svc_call *c, mr_pb_model *m)
+{
+	m->updated_at_ms = c->now_ms;
+	m->revision = store_txn_revision(c->txn);
+	return store_txn_put_model(c->txn, m, &c->err);
+}
+
+static mr_status
+promote_h(svc_call *c, const ProtobufCMessage *reqm, ProtobufCMessage *respm)
+{
+	const Modelreg__V1__PromoteRequest *rq = (const void *)reqm;
+	Modelreg__V1__PromoteResponse *resp = (void *)respm;
+	int to = (int)rq->to_stage, from;
+	mr_pb_version *v, *old = NULL;
+	mr_pb_model *m;
+	mr_semver sv;
+	mr_status rv;
+	char why[MR_VERSION_MAX + 64];
+
+	if ((rv = mr_check_name(rq->name, &c->err)) != MR_OK ||
+	    (rv = parse_version(c, rq->version, &sv)) != MR_OK ||
+	    (rv = mr_check_text("reason", rq->reason, MR_REASON_MAX, true,
+		 &c->err)) != MR_OK)
+		return rv;
+	if (to != MR_STAGE_STAGING && to != MR_STAGE_PRODUCTION &&
+	    to != MR_STAGE_ARCHIVED)
+		return mr_fail(&c->err, MR_INVALID_ARGUMENT,
+		    "promotion goes to staging, production or archived, not "
+		    "%s",
+		    stage_valid(to) ? stage_name(to) : "an unknown stage");
+	if (rq->expected_stage != 0 && !stage_valid(rq->expected_stage))
+		return mr_fail(&c->err, MR_INVALID_ARGUMENT,
+		    "unknown expected stage %d", rq->expected_stage);
+
+	if ((rv = get_model(c, rq->name, &m)) != MR_OK ||
+	    (rv = get_version(c, rq->name, &sv, &v)) != MR_OK)
+		return rv;
+	from = (int)v->stage;
+	if (rq->expected_stage != 0 && from != (int)rq->expected_stage)
+		return mr_fail(&c->err, MR_FAILED_PRECONDITION,
+		    "version %s of \"%s\" is in %s, not %s: someone changed it "
+		    "first",
+		    v->version, rq->name, stage_name(from),
+		    stage_name((int)rq->expected_stage));
+	if (from == to)
+		return mr_fail(&c->err, MR_FAILED_PRECONDITION,
+		    "version %s of \"%s\" is already in %s", v->version,
+		    rq->name, stage_name(to));
+	if ((to == MR_STAGE_STAGING && from != MR_STAGE_DEV) ||
+	    (to == MR_STAGE_PRODUCTION && from != MR_STAGE_STAGING))
+		return mr_fail(&c->err, MR_FAILED_PRECONDITION,
+		    "version %s of \"%s\" is in %s; only %s versions go to %s%s",
+		    v->version, rq->name, stage_name(from),
+		    to == MR_STAGE_STAGING ? "dev" : "staging", stage_name(to),
+		    from == MR_STAGE_ARCHIVED && to == MR_STAGE_PRODUCTION
+			? " (use rollback to return an earlier production "
+			  "version)"
+			: "");
+
+	if (to == MR_STAGE_PRODUCTION) {
+		snprintf(why, sizeof(why), "replaced by %s", v->version);
+		if ((rv = archive_production(c, m, why, &old)) != MR_OK)
+			return rv;
+		v->displaced_version = old != NULL ? old->version : "";
+		m->production_version = v->version;
+		m->rollback_target = v->displaced_version;
+		resp->archived_version = old != NULL ? old->version : "";
+	} else if (from == MR_STAGE_PRODUCTION) {
+		/* Archiving production takes the model out of service; a
+		 * rollback puts this version back. */
+		m->production_version = "";
+		m->rollback_target = v->version;
+	}
+	if ((rv = move_version(c, v, to,
+		 MODELREG__V1__EVENT_KIND__EVENT_STAGE_CHANGED, rq->reason)) !=
+		MR_OK ||
+	    (rv = finish_model(c, m)) != MR_OK)
+		return rv;
+	resp->version = v;
+	return MR_OK;
+}
+
+static mr_status
+rollback_h(svc_call *c, const ProtobufCMessage *reqm, ProtobufCMessage *respm)
+{
+	const Modelreg__V1__RollbackRequest *rq = (const void *)reqm;
+	Modelreg__V1__RollbackResponse *resp = (void *)respm;
+	mr_pb_version *target, *cur = NULL;
+	const char *to;
+	mr_pb_model *m;
+	mr_semver sv;
+	mr_status rv;
+	char why[MR_REASON_MAX + 32];
+
+	if ((rv = mr_check_name(rq->name, &c->err)) != MR_OK ||
+	    (rv = mr_check_text("reason", rq->reason, MR_REASON_MAX, true,
+		 &c->err)) != MR_OK)
+		return rv;
+	if (rq->reason[0] == '\0')
+		return mr_fail(&c->err, MR_INVALID_ARGUMENT,
+		    "a rollback needs a reason");
+	if (rq->to_version[0] != '\0' &&
+	    (rv = parse_version(c, rq->to_version, &sv)) != MR_OK)
+		return rv;
+	if ((rv = get_model(c, rq->name, &m)) != MR_OK)
+		return rv;
+	to = rq->to_version[0] != '\0' ? NULL : m->rollback_target;
+	if (to != NULL) {
+		if (to[0] == '\0')
+			return mr_fail(&c->err, MR_FAILED_PRECONDITION,
+			    "model \"%s\" has no earlier production version "
+			    "to roll back to",
+			    rq->name);
+		if ((rv = parse_version(c, to, &sv)) != MR_OK)
+			return rv;
+	}
+	rv = get_version(c, rq->name, &sv, &target);
+	if (rv != MR_OK)
+		return rv;
+	if (target->stage == MODELREG__V1__STAGE__STAGE_PRODUCTION)
+		return mr_fail(&c->err, MR_FAILED_PRECONDITION,
+		    "version %s of \"%s\" is already in production",
+		    target->version, rq->name);
+	if (!target->ever_production)
+		return mr_fail(&c->err, MR_FAILED_PRECONDITION,
+		    "version %s of \"%s\" was never in production, so it is "
+		    "not a rollback target; promote it instead",
+		    target->version, rq->name);
+
+	snprintf(why, sizeof(why), "rolled back: %s", rq->reason);
+	if ((rv = archive_production(c, m, why, &cur)) != MR_OK)
+		return rv;
+	if ((rv = move_version(c, target, MR_STAGE_PRODUCTION,
+		 MODELREG__V1__EVENT_KIND__EVENT_ROLLBACK, rq->reason)) != MR_OK)
+		return rv;
+	m->production_version = target->version;
+	m->rollback_target = target->displaced_version;
+	if ((rv = finish_model(c, m)) != MR_OK)
+		return rv;
+	resp->version = target;
+	resp->rolled_back_version = cur != NULL ? cur->version : "";
+	return MR_OK;
+}
+
+#define METHOD(svc, meth, req, resp, fn, mut)                              \
+	{                                                                  \
+		.name = "/modelreg.v1." svc "/" meth,                      \
+		.request = &modelreg__v1__##req##__descriptor,             \
+		.response = &modelreg__v1__##resp##__descriptor,           \
+		.handler = fn, .mutates = mut,                             \
+	}
+
+const svc_method svc_registry_methods[] = {
+	METHOD("Registry", "RegisterVersion", register_version_request,
+	    register_version_response, register_version, true),
+	METHOD("Registry", "GetModel", get_model_request, get_model_response,
+	    get_model_h, false),
+	METHOD("Registry", "GetVersion", get_version_request,
+	    get_version_response, get_version_h, false),
+	METHOD("Registry", "ListModels", list_models_request,
+	    list_models_response, list_models_h, false),
+	METHOD("Registry", "ListVersions", list_versions_request,
+	    list_versions_response, list_versions_h, false),
+	METHOD("Registry", "Promote", promote_request, promote_response,
+	    promote_h, true),
+	METHOD("Registry", "Rollback", rollback_request, rollback_response,
+	    rollback_h, true),
+	METHOD("Registry", "ListEvents", list_events_request,
+	    list_events_response, list_events_h, false),
+};
+const size_t svc_registry_method_count =
+    sizeof(svc_registry_methods) / sizeof(svc_registry_methods[0]);

@@ -1,0 +1,120 @@
+/*
+ * svc.h - modelregd's service layer: the method table, the dispatcher and
+ * the handlers, and the transport that feeds them.
+ *
+ * Handlers never see nng. The transport (server.c) hands the dispatcher
+ * one received message and a way to allocate the reply; the dispatcher
+ * unpacks the envelope and the method's request, does the generic checks
+ * (deadline, unknown fields, idempotency), opens a store transaction for
+ * mutations, calls the handler, and packs the reply straight into the
+ * transport's buffer.
+ *
+ * Ownership: the dispatcher owns the request and the response struct. A
+ * handler that hangs memory of its own on the response (records read from
+ * the store, arrays) registers it with svc_defer(); it is freed after the
+ * reply has been packed.
+ */
+#ifndef MR_SVC_H
+#define MR_SVC_H
+
+#include <protobuf-c/protobuf-c.h>
+
+#include "chunk.h"
+#include "store.h"
+
+/*
+ * Unpacking a request may allocate at most this much (protobuf-c has no
+ * budget of its own: a 16 MiB message of empty sub-messages would cost
+ * ~30x its size).
+ */
+#define SVC_DECODE_BUDGET (64u << 20)
+/* Default number of worker threads, each with one request in flight. */
+#define SVC_WORKERS_DEFAULT 16
+#define SVC_WORKERS_MAX 256
+
+/* Per-worker resources, reused across requests. */
+typedef struct svc_worker {
+	store *st;
+	mr_codec *codec;
+	uint8_t *scratch; /* MR_CHUNK_MAX bytes for decoding chunks */
+} svc_worker;
+
+mr_status svc_worker_init(svc_worker *w, store *st, mr_err *e);
+void svc_worker_fini(svc_worker *w);
+
+struct svc_deferred {
+	void (*fn)(void *);
+	void *p;
+};
+
+typedef struct svc_call {
+	svc_worker *w;
+	store *st;
+	store_txn *txn;   /* open for mutations, NULL otherwise */
+	const char *user; /* claimed identity; "anonymous" when none */
+	int64_t now_ms;
+	mr_err err;
+	struct svc_deferred *deferred;
+	size_t n_deferred, cap_deferred;
+} svc_call;
+
+typedef mr_status (*svc_handler)(svc_call *c, const ProtobufCMessage *req,
+    ProtobufCMessage *resp);
+
+typedef struct svc_method {
+	const char *name; /* "/modelreg.v1.Registry/GetVersion" */
+	const ProtobufCMessageDescriptor *request;
+	const ProtobufCMessageDescriptor *response;
+	svc_handler handler;
+	bool mutates; /* runs in a transaction; idempotency applies */
+} svc_method;
+
+extern const svc_method svc_registry_methods[];
+extern const size_t svc_registry_method_count;
+extern const svc_method svc_artifact_methods[];
+extern const size_t svc_artifact_method_count;
+
+/*
+ * Frees `p` with `fn` once the reply is packed. If recording fails (out of
+ * memory) it frees `p` now and returns an error the handler must return.
+ */
+mr_status svc_defer(svc_call *c, void (*fn)(void *), void *p);
+/* svc_defer for an unpacked protobuf-c message (free_unpacked). */
+mr_status svc_defer_msg(svc_call *c, void *msg);
+/* calloc + svc_defer(free); NULL (with c->err set) on failure. */
+void *svc_alloc(svc_call *c, size_t n, size_t size);
+
+/* How the dispatcher gets memory for the reply: exactly `len` bytes. */
+typedef struct svc_reply {
+	void *(*alloc)(void *arg, size_t len);
+	void *arg;
+} svc_reply;
+
+/*
+ * Handles one request message of `len` bytes and writes the reply through
+ * `reply`. Every request gets a reply, malformed ones included. Returns -1
+ * only if the reply could not be allocated.
+ */
+int svc_dispatch(svc_worker *w, const uint8_t *msg, size_t len,
+    const svc_reply *reply);
+
+/* ---- transport -------------------------------------------------------- */
+
+typedef struct svc_server svc_server;
+
+typedef struct svc_options {
+	const char *const *urls; /* tcp://, ipc://, inproc:// */
+	size_t n_urls;
+	int workers;             /* 0: SVC_WORKERS_DEFAULT */
+} svc_options;
+
+/* Listens on every URL and starts the workers. */
+mr_status svc_server_start(svc_server **out, store *st,
+    const svc_options *opt, mr_err *e);
+/*
+ * Stops serving: every request that has arrived is still answered (for up
+ * to 5 s), then the socket closes. Accepts NULL. The store stays open.
+ */
+void svc_server_stop(svc_server *s);
+
+#endif /* MR_SVC_H */

@@ -1,0 +1,145 @@
+/*
+ * keys.h - every RocksDB key layout of modelreg, and nothing else.
+ *
+ * Keys sort the way queries read them: numbers are big-endian, a model
+ * name is followed by a 0x00 byte (names never hold one) so that one
+ * model's keys form a contiguous range, and a version is written as a
+ * "version key" whose bytewise order is semantic version precedence.
+ *
+ * Column family "default"
+ *   "format"                                  -> u32 BE format version
+ *   "revision"                                -> u64 BE last revision
+ *
+ * Column family "catalog"
+ *   OFFSET  SIZE   FIELD
+ *   0       1      'M'
+ *   1       n      model name                 -> Model
+ *
+ *   0       1      'V' (version) or 'C' (manifest with chunk lists)
+ *   1       n      model name
+ *   1+n     1      0x00
+ *   2+n     k      version key                -> ModelVersion / Manifest
+ *
+ *   0       1      'S' (stage index)
+ *   1       n      model name
+ *   1+n     1      0x00
+ *   2+n     1      stage number (1..4)
+ *   3+n     k      version key                -> empty
+ *
+ * Column family "history" (stage history of one model, oldest first)
+ *   0       n      model name
+ *   n       1      0x00
+ *   n+1     8      revision, BE               -> Event
+ *
+ * Column family "events" (the ordered log of every model)
+ *   0       8      revision, BE               -> Event
+ *
+ * Column family "chunks": 32-byte SHA-256    -> the chunk's bytes as sent
+ * Column family "chunkmeta": 32-byte SHA-256 -> chunk record (below)
+ * Column family "idem": idempotency key      -> IdempotencyRecord
+ *
+ * Version key (k bytes):
+ *   0       4      major, BE
+ *   4       4      minor, BE
+ *   8       4      patch, BE
+ *   12      1      0xFF for a release, which sorts after any pre-release;
+ *                  else the pre-release identifiers, each either
+ *                  0x01 + u32 BE (numeric) or 0x02 + bytes + 0x00
+ *                  (alphanumeric), then 0x00. Numeric sorts before
+ *                  alphanumeric and a shorter list before a longer one,
+ *                  as semver.org section 11 orders them.
+ *
+ * Chunk record (KEYS_CHUNKMETA_LEN bytes):
+ *   0       1      record format (1)
+ *   1       1      encoding (0 raw, 1 zstd)
+ *   2       2      reserved, 0
+ *   4       4      raw (decoded) length, BE
+ *   8       4      stored length, BE
+ *   12      8      time stored, ms since the epoch, BE
+ */
+#ifndef MR_KEYS_H
+#define MR_KEYS_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "common.h"
+
+enum keys_cf {
+	KEYS_CF_DEFAULT,
+	KEYS_CF_CATALOG,
+	KEYS_CF_HISTORY,
+	KEYS_CF_EVENTS,
+	KEYS_CF_CHUNKS,
+	KEYS_CF_CHUNKMETA,
+	KEYS_CF_IDEM,
+	KEYS_CF_COUNT
+};
+
+/* Names of the column families, indexed by enum keys_cf. */
+extern const char *const keys_cf_names[KEYS_CF_COUNT];
+
+/* Room for any key built here. */
+#define KEYS_MAX 512
+/*
+ * Longest version key: 12 + per identifier 5 bytes (numeric) or its length
+ * + 2, + 1. An identifier takes at least 2 characters of the text with its
+ * '.', and costs at most 5 bytes per 2 characters ("1." -> 5 bytes), so
+ * MR_VERSION_MAX / 2 identifiers of 5 bytes bound it.
+ */
+#define KEYS_VERKEY_MAX (13 + 5 * (MR_VERSION_MAX / 2))
+
+#define KEYS_FORMAT "format"
+#define KEYS_REVISION "revision"
+
+enum {
+	KEYS_MODEL = 'M',
+	KEYS_VERSION = 'V',
+	KEYS_MANIFEST = 'C',
+	KEYS_STAGE = 'S',
+};
+
+size_t keys_verkey(uint8_t *out, const mr_semver *v);
+/* 0 on success, -1 if the bytes are not a well-formed version key. */
+int keys_verkey_decode(const uint8_t *k, size_t n, mr_semver *out);
+
+/* 'M' name */
+size_t keys_model(uint8_t *out, const char *name);
+/* kind ('V' or 'C') name 0x00 verkey */
+size_t keys_version(uint8_t *out, int kind, const char *name,
+    const mr_semver *v);
+/* kind name 0x00: the prefix of all of one model's version keys */
+size_t keys_version_prefix(uint8_t *out, int kind, const char *name);
+/* 'S' name 0x00 stage verkey */
+size_t keys_stage(uint8_t *out, const char *name, int stage,
+    const mr_semver *v);
+/* 'S' name 0x00 stage */
+size_t keys_stage_prefix(uint8_t *out, const char *name, int stage);
+
+/* name 0x00 revision */
+size_t keys_history(uint8_t *out, const char *name, uint64_t rev);
+size_t keys_history_prefix(uint8_t *out, const char *name);
+/* revision */
+size_t keys_event(uint8_t *out, uint64_t rev);
+
+void keys_put_u32(uint8_t *p, uint32_t v);
+void keys_put_u64(uint8_t *p, uint64_t v);
+uint32_t keys_get_u32(const uint8_t *p);
+uint64_t keys_get_u64(const uint8_t *p);
+
+#define KEYS_CHUNKMETA_LEN 20
+#define KEYS_CHUNKMETA_FORMAT 1
+
+typedef struct keys_chunkmeta {
+	int encoding;
+	uint32_t raw_len;
+	uint32_t stored_len;
+	int64_t stored_at_ms;
+} keys_chunkmeta;
+
+void keys_chunkmeta_encode(uint8_t out[KEYS_CHUNKMETA_LEN],
+    const keys_chunkmeta *m);
+/* 0, or -1 if the record is malformed. */
+int keys_chunkmeta_decode(const uint8_t *p, size_t n, keys_chunkmeta *out);
+
+#endif /* MR_KEYS_H */

@@ -1,0 +1,398 @@
+/*
+ * store.c - opening the database, transactions, and the record helpers.
+ *
+ * RocksDB is tuned for two very different kinds of data. Catalog records
+ * are small and read on every call, so their column families share a block
+ * cache with bloom filters. Chunks are up to 4 MiB of model weights that
+ * RocksDB's own compression cannot shrink (they arrive compressed by zstd
+ * when that pays), so the chunk family stores them uncompressed, in plain
+ * SST files rather than BlobDB, which reads 1 MiB values ~7x slower.
+ *
+ * The WAL is recovered with kTolerateCorruptedTailRecords: a torn last
+ * record (a write that was never acknowledged) is dropped, while damage in
+ * the middle of the log refuses to open instead of silently dropping the
+ * synced, acknowledged writes after it, as the default mode would.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "storeint.h"
+
+/* Shared block cache of the small column families. */
+#define STORE_CACHE_BYTES (64u << 20)
+/* Memtable of the chunk family: large, since chunks are large. */
+#define STORE_CHUNK_MEMTABLE_BYTES (64u << 20)
+#define STORE_SMALL_MEMTABLE_BYTES (16u << 20)
+
+mr_status
+store_rocks_err(mr_err *e, const char *what, char *err)
+{
+	mr_status code = MR_INTERNAL;
+
+	if (err == NULL)
+		return mr_fail(e, MR_INTERNAL, "%s failed", what);
+	if (strstr(err, "No space left") != NULL ||
+	    strstr(err, "space limit") != NULL)
+		code = MR_RESOURCE_EXHAUSTED;
+	else if (strncmp(err, "Corruption", 10) == 0)
+		code = MR_DATA_LOSS;
+	else if (strstr(err, "lock") != NULL || strncmp(err, "IO error", 8) == 0)
+		code = MR_UNAVAILABLE;
+	mr_fail(e, code, "%s: %s", what, err);
+	rocksdb_free(err);
+	return code;
+}
+
+static rocksdb_options_t *
+cf_options(store *s, int cf)
+{
+	rocksdb_options_t *o = rocksdb_options_create();
+
+	if (cf == KEYS_CF_CHUNKS) {
+		rocksdb_options_set_compression(o, rocksdb_no_compression);
+		rocksdb_options_set_write_buffer_size(o,
+		    STORE_CHUNK_MEMTABLE_BYTES);
+		rocksdb_options_set_target_file_size_base(o, 256u << 20);
+		rocksdb_options_set_block_based_table_factory(o,
+		    s->table_chunks);
+	} else {
+		rocksdb_options_set_compression(o, rocksdb_lz4_compression);
+		rocksdb_options_set_write_buffer_size(o,
+		    STORE_SMALL_MEMTABLE_BYTES);
+		rocksdb_options_set_block_based_table_factory(o,
+		    s->table_small);
+	}
+	return o;
+}
+
+static void
+free_handles(store *s)
+{
+	/* Debian's RocksDB aborts if the database is closed before its
+	 * column family handles are destroyed: handles first. */
+	for (int i = 0; i < KEYS_CF_COUNT; i++)
+		if (s->cf[i] != NULL)
+			rocksdb_column_family_handle_destroy(s->cf[i]);
+	if (s->db != NULL)
+		rocksdb_close(s->db);
+	for (int i = 0; i < KEYS_CF_COUNT; i++)
+		if (s->cf_opt[i] != NULL)
+			rocksdb_options_destroy(s->cf_opt[i]);
+	if (s->opt != NULL)
+		rocksdb_options_destroy(s->opt);
+	if (s->table_small != NULL)
+		rocksdb_block_based_options_destroy(s->table_small);
+	if (s->table_chunks != NULL)
+		rocksdb_block_based_options_destroy(s->table_chunks);
+	if (s->cache != NULL)
+		rocksdb_cache_destroy(s->cache);
+	if (s->ro != NULL)
+		rocksdb_readoptions_destroy(s->ro);
+	if (s->wo_sync != NULL)
+		rocksdb_writeoptions_destroy(s->wo_sync);
+	if (s->wo_nosync != NULL)
+		rocksdb_writeoptions_destroy(s->wo_nosync);
+}
+
+/* Reads or initializes the format and revision records. */
+static mr_status
+load_meta(store *s, mr_err *e)
+{
+	char *err = NULL;
+	size_t len;
+	char *val;
+
+	val = rocksdb_get_cf(s->db, s->ro, s->cf[KEYS_CF_DEFAULT], KEYS_FORMAT,
+	    strlen(KEYS_FORMAT), &len, &err);
+	if (err != NULL)
+		return store_rocks_err(e, "reading the format record", err);
+	if (val == NULL) {
+		uint8_t buf[4];
+		keys_put_u32(buf, STORE_FORMAT_VERSION);
+		rocksdb_put_cf(s->db, s->wo_sync, s->cf[KEYS_CF_DEFAULT],
+		    KEYS_FORMAT, strlen(KEYS_FORMAT), (const char *)buf,
+		    sizeof(buf), &err);
+		if (err != NULL)
+			return store_rocks_err(e, "writing the format record",
+			    err);
+	} else {
+		uint32_t fmt = len == 4 ? keys_get_u32((uint8_t *)val) : 0;
+		rocksdb_free(val);
+		if (fmt != STORE_FORMAT_VERSION)
+			return mr_fail(e, MR_FAILED_PRECONDITION,
+			    "the store has format %u; this build reads format "
+			    "%d",
+			    fmt, STORE_FORMAT_VERSION);
+	}
+
+	val = rocksdb_get_cf(s->db, s->ro, s->cf[KEYS_CF_DEFAULT],
+	    KEYS_REVISION, strlen(KEYS_REVISION), &len, &err);
+	if (err != NULL)
+		return store_rocks_err(e, "reading the revision record", err);
+	if (val != NULL) {
+		if (len != 8) {
+			rocksdb_free(val);
+			return mr_fail(e, MR_DATA_LOSS,
+			    "the revision record is %zu bytes, not 8", len);
+		}
+		atomic_store(&s->revision, keys_get_u64((uint8_t *)val));
+		rocksdb_free(val);
+	}
+	return MR_OK;
+}
+
+mr_status
+store_open(store **out, const char *dir, mr_err *e)
+{
+	const rocksdb_options_t *cfo[KEYS_CF_COUNT];
+	char *err = NULL;
+	mr_status rv;
+	store *s;
+
+	if (mkdir(dir, 0755) != 0 && errno != EEXIST)
+		return mr_fail(e, MR_UNAVAILABLE, "cannot create %s: %s", dir,
+		    strerror(errno));
+	if ((s = calloc(1, sizeof(*s))) == NULL)
+		return mr_fail(e, MR_RESOURCE_EXHAUSTED, "out of memory");
+	pthread_mutex_init(&s->write_lock, NULL);
+
+	s->cache = rocksdb_cache_create_lru(STORE_CACHE_BYTES);
+	s->table_small = rocksdb_block_based_options_create();
+	rocksdb_block_based_options_set_block_cache(s->table_small, s->cache);
+	rocksdb_block_based_options_set_filter_policy(s->table_small,
+	    rocksdb_filterpolicy_create_bloom(10));
+	s->table_chunks = rocksdb_block_based_options_create();
+	/* Chunks are read once per pull: caching them would only evict
+	 * the catalog. */
+	rocksdb_block_based_options_set_no_block_cache(s->table_chunks, 1);
+
+	s->opt = rocksdb_options_create();
+	rocksdb_options_set_create_if_missing(s->opt, 1);
+	rocksdb_options_set_create_missing_column_families(s->opt, 1);
+	rocksdb_options_set_wal_recovery_mode(s->opt,
+	    rocksdb_tolerate_corrupted_tail_records_recovery);
+	rocksdb_options_set_paranoid_checks(s->opt, 1);
+	rocksdb_options_increase_parallelism(s->opt, 2);
+	for (int i = 0; i < KEYS_CF_COUNT; i++) {
+		s->cf_opt[i] = cf_options(s, i);
+		cfo[i] = s->cf_opt[i];
+	}
+
+	s->ro = rocksdb_readoptions_create();
+	s->wo_sync = rocksdb_writeoptions_create();
+	rocksdb_writeoptions_set_sync(s->wo_sync, 1);
+	s->wo_nosync = rocksdb_writeoptions_create();
+
+	s->db = rocksdb_open_column_families(s->opt, dir, KEYS_CF_COUNT,
+	    keys_cf_names, cfo, s->cf, &err);
+	if (err != NULL) {
+		rv = store_rocks_err(e, "opening the store", err);
+		if (rv == MR_DATA_LOSS)
+			mr_fail(e, rv,
+			    "opening the store in %s: %s (the write-ahead log "
+			    "is damaged before its end; restore from a backup "
+			    "rather than drop acknowledged writes)",
+			    dir, e != NULL ? e->msg : "");
+		goto err_open;
+	}
+	if ((rv = load_meta(s, e)) != MR_OK)
+		goto err_open;
+	if ((rv = store_prune_idem(s, e)) != MR_OK)
+		goto err_open;
+	*out = s;
+	return MR_OK;
+
+err_open:
+	free_handles(s);
+	pthread_mutex_destroy(&s->write_lock);
+	free(s);
+	return rv;
+}
+
+void
+store_close(store *s)
+{
+	if (s == NULL)
+		return;
+	free_handles(s);
+	pthread_mutex_destroy(&s->write_lock);
+	free(s);
+}
+
+uint64_t
+store_revision(store *s)
+{
+	return atomic_load(&s->revision);
+}
+
+mr_status
+store_get_pb(store *s, const rocksdb_readoptions_t *ro, int cf,
+    const uint8_t *key, size_t klen, const ProtobufCMessageDescriptor *desc,
+    ProtobufCMessage **out, mr_err *e)
+{
+	rocksdb_pinnableslice_t *ps;
+	ProtobufCMessage *m;
+	const char *val;
+	char *err = NULL;
+	size_t len;
+
+	ps = rocksdb_get_pinned_cf(s->db, ro != NULL ? ro : s->ro, s->cf[cf],
+	    (const char *)key, klen, &err);
+	if (err != NULL)
+		return store_rocks_err(e, "reading a record", err);
+	if (ps == NULL)
+		return mr_fail(e, MR_NOT_FOUND, "not found");
+	val = rocksdb_pinnableslice_value(ps, &len);
+	m = protobuf_c_message_unpack(desc, NULL, len, (const uint8_t *)val);
+	rocksdb_pinnableslice_destroy(ps);
+	if (m == NULL)
+		return mr_fail(e, MR_DATA_LOSS, "a stored %s record is damaged",
+		    desc->name);
+	*out = m;
+	return MR_OK;
+}
+
+mr_status
+store_txn_put_pb(store_txn *t, int cf, const uint8_t *key, size_t klen,
+    const ProtobufCMessage *m, mr_err *e)
+{
+	size_t n = protobuf_c_message_get_packed_size(m);
+	uint8_t stackbuf[4096];
+	uint8_t *buf = n <= sizeof(stackbuf) ? stackbuf : malloc(n);
+
+	if (buf == NULL)
+		return mr_fail(e, MR_RESOURCE_EXHAUSTED,
+		    "out of memory packing a %zu-byte record", n);
+	protobuf_c_message_pack(m, buf);
+	rocksdb_writebatch_put_cf(t->wb, t->s->cf[cf], (const char *)key, klen,
+	    (const char *)buf, n);
+	if (buf != stackbuf)
+		free(buf);
+	return MR_OK;
+}
+
+mr_status
+store_txn_begin(store *s, store_txn **out, mr_err *e)
+{
+	store_txn *t = calloc(1, sizeof(*t));
+
+	if (t == NULL)
+		return mr_fail(e, MR_RESOURCE_EXHAUSTED, "out of memory");
+	if ((t->wb = rocksdb_writebatch_create()) == NULL) {
+		free(t);
+		return mr_fail(e, MR_RESOURCE_EXHAUSTED, "out of memory");
+	}
+	pthread_mutex_lock(&s->write_lock);
+	t->s = s;
+	t->next_rev = atomic_load(&s->revision) + 1;
+	*out = t;
+	return MR_OK;
+}
+
+static void
+txn_free(store_txn *t)
+{
+	pthread_mutex_unlock(&t->s->write_lock);
+	rocksdb_writebatch_destroy(t->wb);
+	free(t);
+}
+
+void
+store_txn_abort(store_txn *t)
+{
+	if (t != NULL)
+		txn_free(t);
+}
+
+mr_status
+store_txn_commit(store_txn *t, mr_err *e)
+{
+	store *s = t->s;
+	char *err = NULL;
+	mr_status rv = MR_OK;
+
+	if (t->last_rev != 0) {
+		uint8_t buf[8];
+		keys_put_u64(buf, t->last_rev);
+		rocksdb_writebatch_put_cf(t->wb, s->cf[KEYS_CF_DEFAULT],
+		    KEYS_REVISION, strlen(KEYS_REVISION), (const char *)buf,
+		    sizeof(buf));
+	}
+	rocksdb_write(s->db, s->wo_sync, t->wb, &err);
+	if (err != NULL)
+		rv = store_rocks_err(e, "committing", err);
+	else if (t->last_rev != 0)
+		atomic_store(&s->revision, t->last_rev);
+	txn_free(t);
+	return rv;
+}
+
+store *
+store_txn_store(store_txn *t)
+{
+	return t->s;
+}
+
+uint64_t
+store_txn_revision(const store_txn *t)
+{
+	return t->last_rev;
+}
+
+mr_status
+store_txn_get_idem(store_txn *t, const char *key, mr_pb_idem **out, mr_err *e)
+{
+	return store_get_pb(t->s, NULL, KEYS_CF_IDEM, (const uint8_t *)key,
+	    strlen(key), &modelreg__v1__idempotency_record__descriptor,
+	    (ProtobufCMessage **)out, e);
+}
+
+mr_status
+store_txn_put_idem(store_txn *t, const char *key, const mr_pb_idem *r,
+    mr_err *e)
+{
+	return store_txn_put_pb(t, KEYS_CF_IDEM, (const uint8_t *)key,
+	    strlen(key), &r->base, e);
+}
+
+mr_status
+store_prune_idem(store *s, mr_err *e)
+{
+	int64_t cutoff = mr_now_ms() - STORE_IDEM_TTL_MS;
+	rocksdb_iterator_t *it;
+	rocksdb_writebatch_t *wb;
+	char *err = NULL;
+	size_t dropped = 0;
+
+	it = rocksdb_create_iterator_cf(s->db, s->ro, s->cf[KEYS_CF_IDEM]);
+	wb = rocksdb_writebatch_create();
+	for (rocksdb_iter_seek_to_first(it); rocksdb_iter_valid(it);
+	    rocksdb_iter_next(it)) {
+		size_t klen, vlen;
+		const char *k = rocksdb_iter_key(it, &klen);
+		const char *v = rocksdb_iter_value(it, &vlen);
+		mr_pb_idem *r = modelreg__v1__idempotency_record__unpack(NULL,
+		    vlen, (const uint8_t *)v);
+
+		/* A damaged record protects nothing: drop it as well. */
+		if (r == NULL || r->created_at_ms < cutoff) {
+			rocksdb_writebatch_delete_cf(wb, s->cf[KEYS_CF_IDEM], k,
+			    klen);
+			dropped++;
+		}
+		if (r != NULL)
+			modelreg__v1__idempotency_record__free_unpacked(r,
+			    NULL);
+	}
+	rocksdb_iter_get_error(it, &err);
+	rocksdb_iter_destroy(it);
+	if (err == NULL && dropped > 0)
+		rocksdb_write(s->db, s->wo_sync, wb, &err);
+	rocksdb_writebatch_destroy(wb);
+	if (err != NULL)
+		return store_rocks_err(e, "pruning idempotency records", err);
+	return MR_OK;
+}

@@ -1,0 +1,173 @@
+/*
+ * store.h - the registry's storage: one RocksDB database.
+ *
+ * Only storage/ touches RocksDB. The catalog (models, versions, manifests,
+ * stage index), the per-model stage history, the ordered event log, the
+ * chunk store and the idempotency records each live in a column family of
+ * one database; storage/keys.h documents every key layout.
+ *
+ * Reads are lock-free and see the latest committed state. Writes to the
+ * catalog go through a transaction (store_txn): store_txn_begin() takes
+ * the store's single writer lock, the caller reads what it needs, stages
+ * its writes into one WriteBatch, and store_txn_commit() applies the batch
+ * atomically with a synced WAL write. Because writers are serialized, a
+ * read inside a transaction followed by a write is a check-and-set; because
+ * the batch is atomic, no reader ever sees half a change; because the WAL is
+ * synced before commit returns, an acknowledged change survives kill -9 and
+ * power loss.
+ *
+ * Chunks are content-addressed and immutable, so they are written outside
+ * transactions and without a sync of their own: the synced commit of the
+ * version that references them syncs the WAL they are in (RocksDB syncs
+ * every live WAL file on a synced write), and a commit first checks that
+ * every chunk it references is present.
+ *
+ * Records are protobuf messages (proto/model.proto). Functions that return
+ * one hand ownership to the caller, who frees it with
+ * protobuf_c_message_free_unpacked(msg, NULL).
+ */
+#ifndef MR_STORE_H
+#define MR_STORE_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "common.h"
+#include "model.pb-c.h"
+#include "store.pb-c.h"
+
+typedef Modelreg__V1__Model mr_pb_model;
+typedef Modelreg__V1__ModelVersion mr_pb_version;
+typedef Modelreg__V1__Manifest mr_pb_manifest;
+typedef Modelreg__V1__Event mr_pb_event;
+typedef Modelreg__V1__IdempotencyRecord mr_pb_idem;
+
+typedef struct store store;
+typedef struct store_txn store_txn;
+
+/* Idempotency records older than this are dropped when the store opens. */
+#define STORE_IDEM_TTL_MS (24LL * 3600 * 1000)
+/* On-disk format written by this code; a store with another is refused. */
+#define STORE_FORMAT_VERSION 1
+
+/*
+ * Opens (creating if needed) the database in directory `dir`. Fails with
+ * MR_UNAVAILABLE if another process has it open, MR_DATA_LOSS if its WAL is
+ * damaged before the tail, MR_FAILED_PRECONDITION for an unknown format.
+ */
+mr_status store_open(store **out, const char *dir, mr_err *e);
+/* Closes the database. Accepts NULL. No transaction may be open. */
+void store_close(store *s);
+/* The revision of the last committed event; 0 for an empty registry. */
+uint64_t store_revision(store *s);
+
+/* ---- catalog reads --------------------------------------------------- */
+
+/* MR_NOT_FOUND if the model does not exist. */
+mr_status store_get_model(store *s, const char *name, mr_pb_model **out,
+    mr_err *e);
+/* The version record; its manifest lists files without chunk lists. */
+mr_status store_get_version(store *s, const char *name, const mr_semver *v,
+    mr_pb_version **out, mr_err *e);
+/* The full manifest of a version, with every file's chunk list. */
+mr_status store_get_manifest(store *s, const char *name, const mr_semver *v,
+    mr_pb_manifest **out, mr_err *e);
+/*
+ * The highest version of `name` (by semantic version precedence) in
+ * `stage`, or of any stage if `stage` is 0. MR_NOT_FOUND if none.
+ */
+mr_status store_latest_version(store *s, const char *name, int stage,
+    mr_pb_version **out, mr_err *e);
+
+/*
+ * Scans call `fn` once per record, in key order, handing it ownership of
+ * the record. `fn` returns 0 to go on and non-zero to stop. A scan starts
+ * after `after` (exclusive) when it is given.
+ */
+typedef int (*store_model_fn)(void *arg, mr_pb_model *m);
+typedef int (*store_version_fn)(void *arg, mr_pb_version *v);
+typedef int (*store_event_fn)(void *arg, mr_pb_event *ev);
+
+/* Models by name. */
+mr_status store_scan_models(store *s, const char *after, store_model_fn fn,
+    void *arg, mr_err *e);
+/*
+ * Versions of `name` by precedence (highest first if `descending`); with
+ * `stage` != 0 only the versions in that stage, read through the stage
+ * index.
+ */
+mr_status store_scan_versions(store *s, const char *name, int stage,
+    const mr_semver *after, bool descending, store_version_fn fn, void *arg,
+    mr_err *e);
+/* Events after revision `after`, of model `name` or (NULL) of all. */
+mr_status store_scan_events(store *s, const char *name, uint64_t after,
+    store_event_fn fn, void *arg, mr_err *e);
+
+/* ---- chunks ------------------------------------------------------------ */
+
+/* For each of `n` digests, whether the chunk is stored. */
+mr_status store_chunks_exist(store *s, const uint8_t *const *digests,
+    size_t n, bool *exists, mr_err *e);
+/*
+ * Stores a chunk's bytes as given (already verified by the caller) unless
+ * it is present; *stored tells which. `len` is at most MR_CHUNK_MAX.
+ */
+mr_status store_put_chunk(store *s, const uint8_t digest[MR_DIGEST_LEN],
+    int encoding, uint32_t raw_len, const void *data, size_t len,
+    bool *stored, mr_err *e);
+
+/* A stored chunk, pinned in RocksDB's memory until released. */
+typedef struct store_chunk {
+	int encoding;
+	uint32_t raw_len;
+	const void *data;
+	size_t len;
+	void *pin; /* private */
+} store_chunk;
+
+/* MR_NOT_FOUND if absent. Release with store_chunk_release. */
+mr_status store_get_chunk(store *s, const uint8_t digest[MR_DIGEST_LEN],
+    store_chunk **out, mr_err *e);
+void store_chunk_release(store_chunk *c);
+
+/* ---- transactions ------------------------------------------------------ */
+
+/* Takes the writer lock (waiting for it) and starts an empty batch. */
+mr_status store_txn_begin(store *s, store_txn **out, mr_err *e);
+/* Drops the staged writes and releases the lock. Accepts NULL. */
+void store_txn_abort(store_txn *t);
+/*
+ * Applies the staged writes atomically with a synced WAL write, releases
+ * the lock and frees `t`, whether or not it succeeds. A failure leaves the
+ * store unchanged: MR_RESOURCE_EXHAUSTED when the disk is full,
+ * MR_UNAVAILABLE for other I/O errors.
+ */
+mr_status store_txn_commit(store_txn *t, mr_err *e);
+/* The store the transaction belongs to (for reads under the lock). */
+store *store_txn_store(store_txn *t);
+/* Revision of the last event staged in `t`; 0 if none. */
+uint64_t store_txn_revision(const store_txn *t);
+
+mr_status store_txn_put_model(store_txn *t, const mr_pb_model *m, mr_err *e);
+/*
+ * Stages a version record (its manifest's chunk lists are left out; store
+ * them with store_txn_put_manifest) and moves its stage index entry from
+ * `old_stage` (0 for a new version) to v->stage.
+ */
+mr_status store_txn_put_version(store_txn *t, const mr_pb_version *v,
+    int old_stage, mr_err *e);
+mr_status store_txn_put_manifest(store_txn *t, const char *name,
+    const mr_semver *v, const mr_pb_manifest *m, mr_err *e);
+/*
+ * Assigns the next revision to `ev` (writing ev->revision), and stages it
+ * in the event log and in its model's history. Returns the revision.
+ */
+uint64_t store_txn_append_event(store_txn *t, mr_pb_event *ev, mr_err *e);
+
+/* The idempotency record under `key`, read under the writer lock. */
+mr_status store_txn_get_idem(store_txn *t, const char *key, mr_pb_idem **out,
+    mr_err *e);
+mr_status store_txn_put_idem(store_txn *t, const char *key,
+    const mr_pb_idem *r, mr_err *e);
+
+#endif /* MR_STORE_H */

@@ -1,0 +1,285 @@
+/*
+ * test_convert.c - protobuf-c messages to and from the public structures
+ * (client/convert.c).
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "convert.h"
+
+static void
+test_convert_version_copies_every_field_and_sorts_maps(void **state)
+{
+	Modelreg__V1__ModelVersion pb = MODELREG__V1__MODEL_VERSION__INIT;
+	Modelreg__V1__Metadata md = MODELREG__V1__METADATA__INIT;
+	Modelreg__V1__Metadata__MetricsEntry m1 =
+	    MODELREG__V1__METADATA__METRICS_ENTRY__INIT;
+	Modelreg__V1__Metadata__MetricsEntry m2 =
+	    MODELREG__V1__METADATA__METRICS_ENTRY__INIT;
+	Modelreg__V1__Metadata__MetricsEntry *metrics[] = { &m1, &m2 };
+	Modelreg__V1__ModelVersion__TagsEntry t1 =
+	    MODELREG__V1__MODEL_VERSION__TAGS_ENTRY__INIT;
+	Modelreg__V1__ModelVersion__TagsEntry t2 =
+	    MODELREG__V1__MODEL_VERSION__TAGS_ENTRY__INIT;
+	Modelreg__V1__ModelVersion__TagsEntry *tags[] = { &t1, &t2 };
+	Modelreg__V1__Signature sig = MODELREG__V1__SIGNATURE__INIT;
+	Modelreg__V1__Field in = MODELREG__V1__FIELD__INIT;
+	Modelreg__V1__Field *ins[] = { &in };
+	Modelreg__V1__Manifest mf = MODELREG__V1__MANIFEST__INIT;
+	Modelreg__V1__FileEntry fe = MODELREG__V1__FILE_ENTRY__INIT;
+	Modelreg__V1__FileEntry *files[] = { &fe };
+	char *features[] = { "b", "a" };
+	uint8_t digest[MR_DIGEST_LEN];
+	mr_version *v;
+	mr_err e;
+
+	(void)state;
+	memset(digest, 0xab, sizeof(digest));
+	m1.key = "recall";
+	m1.value = 0.5;
+	m2.key = "auc";
+	m2.value = 0.9;
+	md.metrics = metrics;
+	md.n_metrics = 2;
+	md.features = features;
+	md.n_features = 2;
+	md.framework = "xgboost";
+	md.parent_model = "fraud@1.0.0";
+	t1.key = "z";
+	t1.value = "1";
+	t2.key = "a";
+	t2.value = "2";
+	in.name = "amount";
+	in.type = "float32";
+	sig.inputs = ins;
+	sig.n_inputs = 1;
+	fe.path = "model.bin";
+	fe.size = 42;
+	fe.mode = 0644;
+	fe.digest.data = digest;
+	fe.digest.len = MR_DIGEST_LEN;
+	mf.directory = false;
+	mf.files = files;
+	mf.n_files = 1;
+	mf.digest = fe.digest;
+	mf.total_size = 42;
+	mf.chunk_count = 1;
+	pb.name = "fraud";
+	pb.version = "3.1.0";
+	pb.stage = MODELREG__V1__STAGE__STAGE_STAGING;
+	pb.metadata = &md;
+	pb.tags = tags;
+	pb.n_tags = 2;
+	pb.signature = &sig;
+	pb.manifest = &mf;
+	pb.created_by = "alice";
+	pb.created_at_ms = 1000;
+	pb.created_revision = 7;
+	pb.stage_changed_at_ms = 2000;
+	pb.displaced_version = "2.0.0";
+	pb.ever_production = true;
+
+	assert_int_equal(cv_version_new(&v, &pb, &e), MR_OK);
+	assert_string_equal(v->name, "fraud");
+	assert_string_equal(v->version, "3.1.0");
+	assert_int_equal(v->stage, MR_STAGE_STAGING);
+	assert_string_equal(v->metadata.metrics[0].name, "auc");
+	assert_true(v->metadata.metrics[1].value == 0.5);
+	assert_string_equal(v->metadata.features[0], "b"); /* kept in order */
+	assert_string_equal(v->metadata.framework, "xgboost");
+	assert_string_equal(v->metadata.parent_model, "fraud@1.0.0");
+	assert_string_equal(v->metadata.experiment, "");
+	assert_string_equal(v->tags[0].key, "a");
+	assert_string_equal(v->tags[1].value, "1");
+	assert_int_equal(v->signature.n_inputs, 1);
+	assert_string_equal(v->signature.inputs[0].type, "float32");
+	assert_false(v->directory);
+	assert_int_equal(v->n_files, 1);
+	assert_string_equal(v->files[0].path, "model.bin");
+	assert_int_equal(v->files[0].mode, 0644);
+	assert_memory_equal(v->files[0].digest, digest, MR_DIGEST_LEN);
+	assert_memory_equal(v->artifact_digest, digest, MR_DIGEST_LEN);
+	assert_int_equal(v->artifact_size, 42);
+	assert_int_equal(v->chunk_count, 1);
+	assert_string_equal(v->created_by, "alice");
+	assert_int_equal(v->created_at_ms, 1000);
+	assert_int_equal(v->created_revision, 7);
+	assert_int_equal(v->stage_changed_at_ms, 2000);
+	assert_string_equal(v->displaced_version, "2.0.0");
+	assert_true(v->ever_production);
+	mr_version_free(v);
+}
+
+static void
+test_convert_absent_parts_give_empty_strings_not_null(void **state)
+{
+	Modelreg__V1__ModelVersion pb = MODELREG__V1__MODEL_VERSION__INIT;
+	mr_version *v;
+	mr_err e;
+
+	(void)state;
+	assert_int_equal(cv_version_new(&v, &pb, &e), MR_OK);
+	assert_string_equal(v->name, "");
+	assert_string_equal(v->metadata.framework, "");
+	assert_string_equal(v->metadata.increment, "");
+	assert_int_equal(v->n_files, 0);
+	assert_null(v->files);
+	assert_int_equal(v->signature.n_outputs, 0);
+	mr_version_free(v);
+	assert_int_equal(cv_version_new(&v, NULL, &e), MR_INTERNAL);
+}
+
+static void
+test_convert_digest_of_wrong_length_is_left_zero(void **state)
+{
+	Modelreg__V1__ModelVersion pb = MODELREG__V1__MODEL_VERSION__INIT;
+	Modelreg__V1__Manifest mf = MODELREG__V1__MANIFEST__INIT;
+	uint8_t short_digest[4] = { 1, 2, 3, 4 }, zero[MR_DIGEST_LEN] = { 0 };
+	mr_version *v;
+	mr_err e;
+
+	(void)state;
+	mf.digest.data = short_digest;
+	mf.digest.len = sizeof(short_digest);
+	pb.manifest = &mf;
+	assert_int_equal(cv_version_new(&v, &pb, &e), MR_OK);
+	assert_memory_equal(v->artifact_digest, zero, MR_DIGEST_LEN);
+	mr_version_free(v);
+}
+
+static void
+test_convert_lists_keep_page_tokens_and_event_fields(void **state)
+{
+	Modelreg__V1__ListEventsResponse er =
+	    MODELREG__V1__LIST_EVENTS_RESPONSE__INIT;
+	Modelreg__V1__Event ev = MODELREG__V1__EVENT__INIT;
+	Modelreg__V1__Event *evs[] = { &ev };
+	Modelreg__V1__ListModelsResponse mr =
+	    MODELREG__V1__LIST_MODELS_RESPONSE__INIT;
+	Modelreg__V1__Model model = MODELREG__V1__MODEL__INIT;
+	Modelreg__V1__Model *models[] = { &model };
+	mr_event_list *el;
+	mr_model_list *ml;
+	mr_err e;
+
+	(void)state;
+	ev.revision = 12;
+	ev.kind = MODELREG__V1__EVENT_KIND__EVENT_ROLLBACK;
+	ev.model = "fraud";
+	ev.version = "3.0.0";
+	ev.from_stage = MODELREG__V1__STAGE__STAGE_ARCHIVED;
+	ev.to_stage = MODELREG__V1__STAGE__STAGE_PRODUCTION;
+	ev.actor = "bob";
+	ev.reason = "bad AUC";
+	er.events = evs;
+	er.n_events = 1;
+	er.last_revision = 12;
+	er.more = true;
+	assert_int_equal(cv_event_list_new(&el, &er, &e), MR_OK);
+	assert_int_equal(el->count, 1);
+	assert_int_equal(el->items[0].kind, MR_EVENT_ROLLBACK);
+	assert_int_equal(el->items[0].to_stage, MR_STAGE_PRODUCTION);
+	assert_string_equal(el->items[0].reason, "bad AUC");
+	assert_int_equal(el->last_revision, 12);
+	assert_true(el->more);
+	mr_event_list_free(el);
+
+	model.name = "fraud";
+	model.version_count = 3;
+	model.production_version = "3.0.0";
+	mr.models = models;
+	mr.n_models = 1;
+	mr.next_page_token = "tok";
+	assert_int_equal(cv_model_list_new(&ml, &mr, &e), MR_OK);
+	assert_int_equal(ml->count, 1);
+	assert_string_equal(ml->items[0].production_version, "3.0.0");
+	assert_string_equal(ml->items[0].rollback_target, "");
+	assert_string_equal(ml->next_page_token, "tok");
+	mr_model_list_free(ml);
+}
+
+static void
+test_convert_free_functions_accept_null(void **state)
+{
+	(void)state;
+	mr_version_free(NULL);
+	mr_model_free(NULL);
+	mr_model_list_free(NULL);
+	mr_version_list_free(NULL);
+	mr_event_list_free(NULL);
+}
+
+static void
+test_convert_request_metadata_survives_the_wire(void **state)
+{
+	mr_metric metrics[] = { { "auc", 0.91 } };
+	mr_kv params[] = { { "eta", "0.1" }, { "depth", "6" } };
+	char *features[] = { "amount" };
+	mr_field outs[] = { { "score", "float32" } };
+	mr_metadata md = { 0 };
+	mr_signature sig = { 0 };
+	cv_arena a = CV_ARENA_INIT;
+	Modelreg__V1__Metadata *pmd, *back;
+	Modelreg__V1__Signature *psig;
+	uint8_t buf[1024];
+	size_t len;
+
+	(void)state;
+	md.metrics = metrics;
+	md.n_metrics = 1;
+	md.hyperparameters = params;
+	md.n_hyperparameters = 2;
+	md.features = features;
+	md.n_features = 1;
+	md.framework = "xgboost"; /* the other strings stay NULL */
+	sig.outputs = outs;
+	sig.n_outputs = 1;
+	pmd = cv_metadata_pb(&a, &md);
+	psig = cv_signature_pb(&a, &sig);
+	assert_false(a.failed);
+	assert_non_null(pmd);
+	assert_null(cv_metadata_pb(&a, NULL));
+	len = modelreg__v1__metadata__get_packed_size(pmd);
+	assert_true(len < sizeof(buf));
+	modelreg__v1__metadata__pack(pmd, buf);
+	back = modelreg__v1__metadata__unpack(NULL, len, buf);
+	assert_non_null(back);
+	assert_int_equal(back->n_metrics, 1);
+	assert_true(back->metrics[0]->value == 0.91);
+	assert_int_equal(back->n_hyperparameters, 2);
+	assert_string_equal(back->hyperparameters[1]->key, "depth");
+	assert_string_equal(back->features[0], "amount");
+	assert_string_equal(back->framework, "xgboost");
+	assert_string_equal(back->experiment, "");
+	modelreg__v1__metadata__free_unpacked(back, NULL);
+	assert_int_equal(psig->n_outputs, 1);
+	assert_string_equal(psig->outputs[0]->name, "score");
+	assert_int_equal(psig->n_inputs, 0);
+	cv_arena_free(&a);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(
+		    test_convert_version_copies_every_field_and_sorts_maps),
+		cmocka_unit_test(
+		    test_convert_absent_parts_give_empty_strings_not_null),
+		cmocka_unit_test(
+		    test_convert_digest_of_wrong_length_is_left_zero),
+		cmocka_unit_test(
+		    test_convert_lists_keep_page_tokens_and_event_fields),
+		cmocka_unit_test(test_convert_free_functions_accept_null),
+		cmocka_unit_test(
+		    test_convert_request_metadata_survives_the_wire),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}

@@ -1,0 +1,416 @@
+/*
+ * test_manifest.c - building manifests from local files (client/manifest.c)
+ * and checking received ones.
+ *
+ * Digests are recomputed here from the files' bytes, straight from the
+ * definitions in proto/model.proto, so the builder is checked against the
+ * format rather than against itself.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "manifest.h"
+#include "ctutil.h"
+
+typedef struct fixture {
+	char *dir;
+	mr_codec *codec;
+} fixture;
+
+static int
+setup(void **state)
+{
+	fixture *f = calloc(1, sizeof(*f));
+
+	f->dir = ct_tmpdir();
+	f->codec = mr_codec_create();
+	*state = f;
+	return 0;
+}
+
+static int
+teardown(void **state)
+{
+	fixture *f = *state;
+
+	ct_rmtree(f->dir);
+	free(f->dir);
+	mr_codec_free(f->codec);
+	free(f);
+	return 0;
+}
+
+/* The artifact digest as proto/model.proto defines it. */
+static void
+expected_artifact_digest(mr_codec *c, const char *const *paths,
+    const char *root, size_t n, uint8_t out[MR_DIGEST_LEN])
+{
+	uint8_t *buf = NULL;
+	size_t len = 0, at = 0;
+
+	for (size_t i = 0; i < n; i++) {
+		char *p = root != NULL ? ct_path(root, paths[i]) : NULL;
+		size_t flen;
+		uint8_t *data = ct_read(p != NULL ? p : paths[i], &flen);
+		size_t plen = strlen(paths[i]);
+
+		assert_non_null(data);
+		buf = realloc(buf, len + plen + 1 + 8 + MR_DIGEST_LEN);
+		len += plen + 1 + 8 + MR_DIGEST_LEN;
+		memcpy(buf + at, paths[i], plen + 1);
+		at += plen + 1;
+		for (int k = 0; k < 8; k++)
+			buf[at++] = (uint8_t)((uint64_t)flen >> (56 - 8 * k));
+		mr_sha256(c, data, flen, buf + at);
+		at += MR_DIGEST_LEN;
+		free(data);
+		free(p);
+	}
+	mr_sha256(c, buf, len, out);
+	free(buf);
+}
+
+static void
+test_manifest_of_file_is_one_file_named_by_base_name(void **state)
+{
+	fixture *f = *state;
+	char *path = ct_path(f->dir, "model.bin");
+	size_t size = 2 * MR_CHUNK_SIZE + MR_CHUNK_SIZE / 2, len;
+	uint8_t digest[MR_DIGEST_LEN], *data;
+	const char *name = "model.bin";
+	manifest *m;
+	mr_err e;
+
+	ct_write_pattern(path, size, 1, 0644);
+	data = ct_read(path, &len);
+	assert_int_equal(manifest_build(&m, path, f->codec, &e), MR_OK);
+	assert_int_equal(m->pb.format, 1);
+	assert_false(m->pb.directory);
+	assert_int_equal(m->pb.n_files, 1);
+	assert_string_equal(m->pb.files[0]->path, "model.bin");
+	assert_int_equal(m->pb.files[0]->size, size);
+	assert_int_equal(m->pb.total_size, size);
+	assert_int_equal(m->pb.chunk_count, 3);
+	assert_int_equal(m->pb.files[0]->n_chunks, 3);
+	for (size_t i = 0; i < 3; i++) {
+		const Modelreg__V1__ChunkRef *ch = m->pb.files[0]->chunks[i];
+		size_t want = i < 2 ? MR_CHUNK_SIZE : MR_CHUNK_SIZE / 2;
+
+		assert_int_equal(ch->offset, i * MR_CHUNK_SIZE);
+		assert_int_equal(ch->length, want);
+		mr_sha256(f->codec, data + ch->offset, want, digest);
+		assert_memory_equal(ch->digest.data, digest, MR_DIGEST_LEN);
+	}
+	mr_sha256(f->codec, data, len, digest);
+	assert_memory_equal(m->pb.files[0]->digest.data, digest,
+	    MR_DIGEST_LEN);
+	expected_artifact_digest(f->codec, &name, f->dir, 1, digest);
+	assert_memory_equal(m->pb.digest.data, digest, MR_DIGEST_LEN);
+	assert_int_equal(manifest_check(&m->pb, &e), MR_OK);
+	manifest_free(m);
+	free(data);
+	free(path);
+}
+
+static void
+test_manifest_of_directory_is_sorted_and_digested(void **state)
+{
+	fixture *f = *state;
+	/* Bytewise order: '.' (0x2e) sorts before '/' (0x2f). */
+	const char *sorted[] = { "a.txt", "a/b/c", "a/z.bin", "b.txt" };
+	uint8_t digest[MR_DIGEST_LEN];
+	manifest *m;
+	mr_err e;
+
+	for (int i = 3; i >= 0; i--) {
+		char *p = ct_path(f->dir, sorted[i]);
+		ct_write_pattern(p, (size_t)(1000 * i + 10), (uint32_t)i, 0644);
+		free(p);
+	}
+	assert_int_equal(manifest_build(&m, f->dir, f->codec, &e), MR_OK);
+	assert_true(m->pb.directory);
+	assert_int_equal(m->pb.n_files, 4);
+	for (size_t i = 0; i < 4; i++)
+		assert_string_equal(m->pb.files[i]->path, sorted[i]);
+	assert_int_equal(m->pb.total_size, 10 + 1010 + 2010 + 3010);
+	assert_int_equal(m->pb.chunk_count, 4);
+	expected_artifact_digest(f->codec, sorted, f->dir, 4, digest);
+	assert_memory_equal(m->pb.digest.data, digest, MR_DIGEST_LEN);
+	assert_int_equal(manifest_check(&m->pb, &e), MR_OK);
+	manifest_free(m);
+}
+
+static void
+test_manifest_of_empty_file_has_no_chunks(void **state)
+{
+	fixture *f = *state;
+	char *path = ct_path(f->dir, "empty");
+	uint8_t digest[MR_DIGEST_LEN];
+	manifest *m;
+	mr_err e;
+
+	ct_write(path, "", 0, 0644);
+	assert_int_equal(manifest_build(&m, path, f->codec, &e), MR_OK);
+	assert_int_equal(m->pb.files[0]->size, 0);
+	assert_int_equal(m->pb.files[0]->n_chunks, 0);
+	assert_int_equal(m->pb.chunk_count, 0);
+	mr_sha256(f->codec, "", 0, digest);
+	assert_memory_equal(m->pb.files[0]->digest.data, digest,
+	    MR_DIGEST_LEN);
+	assert_int_equal(manifest_check(&m->pb, &e), MR_OK);
+	manifest_free(m);
+	free(path);
+}
+
+static void
+test_manifest_records_permission_bits(void **state)
+{
+	fixture *f = *state;
+	char *a = ct_path(f->dir, "run.sh"), *b = ct_path(f->dir, "secret");
+	manifest *m;
+	mr_err e;
+
+	ct_write(a, "#!/bin/sh\n", 10, 0755);
+	ct_write(b, "x", 1, 0600);
+	assert_int_equal(manifest_build(&m, f->dir, f->codec, &e), MR_OK);
+	assert_int_equal(m->pb.files[0]->mode, 0755);
+	assert_int_equal(m->pb.files[1]->mode, 0600);
+	manifest_free(m);
+	free(a);
+	free(b);
+}
+
+static void
+test_manifest_refuses_symlink_in_directory_naming_it(void **state)
+{
+	fixture *f = *state;
+	char *file = ct_path(f->dir, "real"), *link = ct_path(f->dir, "link");
+	manifest *m = NULL;
+	mr_err e;
+
+	ct_write(file, "x", 1, 0644);
+	assert_int_equal(symlink("real", link), 0);
+	assert_int_equal(manifest_build(&m, f->dir, f->codec, &e),
+	    MR_INVALID_ARGUMENT);
+	assert_null(m);
+	assert_non_null(strstr(e.msg, link));
+	assert_non_null(strstr(e.msg, "symbolic link"));
+	free(file);
+	free(link);
+}
+
+static void
+test_manifest_refuses_fifo_in_directory(void **state)
+{
+	fixture *f = *state;
+	char *fifo = ct_path(f->dir, "pipe");
+	manifest *m = NULL;
+	mr_err e;
+
+	assert_int_equal(mkfifo(fifo, 0644), 0);
+	assert_int_equal(manifest_build(&m, f->dir, f->codec, &e),
+	    MR_INVALID_ARGUMENT);
+	assert_non_null(strstr(e.msg, "FIFO"));
+	free(fifo);
+}
+
+static void
+test_manifest_refuses_directory_without_files(void **state)
+{
+	fixture *f = *state;
+	char *sub = ct_path(f->dir, "empty-subdir");
+	manifest *m = NULL;
+	mr_err e;
+
+	assert_int_equal(mkdir(sub, 0755), 0);
+	assert_int_equal(manifest_build(&m, f->dir, f->codec, &e),
+	    MR_INVALID_ARGUMENT);
+	assert_non_null(strstr(e.msg, "no regular files"));
+	free(sub);
+}
+
+static void
+test_manifest_follows_symlink_given_as_the_artifact(void **state)
+{
+	fixture *f = *state;
+	char *file = ct_path(f->dir, "weights.bin");
+	char *link = ct_path(f->dir, "current");
+	manifest *m;
+	mr_err e;
+
+	ct_write(file, "abc", 3, 0644);
+	assert_int_equal(symlink("weights.bin", link), 0);
+	assert_int_equal(manifest_build(&m, link, f->codec, &e), MR_OK);
+	assert_string_equal(m->pb.files[0]->path, "current");
+	assert_int_equal(m->pb.files[0]->size, 3);
+	manifest_free(m);
+	free(file);
+	free(link);
+}
+
+static void
+test_manifest_of_missing_path_is_not_found(void **state)
+{
+	fixture *f = *state;
+	char *path = ct_path(f->dir, "nope");
+	manifest *m = NULL;
+	mr_err e;
+
+	assert_int_equal(manifest_build(&m, path, f->codec, &e),
+	    MR_NOT_FOUND);
+	assert_non_null(strstr(e.msg, path));
+	free(path);
+}
+
+static void
+test_manifest_read_chunk_notices_a_changed_file(void **state)
+{
+	fixture *f = *state;
+	char *path = ct_path(f->dir, "w.bin");
+	uint8_t *buf = malloc(MR_CHUNK_SIZE);
+	mf_reader r;
+	manifest *m;
+	mr_err e;
+
+	ct_write_pattern(path, 5000, 7, 0644);
+	assert_int_equal(manifest_build(&m, path, f->codec, &e), MR_OK);
+	mf_reader_init(&r);
+	assert_int_equal(manifest_read_chunk(m, &r, 0, 0, f->codec, buf, &e),
+	    MR_OK);
+	mf_reader_close(&r);
+	ct_write_pattern(path, 5000, 8, 0644);
+	assert_int_equal(manifest_read_chunk(m, &r, 0, 0, f->codec, buf, &e),
+	    MR_ABORTED);
+	assert_non_null(strstr(e.msg, "changed"));
+	mf_reader_close(&r);
+	ct_write_pattern(path, 10, 8, 0644);
+	assert_int_equal(manifest_read_chunk(m, &r, 0, 0, f->codec, buf, &e),
+	    MR_ABORTED);
+	assert_non_null(strstr(e.msg, "shrank"));
+	mf_reader_close(&r);
+	manifest_free(m);
+	free(buf);
+	free(path);
+}
+
+/* A built manifest to break in the checks below. */
+static manifest *
+two_files(fixture *f)
+{
+	char *a = ct_path(f->dir, "a"), *b = ct_path(f->dir, "b");
+	manifest *m;
+	mr_err e;
+
+	ct_write_pattern(a, MR_CHUNK_SIZE + 10, 1, 0644);
+	ct_write_pattern(b, 10, 2, 0644);
+	assert_int_equal(manifest_build(&m, f->dir, f->codec, &e), MR_OK);
+	free(a);
+	free(b);
+	return m;
+}
+
+static void
+test_manifest_check_refuses_paths_that_escape(void **state)
+{
+	fixture *f = *state;
+	manifest *m = two_files(f);
+	char *saved = m->pb.files[0]->path;
+	const char *bad[] = { "../x", "/etc/passwd", "a/../../x", "a//b",
+		"./a", "" };
+	mr_err e;
+
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		m->pb.files[0]->path = (char *)bad[i];
+		assert_int_equal(manifest_check(&m->pb, &e), MR_DATA_LOSS);
+	}
+	m->pb.files[0]->path = saved;
+	manifest_free(m);
+}
+
+static void
+test_manifest_check_refuses_chunks_not_covering_the_file(void **state)
+{
+	fixture *f = *state;
+	manifest *m = two_files(f);
+	Modelreg__V1__ChunkRef *ch = m->pb.files[0]->chunks[1];
+	mr_err e;
+
+	ch->offset++;
+	assert_int_equal(manifest_check(&m->pb, &e), MR_DATA_LOSS);
+	ch->offset--;
+	m->pb.files[0]->size++;
+	assert_int_equal(manifest_check(&m->pb, &e), MR_DATA_LOSS);
+	m->pb.files[0]->size--;
+	ch->length = MR_CHUNK_MAX + 1;
+	assert_int_equal(manifest_check(&m->pb, &e), MR_DATA_LOSS);
+	manifest_free(m);
+}
+
+static void
+test_manifest_check_refuses_unsorted_or_repeated_paths(void **state)
+{
+	fixture *f = *state;
+	manifest *m = two_files(f);
+	Modelreg__V1__FileEntry *t = m->pb.files[0];
+	mr_err e;
+
+	m->pb.files[0] = m->pb.files[1];
+	m->pb.files[1] = t;
+	assert_int_equal(manifest_check(&m->pb, &e), MR_DATA_LOSS);
+	m->pb.files[1] = m->pb.files[0];
+	assert_int_equal(manifest_check(&m->pb, &e), MR_DATA_LOSS);
+	m->pb.files[0] = t;
+	manifest_free(m);
+}
+
+static void
+test_manifest_check_refuses_unknown_format_and_bad_totals(void **state)
+{
+	fixture *f = *state;
+	manifest *m = two_files(f);
+	mr_err e;
+
+	m->pb.format = 2;
+	assert_int_equal(manifest_check(&m->pb, &e), MR_UNIMPLEMENTED);
+	m->pb.format = 1;
+	m->pb.total_size++;
+	assert_int_equal(manifest_check(&m->pb, &e), MR_DATA_LOSS);
+	m->pb.total_size--;
+	m->pb.directory = false;
+	assert_int_equal(manifest_check(&m->pb, &e), MR_DATA_LOSS);
+	assert_int_equal(manifest_check(NULL, &e), MR_DATA_LOSS);
+	manifest_free(m);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+#define T(name) cmocka_unit_test_setup_teardown(name, setup, teardown)
+		T(test_manifest_of_file_is_one_file_named_by_base_name),
+		T(test_manifest_of_directory_is_sorted_and_digested),
+		T(test_manifest_of_empty_file_has_no_chunks),
+		T(test_manifest_records_permission_bits),
+		T(test_manifest_refuses_symlink_in_directory_naming_it),
+		T(test_manifest_refuses_fifo_in_directory),
+		T(test_manifest_refuses_directory_without_files),
+		T(test_manifest_follows_symlink_given_as_the_artifact),
+		T(test_manifest_of_missing_path_is_not_found),
+		T(test_manifest_read_chunk_notices_a_changed_file),
+		T(test_manifest_check_refuses_paths_that_escape),
+		T(test_manifest_check_refuses_chunks_not_covering_the_file),
+		T(test_manifest_check_refuses_unsorted_or_repeated_paths),
+		T(test_manifest_check_refuses_unknown_format_and_bad_totals),
+#undef T
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}

@@ -1,0 +1,169 @@
+/*
+ * e2e.c - see e2e.h.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "e2e.h"
+#include "testutil.h"
+
+static void
+spawn(e2e_server *s)
+{
+	char log[PATH_MAX + 16];
+	pid_t pid;
+
+	snprintf(log, sizeof(log), "%s/modelregd.log", s->dir);
+	pid = fork();
+	if (pid < 0)
+		fail_msg("fork: %s", strerror(errno));
+	if (pid == 0) {
+		int fd = open(log, O_WRONLY | O_CREAT | O_APPEND, 0644);
+		if (fd >= 0) {
+			dup2(fd, 1);
+			dup2(fd, 2);
+		}
+		execl(MODELREGD_PATH, "modelregd", "--listen", s->url, "--data",
+		    s->data, "--workers", "8", (char *)NULL);
+		_exit(127);
+	}
+	s->pid = pid;
+	/* Ready when a call gets an answer (NOT_FOUND counts). */
+	for (int i = 0; i < 200; i++) {
+		mr_client *c;
+		mr_client_options o = { .timeout_ms = 1000 };
+		mr_model *m = NULL;
+		if (mr_client_open(&c, s->url, &o) == MR_OK) {
+			mr_status rv = mr_get_model(c, "ready-probe", &m);
+			mr_model_free(m);
+			mr_client_close(c);
+			if (rv == MR_OK || rv == MR_NOT_FOUND)
+				return;
+		}
+		if (waitpid(pid, NULL, WNOHANG) == pid)
+			fail_msg("modelregd exited at start; see %s", log);
+		usleep(50 * 1000);
+	}
+	fail_msg("modelregd did not answer within 10 s; see %s", log);
+}
+
+void
+e2e_start(e2e_server *s, const char *tag)
+{
+	memset(s, 0, sizeof(*s));
+	tu_mkdtemp(s->dir, tag);
+	snprintf(s->data, sizeof(s->data), "%s/data", s->dir);
+	snprintf(s->url, sizeof(s->url), "ipc://%s/modelregd.sock", s->dir);
+	spawn(s);
+}
+
+void
+e2e_restart(e2e_server *s)
+{
+	spawn(s);
+}
+
+int
+e2e_kill(e2e_server *s, int sig)
+{
+	int status = 0;
+
+	if (s->pid <= 0)
+		return 0;
+	kill(s->pid, sig);
+	waitpid(s->pid, &status, 0);
+	s->pid = 0;
+	return status;
+}
+
+void
+e2e_finish(e2e_server *s)
+{
+	int status = e2e_kill(s, SIGTERM);
+
+	/* A clean stop exits 0: it is part of what the tests check. */
+	if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
+		fail_msg("modelregd did not stop cleanly (status %d)", status);
+	tu_rmtree(s->dir);
+}
+
+mr_client *
+e2e_client(const e2e_server *s)
+{
+	mr_client_options o = { .user = "tester", .timeout_ms = 30000 };
+	mr_client *c;
+
+	if (mr_client_open(&c, s->url, &o) != MR_OK)
+		fail_msg("cannot connect to %s", s->url);
+	return c;
+}
+
+static char *
+slurp(int fd)
+{
+	size_t cap = 4096, len = 0;
+	char *buf = malloc(cap);
+	ssize_t n;
+
+	while ((n = read(fd, buf + len, cap - len - 1)) > 0) {
+		len += (size_t)n;
+		if (cap - len < 2)
+			buf = realloc(buf, cap *= 2);
+	}
+	buf[len] = '\0';
+	return buf;
+}
+
+int
+e2e_cli(const e2e_server *s, char **out, char **err, const char *arg0, ...)
+{
+	const char *argv[64];
+	char ofile[PATH_MAX + 16], efile[PATH_MAX + 16];
+	int argc = 0, status;
+	va_list ap;
+	pid_t pid;
+
+	argv[argc++] = "modelreg";
+	argv[argc++] = "--server";
+	argv[argc++] = s->url;
+	argv[argc++] = "--user";
+	argv[argc++] = "tester";
+	va_start(ap, arg0);
+	for (const char *a = arg0; a != NULL && argc < 63;
+	    a = va_arg(ap, const char *))
+		argv[argc++] = a;
+	va_end(ap);
+	argv[argc] = NULL;
+
+	snprintf(ofile, sizeof(ofile), "%s/cli.out", s->dir);
+	snprintf(efile, sizeof(efile), "%s/cli.err", s->dir);
+	pid = fork();
+	if (pid == 0) {
+		int o = open(ofile, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+		int e = open(efile, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+		dup2(o, 1);
+		dup2(e, 2);
+		execv(MODELREG_CLI_PATH, (char *const *)argv);
+		_exit(127);
+	}
+	waitpid(pid, &status, 0);
+	if (out != NULL) {
+		int fd = open(ofile, O_RDONLY);
+		*out = slurp(fd);
+		close(fd);
+	}
+	if (err != NULL) {
+		int fd = open(efile, O_RDONLY);
+		*err = slurp(fd);
+		close(fd);
+	}
+	return WIFEXITED(status) ? WEXITSTATUS(status) : 128;
+}

@@ -1,0 +1,271 @@
+/*
+ * test_durability.c - acknowledged writes survive kill -9, unacknowledged
+ * ones are never half-visible, and a chunk damaged on disk is caught by a
+ * pull rather than written as good data. modelregd runs as a real process.
+ */
+#include <pthread.h>
+#include <signal.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <rocksdb/c.h>
+
+#include "e2e.h"
+#include "testutil.h"
+
+#define N_VERSIONS 12
+
+static void
+make_artifact(const char *dir, int i, char *path, size_t cap)
+{
+	/* Versions share their first 2 MiB, so chunks are deduplicated
+	 * across versions and the restart must keep shared chunks intact. */
+	size_t size = (2u << 20) + (size_t)i * 100000 + 17;
+	uint8_t *buf = malloc(size);
+
+	tu_fill_weights(buf, 2u << 20, 42);
+	tu_fill_weights(buf + (2u << 20), size - (2u << 20), (uint64_t)i + 1);
+	snprintf(path, cap, "%s/src-%d.bin", dir, i);
+	tu_write_file(path, buf, size);
+	free(buf);
+}
+
+static void
+assert_pull_identical(mr_client *c, const char *dir, const char *name,
+    const char *version, const char *src)
+{
+	char dest[PATH_MAX + 64];
+	size_t a_len, b_len;
+	void *a, *b;
+
+	snprintf(dest, sizeof(dest), "%s/pulled-%s-%s", dir, name, version);
+	assert_int_equal(mr_pull(c, name, version, MR_STAGE_NONE, dest, NULL,
+			     NULL),
+	    MR_OK);
+	a = tu_read_file(src, &a_len);
+	b = tu_read_file(dest, &b_len);
+	assert_non_null(a);
+	assert_non_null(b);
+	assert_int_equal(a_len, b_len);
+	assert_memory_equal(a, b, a_len);
+	free(a);
+	free(b);
+	unlink(dest);
+}
+
+static void
+test_acknowledged_versions_survive_kill_9(void **state)
+{
+	e2e_server s;
+	char src[N_VERSIONS][PATH_MAX + 32], version[16];
+	mr_client *c;
+	uint64_t last_rev;
+
+	(void)state;
+	e2e_start(&s, "durable");
+	c = e2e_client(&s);
+	for (int i = 0; i < N_VERSIONS; i++) {
+		mr_register_params p = { .name = "fraud", .path = src[i] };
+		make_artifact(s.dir, i, src[i], sizeof(src[i]));
+		snprintf(version, sizeof(version), "1.%d.0", i);
+		p.version = version;
+		assert_int_equal(mr_register(c, &p, NULL), MR_OK);
+	}
+	assert_int_equal(mr_promote(c, "fraud", "1.3.0", MR_STAGE_STAGING,
+			     MR_STAGE_NONE, "ok", NULL),
+	    MR_OK);
+	assert_int_equal(mr_promote(c, "fraud", "1.3.0", MR_STAGE_PRODUCTION,
+			     MR_STAGE_NONE, "ok", NULL),
+	    MR_OK);
+	last_rev = mr_client_revision(c);
+	mr_client_close(c);
+
+	e2e_kill(&s, SIGKILL);
+	e2e_restart(&s);
+
+	c = e2e_client(&s);
+	{
+		mr_model *m;
+		assert_int_equal(mr_get_model(c, "fraud", &m), MR_OK);
+		assert_int_equal(m->version_count, N_VERSIONS);
+		assert_string_equal(m->production_version, "1.3.0");
+		assert_true(m->revision >= last_rev);
+		mr_model_free(m);
+	}
+	for (int i = 0; i < N_VERSIONS; i++) {
+		snprintf(version, sizeof(version), "1.%d.0", i);
+		assert_pull_identical(c, s.dir, "fraud", version, src[i]);
+	}
+	mr_client_close(c);
+	e2e_finish(&s);
+}
+
+struct writer {
+	const e2e_server *s;
+	const char *src;
+	atomic_int acked; /* versions 0.0.1 .. 0.0.acked were acknowledged */
+	atomic_bool stop;
+};
+
+static void *
+writer_main(void *arg)
+{
+	struct writer *w = arg;
+	mr_client_options o = { .user = "w", .timeout_ms = 3000 };
+	mr_client *c;
+	char version[16];
+
+	if (mr_client_open(&c, w->s->url, &o) != MR_OK)
+		return NULL;
+	for (int i = 1; !atomic_load(&w->stop); i++) {
+		mr_register_params p = { .name = "stream", .path = w->src };
+		snprintf(version, sizeof(version), "0.0.%d", i);
+		p.version = version;
+		if (mr_register(c, &p, NULL) != MR_OK)
+			break;
+		atomic_store(&w->acked, i);
+	}
+	mr_client_close(c);
+	return NULL;
+}
+
+static void
+test_kill_9_during_registrations_loses_no_acknowledged_version(void **state)
+{
+	e2e_server s;
+	char src[PATH_MAX + 32];
+	struct writer w;
+	pthread_t t;
+	mr_client *c;
+	int acked;
+
+	(void)state;
+	e2e_start(&s, "killmid");
+	make_artifact(s.dir, 99, src, sizeof(src));
+	memset(&w, 0, sizeof(w));
+	w.s = &s;
+	w.src = src;
+	assert_int_equal(pthread_create(&t, NULL, writer_main, &w), 0);
+	while (atomic_load(&w.acked) < 5)
+		usleep(10 * 1000);
+	e2e_kill(&s, SIGKILL);
+	acked = atomic_load(&w.acked);
+	atomic_store(&w.stop, true);
+	pthread_join(t, NULL);
+	e2e_restart(&s);
+
+	c = e2e_client(&s);
+	for (int i = 1; i <= acked + 1; i++) {
+		char version[16];
+		mr_version *v = NULL;
+		mr_status rv;
+
+		snprintf(version, sizeof(version), "0.0.%d", i);
+		rv = mr_get_version(c, "stream", version, MR_STAGE_NONE, &v);
+		if (i <= acked) {
+			assert_int_equal(rv, MR_OK);
+		} else if (rv != MR_OK) {
+			/* The one in flight may be absent... */
+			assert_int_equal(rv, MR_NOT_FOUND);
+			continue;
+		}
+		/* ...but whatever is visible pulls whole. */
+		mr_version_free(v);
+		assert_pull_identical(c, s.dir, "stream", version, src);
+	}
+	mr_client_close(c);
+	e2e_finish(&s);
+}
+
+/* Flips one byte of every stored chunk value, with the server stopped. */
+static int
+damage_chunks(const char *data)
+{
+	static const char *names[] = { "default", "catalog", "history",
+		"events", "chunks", "chunkmeta", "idem" };
+	rocksdb_column_family_handle_t *cf[7];
+	const rocksdb_options_t *cfo[7];
+	rocksdb_options_t *o = rocksdb_options_create();
+	rocksdb_readoptions_t *ro = rocksdb_readoptions_create();
+	rocksdb_writeoptions_t *wo = rocksdb_writeoptions_create();
+	rocksdb_iterator_t *it;
+	char *err = NULL;
+	int damaged = 0;
+	rocksdb_t *db;
+
+	for (int i = 0; i < 7; i++)
+		cfo[i] = o;
+	db = rocksdb_open_column_families(o, data, 7, names, cfo, cf, &err);
+	assert_null(err);
+	it = rocksdb_create_iterator_cf(db, ro, cf[4]);
+	for (rocksdb_iter_seek_to_first(it); rocksdb_iter_valid(it);
+	    rocksdb_iter_next(it)) {
+		size_t kl, vl;
+		const char *k = rocksdb_iter_key(it, &kl);
+		const char *v = rocksdb_iter_value(it, &vl);
+		char *copy = malloc(vl);
+		memcpy(copy, v, vl);
+		copy[vl / 2] ^= 0x40;
+		rocksdb_put_cf(db, wo, cf[4], k, kl, copy, vl, &err);
+		assert_null(err);
+		free(copy);
+		damaged++;
+	}
+	rocksdb_iter_destroy(it);
+	for (int i = 0; i < 7; i++)
+		rocksdb_column_family_handle_destroy(cf[i]);
+	rocksdb_close(db);
+	rocksdb_options_destroy(o);
+	rocksdb_readoptions_destroy(ro);
+	rocksdb_writeoptions_destroy(wo);
+	return damaged;
+}
+
+static void
+test_chunk_damaged_on_disk_is_data_loss_and_nothing_is_written(void **state)
+{
+	e2e_server s;
+	char src[PATH_MAX + 32], dest[PATH_MAX + 32];
+	struct stat st;
+	mr_client *c;
+	mr_register_params p = { .name = "m", .version = "1.0.0" };
+
+	(void)state;
+	e2e_start(&s, "damage");
+	make_artifact(s.dir, 1, src, sizeof(src));
+	p.path = src;
+	c = e2e_client(&s);
+	assert_int_equal(mr_register(c, &p, NULL), MR_OK);
+	mr_client_close(c);
+	e2e_kill(&s, SIGTERM);
+
+	assert_true(damage_chunks(s.data) > 0);
+	e2e_restart(&s);
+	c = e2e_client(&s);
+	snprintf(dest, sizeof(dest), "%s/out.bin", s.dir);
+	assert_int_equal(mr_pull(c, "m", "1.0.0", MR_STAGE_NONE, dest, NULL,
+			     NULL),
+	    MR_DATA_LOSS);
+	assert_non_null(strstr(mr_client_errmsg(c), "digest"));
+	assert_int_equal(stat(dest, &st), -1);
+	mr_client_close(c);
+	e2e_finish(&s);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_acknowledged_versions_survive_kill_9),
+		cmocka_unit_test(
+		    test_kill_9_during_registrations_loses_no_acknowledged_version),
+		cmocka_unit_test(
+		    test_chunk_damaged_on_disk_is_data_loss_and_nothing_is_written),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}

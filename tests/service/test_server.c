@@ -1,0 +1,288 @@
+/*
+ * test_server.c - the transport over real nng sockets: malformed and
+ * oversized frames get answers (or, past the wire limit, a dropped
+ * connection) while the server keeps serving; many requests are in flight
+ * at once; stopping lets the request being handled finish and reply.
+ */
+#include <limits.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <nng/nng.h>
+#include <nng/protocol/reqrep0/req.h>
+
+#include "svctest.h"
+#include "testutil.h"
+
+struct fixture {
+	st_env env;
+	svc_server *srv;
+	char url[PATH_MAX + 16];
+	nng_socket req;
+};
+
+static int
+setup(void **state)
+{
+	struct fixture *f = calloc(1, sizeof(*f));
+	const char *urls[1];
+	svc_options so = { .urls = urls, .n_urls = 1, .workers = 8 };
+	mr_err e;
+
+	st_setup(&f->env, "server");
+	snprintf(f->url, sizeof(f->url), "ipc://%s/s.ipc", f->env.dir);
+	urls[0] = f->url;
+	if (svc_server_start(&f->srv, f->env.st, &so, &e) != MR_OK)
+		fail_msg("svc_server_start: %s", e.msg);
+	assert_int_equal(nng_req0_open(&f->req), 0);
+	assert_int_equal(nng_socket_set_size(f->req, NNG_OPT_RECVMAXSZ,
+			     MR_WIRE_MAX),
+	    0);
+	assert_int_equal(nng_socket_set_ms(f->req, NNG_OPT_RECVTIMEO, 10000),
+	    0);
+	assert_int_equal(nng_dial(f->req, f->url, NULL, 0), 0);
+	*state = f;
+	return 0;
+}
+
+static int
+teardown(void **state)
+{
+	struct fixture *f = *state;
+
+	nng_close(f->req);
+	svc_server_stop(f->srv);
+	st_teardown(&f->env);
+	free(f);
+	return 0;
+}
+
+/* Sends raw bytes; returns the reply's status, or -nng_error. */
+static int
+roundtrip(nng_socket s, const void *bytes, size_t len, char *msg, size_t cap)
+{
+	Modelreg__V1__Response *r;
+	void *buf;
+	size_t n;
+	int rv, code;
+
+	if ((rv = nng_send(s, (void *)bytes, len, 0)) != 0)
+		return -rv;
+	if ((rv = nng_recv(s, &buf, &n, NNG_FLAG_ALLOC)) != 0)
+		return -rv;
+	r = modelreg__v1__response__unpack(NULL, n, buf);
+	nng_free(buf, n);
+	assert_non_null(r);
+	code = (int)r->code;
+	if (msg != NULL)
+		snprintf(msg, cap, "%s", r->message);
+	modelreg__v1__response__free_unpacked(r, NULL);
+	return code;
+}
+
+static uint8_t *
+get_model_request(const char *name, size_t *len)
+{
+	Modelreg__V1__GetModelRequest gm = MODELREG__V1__GET_MODEL_REQUEST__INIT;
+	Modelreg__V1__Request rq = MODELREG__V1__REQUEST__INIT;
+	uint8_t payload[256], *out;
+
+	gm.name = (char *)name;
+	rq.method = "/modelreg.v1.Registry/GetModel";
+	rq.payload.data = payload;
+	rq.payload.len = modelreg__v1__get_model_request__pack(&gm, payload);
+	*len = modelreg__v1__request__get_packed_size(&rq);
+	out = malloc(*len);
+	modelreg__v1__request__pack(&rq, out);
+	return out;
+}
+
+static void
+test_garbage_frame_is_answered_and_server_keeps_serving(void **state)
+{
+	struct fixture *f = *state;
+	const uint8_t junk[] = { 0x0a, 0xff, 0xff, 0xff, 0xff, 0x7f };
+	char msg[256];
+	size_t len;
+	uint8_t *ok = get_model_request("absent", &len);
+
+	assert_int_equal(roundtrip(f->req, junk, sizeof(junk), msg,
+			     sizeof(msg)),
+	    MR_INVALID_ARGUMENT);
+	assert_int_equal(roundtrip(f->req, ok, len, msg, sizeof(msg)),
+	    MR_NOT_FOUND);
+	assert_non_null(strstr(msg, "absent"));
+	free(ok);
+}
+
+static void
+test_request_over_msg_max_is_resource_exhausted(void **state)
+{
+	struct fixture *f = *state;
+	size_t big = MR_MSG_MAX + 4096;
+	uint8_t *b = calloc(1, big);
+	char msg[256];
+
+	assert_int_equal(roundtrip(f->req, b, big, msg, sizeof(msg)),
+	    MR_RESOURCE_EXHAUSTED);
+	free(b);
+}
+
+static void
+test_frame_over_wire_limit_drops_only_that_connection(void **state)
+{
+	struct fixture *f = *state;
+	nng_socket other;
+	size_t huge = MR_WIRE_MAX + 1, len;
+	uint8_t *b = calloc(1, huge), *ok = get_model_request("absent", &len);
+
+	/* A separate peer sends the oversized frame; nng drops its
+	 * connection, so its request can only time out. */
+	assert_int_equal(nng_req0_open(&other), 0);
+	assert_int_equal(nng_socket_set_ms(other, NNG_OPT_RECVTIMEO, 500), 0);
+	assert_int_equal(nng_socket_set_ms(other, NNG_OPT_REQ_RESENDTIME,
+			     60000),
+	    0);
+	assert_int_equal(nng_dial(other, f->url, NULL, 0), 0);
+	assert_int_equal(roundtrip(other, b, huge, NULL, 0), -NNG_ETIMEDOUT);
+	nng_close(other);
+	assert_int_equal(roundtrip(f->req, ok, len, NULL, 0), MR_NOT_FOUND);
+	free(b);
+	free(ok);
+}
+
+static void
+test_many_requests_are_in_flight_at_once(void **state)
+{
+	struct fixture *f = *state;
+	enum { N = 32 };
+	nng_ctx ctx[N];
+	nng_aio *aio[N];
+	size_t len;
+	uint8_t *req = get_model_request("absent", &len);
+
+	for (int i = 0; i < N; i++) {
+		nng_msg *m;
+		assert_int_equal(nng_ctx_open(&ctx[i], f->req), 0);
+		assert_int_equal(nng_aio_alloc(&aio[i], NULL, NULL), 0);
+		nng_aio_set_timeout(aio[i], 10000);
+		assert_int_equal(nng_msg_alloc(&m, 0), 0);
+		assert_int_equal(nng_msg_append(m, req, len), 0);
+		nng_aio_set_msg(aio[i], m);
+		nng_ctx_send(ctx[i], aio[i]);
+	}
+	for (int i = 0; i < N; i++) {
+		nng_aio_wait(aio[i]);
+		assert_int_equal(nng_aio_result(aio[i]), 0);
+		nng_ctx_recv(ctx[i], aio[i]);
+	}
+	for (int i = 0; i < N; i++) {
+		nng_msg *m;
+		Modelreg__V1__Response *r;
+		nng_aio_wait(aio[i]);
+		assert_int_equal(nng_aio_result(aio[i]), 0);
+		m = nng_aio_get_msg(aio[i]);
+		r = modelreg__v1__response__unpack(NULL, nng_msg_len(m),
+		    nng_msg_body(m));
+		assert_non_null(r);
+		assert_int_equal(r->code, MR_NOT_FOUND);
+		modelreg__v1__response__free_unpacked(r, NULL);
+		nng_msg_free(m);
+		nng_aio_free(aio[i]);
+		nng_ctx_close(ctx[i]);
+	}
+	free(req);
+}
+
+struct stopper {
+	svc_server *srv;
+};
+
+static void *
+stop_thread(void *arg)
+{
+	struct stopper *s = arg;
+
+	svc_server_stop(s->srv);
+	return NULL;
+}
+
+static void
+test_stop_lets_the_request_in_hand_finish(void **state)
+{
+	struct fixture *f = *state;
+	Modelreg__V1__PromoteRequest pr = MODELREG__V1__PROMOTE_REQUEST__INIT;
+	Modelreg__V1__Request rq = MODELREG__V1__REQUEST__INIT;
+	uint8_t payload[256], *bytes;
+	struct stopper s = { f->srv };
+	store_txn *hold;
+	pthread_t t;
+	nng_aio *aio;
+	nng_msg *m;
+	size_t len;
+	mr_err e;
+
+	assert_int_equal(st_register(&f->env, "m", "1.0.0", 10), MR_OK);
+	pr.name = "m";
+	pr.version = "1.0.0";
+	pr.to_stage = MODELREG__V1__STAGE__STAGE_STAGING;
+	rq.method = "/modelreg.v1.Registry/Promote";
+	rq.payload.data = payload;
+	rq.payload.len = modelreg__v1__promote_request__pack(&pr, payload);
+	len = modelreg__v1__request__get_packed_size(&rq);
+	bytes = malloc(len);
+	modelreg__v1__request__pack(&rq, bytes);
+
+	/* Hold the writer lock so the promotion is stuck in a worker. */
+	assert_int_equal(store_txn_begin(f->env.st, &hold, &e), MR_OK);
+	assert_int_equal(nng_aio_alloc(&aio, NULL, NULL), 0);
+	nng_aio_set_timeout(aio, 10000);
+	assert_int_equal(nng_msg_alloc(&m, 0), 0);
+	assert_int_equal(nng_msg_append(m, bytes, len), 0);
+	nng_aio_set_msg(aio, m);
+	nng_send_aio(f->req, aio);
+	nng_aio_wait(aio);
+	assert_int_equal(nng_aio_result(aio), 0);
+	nng_recv_aio(f->req, aio);
+	usleep(200 * 1000); /* let a worker pick it up and block */
+
+	f->srv = NULL; /* the stopper owns it now */
+	assert_int_equal(pthread_create(&t, NULL, stop_thread, &s), 0);
+	usleep(200 * 1000); /* the stop is now waiting for that worker */
+	store_txn_abort(hold);
+	nng_aio_wait(aio);
+	assert_int_equal(nng_aio_result(aio), 0);
+	m = nng_aio_get_msg(aio);
+	{
+		Modelreg__V1__Response *r = modelreg__v1__response__unpack(
+		    NULL, nng_msg_len(m), nng_msg_body(m));
+		assert_non_null(r);
+		assert_int_equal(r->code, MR_OK);
+		modelreg__v1__response__free_unpacked(r, NULL);
+	}
+	nng_msg_free(m);
+	pthread_join(t, NULL);
+	assert_int_equal(st_stage(&f->env, "m", "1.0.0"),
+	    MODELREG__V1__STAGE__STAGE_STAGING);
+	nng_aio_free(aio);
+	free(bytes);
+}
+
+int
+main(void)
+{
+#define T(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
+	const struct CMUnitTest tests[] = {
+		T(test_garbage_frame_is_answered_and_server_keeps_serving),
+		T(test_request_over_msg_max_is_resource_exhausted),
+		T(test_frame_over_wire_limit_drops_only_that_connection),
+		T(test_many_requests_are_in_flight_at_once),
+		T(test_stop_lets_the_request_in_hand_finish),
+	};
+#undef T
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
