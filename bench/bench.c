@@ -130,7 +130,8 @@ struct lat_thread {
 	size_t req_size;
 	uint64_t *lat; /* ns */
 	size_t n, cap;
-	atomic_bool *go, *stop;
+	pthread_barrier_t *ready;
+	atomic_bool *stop;
 };
 
 static void *
@@ -146,12 +147,14 @@ lat_main(void *arg)
 		nng_req0_open(&s);
 		nng_socket_set_size(s, NNG_OPT_RECVMAXSZ, MR_WIRE_MAX);
 		if (nng_dial(s, lt->url, NULL, 0) != 0)
-			return NULL;
+			lt->cap = 0;
 	} else if (mr_client_open(&c, lt->url, NULL) != MR_OK) {
-		return NULL;
+		c = NULL;
 	}
-	while (!atomic_load(lt->go))
-		;
+	/* Everyone connected, then the clock starts. */
+	pthread_barrier_wait(lt->ready);
+	if (!lt->raw && c == NULL)
+		return NULL;
 	while (!atomic_load(lt->stop) && lt->n < lt->cap) {
 		uint64_t t0 = mr_mono_ns();
 		if (lt->raw) {
@@ -195,24 +198,25 @@ static struct lat_result
 run_latency(const char *url, bool raw, int clients, size_t req_size)
 {
 	struct lat_thread *th = calloc((size_t)clients, sizeof(*th));
-	atomic_bool go = false, stop = false;
+	atomic_bool stop = false;
+	pthread_barrier_t ready;
 	struct lat_result r;
 	uint64_t *all, t0, t1;
 	size_t total = 0, k = 0;
 
+	pthread_barrier_init(&ready, NULL, (unsigned)clients + 1);
 	for (int i = 0; i < clients; i++) {
 		th[i].url = url;
 		th[i].raw = raw;
 		th[i].req_size = req_size;
 		th[i].cap = 2000000;
 		th[i].lat = malloc(th[i].cap * sizeof(uint64_t));
-		th[i].go = &go;
+		th[i].ready = &ready;
 		th[i].stop = &stop;
 		pthread_create(&th[i].t, NULL, lat_main, &th[i]);
 	}
-	usleep(300 * 1000); /* connections up */
+	pthread_barrier_wait(&ready);
 	t0 = mr_mono_ns();
-	atomic_store(&go, true);
 	usleep((useconds_t)(g_seconds * 1e6));
 	atomic_store(&stop, true);
 	for (int i = 0; i < clients; i++) {
@@ -220,6 +224,7 @@ run_latency(const char *url, bool raw, int clients, size_t req_size)
 		total += th[i].n;
 	}
 	t1 = mr_mono_ns();
+	pthread_barrier_destroy(&ready);
 	all = malloc((total ? total : 1) * sizeof(*all));
 	for (int i = 0; i < clients; i++) {
 		memcpy(all + k, th[i].lat, th[i].n * sizeof(*all));

@@ -46,8 +46,7 @@ static int help_for(const command *cmd, FILE *f, int code);
 
 /* ---- errors ------------------------------------------------------------- */
 
-static int
-usage_error(const command *cmd, const char *fmt, ...)
+static int usage_error(const command *cmd, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
 
 static int
@@ -68,8 +67,7 @@ usage_error(const command *cmd, const char *fmt, ...)
 }
 
 /* "modelreg: promote fraud 3.1.0: FAILED_PRECONDITION: <why>" */
-static int
-status_error(const cli *g, mr_status rv, const char *fmt, ...)
+static int status_error(const cli *g, mr_status rv, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 
 static int
@@ -100,9 +98,9 @@ static int
 connect_client(cli *g)
 {
 	mr_client_options o = {
-		.user = g->user,
-		.token = g->token,
-		.timeout_ms = g->timeout_ms,
+	    .user = g->user,
+	    .token = g->token,
+	    .timeout_ms = g->timeout_ms,
 	};
 	mr_status rv = mr_client_open(&g->c, g->server, &o);
 
@@ -133,8 +131,7 @@ parse_u64(const char *s, uint64_t max, uint64_t *out)
 }
 
 static int
-stage_arg(const command *cmd, const char *opt, const char *text,
-    mr_stage *out)
+stage_arg(const command *cmd, const char *opt, const char *text, mr_stage *out)
 {
 	if (mr_stage_parse(text, out) != 0)
 		return usage_error(cmd,
@@ -145,8 +142,7 @@ stage_arg(const command *cmd, const char *opt, const char *text,
 }
 
 static int
-count_arg(const command *cmd, const char *opt, const char *text,
-    uint32_t *out)
+count_arg(const command *cmd, const char *opt, const char *text, uint32_t *out)
 {
 	uint64_t v;
 
@@ -183,8 +179,8 @@ select_version(const command *cmd, char *arg, const char *version,
 			return usage_error(cmd, "no version after '@'");
 	}
 	if (version != NULL && stage != MR_STAGE_NONE)
-		return usage_error(cmd,
-		    "select a version or a stage, not both");
+		return usage_error(
+		    cmd, "select a version or a stage, not both");
 	s->name = arg;
 	s->version = version;
 	s->stage = stage;
@@ -201,17 +197,17 @@ select_version(const command *cmd, char *arg, const char *version,
 
 /* ---- shared output ------------------------------------------------------ */
 
-static const char *const version_headers[] = { "VERSION", "STAGE",
-	"CREATED", "BY", "ARTIFACT SIZE", "TAGS" };
+static const char *const version_headers[] = {
+    "VERSION", "STAGE", "CREATED", "BY", "ARTIFACT SIZE", "TAGS"};
 
 static void
 version_row(table *t, const mr_version *v)
 {
 	char created[32], size[32];
 	char *tags = cli_kv_join(v->tags, v->n_tags, ",");
-	const char *cells[] = { v->version, mr_stage_name(v->stage),
-		mr_format_time(v->created_at_ms, created), v->created_by,
-		cli_size(v->artifact_size, size), tags };
+	const char *cells[] = {v->version, mr_stage_name(v->stage),
+	    mr_format_time(v->created_at_ms, created), v->created_by,
+	    cli_size(v->artifact_size, size), tags};
 
 	table_row(t, cells);
 	free(tags);
@@ -220,10 +216,10 @@ version_row(table *t, const mr_version *v)
 static table *
 event_table(bool with_model)
 {
-	static const char *const with[] = { "REVISION", "TIME", "EVENT",
-		"MODEL", "VERSION", "FROM", "TO", "ACTOR", "REASON" };
-	static const char *const without[] = { "REVISION", "TIME", "EVENT",
-		"VERSION", "FROM", "TO", "ACTOR", "REASON" };
+	static const char *const with[] = {"REVISION", "TIME", "EVENT", "MODEL",
+	    "VERSION", "FROM", "TO", "ACTOR", "REASON"};
+	static const char *const without[] = {"REVISION", "TIME", "EVENT",
+	    "VERSION", "FROM", "TO", "ACTOR", "REASON"};
 
 	return with_model ? table_new(9, with) : table_new(8, without);
 }
@@ -304,9 +300,9 @@ model_page(cli *g, const char *name, mr_list_params *lp, table *t,
 	for (size_t i = 0; i < l->count; i++) {
 		const mr_model *m = &l->items[i];
 		char count[16], updated[32];
-		const char *cells[] = { m->name, m->latest_version,
-			m->production_version, count,
-			mr_format_time(m->updated_at_ms, updated) };
+		const char *cells[] = {m->name, m->latest_version,
+		    m->production_version, count,
+		    mr_format_time(m->updated_at_ms, updated)};
 
 		snprintf(count, sizeof(count), "%u", m->version_count);
 		table_row(t, cells);
@@ -338,8 +334,8 @@ version_page(cli *g, const char *name, mr_list_params *lp, table *t,
 /* Prints one page, or with `all` every page, as a table or as JSON
  * {"<what>": [...], "next_page_token": "..."}. */
 static int
-list_pages(cli *g, const char *name, mr_list_params *lp, bool all,
-    page_fn page, table *t, const char *what)
+list_pages(cli *g, const char *name, mr_list_params *lp, bool all, page_fn page,
+    table *t, const char *what)
 {
 	json_object *items = json_object_new_array();
 	char *token = NULL;
@@ -359,21 +355,22 @@ list_pages(cli *g, const char *name, mr_list_params *lp, bool all,
 		json_object_put(items);
 		table_free(t);
 		return name != NULL ? status_error(g, rv, "list %s", name)
-				    : status_error(g, rv, "list");
+		                    : status_error(g, rv, "list");
 	}
 	if (g->json) {
 		json_object *o = json_object_new_object();
 		json_object_object_add(o, what, items);
-		json_object_object_add(o, "next_page_token",
-		    json_object_new_string(token));
+		json_object_object_add(
+		    o, "next_page_token", json_object_new_string(token));
 		cj_print(o);
 	} else {
 		json_object_put(items);
 		table_print(t, stdout);
 	}
 	if (token[0] != '\0')
-		fprintf(stderr, "modelreg: more %s: add --page-token %s (or "
-				"--all)\n",
+		fprintf(stderr,
+		    "modelreg: more %s: add --page-token %s (or "
+		    "--all)\n",
 		    what, token);
 	free(token);
 	table_free(t);
@@ -384,15 +381,15 @@ static int
 cmd_list(cli *g, const command *cmd, int argc, char **argv)
 {
 	static const struct option opts[] = {
-		{ "stage", required_argument, NULL, 's' },
-		{ "tag", required_argument, NULL, 't' },
-		{ "limit", required_argument, NULL, 'n' },
-		{ "page-token", required_argument, NULL, 'p' },
-		{ "all", no_argument, NULL, 'a' },
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 },
+	    {"stage", required_argument, NULL, 's'},
+	    {"tag", required_argument, NULL, 't'},
+	    {"limit", required_argument, NULL, 'n'},
+	    {"page-token", required_argument, NULL, 'p'},
+	    {"all", no_argument, NULL, 'a'},
+	    {"help", no_argument, NULL, 'h'},
+	    {NULL, 0, NULL, 0},
 	};
-	mr_list_params lp = { 0 };
+	mr_list_params lp = {0};
 	bool all = false;
 	int ch, rv;
 
@@ -400,16 +397,16 @@ cmd_list(cli *g, const command *cmd, int argc, char **argv)
 	while ((ch = getopt_long(argc, argv, ":h", opts, NULL)) != -1) {
 		switch (ch) {
 		case 's':
-			if ((rv = stage_arg(cmd, "--stage", optarg,
-				 &lp.stage)) != 0)
+			if ((rv = stage_arg(
+			         cmd, "--stage", optarg, &lp.stage)) != 0)
 				return rv;
 			break;
 		case 't':
 			lp.tag = optarg;
 			break;
 		case 'n':
-			if ((rv = count_arg(cmd, "--limit", optarg,
-				 &lp.page_size)) != 0)
+			if ((rv = count_arg(
+			         cmd, "--limit", optarg, &lp.page_size)) != 0)
 				return rv;
 			break;
 		case 'p':
@@ -429,8 +426,8 @@ cmd_list(cli *g, const command *cmd, int argc, char **argv)
 	if ((rv = connect_client(g)) != 0)
 		return rv;
 	if (optind == argc) {
-		static const char *const headers[] = { "NAME", "LATEST",
-			"PRODUCTION", "VERSIONS", "UPDATED" };
+		static const char *const headers[] = {
+		    "NAME", "LATEST", "PRODUCTION", "VERSIONS", "UPDATED"};
 		return list_pages(g, NULL, &lp, all, model_page,
 		    table_new(5, headers), "models");
 	}
@@ -445,8 +442,8 @@ cmd_list(cli *g, const command *cmd, int argc, char **argv)
 /* The model's last INFO_EVENTS events: all pages are read, the last two
  * kept (a page holds far more than INFO_EVENTS). */
 static mr_status
-recent_events(cli *g, const char *name, mr_event_list **prev,
-    mr_event_list **cur)
+recent_events(
+    cli *g, const char *name, mr_event_list **prev, mr_event_list **cur)
 {
 	uint64_t after = 0;
 	mr_status rv;
@@ -455,8 +452,8 @@ recent_events(cli *g, const char *name, mr_event_list **prev,
 	for (;;) {
 		mr_event_list *l;
 
-		if ((rv = mr_list_events(g->c, name, after, MR_PAGE_SIZE_MAX,
-			 &l)) != MR_OK)
+		if ((rv = mr_list_events(
+		         g->c, name, after, MR_PAGE_SIZE_MAX, &l)) != MR_OK)
 			return rv;
 		mr_event_list_free(*prev);
 		*prev = *cur;
@@ -471,12 +468,12 @@ static int
 cmd_info(cli *g, const command *cmd, int argc, char **argv)
 {
 	static const struct option opts[] = {
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 },
+	    {"help", no_argument, NULL, 'h'},
+	    {NULL, 0, NULL, 0},
 	};
 	mr_event_list *prev = NULL, *cur = NULL;
 	mr_version_list *vl = NULL;
-	mr_list_params lp = { 0 };
+	mr_list_params lp = {0};
 	json_object *versions, *events;
 	table *vt, *et;
 	const char *name;
@@ -508,8 +505,8 @@ cmd_info(cli *g, const command *cmd, int argc, char **argv)
 		}
 		for (size_t i = 0; i < vl->count; i++) {
 			version_row(vt, &vl->items[i]);
-			json_object_array_add(versions,
-			    cj_version(&vl->items[i]));
+			json_object_array_add(
+			    versions, cj_version(&vl->items[i]));
 		}
 		free(token);
 		token = vl->next_page_token[0] != '\0'
@@ -531,8 +528,8 @@ cmd_info(cli *g, const command *cmd, int argc, char **argv)
 	n = n_prev + cur->count;
 	first = n > INFO_EVENTS ? n - INFO_EVENTS : 0;
 	for (size_t i = first; i < n; i++) {
-		const mr_event *ev = i < n_prev ? &prev->items[i]
-						: &cur->items[i - n_prev];
+		const mr_event *ev =
+		    i < n_prev ? &prev->items[i] : &cur->items[i - n_prev];
 		event_row(et, ev, false);
 		json_object_array_add(events, cj_event(ev));
 	}
@@ -547,16 +544,16 @@ cmd_info(cli *g, const command *cmd, int argc, char **argv)
 		char *tags = cli_kv_join(m->tags, m->n_tags, ", ");
 
 		snprintf(count, sizeof(count), "%u", m->version_count);
-		snprintf(rev, sizeof(rev), "%llu",
-		    (unsigned long long)m->revision);
+		snprintf(
+		    rev, sizeof(rev), "%llu", (unsigned long long)m->revision);
 		cli_field(stdout, "name:", m->name);
 		cli_field(stdout, "description:", m->description);
 		cli_field(stdout, "owner:", m->owner);
 		cli_field(stdout, "tags:", tags);
-		cli_field(stdout, "created:",
-		    mr_format_time(m->created_at_ms, created));
-		cli_field(stdout, "updated:",
-		    mr_format_time(m->updated_at_ms, updated));
+		cli_field(stdout,
+		    "created:", mr_format_time(m->created_at_ms, created));
+		cli_field(stdout,
+		    "updated:", mr_format_time(m->updated_at_ms, updated));
 		cli_field(stdout, "versions:", count);
 		cli_field(stdout, "latest:", m->latest_version);
 		cli_field(stdout, "production:", m->production_version);
@@ -592,8 +589,8 @@ tag_arg(const command *cmd, const char *text, mr_kv **kv, size_t *n)
 	size_t len;
 
 	if (eq == NULL)
-		return usage_error(cmd, "--tag wants KEY=VALUE, not \"%s\"",
-		    text);
+		return usage_error(
+		    cmd, "--tag wants KEY=VALUE, not \"%s\"", text);
 	len = (size_t)(eq - text);
 	if (len >= sizeof(key))
 		len = sizeof(key) - 1; /* too long: the library will say so */
@@ -635,21 +632,21 @@ static int
 cmd_register(cli *g, const command *cmd, int argc, char **argv)
 {
 	static const struct option opts[] = {
-		{ "version", required_argument, NULL, 'v' },
-		{ "stage", required_argument, NULL, 's' },
-		{ "description", required_argument, NULL, 'd' },
-		{ "metadata", required_argument, NULL, 'm' },
-		{ "tag", required_argument, NULL, 't' },
-		{ "model-description", required_argument, NULL, 'D' },
-		{ "owner", required_argument, NULL, 'o' },
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 },
+	    {"version", required_argument, NULL, 'v'},
+	    {"stage", required_argument, NULL, 's'},
+	    {"description", required_argument, NULL, 'd'},
+	    {"metadata", required_argument, NULL, 'm'},
+	    {"tag", required_argument, NULL, 't'},
+	    {"model-description", required_argument, NULL, 'D'},
+	    {"owner", required_argument, NULL, 'o'},
+	    {"help", no_argument, NULL, 'h'},
+	    {NULL, 0, NULL, 0},
 	};
 	const char *metadata = NULL;
-	mr_register_params p = { 0 };
+	mr_register_params p = {0};
 	mr_kv *tags = NULL;
 	size_t n_tags = 0;
-	progress pr = { "uploading", -1 };
+	progress pr = {"uploading", -1};
 	char err[CLI_ERR_MAX];
 	mr_version *v;
 	cli_meta meta;
@@ -693,8 +690,9 @@ cmd_register(cli *g, const command *cmd, int argc, char **argv)
 	if (code != 0)
 		goto out;
 	if (argc - optind != 2) {
-		code = usage_error(cmd, "give a model name and an artifact "
-					"path");
+		code = usage_error(cmd,
+		    "give a model name and an artifact "
+		    "path");
 		goto out;
 	}
 	if (p.version == NULL) {
@@ -708,7 +706,7 @@ cmd_register(cli *g, const command *cmd, int argc, char **argv)
 	/* --tag adds to the file's tags and wins over them. */
 	for (size_t i = 0; i < n_tags && code == 0; i++)
 		if (cli_kv_set(&meta.tags, &meta.n_tags, tags[i].key,
-			tags[i].value) != 0)
+		        tags[i].value) != 0)
 			code = usage_error(cmd, "out of memory");
 	if (code != 0 || (code = connect_client(g)) != 0)
 		goto out;
@@ -727,8 +725,7 @@ cmd_register(cli *g, const command *cmd, int argc, char **argv)
 	rv = mr_register(g->c, &p, &v);
 	end_progress(&pr);
 	if (rv != MR_OK) {
-		code = status_error(g, rv, "register %s %s", p.name,
-		    p.version);
+		code = status_error(g, rv, "register %s %s", p.name, p.version);
 		goto out;
 	}
 	print_registered(g, v);
@@ -777,8 +774,8 @@ print_fields(const char *label, const mr_field *f, size_t n)
 
 	line_start(&l);
 	for (size_t i = 0; i < n; i++)
-		fprintf(l.f, "%s%s %s", i > 0 ? ", " : "", f[i].name,
-		    f[i].type);
+		fprintf(
+		    l.f, "%s%s %s", i > 0 ? ", " : "", f[i].name, f[i].type);
 	cli_field(stdout, label, line_end(&l));
 	free(l.buf);
 }
@@ -854,15 +851,15 @@ print_version(const mr_version *v)
 	cli_field(stdout, "size:", s = line_end(&l));
 	free(s);
 	if (v->n_files > 0) {
-		static const char *const headers[] = { "MODE", "SIZE",
-			"SHA256", "PATH" };
+		static const char *const headers[] = {
+		    "MODE", "SIZE", "SHA256", "PATH"};
 		table *t = table_new(4, headers);
 
 		for (size_t i = 0; i < v->n_files; i++) {
 			char mode[8], digest[17];
-			const char *cells[] = { mode,
-				cli_size(v->files[i].size, size), digest,
-				v->files[i].path };
+			const char *cells[] = {mode,
+			    cli_size(v->files[i].size, size), digest,
+			    v->files[i].path};
 
 			snprintf(mode, sizeof(mode), "%04o",
 			    v->files[i].mode & 07777);
@@ -880,10 +877,10 @@ static int
 cmd_get(cli *g, const command *cmd, int argc, char **argv)
 {
 	static const struct option opts[] = {
-		{ "version", required_argument, NULL, 'v' },
-		{ "stage", required_argument, NULL, 's' },
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 },
+	    {"version", required_argument, NULL, 'v'},
+	    {"stage", required_argument, NULL, 's'},
+	    {"help", no_argument, NULL, 'h'},
+	    {NULL, 0, NULL, 0},
 	};
 	mr_stage stage = MR_STAGE_NONE;
 	const char *version = NULL;
@@ -899,8 +896,8 @@ cmd_get(cli *g, const command *cmd, int argc, char **argv)
 			version = optarg;
 			break;
 		case 's':
-			if ((code = stage_arg(cmd, "--stage", optarg,
-				 &stage)) != 0)
+			if ((code = stage_arg(
+			         cmd, "--stage", optarg, &stage)) != 0)
 				return code;
 			break;
 		case 'h':
@@ -911,8 +908,8 @@ cmd_get(cli *g, const command *cmd, int argc, char **argv)
 	}
 	if (argc - optind != 1)
 		return usage_error(cmd, "give one model name");
-	if ((code = select_version(cmd, argv[optind], version, stage,
-		 &sel)) != 0 ||
+	if ((code = select_version(cmd, argv[optind], version, stage, &sel)) !=
+	        0 ||
 	    (code = connect_client(g)) != 0)
 		return code;
 	rv = mr_get_version(g->c, sel.name, sel.version, sel.stage, &v);
@@ -932,14 +929,14 @@ static int
 cmd_pull(cli *g, const command *cmd, int argc, char **argv)
 {
 	static const struct option opts[] = {
-		{ "version", required_argument, NULL, 'v' },
-		{ "stage", required_argument, NULL, 's' },
-		{ "force", no_argument, NULL, 'f' },
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 },
+	    {"version", required_argument, NULL, 'v'},
+	    {"stage", required_argument, NULL, 's'},
+	    {"force", no_argument, NULL, 'f'},
+	    {"help", no_argument, NULL, 'h'},
+	    {NULL, 0, NULL, 0},
 	};
-	mr_pull_options po = { 0 };
-	progress pr = { "downloading", -1 };
+	mr_pull_options po = {0};
+	progress pr = {"downloading", -1};
 	mr_stage stage = MR_STAGE_NONE;
 	const char *version = NULL, *dest;
 	const mr_transfer_stats *s;
@@ -960,8 +957,8 @@ cmd_pull(cli *g, const command *cmd, int argc, char **argv)
 			version = optarg;
 			break;
 		case 's':
-			if ((code = stage_arg(cmd, "--stage", optarg,
-				 &stage)) != 0)
+			if ((code = stage_arg(
+			         cmd, "--stage", optarg, &stage)) != 0)
 				return code;
 			break;
 		case 'f':
@@ -976,8 +973,8 @@ cmd_pull(cli *g, const command *cmd, int argc, char **argv)
 	if (argc - optind != 2)
 		return usage_error(cmd, "give a model name and a destination");
 	dest = argv[optind + 1];
-	if ((code = select_version(cmd, argv[optind], version, stage,
-		 &sel)) != 0 ||
+	if ((code = select_version(cmd, argv[optind], version, stage, &sel)) !=
+	        0 ||
 	    (code = connect_client(g)) != 0)
 		return code;
 	if (want_progress(g)) {
@@ -1010,8 +1007,8 @@ cmd_pull(cli *g, const command *cmd, int argc, char **argv)
 		json_object_object_add(o, "path",
 		    json_object_new_string(written != NULL ? written : dest));
 		json_object_object_add(o, "transfer", cj_stats(s));
-		json_object_object_add(o, "seconds",
-		    json_object_new_double(secs));
+		json_object_object_add(
+		    o, "seconds", json_object_new_double(secs));
 		cj_print(o);
 	} else {
 		char size[32], wire[32], rate[32];
@@ -1023,8 +1020,8 @@ cmd_pull(cli *g, const command *cmd, int argc, char **argv)
 		    s->files == 1 ? "" : "s");
 		printf("%.2f s, %s/s; %llu chunks, %s on the wire\n", secs,
 		    cli_size(secs > 0 ? (uint64_t)((double)s->bytes / secs)
-				      : s->bytes,
-			rate),
+		                      : s->bytes,
+		        rate),
 		    (unsigned long long)s->chunks_sent,
 		    cli_size(s->bytes_sent, wire));
 	}
@@ -1039,11 +1036,11 @@ static int
 cmd_promote(cli *g, const command *cmd, int argc, char **argv)
 {
 	static const struct option opts[] = {
-		{ "to", required_argument, NULL, 't' },
-		{ "expect", required_argument, NULL, 'e' },
-		{ "reason", required_argument, NULL, 'r' },
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 },
+	    {"to", required_argument, NULL, 't'},
+	    {"expect", required_argument, NULL, 'e'},
+	    {"reason", required_argument, NULL, 'r'},
+	    {"help", no_argument, NULL, 'h'},
+	    {NULL, 0, NULL, 0},
 	};
 	mr_stage to = MR_STAGE_NONE, expect = MR_STAGE_NONE;
 	const char *reason = NULL;
@@ -1060,8 +1057,8 @@ cmd_promote(cli *g, const command *cmd, int argc, char **argv)
 				return code;
 			break;
 		case 'e':
-			if ((code = stage_arg(cmd, "--expect", optarg,
-				 &expect)) != 0)
+			if ((code = stage_arg(
+			         cmd, "--expect", optarg, &expect)) != 0)
 				return code;
 			break;
 		case 'r':
@@ -1076,8 +1073,8 @@ cmd_promote(cli *g, const command *cmd, int argc, char **argv)
 	if (argc - optind < 1 || argc - optind > 2)
 		return usage_error(cmd, "give NAME VERSION (or NAME@VERSION)");
 	if ((code = select_version(cmd, argv[optind],
-		 argc - optind == 2 ? argv[optind + 1] : NULL, MR_STAGE_NONE,
-		 &sel)) != 0)
+	         argc - optind == 2 ? argv[optind + 1] : NULL, MR_STAGE_NONE,
+	         &sel)) != 0)
 		return code;
 	if (sel.version == NULL)
 		return usage_error(cmd, "which version? give NAME VERSION");
@@ -1111,10 +1108,10 @@ static int
 cmd_rollback(cli *g, const command *cmd, int argc, char **argv)
 {
 	static const struct option opts[] = {
-		{ "to", required_argument, NULL, 't' },
-		{ "reason", required_argument, NULL, 'r' },
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 },
+	    {"to", required_argument, NULL, 't'},
+	    {"reason", required_argument, NULL, 'r'},
+	    {"help", no_argument, NULL, 'h'},
+	    {NULL, 0, NULL, 0},
 	};
 	const char *to = NULL, *reason = NULL, *name;
 	mr_version *v;
@@ -1165,10 +1162,10 @@ static int
 cmd_history(cli *g, const command *cmd, int argc, char **argv)
 {
 	static const struct option opts[] = {
-		{ "after", required_argument, NULL, 'a' },
-		{ "limit", required_argument, NULL, 'n' },
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 },
+	    {"after", required_argument, NULL, 'a'},
+	    {"limit", required_argument, NULL, 'n'},
+	    {"help", no_argument, NULL, 'h'},
+	    {NULL, 0, NULL, 0},
 	};
 	const char *name = NULL;
 	uint64_t after = 0;
@@ -1182,12 +1179,12 @@ cmd_history(cli *g, const command *cmd, int argc, char **argv)
 		switch (ch) {
 		case 'a':
 			if (!parse_u64(optarg, UINT64_MAX, &after))
-				return usage_error(cmd,
-				    "--after wants a revision number");
+				return usage_error(
+				    cmd, "--after wants a revision number");
 			break;
 		case 'n':
-			if ((code = count_arg(cmd, "--limit", optarg,
-				 &limit)) != 0)
+			if ((code = count_arg(
+			         cmd, "--limit", optarg, &limit)) != 0)
 				return code;
 			break;
 		case 'h':
@@ -1204,7 +1201,7 @@ cmd_history(cli *g, const command *cmd, int argc, char **argv)
 		return code;
 	if ((rv = mr_list_events(g->c, name, after, limit, &l)) != MR_OK)
 		return name != NULL ? status_error(g, rv, "history %s", name)
-				    : status_error(g, rv, "history");
+		                    : status_error(g, rv, "history");
 	if (g->json) {
 		json_object *o = json_object_new_object();
 		json_object *events = json_object_new_array();
@@ -1214,8 +1211,8 @@ cmd_history(cli *g, const command *cmd, int argc, char **argv)
 		json_object_object_add(o, "events", events);
 		json_object_object_add(o, "last_revision",
 		    json_object_new_uint64(l->last_revision));
-		json_object_object_add(o, "more",
-		    json_object_new_boolean(l->more));
+		json_object_object_add(
+		    o, "more", json_object_new_boolean(l->more));
 		cj_print(o);
 	} else {
 		table *t = event_table(true);
@@ -1237,122 +1234,122 @@ cmd_history(cli *g, const command *cmd, int argc, char **argv)
 static int cmd_help(cli *g, const command *cmd, int argc, char **argv);
 
 static const command commands[] = {
-	{
-	    .name = "list",
-	    .run = cmd_list,
-	    .synopsis = "list [NAME] [--stage S] [--tag K[=V]] [--limit N] "
-			"[--page-token T] [--all]",
-	    .help = "Without NAME, lists models: NAME, LATEST, PRODUCTION, "
-		    "VERSIONS, UPDATED.\n"
-		    "With NAME, lists its versions: VERSION, STAGE, CREATED, "
-		    "BY, ARTIFACT SIZE, TAGS.\n"
-		    "  --stage S        only models with a version in S, or "
-		    "versions in S\n"
-		    "  --tag K[=V]      only those with tag K (equal to V)\n"
-		    "  --limit N        page size (1..1000; the server's "
-		    "default is 100)\n"
-		    "  --page-token T   continue from a previous page\n"
-		    "  --all            follow pages to the end\n"
-		    "Without --all, a note on stderr gives the next page's "
-		    "token.\n",
-	},
-	{
-	    .name = "info",
-	    .run = cmd_info,
-	    .synopsis = "info NAME",
-	    .help = "Shows a model, a table of all its versions and its last "
-		    "20 events.\n",
-	},
-	{
-	    .name = "register",
-	    .run = cmd_register,
-	    .synopsis = "register NAME PATH --version V [--stage S] "
-			"[--description D] [--metadata FILE] [--tag K=V]... "
-			"[--model-description D] [--owner O]",
-	    .help = "Uploads the artifact at PATH (a file, or a directory of "
-		    "regular files)\n"
-		    "and registers it as version V of model NAME, creating "
-		    "the model if needed.\n"
-		    "Only chunks the registry does not hold yet are sent.\n"
-		    "  --version V            semantic version (3.1.0 or "
-		    "v3.1.0)\n"
-		    "  --stage S              initial stage (default dev)\n"
-		    "  --description D        the version's description "
-		    "(wins over the file's)\n"
-		    "  --metadata FILE        metadata in JSON, as below\n"
-		    "  --tag K=V              a version tag; repeatable; wins "
-		    "over the file's\n"
-		    "  --model-description D  the model's description\n"
-		    "  --owner O              the model's owner\n",
-	},
-	{
-	    .name = "get",
-	    .run = cmd_get,
-	    .synopsis = "get NAME[@VERSION] [--version V | --stage S]",
-	    .help = "Shows one version: the given one, else the highest in "
-		    "stage S, else the\n"
-		    "highest. Stage, creation, description, metadata, "
-		    "lineage, signature, tags\n"
-		    "and the artifact's digest, size and files.\n",
-	},
-	{
-	    .name = "pull",
-	    .run = cmd_pull,
-	    .synopsis = "pull NAME[@VERSION] [--version V | --stage S] DEST "
-			"[--force]",
-	    .help = "Downloads a version's artifact (selected as for get) and "
-		    "verifies every chunk\n"
-		    "and file. A one-file artifact is written to DEST, or "
-		    "into DEST if it is a\n"
-		    "directory; a directory artifact becomes the directory "
-		    "DEST. The result\n"
-		    "appears only when complete.\n"
-		    "  --force   replace an existing destination\n",
-	},
-	{
-	    .name = "promote",
-	    .run = cmd_promote,
-	    .synopsis = "promote NAME VERSION --to STAGE [--expect STAGE] "
-			"[--reason TEXT]",
-	    .help = "Moves a version to STAGE: dev -> staging -> production, "
-		    "or any -> archived.\n"
-		    "Promoting to production archives the previous "
-		    "production version.\n"
-		    "  --expect STAGE   only if the version is in STAGE now\n"
-		    "  --reason TEXT    recorded in the history\n",
-	},
-	{
-	    .name = "rollback",
-	    .run = cmd_rollback,
-	    .synopsis = "rollback NAME [--to VERSION] --reason TEXT",
-	    .help = "Returns production to VERSION, which must have been in "
-		    "production before;\n"
-		    "without --to, to the version the current one replaced.\n"
-		    "  --reason TEXT   required; recorded in the history\n",
-	},
-	{
-	    .name = "history",
-	    .run = cmd_history,
-	    .synopsis = "history [NAME] [--after REV] [--limit N]",
-	    .help = "Lists events (of NAME, or of all models) with a "
-		    "revision above REV.\n"
-		    "  --after REV   start after this revision (default 0)\n"
-		    "  --limit N     at most N events (1..1000)\n"
-		    "When more remain, a note on stderr gives the next "
-		    "--after.\n",
-	},
-	{
-	    .name = "help",
-	    .run = cmd_help,
-	    .synopsis = "help [COMMAND]",
-	    .help = "Shows help for a command, or lists the commands.\n",
-	},
+    {
+        .name = "list",
+        .run = cmd_list,
+        .synopsis = "list [NAME] [--stage S] [--tag K[=V]] [--limit N] "
+                    "[--page-token T] [--all]",
+        .help = "Without NAME, lists models: NAME, LATEST, PRODUCTION, "
+                "VERSIONS, UPDATED.\n"
+                "With NAME, lists its versions: VERSION, STAGE, CREATED, "
+                "BY, ARTIFACT SIZE, TAGS.\n"
+                "  --stage S        only models with a version in S, or "
+                "versions in S\n"
+                "  --tag K[=V]      only those with tag K (equal to V)\n"
+                "  --limit N        page size (1..1000; the server's "
+                "default is 100)\n"
+                "  --page-token T   continue from a previous page\n"
+                "  --all            follow pages to the end\n"
+                "Without --all, a note on stderr gives the next page's "
+                "token.\n",
+    },
+    {
+        .name = "info",
+        .run = cmd_info,
+        .synopsis = "info NAME",
+        .help = "Shows a model, a table of all its versions and its last "
+                "20 events.\n",
+    },
+    {
+        .name = "register",
+        .run = cmd_register,
+        .synopsis = "register NAME PATH --version V [--stage S] "
+                    "[--description D] [--metadata FILE] [--tag K=V]... "
+                    "[--model-description D] [--owner O]",
+        .help = "Uploads the artifact at PATH (a file, or a directory of "
+                "regular files)\n"
+                "and registers it as version V of model NAME, creating "
+                "the model if needed.\n"
+                "Only chunks the registry does not hold yet are sent.\n"
+                "  --version V            semantic version (3.1.0 or "
+                "v3.1.0)\n"
+                "  --stage S              initial stage (default dev)\n"
+                "  --description D        the version's description "
+                "(wins over the file's)\n"
+                "  --metadata FILE        metadata in JSON, as below\n"
+                "  --tag K=V              a version tag; repeatable; wins "
+                "over the file's\n"
+                "  --model-description D  the model's description\n"
+                "  --owner O              the model's owner\n",
+    },
+    {
+        .name = "get",
+        .run = cmd_get,
+        .synopsis = "get NAME[@VERSION] [--version V | --stage S]",
+        .help = "Shows one version: the given one, else the highest in "
+                "stage S, else the\n"
+                "highest. Stage, creation, description, metadata, "
+                "lineage, signature, tags\n"
+                "and the artifact's digest, size and files.\n",
+    },
+    {
+        .name = "pull",
+        .run = cmd_pull,
+        .synopsis = "pull NAME[@VERSION] [--version V | --stage S] DEST "
+                    "[--force]",
+        .help = "Downloads a version's artifact (selected as for get) and "
+                "verifies every chunk\n"
+                "and file. A one-file artifact is written to DEST, or "
+                "into DEST if it is a\n"
+                "directory; a directory artifact becomes the directory "
+                "DEST. The result\n"
+                "appears only when complete.\n"
+                "  --force   replace an existing destination\n",
+    },
+    {
+        .name = "promote",
+        .run = cmd_promote,
+        .synopsis = "promote NAME VERSION --to STAGE [--expect STAGE] "
+                    "[--reason TEXT]",
+        .help = "Moves a version to STAGE: dev -> staging -> production, "
+                "or any -> archived.\n"
+                "Promoting to production archives the previous "
+                "production version.\n"
+                "  --expect STAGE   only if the version is in STAGE now\n"
+                "  --reason TEXT    recorded in the history\n",
+    },
+    {
+        .name = "rollback",
+        .run = cmd_rollback,
+        .synopsis = "rollback NAME [--to VERSION] --reason TEXT",
+        .help = "Returns production to VERSION, which must have been in "
+                "production before;\n"
+                "without --to, to the version the current one replaced.\n"
+                "  --reason TEXT   required; recorded in the history\n",
+    },
+    {
+        .name = "history",
+        .run = cmd_history,
+        .synopsis = "history [NAME] [--after REV] [--limit N]",
+        .help = "Lists events (of NAME, or of all models) with a "
+                "revision above REV.\n"
+                "  --after REV   start after this revision (default 0)\n"
+                "  --limit N     at most N events (1..1000)\n"
+                "When more remain, a note on stderr gives the next "
+                "--after.\n",
+    },
+    {
+        .name = "help",
+        .run = cmd_help,
+        .synopsis = "help [COMMAND]",
+        .help = "Shows help for a command, or lists the commands.\n",
+    },
 };
 
 static const char global_help[] =
     "Global options (before the command):\n"
-    "  --server URL   registry address (default: $MODELREG_SERVER, else "
-    MR_DEFAULT_URL ")\n"
+    "  --server URL   registry address (default: $MODELREG_SERVER, "
+    "else " MR_DEFAULT_URL ")\n"
     "  --user NAME    who you are, recorded as the actor of changes\n"
     "                 (default: $MODELREG_USER, else $USER, else your login "
     "name)\n"
@@ -1380,8 +1377,9 @@ general_help(FILE *f, int code)
 	    f);
 	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
 		fprintf(f, "  modelreg %s\n", commands[i].synopsis);
-	fprintf(f, "\n%s\"modelreg help COMMAND\" (or COMMAND --help) tells "
-		   "more.\n",
+	fprintf(f,
+	    "\n%s\"modelreg help COMMAND\" (or COMMAND --help) tells "
+	    "more.\n",
 	    global_help);
 	return code;
 }
@@ -1441,21 +1439,21 @@ int
 main(int argc, char **argv)
 {
 	static const struct option opts[] = {
-		{ "server", required_argument, NULL, 's' },
-		{ "user", required_argument, NULL, 'u' },
-		{ "timeout", required_argument, NULL, 't' },
-		{ "json", no_argument, NULL, 'j' },
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 },
+	    {"server", required_argument, NULL, 's'},
+	    {"user", required_argument, NULL, 'u'},
+	    {"timeout", required_argument, NULL, 't'},
+	    {"json", no_argument, NULL, 'j'},
+	    {"help", no_argument, NULL, 'h'},
+	    {NULL, 0, NULL, 0},
 	};
-	static const command top = { .name = "global options" };
+	static const command top = {.name = "global options"};
 	const command *cmd;
-	cli g = { 0 };
+	cli g = {0};
 	uint64_t ms;
 	int ch, code;
 
 	g.server = env("MODELREG_SERVER") != NULL ? env("MODELREG_SERVER")
-						  : MR_DEFAULT_URL;
+	                                          : MR_DEFAULT_URL;
 	g.user = login_name();
 	g.token = env("MODELREG_TOKEN");
 	opterr = 0;
@@ -1486,8 +1484,8 @@ main(int argc, char **argv)
 	if (optind == argc)
 		return general_help(stderr, CLI_EXIT_USAGE);
 	if ((cmd = find_command(argv[optind])) == NULL) {
-		fprintf(stderr, "modelreg: no command \"%s\"\n\n",
-		    argv[optind]);
+		fprintf(
+		    stderr, "modelreg: no command \"%s\"\n\n", argv[optind]);
 		return general_help(stderr, CLI_EXIT_USAGE);
 	}
 	code = cmd->run(&g, cmd, argc - optind, argv + optind);

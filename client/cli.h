@@ -42,8 +42,8 @@ extern const char cli_meta_help[];
  * (which names the offending key, or the line of a syntax error), and
  * *m is left empty. cli_meta_free() accepts an empty or parsed struct.
  */
-int cli_meta_parse(cli_meta *m, const char *text, size_t len,
-    char err[CLI_ERR_MAX]);
+int cli_meta_parse(
+    cli_meta *m, const char *text, size_t len, char err[CLI_ERR_MAX]);
 /* Reads and parses a file; messages begin with the path. */
 int cli_meta_load(cli_meta *m, const char *path, char err[CLI_ERR_MAX]);
 void cli_meta_free(cli_meta *m);

@@ -28,16 +28,18 @@
 const char cli_meta_help[] =
     "Metadata file (--metadata FILE): one JSON object; every key is "
     "optional.\n"
-    "  \"description\": \"text\"               the version's description\n"
+    "  \"description\": \"text\"                the version's "
+    "description\n"
     "  \"metrics\": {\"accuracy\": 0.87}        numbers\n"
     "  \"hyperparameters\": {\"max_depth\": 6, \"eta\": \"0.1\"}\n"
     "                                       kept as text\n"
     "  \"framework\": \"xgboost\", \"framework_version\": \"2.0.3\",\n"
-    "  \"python_version\": \"3.11\", \"training_data_version\": \"v2024-01\",\n"
+    "  \"python_version\": \"3.11\", \"training_data_version\": "
+    "\"v2024-01\",\n"
     "  \"feature_set_version\": \"fs-7\", \"experiment\": \"exp-003\",\n"
     "  \"increment\": \"inc-12\", \"parent_model\": \"fraud@3.0.0\"\n"
-    "  \"features\": [\"amount\", \"merchant\"]   input feature names, in "
-    "order\n"
+    "  \"features\": [\"amount\", \"merchant\"]   input feature names, "
+    "in order\n"
     "  \"signature\": {\"inputs\": {\"amount\": \"float32\"},\n"
     "                \"outputs\": [{\"name\": \"score\", \"type\": "
     "\"float32\"}]}\n"
@@ -50,8 +52,7 @@ const char cli_meta_help[] =
 /* Larger metadata files are refused rather than read. */
 #define META_FILE_MAX (16u << 20)
 
-static int
-bad(char err[CLI_ERR_MAX], const char *fmt, ...)
+static int bad(char err[CLI_ERR_MAX], const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
 
 static int
@@ -101,15 +102,15 @@ new_array(size_t n, size_t size, char err[CLI_ERR_MAX], int *rv)
 
 /* {"key": text, ...} in file order; `what` names one entry. */
 static int
-parse_kv(json_object *obj, const char *section, const char *what,
-    mr_kv **out, size_t *n, char err[CLI_ERR_MAX])
+parse_kv(json_object *obj, const char *section, const char *what, mr_kv **out,
+    size_t *n, char err[CLI_ERR_MAX])
 {
 	int rv;
 
 	if (want_object(obj, section, err) != 0)
 		return -1;
-	*out = new_array((size_t)json_object_object_length(obj),
-	    sizeof(mr_kv), err, &rv);
+	*out = new_array(
+	    (size_t)json_object_object_length(obj), sizeof(mr_kv), err, &rv);
 	if (rv != 0)
 		return rv;
 	json_object_object_foreach(obj, key, val)
@@ -149,8 +150,8 @@ parse_metrics(json_object *obj, mr_metadata *md, char err[CLI_ERR_MAX])
 			return bad(err, "metric \"%s\" must be a number", key);
 		m->value = json_object_get_double(val);
 		if (!isfinite(m->value))
-			return bad(err, "metric \"%s\" is not a finite number",
-			    key);
+			return bad(
+			    err, "metric \"%s\" is not a finite number", key);
 		if ((m->name = strdup(key)) == NULL)
 			return bad(err, "out of memory");
 		md->n_metrics++;
@@ -172,7 +173,7 @@ parse_features(json_object *arr, mr_metadata *md, char err[CLI_ERR_MAX])
 		return rv;
 	for (size_t i = 0; i < n; i++) {
 		if (text_of(json_object_array_get_idx(arr, i), "a feature name",
-			&md->features[i], err) != 0)
+		        &md->features[i], err) != 0)
 			return -1;
 		md->n_features++;
 	}
@@ -195,8 +196,8 @@ parse_fields(json_object *v, const char *what, mr_field **out, size_t *n,
 		{
 			mr_field *f = &(*out)[*n];
 
-			if (text_of(val, "a signature type", &f->type,
-				err) != 0)
+			if (text_of(val, "a signature type", &f->type, err) !=
+			    0)
 				return -1;
 			if ((f->name = strdup(key)) == NULL) {
 				free(f->type);
@@ -211,8 +212,8 @@ parse_fields(json_object *v, const char *what, mr_field **out, size_t *n,
 		    "signature \"%s\" must be an object of name: type or an "
 		    "array of {\"name\", \"type\"}",
 		    what);
-	*out = new_array(json_object_array_length(v), sizeof(mr_field), err,
-	    &rv);
+	*out =
+	    new_array(json_object_array_length(v), sizeof(mr_field), err, &rv);
 	if (rv != 0)
 		return rv;
 	for (size_t i = 0; i < json_object_array_length(v); i++) {
@@ -228,21 +229,21 @@ parse_fields(json_object *v, const char *what, mr_field **out, size_t *n,
 		json_object_object_foreach(el, key, val)
 		{
 			char **dst = strcmp(key, "name") == 0 ? &f->name
-			    : strcmp(key, "type") == 0	      ? &f->type
-							      : NULL;
+			    : strcmp(key, "type") == 0        ? &f->type
+			                                      : NULL;
 			if (dst == NULL)
 				return bad(err,
 				    "unknown key \"%s\" in signature %s[%zu]",
 				    key, what, i);
 			free(*dst);
 			*dst = NULL;
-			if (text_of(val, "a signature name or type", dst,
-				err) != 0)
+			if (text_of(
+			        val, "a signature name or type", dst, err) != 0)
 				return -1;
 		}
 		if (f->name == NULL || f->name[0] == '\0')
-			return bad(err, "signature %s[%zu] has no \"name\"",
-			    what, i);
+			return bad(
+			    err, "signature %s[%zu] has no \"name\"", what, i);
 		if (f->type == NULL && (f->type = strdup("")) == NULL)
 			return bad(err, "out of memory");
 	}
@@ -281,20 +282,18 @@ static const struct {
 	const char *key;
 	size_t offset;
 } text_keys[] = {
-	{ "framework", offsetof(mr_metadata, framework) },
-	{ "framework_version", offsetof(mr_metadata, framework_version) },
-	{ "python_version", offsetof(mr_metadata, python_version) },
-	{ "training_data_version",
-	    offsetof(mr_metadata, training_data_version) },
-	{ "feature_set_version", offsetof(mr_metadata, feature_set_version) },
-	{ "experiment", offsetof(mr_metadata, experiment) },
-	{ "increment", offsetof(mr_metadata, increment) },
-	{ "parent_model", offsetof(mr_metadata, parent_model) },
+    {"framework", offsetof(mr_metadata, framework)},
+    {"framework_version", offsetof(mr_metadata, framework_version)},
+    {"python_version", offsetof(mr_metadata, python_version)},
+    {"training_data_version", offsetof(mr_metadata, training_data_version)},
+    {"feature_set_version", offsetof(mr_metadata, feature_set_version)},
+    {"experiment", offsetof(mr_metadata, experiment)},
+    {"increment", offsetof(mr_metadata, increment)},
+    {"parent_model", offsetof(mr_metadata, parent_model)},
 };
 
 static int
-parse_key(cli_meta *m, const char *key, json_object *val,
-    char err[CLI_ERR_MAX])
+parse_key(cli_meta *m, const char *key, json_object *val, char err[CLI_ERR_MAX])
 {
 	char what[CLI_ERR_MAX / 2];
 
@@ -340,8 +339,7 @@ where(const char *text, size_t off, int *line, int *col)
 }
 
 int
-cli_meta_parse(cli_meta *m, const char *text, size_t len,
-    char err[CLI_ERR_MAX])
+cli_meta_parse(cli_meta *m, const char *text, size_t len, char err[CLI_ERR_MAX])
 {
 	json_tokener *tok;
 	json_object *root;
@@ -362,17 +360,17 @@ cli_meta_parse(cli_meta *m, const char *text, size_t len,
 		where(text, end, &line, &col);
 		json_tokener_free(tok);
 		return bad(err, "line %d, column %d: %s", line, col,
-		    je == json_tokener_continue
-			? "the JSON ends too early"
-			: json_tokener_error_desc(je));
+		    je == json_tokener_continue ? "the JSON ends too early"
+		                                : json_tokener_error_desc(je));
 	}
 	json_tokener_free(tok);
 	while (end < len && strchr(" \t\r\n", text[end]) != NULL)
 		end++;
 	if (end < len) {
 		where(text, end, &line, &col);
-		rv = bad(err, "line %d, column %d: more text after the JSON "
-			      "object",
+		rv = bad(err,
+		    "line %d, column %d: more text after the JSON "
+		    "object",
 		    line, col);
 	} else if (!json_object_is_type(root, json_type_object)) {
 		rv = bad(err, "the metadata must be one JSON object {...}");
@@ -549,8 +547,8 @@ metadata_object(const mr_metadata *md)
 		json_object_object_add(metrics, md->metrics[i].name,
 		    json_object_new_double(md->metrics[i].value));
 	for (size_t i = 0; i < md->n_features; i++)
-		json_object_array_add(features,
-		    json_object_new_string(md->features[i]));
+		json_object_array_add(
+		    features, json_object_new_string(md->features[i]));
 	json_object_object_add(o, "metrics", metrics);
 	json_object_object_add(o, "hyperparameters",
 	    kv_object(md->hyperparameters, md->n_hyperparameters));
@@ -587,32 +585,32 @@ cj_version(const mr_version *v)
 	    fields_array(v->signature.outputs, v->signature.n_outputs));
 	json_object_object_add(o, "signature", sig);
 	add_str(art, "digest", mr_digest_hex(v->artifact_digest, hex));
-	json_object_object_add(art, "size",
-	    json_object_new_uint64(v->artifact_size));
-	json_object_object_add(art, "chunk_count",
-	    json_object_new_int64(v->chunk_count));
-	json_object_object_add(art, "directory",
-	    json_object_new_boolean(v->directory));
+	json_object_object_add(
+	    art, "size", json_object_new_uint64(v->artifact_size));
+	json_object_object_add(
+	    art, "chunk_count", json_object_new_int64(v->chunk_count));
+	json_object_object_add(
+	    art, "directory", json_object_new_boolean(v->directory));
 	for (size_t i = 0; i < v->n_files; i++) {
 		json_object *f = json_object_new_object();
 		add_str(f, "path", v->files[i].path);
-		json_object_object_add(f, "size",
-		    json_object_new_uint64(v->files[i].size));
+		json_object_object_add(
+		    f, "size", json_object_new_uint64(v->files[i].size));
 		add_str(f, "digest", mr_digest_hex(v->files[i].digest, hex));
-		json_object_object_add(f, "mode",
-		    json_object_new_int64(v->files[i].mode));
+		json_object_object_add(
+		    f, "mode", json_object_new_int64(v->files[i].mode));
 		json_object_array_add(files, f);
 	}
 	json_object_object_add(art, "files", files);
 	json_object_object_add(o, "artifact", art);
 	add_str(o, "created_by", v->created_by);
 	add_time(o, "created_at", v->created_at_ms);
-	json_object_object_add(o, "created_revision",
-	    json_object_new_uint64(v->created_revision));
+	json_object_object_add(
+	    o, "created_revision", json_object_new_uint64(v->created_revision));
 	add_time(o, "stage_changed_at", v->stage_changed_at_ms);
 	add_str(o, "displaced_version", v->displaced_version);
-	json_object_object_add(o, "ever_production",
-	    json_object_new_boolean(v->ever_production));
+	json_object_object_add(
+	    o, "ever_production", json_object_new_boolean(v->ever_production));
 	return o;
 }
 
@@ -627,13 +625,13 @@ cj_model(const mr_model *m)
 	json_object_object_add(o, "tags", kv_object(m->tags, m->n_tags));
 	add_time(o, "created_at", m->created_at_ms);
 	add_time(o, "updated_at", m->updated_at_ms);
-	json_object_object_add(o, "version_count",
-	    json_object_new_int64(m->version_count));
+	json_object_object_add(
+	    o, "version_count", json_object_new_int64(m->version_count));
 	add_str(o, "latest_version", m->latest_version);
 	add_str(o, "production_version", m->production_version);
 	add_str(o, "rollback_target", m->rollback_target);
-	json_object_object_add(o, "revision",
-	    json_object_new_uint64(m->revision));
+	json_object_object_add(
+	    o, "revision", json_object_new_uint64(m->revision));
 	return o;
 }
 
@@ -642,8 +640,8 @@ cj_event(const mr_event *ev)
 {
 	json_object *o = json_object_new_object();
 
-	json_object_object_add(o, "revision",
-	    json_object_new_uint64(ev->revision));
+	json_object_object_add(
+	    o, "revision", json_object_new_uint64(ev->revision));
 	add_time(o, "time", ev->time_ms);
 	add_str(o, "kind", mr_event_kind_name(ev->kind));
 	add_str(o, "model", ev->model);
@@ -662,11 +660,11 @@ cj_stats(const mr_transfer_stats *s)
 
 	json_object_object_add(o, "files", json_object_new_uint64(s->files));
 	json_object_object_add(o, "chunks", json_object_new_uint64(s->chunks));
-	json_object_object_add(o, "chunks_sent",
-	    json_object_new_uint64(s->chunks_sent));
+	json_object_object_add(
+	    o, "chunks_sent", json_object_new_uint64(s->chunks_sent));
 	json_object_object_add(o, "bytes", json_object_new_uint64(s->bytes));
-	json_object_object_add(o, "bytes_sent",
-	    json_object_new_uint64(s->bytes_sent));
+	json_object_object_add(
+	    o, "bytes_sent", json_object_new_uint64(s->bytes_sent));
 	return o;
 }
 
@@ -675,6 +673,6 @@ cj_print(json_object *o)
 {
 	puts(json_object_to_json_string_ext(o,
 	    JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_SPACED |
-	    JSON_C_TO_STRING_NOSLASHESCAPE));
+	        JSON_C_TO_STRING_NOSLASHESCAPE));
 	json_object_put(o);
 }

@@ -64,13 +64,12 @@ table_row(table *t, const char *const *cells)
 {
 	if (t->nrows == t->cap) {
 		t->cap = t->cap > 0 ? 2 * t->cap : 16;
-		t->cells = must(
-		    realloc(t->cells, t->cap * t->ncols * sizeof(char *)));
+		t->cells =
+		    must(realloc(t->cells, t->cap * t->ncols * sizeof(char *)));
 	}
 	for (size_t i = 0; i < t->ncols; i++) {
-		const char *s = cells[i] != NULL && cells[i][0] != '\0'
-		    ? cells[i]
-		    : "-";
+		const char *s =
+		    cells[i] != NULL && cells[i][0] != '\0' ? cells[i] : "-";
 		size_t w = display_width(s);
 
 		t->cells[t->nrows * t->ncols + i] = must(strdup(s));
@@ -112,8 +111,7 @@ table_free(table *t)
 char *
 cli_size(uint64_t bytes, char out[32])
 {
-	static const char *const units[] = { "KiB", "MiB", "GiB", "TiB",
-		"PiB" };
+	static const char *const units[] = {"KiB", "MiB", "GiB", "TiB", "PiB"};
 	double v = (double)bytes;
 	size_t u = 0;
 
@@ -137,8 +135,8 @@ cli_kv_join(const mr_kv *kv, size_t n, const char *sep)
 	char *s;
 
 	for (size_t i = 0; i < n; i++)
-		len += strlen(kv[i].key) + strlen(kv[i].value) + 1 +
-		    strlen(sep);
+		len +=
+		    strlen(kv[i].key) + strlen(kv[i].value) + 1 + strlen(sep);
 	s = must(malloc(len));
 	s[0] = '\0';
 	for (size_t i = 0; i < n; i++)

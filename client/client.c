@@ -129,10 +129,9 @@ call(mr_client *c, const char *method, const ProtobufCMessage *req,
 /* ---- the handle --------------------------------------------------------- */
 
 mr_status
-mr_client_open(mr_client **out, const char *url,
-    const mr_client_options *opt)
+mr_client_open(mr_client **out, const char *url, const mr_client_options *opt)
 {
-	mr_client_options o = { 0 };
+	mr_client_options o = {0};
 	mr_err *e = &open_err;
 	mr_client *c;
 	mr_status rv;
@@ -156,10 +155,10 @@ mr_client_open(mr_client **out, const char *url,
 	if (o.window < 0 || o.window > CLIENT_WINDOW_MAX)
 		return mr_fail(e, MR_INVALID_ARGUMENT,
 		    "window %d is outside 1..%d", o.window, CLIENT_WINDOW_MAX);
-	if ((rv = mr_check_text("user name", o.user, MR_USER_MAX, false,
-		 e)) != MR_OK ||
+	if ((rv = mr_check_text("user name", o.user, MR_USER_MAX, false, e)) !=
+	        MR_OK ||
 	    (rv = mr_check_text("token", o.token, MR_TEXT_MAX, false, e)) !=
-		MR_OK)
+	        MR_OK)
 		return rv;
 	if ((c = calloc(1, sizeof(*c))) == NULL)
 		return mr_fail(e, MR_RESOURCE_EXHAUSTED, "out of memory");
@@ -303,7 +302,7 @@ mr_list_models(mr_client *c, const mr_list_params *p, mr_model_list **out)
 	if (p == NULL)
 		p = &list_defaults;
 	if ((rv = client_stage_arg("stage", p->stage, true, &c->err)) !=
-		MR_OK ||
+	        MR_OK ||
 	    (rv = check_tag_filter(p->tag, &c->err)) != MR_OK)
 		return rv;
 	req.page_size = p->page_size;
@@ -337,7 +336,7 @@ mr_list_versions(mr_client *c, const char *name, const mr_list_params *p,
 		p = &list_defaults;
 	if ((rv = mr_check_name(name, &c->err)) != MR_OK ||
 	    (rv = client_stage_arg("stage", p->stage, true, &c->err)) !=
-		MR_OK ||
+	        MR_OK ||
 	    (rv = check_tag_filter(p->tag, &c->err)) != MR_OK)
 		return rv;
 	req.name = (char *)name;
@@ -401,11 +400,11 @@ mr_promote(mr_client *c, const char *name, const char *version, mr_stage to,
 	if ((rv = mr_check_name(name, &c->err)) != MR_OK ||
 	    (rv = mr_semver_normalize(version, v, &c->err)) != MR_OK ||
 	    (rv = client_stage_arg("target stage", to, false, &c->err)) !=
-		MR_OK ||
-	    (rv = client_stage_arg("expected stage", expected, true,
-		 &c->err)) != MR_OK ||
-	    (rv = mr_check_text("reason", reason, MR_REASON_MAX, true,
-		 &c->err)) != MR_OK)
+	        MR_OK ||
+	    (rv = client_stage_arg(
+	         "expected stage", expected, true, &c->err)) != MR_OK ||
+	    (rv = mr_check_text(
+	         "reason", reason, MR_REASON_MAX, true, &c->err)) != MR_OK)
 		return rv;
 	req.name = (char *)name;
 	req.version = v;
@@ -437,12 +436,12 @@ mr_rollback(mr_client *c, const char *name, const char *to_version,
 	mr_err_clear(&c->err);
 	if ((rv = mr_check_name(name, &c->err)) != MR_OK ||
 	    (rv = client_version_arg(to_version, v, &c->err)) != MR_OK ||
-	    (rv = mr_check_text("reason", reason, MR_REASON_MAX, true,
-		 &c->err)) != MR_OK)
+	    (rv = mr_check_text(
+	         "reason", reason, MR_REASON_MAX, true, &c->err)) != MR_OK)
 		return rv;
 	if (reason == NULL || reason[0] == '\0')
-		return mr_fail(&c->err, MR_INVALID_ARGUMENT,
-		    "a rollback needs a reason");
+		return mr_fail(
+		    &c->err, MR_INVALID_ARGUMENT, "a rollback needs a reason");
 	req.name = (char *)name;
 	req.to_version = v;
 	req.reason = (char *)reason;

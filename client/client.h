@@ -13,21 +13,21 @@
 #include "rpc.h"
 
 #define CLIENT_TIMEOUT_DEFAULT_MS 30000
-#define CLIENT_WINDOW_DEFAULT 8
-#define CLIENT_WINDOW_MAX 64
+#define CLIENT_WINDOW_DEFAULT     8
+#define CLIENT_WINDOW_MAX         64
 
 /* Method names as they appear on the wire. */
-#define M_REGISTER "/modelreg.v1.Registry/RegisterVersion"
-#define M_GET_MODEL "/modelreg.v1.Registry/GetModel"
-#define M_GET_VERSION "/modelreg.v1.Registry/GetVersion"
-#define M_LIST_MODELS "/modelreg.v1.Registry/ListModels"
+#define M_REGISTER      "/modelreg.v1.Registry/RegisterVersion"
+#define M_GET_MODEL     "/modelreg.v1.Registry/GetModel"
+#define M_GET_VERSION   "/modelreg.v1.Registry/GetVersion"
+#define M_LIST_MODELS   "/modelreg.v1.Registry/ListModels"
 #define M_LIST_VERSIONS "/modelreg.v1.Registry/ListVersions"
-#define M_PROMOTE "/modelreg.v1.Registry/Promote"
-#define M_ROLLBACK "/modelreg.v1.Registry/Rollback"
-#define M_LIST_EVENTS "/modelreg.v1.Registry/ListEvents"
-#define M_FIND_MISSING "/modelreg.v1.Artifacts/FindMissingChunks"
-#define M_PUT_CHUNK "/modelreg.v1.Artifacts/PutChunk"
-#define M_GET_CHUNK "/modelreg.v1.Artifacts/GetChunk"
+#define M_PROMOTE       "/modelreg.v1.Registry/Promote"
+#define M_ROLLBACK      "/modelreg.v1.Registry/Rollback"
+#define M_LIST_EVENTS   "/modelreg.v1.Registry/ListEvents"
+#define M_FIND_MISSING  "/modelreg.v1.Artifacts/FindMissingChunks"
+#define M_PUT_CHUNK     "/modelreg.v1.Artifacts/PutChunk"
+#define M_GET_CHUNK     "/modelreg.v1.Artifacts/GetChunk"
 
 struct mr_client {
 	rpc *rpc;
@@ -48,8 +48,8 @@ mr_status client_sys_fail(mr_err *e, const char *what, const char *path);
 /* Validates a version selector and normalizes it into out[MR_VERSION_MAX
  * + 1] ("" when `version` is NULL or empty). */
 mr_status client_version_arg(const char *version, char *out, mr_err *e);
-mr_status client_stage_arg(const char *what, mr_stage stage, bool none_ok,
-    mr_err *e);
+mr_status client_stage_arg(
+    const char *what, mr_stage stage, bool none_ok, mr_err *e);
 
 /* GetVersion with checked arguments, errors in c->err; for
  * mr_get_version and mr_pull (which asks for the chunk lists). */

@@ -25,10 +25,10 @@ typedef struct kv_entry {
 	char *value;
 } kv_entry;
 
-#define SAME_AS_KV_ENTRY(T)                                               \
-	_Static_assert(sizeof(T) == sizeof(kv_entry) &&                   \
-		offsetof(T, key) == offsetof(kv_entry, key) &&            \
-		offsetof(T, value) == offsetof(kv_entry, value),          \
+#define SAME_AS_KV_ENTRY(T)                                                    \
+	_Static_assert(sizeof(T) == sizeof(kv_entry) &&                        \
+	        offsetof(T, key) == offsetof(kv_entry, key) &&                 \
+	        offsetof(T, value) == offsetof(kv_entry, value),               \
 	    #T " is not laid out as a kv_entry")
 SAME_AS_KV_ENTRY(Modelreg__V1__Model__TagsEntry);
 SAME_AS_KV_ENTRY(Modelreg__V1__ModelVersion__TagsEntry);
@@ -70,13 +70,12 @@ cmp_kv(const void *a, const void *b)
 static int
 cmp_metric(const void *a, const void *b)
 {
-	return strcmp(((const mr_metric *)a)->name,
-	    ((const mr_metric *)b)->name);
+	return strcmp(
+	    ((const mr_metric *)a)->name, ((const mr_metric *)b)->name);
 }
 
 static void
-kv_fill(mr_kv **out, size_t *n_out, size_t n, void *const *entries,
-    bool *oom)
+kv_fill(mr_kv **out, size_t *n_out, size_t n, void *const *entries, bool *oom)
 {
 	mr_kv *kv = alloc_array(n, sizeof(*kv), oom);
 
@@ -188,8 +187,7 @@ digest_copy(uint8_t out[MR_DIGEST_LEN], ProtobufCBinaryData d)
 }
 
 static void
-version_fill(mr_version *v, const Modelreg__V1__ModelVersion *pb,
-    bool *oom)
+version_fill(mr_version *v, const Modelreg__V1__ModelVersion *pb, bool *oom)
 {
 	const Modelreg__V1__Manifest *mf = pb->manifest;
 
@@ -198,8 +196,7 @@ version_fill(mr_version *v, const Modelreg__V1__ModelVersion *pb,
 	v->stage = (mr_stage)pb->stage;
 	v->description = copy_str(pb->description, oom);
 	metadata_fill(&v->metadata, pb->metadata, oom);
-	kv_fill(&v->tags, &v->n_tags, pb->n_tags, (void *const *)pb->tags,
-	    oom);
+	kv_fill(&v->tags, &v->n_tags, pb->n_tags, (void *const *)pb->tags, oom);
 	if (pb->signature != NULL) {
 		fields_fill(&v->signature.inputs, &v->signature.n_inputs,
 		    pb->signature->n_inputs, pb->signature->inputs, oom);
@@ -252,8 +249,7 @@ model_fill(mr_model *m, const Modelreg__V1__Model *pb, bool *oom)
 	m->name = copy_str(pb->name, oom);
 	m->description = copy_str(pb->description, oom);
 	m->owner = copy_str(pb->owner, oom);
-	kv_fill(&m->tags, &m->n_tags, pb->n_tags, (void *const *)pb->tags,
-	    oom);
+	kv_fill(&m->tags, &m->n_tags, pb->n_tags, (void *const *)pb->tags, oom);
 	m->created_at_ms = pb->created_at_ms;
 	m->updated_at_ms = pb->updated_at_ms;
 	m->version_count = pb->version_count;
@@ -306,15 +302,15 @@ out_of_memory(mr_err *e)
 }
 
 mr_status
-cv_version_new(mr_version **out, const Modelreg__V1__ModelVersion *pb,
-    mr_err *e)
+cv_version_new(
+    mr_version **out, const Modelreg__V1__ModelVersion *pb, mr_err *e)
 {
 	bool oom = false;
 	mr_version *v;
 
 	if (pb == NULL)
-		return mr_fail(e, MR_INTERNAL,
-		    "the server's answer holds no version");
+		return mr_fail(
+		    e, MR_INTERNAL, "the server's answer holds no version");
 	if ((v = calloc(1, sizeof(*v))) == NULL)
 		return out_of_memory(e);
 	version_fill(v, pb, &oom);
@@ -333,8 +329,8 @@ cv_model_new(mr_model **out, const Modelreg__V1__Model *pb, mr_err *e)
 	mr_model *m;
 
 	if (pb == NULL)
-		return mr_fail(e, MR_INTERNAL,
-		    "the server's answer holds no model");
+		return mr_fail(
+		    e, MR_INTERNAL, "the server's answer holds no model");
 	if ((m = calloc(1, sizeof(*m))) == NULL)
 		return out_of_memory(e);
 	model_fill(m, pb, &oom);
@@ -347,8 +343,8 @@ cv_model_new(mr_model **out, const Modelreg__V1__Model *pb, mr_err *e)
 }
 
 mr_status
-cv_model_list_new(mr_model_list **out,
-    const Modelreg__V1__ListModelsResponse *pb, mr_err *e)
+cv_model_list_new(
+    mr_model_list **out, const Modelreg__V1__ListModelsResponse *pb, mr_err *e)
 {
 	bool oom = false;
 	mr_model_list *l;
@@ -391,8 +387,8 @@ cv_version_list_new(mr_version_list **out,
 }
 
 mr_status
-cv_event_list_new(mr_event_list **out,
-    const Modelreg__V1__ListEventsResponse *pb, mr_err *e)
+cv_event_list_new(
+    mr_event_list **out, const Modelreg__V1__ListEventsResponse *pb, mr_err *e)
 {
 	bool oom = false;
 	mr_event_list *l;
@@ -507,8 +503,8 @@ str(char *s)
 }
 
 void *
-cv_tags_pb(cv_arena *a, const ProtobufCMessageDescriptor *d,
-    const mr_kv *kv, size_t n)
+cv_tags_pb(
+    cv_arena *a, const ProtobufCMessageDescriptor *d, const mr_kv *kv, size_t n)
 {
 	kv_entry **arr, *entries;
 
@@ -559,8 +555,8 @@ cv_metadata_pb(cv_arena *a, const mr_metadata *m)
 	pb->framework_version = str(m->framework_version);
 	pb->python_version = str(m->python_version);
 	if (m->n_features > 0) {
-		if ((pb->features = cv_alloc(a,
-			 m->n_features * sizeof(char *))) == NULL)
+		if ((pb->features = cv_alloc(
+		         a, m->n_features * sizeof(char *))) == NULL)
 			return NULL;
 		for (size_t i = 0; i < m->n_features; i++)
 			pb->features[i] = str(m->features[i]);

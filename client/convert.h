@@ -20,16 +20,16 @@
 #include "mr_err.h"
 #include "registry.pb-c.h"
 
-mr_status cv_version_new(mr_version **out,
-    const Modelreg__V1__ModelVersion *pb, mr_err *e);
-mr_status cv_model_new(mr_model **out, const Modelreg__V1__Model *pb,
-    mr_err *e);
-mr_status cv_model_list_new(mr_model_list **out,
-    const Modelreg__V1__ListModelsResponse *pb, mr_err *e);
+mr_status cv_version_new(
+    mr_version **out, const Modelreg__V1__ModelVersion *pb, mr_err *e);
+mr_status cv_model_new(
+    mr_model **out, const Modelreg__V1__Model *pb, mr_err *e);
+mr_status cv_model_list_new(
+    mr_model_list **out, const Modelreg__V1__ListModelsResponse *pb, mr_err *e);
 mr_status cv_version_list_new(mr_version_list **out,
     const Modelreg__V1__ListVersionsResponse *pb, mr_err *e);
-mr_status cv_event_list_new(mr_event_list **out,
-    const Modelreg__V1__ListEventsResponse *pb, mr_err *e);
+mr_status cv_event_list_new(
+    mr_event_list **out, const Modelreg__V1__ListEventsResponse *pb, mr_err *e);
 
 /* Allocations for building a request; all freed together. */
 typedef struct cv_arena {
@@ -37,7 +37,10 @@ typedef struct cv_arena {
 	bool failed; /* an allocation failed: the request is incomplete */
 } cv_arena;
 
-#define CV_ARENA_INIT { NULL, false }
+#define CV_ARENA_INIT                                                          \
+	{                                                                      \
+		NULL, false                                                    \
+	}
 
 /* Zeroed memory, or NULL (and a->failed set) when out of memory. */
 void *cv_alloc(cv_arena *a, size_t size);
@@ -50,8 +53,7 @@ void cv_arena_free(cv_arena *a);
  * array to store in the field (cast to its entry type).
  */
 Modelreg__V1__Metadata *cv_metadata_pb(cv_arena *a, const mr_metadata *m);
-Modelreg__V1__Signature *cv_signature_pb(cv_arena *a,
-    const mr_signature *s);
+Modelreg__V1__Signature *cv_signature_pb(cv_arena *a, const mr_signature *s);
 void *cv_tags_pb(cv_arena *a, const ProtobufCMessageDescriptor *d,
     const mr_kv *kv, size_t n);
 

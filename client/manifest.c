@@ -186,8 +186,8 @@ walk_dir(walk *w, const char *source, const char *rel, mr_err *e)
 static int
 cmp_file(const void *a, const void *b)
 {
-	return strcmp(((const mf_file *)a)->pb.path,
-	    ((const mf_file *)b)->pb.path);
+	return strcmp(
+	    ((const mf_file *)a)->pb.path, ((const mf_file *)b)->pb.path);
 }
 
 /* Reads exactly `len` bytes at `off`; false if the file ends first. */
@@ -198,8 +198,8 @@ read_full(int fd, uint8_t *buf, size_t len, uint64_t off, int *err)
 
 	*err = 0;
 	while (done < len) {
-		ssize_t n = pread(fd, buf + done, len - done,
-		    (off_t)(off + done));
+		ssize_t n =
+		    pread(fd, buf + done, len - done, (off_t)(off + done));
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n <= 0) {
@@ -213,8 +213,8 @@ read_full(int fd, uint8_t *buf, size_t len, uint64_t off, int *err)
 
 /* Cuts one file into chunks and digests them and the whole file. */
 static mr_status
-hash_file(mf_file *f, mr_codec *c, uint8_t *buf, uint64_t *chunks_total,
-    mr_err *e)
+hash_file(
+    mf_file *f, mr_codec *c, uint8_t *buf, uint64_t *chunks_total, mr_err *e)
 {
 	struct stat st;
 	uint64_t size, n;
@@ -231,8 +231,8 @@ hash_file(mf_file *f, mr_codec *c, uint8_t *buf, uint64_t *chunks_total,
 	}
 	if (!S_ISREG(st.st_mode)) {
 		rv = mr_fail(e, MR_INVALID_ARGUMENT,
-		    "%s is %s; an artifact holds only regular files",
-		    f->source, kind_of(st.st_mode));
+		    "%s is %s; an artifact holds only regular files", f->source,
+		    kind_of(st.st_mode));
 		goto out;
 	}
 	size = (uint64_t)st.st_size;
@@ -259,9 +259,9 @@ hash_file(mf_file *f, mr_codec *c, uint8_t *buf, uint64_t *chunks_total,
 	for (uint64_t i = 0; i < n; i++) {
 		Modelreg__V1__ChunkRef *ref = &f->refs[i];
 		uint64_t off = i * MR_CHUNK_SIZE;
-		size_t len = (size_t)(size - off < MR_CHUNK_SIZE
-			? size - off
-			: MR_CHUNK_SIZE);
+		size_t len =
+		    (size_t)(size - off < MR_CHUNK_SIZE ? size - off
+		                                        : MR_CHUNK_SIZE);
 
 		if (!read_full(fd, buf, len, off, &err)) {
 			if (err != 0) {
@@ -310,8 +310,8 @@ mf_reader_close(mf_reader *r)
 }
 
 mr_status
-manifest_read_chunk(const manifest *m, mf_reader *r, size_t file,
-    size_t chunk, mr_codec *c, uint8_t *buf, mr_err *e)
+manifest_read_chunk(const manifest *m, mf_reader *r, size_t file, size_t chunk,
+    mr_codec *c, uint8_t *buf, mr_err *e)
 {
 	const mf_file *f = &m->files[file];
 	const Modelreg__V1__ChunkRef *ref = f->ref_ptrs[chunk];
@@ -344,8 +344,8 @@ manifest_read_chunk(const manifest *m, mf_reader *r, size_t file,
 }
 
 void
-manifest_digest(mr_codec *c, Modelreg__V1__FileEntry *const *files,
-    size_t n, uint8_t out[MR_DIGEST_LEN])
+manifest_digest(mr_codec *c, Modelreg__V1__FileEntry *const *files, size_t n,
+    uint8_t out[MR_DIGEST_LEN])
 {
 	mr_sha256_begin(c);
 	for (size_t i = 0; i < n; i++) {
@@ -408,7 +408,7 @@ collect(walk *w, const char *path, bool *directory, mr_err *e)
 mr_status
 manifest_build(manifest **out, const char *path, mr_codec *c, mr_err *e)
 {
-	walk w = { NULL, 0, 0 };
+	walk w = {NULL, 0, 0};
 	uint64_t chunks = 0, total = 0;
 	bool directory = false;
 	manifest *m;
@@ -501,8 +501,8 @@ manifest_check(const Modelreg__V1__Manifest *m, mr_err *e)
 		    "a one-file manifest lists %zu files", m->n_files);
 	if (m->n_files > MR_FILES_MAX)
 		return mr_fail(e, MR_DATA_LOSS,
-		    "the manifest lists %zu files; the limit is %d",
-		    m->n_files, MR_FILES_MAX);
+		    "the manifest lists %zu files; the limit is %d", m->n_files,
+		    MR_FILES_MAX);
 	for (size_t i = 0; i < m->n_files; i++) {
 		const Modelreg__V1__FileEntry *f = m->files[i];
 		uint64_t off = 0;
@@ -530,8 +530,7 @@ manifest_check(const Modelreg__V1__Manifest *m, mr_err *e)
 				return mr_fail(e, MR_DATA_LOSS,
 				    "manifest: chunk %zu of %s is malformed "
 				    "(offset %llu, length %u)",
-				    k, f->path,
-				    (unsigned long long)ch->offset,
+				    k, f->path, (unsigned long long)ch->offset,
 				    ch->length);
 			off += ch->length;
 		}

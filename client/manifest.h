@@ -39,8 +39,8 @@ typedef struct manifest {
  * directory without files, and anything past MR_FILES_MAX, MR_CHUNKS_MAX
  * or mr_check_path(), with MR_INVALID_ARGUMENT naming the path.
  */
-mr_status manifest_build(manifest **out, const char *path, mr_codec *c,
-    mr_err *e);
+mr_status manifest_build(
+    manifest **out, const char *path, mr_codec *c, mr_err *e);
 void manifest_free(manifest *m);
 
 /*

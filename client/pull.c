@@ -37,16 +37,16 @@ typedef struct pull {
 	mr_client *c;
 	const Modelreg__V1__Manifest *mf;
 	const mr_pull_options *opt;
-	char *target;   /* where the artifact ends up */
-	bool exists;    /* something is at target now */
-	char *tmp;      /* the temporary directory, once made */
-	char *root;     /* tmp/artifact: the file, or the directory */
-	char **dirs;    /* directories made under root, to fsync */
+	char *target; /* where the artifact ends up */
+	bool exists;  /* something is at target now */
+	char *tmp;    /* the temporary directory, once made */
+	char *root;   /* tmp/artifact: the file, or the directory */
+	char **dirs;  /* directories made under root, to fsync */
 	size_t n_dirs;
-	size_t next;    /* files created so far; the last is open if fd >= 0 */
+	size_t next; /* files created so far; the last is open if fd >= 0 */
 	int fd;
-	uint8_t *buf;   /* one decoded chunk */
-	uint64_t done;  /* bytes written */
+	uint8_t *buf;  /* one decoded chunk */
+	uint64_t done; /* bytes written */
 } pull;
 
 static mr_status
@@ -64,8 +64,7 @@ path_join(const char *a, const char *b)
 }
 
 static int
-remove_one(const char *path, const struct stat *st, int flag,
-    struct FTW *ftw)
+remove_one(const char *path, const struct stat *st, int flag, struct FTW *ftw)
 {
 	(void)st;
 	(void)flag;
@@ -156,8 +155,8 @@ make_tmp(pull *p)
 		return oom(e);
 	}
 	if (mkdtemp(p->tmp) == NULL) {
-		mr_status rv = client_sys_fail(e,
-		    "create a temporary directory", p->tmp);
+		mr_status rv =
+		    client_sys_fail(e, "create a temporary directory", p->tmp);
 		free(p->tmp);
 		p->tmp = NULL;
 		return rv;
@@ -280,8 +279,8 @@ advance_to(pull *p, size_t file)
 
 /* Verifies one fetched chunk and writes it where it belongs. */
 static mr_status
-write_chunk(pull *p, size_t file, size_t k,
-    const Modelreg__V1__GetChunkResponse *resp)
+write_chunk(
+    pull *p, size_t file, size_t k, const Modelreg__V1__GetChunkResponse *resp)
 {
 	const Modelreg__V1__FileEntry *f = p->mf->files[file];
 	const Modelreg__V1__ChunkRef *ref = f->chunks[k];
@@ -298,9 +297,9 @@ write_chunk(pull *p, size_t file, size_t k,
 		    "chunk %zu of %s: the server sent %u bytes, the manifest "
 		    "says %u",
 		    k, f->path, resp->raw_length, ref->length);
-	rv = mr_chunk_decode(p->c->codec, (int)resp->encoding,
-	    resp->data.data, resp->data.len, ref->length, ref->digest.data,
-	    p->buf, (const void **)&bytes, &why);
+	rv = mr_chunk_decode(p->c->codec, (int)resp->encoding, resp->data.data,
+	    resp->data.len, ref->length, ref->digest.data, p->buf,
+	    (const void **)&bytes, &why);
 	if (rv != MR_OK)
 		return mr_fail(e, MR_DATA_LOSS,
 		    "chunk %zu of %s (offset %llu): %s", k, f->path,
@@ -319,8 +318,8 @@ write_chunk(pull *p, size_t file, size_t k,
 	p->c->stats.bytes_sent += resp->data.len;
 	p->done += ref->length;
 	if (p->opt->progress != NULL)
-		p->opt->progress(p->opt->progress_arg, p->done,
-		    p->mf->total_size);
+		p->opt->progress(
+		    p->opt->progress_arg, p->done, p->mf->total_size);
 	return MR_OK;
 }
 
@@ -332,8 +331,8 @@ chunk_fail(pull *p, size_t file, size_t k, mr_status rv)
 	char msg[MR_ERRMSG_MAX];
 
 	snprintf(msg, sizeof(msg), "%s", e->msg);
-	return mr_fail(e, rv, "chunk %zu of %s: %s", k,
-	    p->mf->files[file]->path, msg);
+	return mr_fail(
+	    e, rv, "chunk %zu of %s: %s", k, p->mf->files[file]->path, msg);
 }
 
 /* Fetches every chunk, in file order, through a window of calls. */
@@ -346,8 +345,8 @@ fetch(pull *p)
 	rpc_window *w;
 	mr_status rv;
 
-	if ((rv = rpc_window_open(&w, p->c->rpc, p->c->window,
-		 &p->c->err)) != MR_OK)
+	if ((rv = rpc_window_open(&w, p->c->rpc, p->c->window, &p->c->err)) !=
+	    MR_OK)
 		return rv;
 	for (;;) {
 		Modelreg__V1__GetChunkRequest req =
@@ -361,8 +360,8 @@ fetch(pull *p)
 		}
 		if (sf < mf->n_files && !rpc_window_full(w)) {
 			req.digest = mf->files[sf]->chunks[sk]->digest;
-			rv = rpc_window_start(w, M_GET_CHUNK, &req.base, 0,
-			    &p->c->err);
+			rv = rpc_window_start(
+			    w, M_GET_CHUNK, &req.base, 0, &p->c->err);
 			if (rv != MR_OK)
 				break;
 			sk++;
@@ -413,9 +412,9 @@ install(pull *p)
 		/* Someone may have put something there since we looked:
 		 * refuse to replace it. */
 		if (renameat2(AT_FDCWD, p->root, AT_FDCWD, p->target,
-			RENAME_NOREPLACE) != 0 &&
+		        RENAME_NOREPLACE) != 0 &&
 		    ((errno != EINVAL && errno != ENOSYS) ||
-			rename(p->root, p->target) != 0))
+		        rename(p->root, p->target) != 0))
 			return client_sys_fail(e, "rename into", p->target);
 	} else if (!p->mf->directory && lstat(p->target, &st) == 0 &&
 	    !S_ISDIR(st.st_mode)) {
@@ -467,9 +466,8 @@ pull_artifact(pull *p, const char *dest)
 }
 
 mr_status
-mr_pull(mr_client *c, const char *name, const char *version,
-    mr_stage stage, const char *dest, const mr_pull_options *opt,
-    mr_version **out)
+mr_pull(mr_client *c, const char *name, const char *version, mr_stage stage,
+    const char *dest, const mr_pull_options *opt, mr_version **out)
 {
 	static const mr_pull_options defaults;
 	Modelreg__V1__GetVersionResponse *resp;
@@ -481,8 +479,8 @@ mr_pull(mr_client *c, const char *name, const char *version,
 	mr_err_clear(&c->err);
 	memset(&c->stats, 0, sizeof(c->stats));
 	if (dest == NULL || dest[0] == '\0')
-		return mr_fail(&c->err, MR_INVALID_ARGUMENT,
-		    "no destination given");
+		return mr_fail(
+		    &c->err, MR_INVALID_ARGUMENT, "no destination given");
 	rv = client_get_version(c, name, version, stage, true, &resp);
 	if (rv != MR_OK)
 		return rv;

@@ -70,8 +70,8 @@ distinct_chunks(const manifest *m, upload **out, size_t *n_out, mr_err *e)
 	for (size_t f = 0; f < m->n_files; f++) {
 		const mf_file *mf = &m->files[f];
 		for (size_t i = 0; i < mf->pb.n_chunks; i++)
-			u[k++] = (upload){ mf->ref_ptrs[i]->digest.data,
-				(uint32_t)f, (uint32_t)i, 0 };
+			u[k++] = (upload){mf->ref_ptrs[i]->digest.data,
+			    (uint32_t)f, (uint32_t)i, 0};
 	}
 	qsort(u, n, sizeof(*u), cmp_digest);
 	k = 0;
@@ -89,8 +89,8 @@ distinct_chunks(const manifest *m, upload **out, size_t *n_out, mr_err *e)
  * the missing ones in file order, which is the order to read them in.
  */
 static mr_status
-find_missing(mr_client *c, const upload *u, size_t n, upload **out,
-    size_t *n_out)
+find_missing(
+    mr_client *c, const upload *u, size_t n, upload **out, size_t *n_out)
 {
 	ProtobufCBinaryData *digests = NULL;
 	upload *miss = NULL;
@@ -98,13 +98,13 @@ find_missing(mr_client *c, const upload *u, size_t n, upload **out,
 	mr_status rv = MR_OK;
 
 	if (n > 0) {
-		size_t batch = n < MR_FIND_MISSING_MAX ? n
-						       : MR_FIND_MISSING_MAX;
+		size_t batch =
+		    n < MR_FIND_MISSING_MAX ? n : MR_FIND_MISSING_MAX;
 		digests = calloc(batch, sizeof(*digests));
 		miss = calloc(n, sizeof(*miss));
 		if (digests == NULL || miss == NULL) {
-			rv = mr_fail(&c->err, MR_RESOURCE_EXHAUSTED,
-			    "out of memory");
+			rv = mr_fail(
+			    &c->err, MR_RESOURCE_EXHAUSTED, "out of memory");
 			goto out;
 		}
 	}
@@ -170,8 +170,8 @@ start_put(mr_client *c, rpc_window *w, const manifest *m, mf_reader *rd,
 	int encoding;
 	mr_status rv;
 
-	rv = manifest_read_chunk(m, rd, u->file, u->chunk, c->codec, raw,
-	    &c->err);
+	rv = manifest_read_chunk(
+	    m, rd, u->file, u->chunk, c->codec, raw, &c->err);
 	if (rv != MR_OK)
 		return rv;
 	rv = mr_chunk_encode(c->codec, raw, ref->length, enc, enc_cap,
@@ -221,8 +221,8 @@ send_missing(mr_client *c, const manifest *m, upload *miss, size_t n,
 		upload *u;
 
 		if (next < n && !rpc_window_full(w)) {
-			rv = start_put(c, w, m, &rd, &miss[next], next, raw,
-			    enc, enc_cap);
+			rv = start_put(
+			    c, w, m, &rd, &miss[next], next, raw, enc, enc_cap);
 			if (rv != MR_OK)
 				break;
 			next++;
@@ -251,8 +251,8 @@ err_buffers:
 
 /* Finds what the server lacks and sends it; *sent says how many. */
 static mr_status
-upload_missing(mr_client *c, const manifest *m, const mr_register_params *p,
-    size_t *sent)
+upload_missing(
+    mr_client *c, const manifest *m, const mr_register_params *p, size_t *sent)
 {
 	upload *all = NULL, *miss = NULL;
 	size_t n_all = 0, n_miss = 0;
@@ -301,8 +301,8 @@ commit(mr_client *c, const mr_register_params *p, const char *version,
 	req.manifest = (Modelreg__V1__Manifest *)&m->pb;
 	req.model_description = str(p->model_description);
 	req.model_owner = str(p->model_owner);
-	req.model_tags = cv_tags_pb(&a, model_tags_entry, p->model_tags,
-	    p->n_model_tags);
+	req.model_tags =
+	    cv_tags_pb(&a, model_tags_entry, p->model_tags, p->n_model_tags);
 	req.n_model_tags = req.model_tags != NULL ? p->n_model_tags : 0;
 	if (a.failed) {
 		cv_arena_free(&a);
@@ -342,7 +342,7 @@ check_tags(const char *what, const mr_kv *kv, size_t n, mr_err *e)
 	for (size_t i = 0; i < n; i++) {
 		if ((rv = mr_check_tag_key(kv[i].key, e)) != MR_OK ||
 		    (rv = mr_check_text("tag value", kv[i].value,
-			 MR_TAG_VALUE_MAX, false, e)) != MR_OK)
+		         MR_TAG_VALUE_MAX, false, e)) != MR_OK)
 			return rv;
 		for (size_t k = 0; k < i; k++)
 			if (strcmp(kv[k].key, kv[i].key) == 0)
@@ -357,31 +357,32 @@ static mr_status
 check_metadata(const mr_metadata *m, mr_err *e)
 {
 	const char *const strings[][2] = {
-		{ "framework", m->framework },
-		{ "framework_version", m->framework_version },
-		{ "python_version", m->python_version },
-		{ "training_data_version", m->training_data_version },
-		{ "feature_set_version", m->feature_set_version },
-		{ "experiment", m->experiment },
-		{ "increment", m->increment },
-		{ "parent_model", m->parent_model },
+	    {"framework", m->framework},
+	    {"framework_version", m->framework_version},
+	    {"python_version", m->python_version},
+	    {"training_data_version", m->training_data_version},
+	    {"feature_set_version", m->feature_set_version},
+	    {"experiment", m->experiment},
+	    {"increment", m->increment},
+	    {"parent_model", m->parent_model},
 	};
 	mr_status rv;
 
-	if (m->n_metrics > MR_METRICS_MAX || m->n_hyperparameters >
-		MR_PARAMS_MAX || m->n_features > MR_FEATURES_MAX)
+	if (m->n_metrics > MR_METRICS_MAX ||
+	    m->n_hyperparameters > MR_PARAMS_MAX ||
+	    m->n_features > MR_FEATURES_MAX)
 		return mr_fail(e, MR_INVALID_ARGUMENT,
 		    "metadata has %zu metrics, %zu hyperparameters and %zu "
 		    "features; the limits are %d, %d and %d",
 		    m->n_metrics, m->n_hyperparameters, m->n_features,
 		    MR_METRICS_MAX, MR_PARAMS_MAX, MR_FEATURES_MAX);
 	for (size_t i = 0; i < sizeof(strings) / sizeof(strings[0]); i++)
-		if ((rv = check_string(strings[i][0], strings[i][1], false,
-			 e)) != MR_OK)
+		if ((rv = check_string(
+		         strings[i][0], strings[i][1], false, e)) != MR_OK)
 			return rv;
 	for (size_t i = 0; i < m->n_metrics; i++) {
-		if ((rv = check_string("metric name", m->metrics[i].name, true,
-			 e)) != MR_OK)
+		if ((rv = check_string(
+		         "metric name", m->metrics[i].name, true, e)) != MR_OK)
 			return rv;
 		for (size_t k = 0; k < i; k++)
 			if (strcmp(m->metrics[k].name, m->metrics[i].name) == 0)
@@ -391,10 +392,10 @@ check_metadata(const mr_metadata *m, mr_err *e)
 	}
 	for (size_t i = 0; i < m->n_hyperparameters; i++) {
 		const mr_kv *kv = &m->hyperparameters[i];
-		if ((rv = check_string("hyperparameter name", kv->key, true,
-			 e)) != MR_OK ||
-		    (rv = check_string("hyperparameter value", kv->value,
-			 false, e)) != MR_OK)
+		if ((rv = check_string(
+		         "hyperparameter name", kv->key, true, e)) != MR_OK ||
+		    (rv = check_string(
+		         "hyperparameter value", kv->value, false, e)) != MR_OK)
 			return rv;
 		for (size_t k = 0; k < i; k++)
 			if (strcmp(m->hyperparameters[k].key, kv->key) == 0)
@@ -403,8 +404,8 @@ check_metadata(const mr_metadata *m, mr_err *e)
 				    kv->key);
 	}
 	for (size_t i = 0; i < m->n_features; i++)
-		if ((rv = check_string("feature name", m->features[i], true,
-			 e)) != MR_OK)
+		if ((rv = check_string(
+		         "feature name", m->features[i], true, e)) != MR_OK)
 			return rv;
 	return MR_OK;
 }
@@ -416,8 +417,8 @@ check_fields(const char *what, const mr_field *f, size_t n, mr_err *e)
 
 	for (size_t i = 0; i < n; i++)
 		if ((rv = check_string(what, f[i].name, true, e)) != MR_OK ||
-		    (rv = check_string("signature field type", f[i].type,
-			 false, e)) != MR_OK)
+		    (rv = check_string(
+		         "signature field type", f[i].type, false, e)) != MR_OK)
 			return rv;
 	return MR_OK;
 }
@@ -428,23 +429,23 @@ check_params(const mr_register_params *p, char *version, mr_err *e)
 	mr_status rv;
 
 	if (p == NULL)
-		return mr_fail(e, MR_INVALID_ARGUMENT,
-		    "no registration parameters");
+		return mr_fail(
+		    e, MR_INVALID_ARGUMENT, "no registration parameters");
 	if ((rv = mr_check_name(p->name, e)) != MR_OK ||
 	    (rv = mr_semver_normalize(p->version, version, e)) != MR_OK ||
 	    (rv = client_stage_arg("stage", p->stage, true, e)) != MR_OK ||
 	    (rv = mr_check_text("description", p->description, MR_TEXT_MAX,
-		 true, e)) != MR_OK ||
+	         true, e)) != MR_OK ||
 	    (rv = check_tags("tag", p->tags, p->n_tags, e)) != MR_OK ||
 	    (rv = mr_check_text("model description", p->model_description,
-		 MR_TEXT_MAX, true, e)) != MR_OK ||
+	         MR_TEXT_MAX, true, e)) != MR_OK ||
 	    (rv = check_string("model owner", p->model_owner, false, e)) !=
-		MR_OK ||
-	    (rv = check_tags("model tag", p->model_tags, p->n_model_tags,
-		 e)) != MR_OK)
+	        MR_OK ||
+	    (rv = check_tags("model tag", p->model_tags, p->n_model_tags, e)) !=
+	        MR_OK)
 		return rv;
-	if (p->metadata != NULL && (rv = check_metadata(p->metadata, e)) !=
-		MR_OK)
+	if (p->metadata != NULL &&
+	    (rv = check_metadata(p->metadata, e)) != MR_OK)
 		return rv;
 	if (p->signature != NULL) {
 		const mr_signature *s = p->signature;
@@ -453,14 +454,14 @@ check_params(const mr_register_params *p, char *version, mr_err *e)
 			    "the signature has %zu fields; the limit is %d",
 			    s->n_inputs + s->n_outputs, MR_FIELDS_MAX);
 		if ((rv = check_fields("signature input name", s->inputs,
-			 s->n_inputs, e)) != MR_OK ||
+		         s->n_inputs, e)) != MR_OK ||
 		    (rv = check_fields("signature output name", s->outputs,
-			 s->n_outputs, e)) != MR_OK)
+		         s->n_outputs, e)) != MR_OK)
 			return rv;
 	}
 	if (p->path == NULL || p->path[0] == '\0')
-		return mr_fail(e, MR_INVALID_ARGUMENT,
-		    "no artifact path given");
+		return mr_fail(
+		    e, MR_INVALID_ARGUMENT, "no artifact path given");
 	return MR_OK;
 }
 

@@ -38,7 +38,7 @@ typedef struct slot {
 	nng_ctx ctx;
 	bool ctx_open;
 	nng_aio *aio;
-	const char *method; /* a string literal: method names are constants */
+	const char *method;   /* a string literal: method names are constants */
 	uint64_t deadline_ns; /* monotonic */
 	uintptr_t tag;
 } slot;
@@ -84,8 +84,8 @@ transport_fail(const rpc *r, const char *method, int rv, mr_err *e)
 		return mr_fail(e, MR_RESOURCE_EXHAUSTED,
 		    "%s: out of memory in the transport", m);
 	default:
-		return mr_fail(e, MR_UNAVAILABLE, "%s: connection to %s: %s",
-		    m, r->url, nng_strerror(rv));
+		return mr_fail(e, MR_UNAVAILABLE, "%s: connection to %s: %s", m,
+		    r->url, nng_strerror(rv));
 	}
 }
 
@@ -162,8 +162,8 @@ parse_reply(rpc *r, const char *method, nng_msg *msg,
 	ProtobufCMessage *body;
 	mr_status rv = MR_OK;
 
-	rsp = modelreg__v1__response__unpack(NULL, nng_msg_len(msg),
-	    nng_msg_body(msg));
+	rsp = modelreg__v1__response__unpack(
+	    NULL, nng_msg_len(msg), nng_msg_body(msg));
 	if (rsp == NULL)
 		return mr_fail(e, MR_INTERNAL,
 		    "%s: the reply from %s (%zu bytes) is not a "
@@ -176,17 +176,17 @@ parse_reply(rpc *r, const char *method, nng_msg *msg,
 			code = MR_UNKNOWN;
 		rv = mr_fail(e, (mr_status)code, "%s",
 		    rsp->message[0] != '\0' ? rsp->message
-					    : "the server gave no reason");
+		                            : "the server gave no reason");
 		goto out;
 	}
 	if (rd == NULL) /* the caller does not want it */
 		goto out;
-	body = protobuf_c_message_unpack(rd, NULL, rsp->payload.len,
-	    rsp->payload.data);
+	body = protobuf_c_message_unpack(
+	    rd, NULL, rsp->payload.len, rsp->payload.data);
 	if (body == NULL) {
 		rv = mr_fail(e, MR_INTERNAL,
-		    "%s: the server's answer is not a %s",
-		    short_name(method), rd->name);
+		    "%s: the server's answer is not a %s", short_name(method),
+		    rd->name);
 		goto out;
 	}
 	r->revision = rsp->revision;
@@ -204,8 +204,7 @@ slot_open(slot *s, rpc *r, mr_err *e)
 	if ((rv = nng_aio_alloc(&s->aio, NULL, NULL)) != 0 ||
 	    (rv = nng_ctx_open(&s->ctx, r->sock)) != 0)
 		return mr_fail(e, MR_RESOURCE_EXHAUSTED,
-		    "cannot set up a call to %s: %s", r->url,
-		    nng_strerror(rv));
+		    "cannot set up a call to %s: %s", r->url, nng_strerror(rv));
 	s->ctx_open = true;
 	return MR_OK;
 }
@@ -265,9 +264,10 @@ slot_finish(slot *s, rpc *r, const ProtobufCMessageDescriptor *rd,
 		return transport_fail(r, s->method, rv, e);
 	}
 	now = mr_mono_ns();
-	nng_aio_set_timeout(s->aio, now >= s->deadline_ns
-		? 1
-		: (nng_duration)((s->deadline_ns - now + 999999) / 1000000));
+	nng_aio_set_timeout(s->aio,
+	    now >= s->deadline_ns
+	        ? 1
+	        : (nng_duration)((s->deadline_ns - now + 999999) / 1000000));
 	nng_ctx_recv(s->ctx, s->aio);
 	nng_aio_wait(s->aio);
 	if ((rv = nng_aio_result(s->aio)) != 0)
@@ -303,10 +303,10 @@ rpc_open(rpc **out, const char *url, const char *user, const char *token,
 		goto err_alloc;
 	}
 	/* The receive limit must be in place before the first connection. */
-	if ((rv = nng_socket_set_size(r->sock, NNG_OPT_RECVMAXSZ,
-		 MR_MSG_MAX)) != 0 ||
-	    (rv = nng_socket_set_ms(r->sock, NNG_OPT_REQ_RESENDTIME,
-		 RPC_RESEND_MS)) != 0) {
+	if ((rv = nng_socket_set_size(
+	         r->sock, NNG_OPT_RECVMAXSZ, MR_MSG_MAX)) != 0 ||
+	    (rv = nng_socket_set_ms(
+	         r->sock, NNG_OPT_REQ_RESENDTIME, RPC_RESEND_MS)) != 0) {
 		st = mr_fail(e, MR_INTERNAL, "cannot set socket options: %s",
 		    nng_strerror(rv));
 		goto err_socket;
@@ -316,9 +316,9 @@ rpc_open(rpc **out, const char *url, const char *user, const char *token,
 	if ((rv = nng_dial(r->sock, url, NULL, 0)) != 0) {
 		st = mr_fail(e,
 		    rv == NNG_EADDRINVAL || rv == NNG_ENOTSUP ||
-			    rv == NNG_EINVAL
-			? MR_INVALID_ARGUMENT
-			: MR_UNAVAILABLE,
+		            rv == NNG_EINVAL
+		        ? MR_INVALID_ARGUMENT
+		        : MR_UNAVAILABLE,
 		    "cannot connect to %s: %s", url, nng_strerror(rv));
 		goto err_socket;
 	}
@@ -359,17 +359,15 @@ rpc_revision(const rpc *r)
 }
 
 mr_status
-rpc_call(rpc *r, const char *method, const ProtobufCMessage *req,
-    bool mutation, const ProtobufCMessageDescriptor *rd,
-    ProtobufCMessage **resp, mr_err *e)
+rpc_call(rpc *r, const char *method, const ProtobufCMessage *req, bool mutation,
+    const ProtobufCMessageDescriptor *rd, ProtobufCMessage **resp, mr_err *e)
 {
 	char key[RPC_KEY_LEN + 1];
 	mr_status rv;
 
 	if (mutation && (rv = new_key(key, e)) != MR_OK)
 		return rv;
-	rv = slot_start(&r->unary, r, method, req, mutation ? key : NULL, 0,
-	    e);
+	rv = slot_start(&r->unary, r, method, req, mutation ? key : NULL, 0, e);
 	if (rv != MR_OK)
 		return rv;
 	return slot_finish(&r->unary, r, rd, resp, e);
@@ -434,8 +432,8 @@ rpc_window_empty(const rpc_window *w)
 }
 
 mr_status
-rpc_window_start(rpc_window *w, const char *method,
-    const ProtobufCMessage *req, uintptr_t tag, mr_err *e)
+rpc_window_start(rpc_window *w, const char *method, const ProtobufCMessage *req,
+    uintptr_t tag, mr_err *e)
 {
 	slot *s = &w->slots[(w->head + w->count) % w->size];
 	mr_status rv;

@@ -51,6 +51,14 @@ parse_version(svc_call *c, const char *text, mr_semver *v)
 	return mr_semver_parse(text, v, &c->err);
 }
 
+/* qsort, which must not be given NULL even for zero items. */
+static void
+sort(void *base, size_t n, size_t size, int (*cmp)(const void *, const void *))
+{
+	if (n > 1)
+		qsort(base, n, size, cmp);
+}
+
 static int
 cmp_kv(const void *a, const void *b)
 {
@@ -68,7 +76,7 @@ check_tags(svc_call *c, const char *what, kv_entry **tags, size_t n)
 	if (n > MR_TAGS_MAX)
 		return mr_fail(&c->err, MR_INVALID_ARGUMENT,
 		    "%s: %zu tags; the limit is %d", what, n, MR_TAGS_MAX);
-	qsort(tags, n, sizeof(*tags), cmp_kv);
+	sort(tags, n, sizeof(*tags), cmp_kv);
 	for (size_t i = 0; i < n; i++) {
 		if ((rv = mr_check_tag_key(tags[i]->key, &c->err)) != MR_OK ||
 		    (rv = mr_check_text("tag value", tags[i]->value,
@@ -134,7 +142,7 @@ check_metadata(svc_call *c, Modelreg__V1__Metadata *md)
 		    "%zu features; the limit is %d", md->n_features,
 		    MR_FEATURES_MAX);
 	/* Sorted maps make stored records, and so exports, deterministic. */
-	qsort(md->metrics, md->n_metrics, sizeof(*md->metrics), cmp_kv);
+	sort(md->metrics, md->n_metrics, sizeof(*md->metrics), cmp_kv);
 	for (size_t i = 0; i < md->n_metrics; i++) {
 		if ((rv = check_string(c, "metric name", md->metrics[i]->key)) !=
 		    MR_OK)
@@ -152,7 +160,7 @@ check_metadata(svc_call *c, Modelreg__V1__Metadata *md)
 			    "metric \"%s\" is given twice",
 			    md->metrics[i]->key);
 	}
-	qsort(md->hyperparameters, md->n_hyperparameters,
+	sort(md->hyperparameters, md->n_hyperparameters,
 	    sizeof(*md->hyperparameters), cmp_kv);
 	for (size_t i = 0; i < md->n_hyperparameters; i++) {
 		kv_entry *h = (kv_entry *)md->hyperparameters[i];
@@ -195,7 +203,7 @@ check_metadata(svc_call *c, Modelreg__V1__Metadata *md)
 			    "feature %zu has an empty name", i);
 		sorted[i] = md->features[i];
 	}
-	qsort(sorted, md->n_features, sizeof(*sorted), cmp_str);
+	sort(sorted, md->n_features, sizeof(*sorted), cmp_str);
 	for (size_t i = 1; i < md->n_features; i++)
 		if (strcmp(sorted[i - 1], sorted[i]) == 0)
 			return mr_fail(&c->err, MR_INVALID_ARGUMENT,
@@ -504,7 +512,7 @@ update_model(svc_call *c, mr_pb_model *m,
     const Modelreg__V1__RegisterVersionRequest *rq)
 {
 	size_t n = m->n_tags;
-	kv_entry **merged;
+	kv_entry **merged, **add;
 
 	if (rq->model_description[0] != '\0')
 		m->description = rq->model_description;
@@ -515,8 +523,9 @@ update_model(svc_call *c, mr_pb_model *m,
 	merged = svc_alloc(c, m->n_tags + rq->n_model_tags, sizeof(*merged));
 	if (merged == NULL)
 		return c->err.code;
-	memcpy(merged, m->tags, m->n_tags * sizeof(*merged));
-	kv_entry **add = copy_tags(c, &modelreg__v1__model__tags_entry__descriptor,
+	for (size_t i = 0; i < m->n_tags; i++)
+		merged[i] = (kv_entry *)m->tags[i];
+	add = copy_tags(c, &modelreg__v1__model__tags_entry__descriptor,
 	    (kv_entry *const *)rq->model_tags, rq->n_model_tags);
 	if (add == NULL)
 		return c->err.code;
@@ -534,7 +543,7 @@ update_model(svc_call *c, mr_pb_model *m,
 		return mr_fail(&c->err, MR_INVALID_ARGUMENT,
 		    "model \"%s\" would have %zu tags; the limit is %d",
 		    m->name, n, MR_TAGS_MAX);
-	qsort(merged, n, sizeof(*merged), cmp_kv);
+	sort(merged, n, sizeof(*merged), cmp_kv);
 	m->tags = (Modelreg__V1__Model__TagsEntry **)merged;
 	m->n_tags = n;
 	return MR_OK;
@@ -724,14 +733,6 @@ get_version_h(svc_call *c, const ProtobufCMessage *reqm,
 	return MR_OK;
 }
 
-static uint32_t
-page_size(uint32_t asked)
-{
-	if (asked == 0)
-		return MR_PAGE_SIZE_DEFAULT;
-	return asked > MR_PAGE_SIZE_MAX ? MR_PAGE_SIZE_MAX : asked;
-}
-
 /* A tag filter "key" or "key=value" against a sorted tag list. */
 static bool
 tags_match(const char *filter, kv_entry *const *tags, size_t n)
@@ -761,42 +762,54 @@ check_tag_filter(svc_call *c, const char *filter)
 	return mr_check_tag_key(key, &c->err);
 }
 
-struct model_page {
+/*
+ * A page being filled by a store scan. Every record the scan hands over is
+ * deferred for freeing, kept if it passes the request's filter, and the
+ * scan stops one record past a full page, which is how `more` is known.
+ */
+struct page {
 	svc_call *c;
-	int stage;
-	const char *tag;
-	Modelreg__V1__Model **items;
+	int stage;         /* filter, 0: any */
+	const char *tag;   /* filter, NULL: any */
+	void **items;
 	size_t n, limit;
 	bool more;
 	mr_status rv;
 };
 
-static int
-model_page_add(void *arg, mr_pb_model *m)
+static mr_status
+page_init(struct page *p, svc_call *c, uint32_t asked, int stage,
+    const char *tag)
 {
-	struct model_page *p = arg;
-	svc_call *c = p->c;
+	mr_status rv;
 
-	if (svc_defer_msg(c, m) != MR_OK) {
-		p->rv = c->err.code;
+	memset(p, 0, sizeof(*p));
+	p->c = c;
+	p->stage = stage;
+	p->tag = tag[0] != '\0' ? tag : NULL;
+	p->limit = asked == 0 ? MR_PAGE_SIZE_DEFAULT
+			      : (asked > MR_PAGE_SIZE_MAX ? MR_PAGE_SIZE_MAX
+							  : asked);
+	if (stage != 0 && !stage_valid(stage))
+		return mr_fail(&c->err, MR_INVALID_ARGUMENT,
+		    "unknown stage %d", stage);
+	if (p->tag != NULL && (rv = check_tag_filter(c, p->tag)) != MR_OK)
+		return rv;
+	if ((p->items = svc_alloc(c, p->limit, sizeof(*p->items))) == NULL)
+		return c->err.code;
+	return MR_OK;
+}
+
+/* Takes `m` from a scan; returns non-zero to stop the scan. */
+static int
+page_add(struct page *p, ProtobufCMessage *m, bool wanted)
+{
+	if (svc_defer_msg(p->c, m) != MR_OK) {
+		p->rv = p->c->err.code;
 		return 1;
 	}
-	if (p->tag != NULL && !tags_match(p->tag, (kv_entry **)m->tags, m->n_tags))
-		return 0;
-	if (p->stage == MR_STAGE_PRODUCTION && m->production_version[0] == '\0')
-		return 0;
-	if (p->stage != 0 && p->stage != MR_STAGE_PRODUCTION) {
-		mr_pb_version *v;
-		mr_status rv = store_latest_version(c->st, m->name, p->stage,
-		    &v, &c->err);
-		if (rv == MR_NOT_FOUND)
-			return 0;
-		if (rv != MR_OK) {
-			p->rv = rv;
-			return 1;
-		}
-		protobuf_c_message_free_unpacked(&v->base, NULL);
-	}
+	if (!wanted || p->rv != MR_OK)
+		return p->rv != MR_OK;
 	if (p->n == p->limit) {
 		p->more = true;
 		return 1;
@@ -805,70 +818,72 @@ model_page_add(void *arg, mr_pb_model *m)
 	return 0;
 }
 
+/* Whether model `m` has a version in `stage`; sets p->rv on failure. */
+static bool
+model_in_stage(struct page *p, const mr_pb_model *m)
+{
+	mr_pb_version *v;
+	mr_status rv;
+
+	if (p->stage == MR_STAGE_PRODUCTION)
+		return m->production_version[0] != '\0';
+	rv = store_latest_version(p->c->st, m->name, p->stage, &v, &p->c->err);
+	if (rv == MR_OK)
+		protobuf_c_message_free_unpacked(&v->base, NULL);
+	else if (rv != MR_NOT_FOUND)
+		p->rv = rv;
+	return rv == MR_OK;
+}
+
+static int
+model_page_add(void *arg, mr_pb_model *m)
+{
+	struct page *p = arg;
+	bool wanted =
+	    (p->tag == NULL || tags_match(p->tag, (kv_entry **)m->tags,
+				   m->n_tags)) &&
+	    (p->stage == 0 || model_in_stage(p, m));
+
+	return page_add(p, &m->base, wanted);
+}
+
 static mr_status
 list_models_h(svc_call *c, const ProtobufCMessage *reqm,
     ProtobufCMessage *respm)
 {
 	const Modelreg__V1__ListModelsRequest *rq = (const void *)reqm;
 	Modelreg__V1__ListModelsResponse *resp = (void *)respm;
-	struct model_page p = {
-		.c = c,
-		.stage = (int)rq->stage,
-		.tag = rq->tag[0] != '\0' ? rq->tag : NULL,
-		.limit = page_size(rq->page_size),
-		.rv = MR_OK,
-	};
+	struct page p;
 	mr_status rv;
 
-	if (rq->stage != 0 && !stage_valid(rq->stage))
-		return mr_fail(&c->err, MR_INVALID_ARGUMENT,
-		    "unknown stage %d", rq->stage);
-	if (p.tag != NULL && (rv = check_tag_filter(c, p.tag)) != MR_OK)
+	if ((rv = page_init(&p, c, rq->page_size, (int)rq->stage, rq->tag)) !=
+	    MR_OK)
 		return rv;
 	if (rq->page_token[0] != '\0' &&
 	    mr_check_name(rq->page_token, NULL) != MR_OK)
 		return mr_fail(&c->err, MR_INVALID_ARGUMENT,
 		    "the page token is not one this server issued");
-	if ((p.items = svc_alloc(c, p.limit, sizeof(*p.items))) == NULL)
-		return c->err.code;
 	rv = store_scan_models(c->st,
 	    rq->page_token[0] != '\0' ? rq->page_token : NULL, model_page_add,
 	    &p, &c->err);
 	if (rv != MR_OK || (rv = p.rv) != MR_OK)
 		return rv;
-	resp->models = p.items;
+	resp->models = (Modelreg__V1__Model **)p.items;
 	resp->n_models = p.n;
 	if (p.more && p.n > 0)
-		resp->next_page_token = p.items[p.n - 1]->name;
+		resp->next_page_token = resp->models[p.n - 1]->name;
 	return MR_OK;
 }
-
-struct version_page {
-	svc_call *c;
-	const char *tag;
-	Modelreg__V1__ModelVersion **items;
-	size_t n, limit;
-	bool more;
-	mr_status rv;
-};
 
 static int
 version_page_add(void *arg, mr_pb_version *v)
 {
-	struct version_page *p = arg;
+	struct page *p = arg;
 
-	if (svc_defer_msg(p->c, v) != MR_OK) {
-		p->rv = p->c->err.code;
-		return 1;
-	}
-	if (p->tag != NULL && !tags_match(p->tag, (kv_entry **)v->tags, v->n_tags))
-		return 0;
-	if (p->n == p->limit) {
-		p->more = true;
-		return 1;
-	}
-	p->items[p->n++] = v;
-	return 0;
+	/* The scan itself filters by stage, through the stage index. */
+	return page_add(p, &v->base,
+	    p->tag == NULL ||
+		tags_match(p->tag, (kv_entry **)v->tags, v->n_tags));
 }
 
 static mr_status
@@ -877,22 +892,14 @@ list_versions_h(svc_call *c, const ProtobufCMessage *reqm,
 {
 	const Modelreg__V1__ListVersionsRequest *rq = (const void *)reqm;
 	Modelreg__V1__ListVersionsResponse *resp = (void *)respm;
-	struct version_page p = {
-		.c = c,
-		.tag = rq->tag[0] != '\0' ? rq->tag : NULL,
-		.limit = page_size(rq->page_size),
-		.rv = MR_OK,
-	};
+	struct page p;
 	mr_semver after;
 	mr_pb_model *m;
 	mr_status rv;
 
-	if ((rv = mr_check_name(rq->name, &c->err)) != MR_OK)
-		return rv;
-	if (rq->stage != 0 && !stage_valid(rq->stage))
-		return mr_fail(&c->err, MR_INVALID_ARGUMENT,
-		    "unknown stage %d", rq->stage);
-	if (p.tag != NULL && (rv = check_tag_filter(c, p.tag)) != MR_OK)
+	if ((rv = mr_check_name(rq->name, &c->err)) != MR_OK ||
+	    (rv = page_init(&p, c, rq->page_size, (int)rq->stage, rq->tag)) !=
+		MR_OK)
 		return rv;
 	if (rq->page_token[0] != '\0' &&
 	    mr_semver_parse(rq->page_token, &after, NULL) != MR_OK)
@@ -900,44 +907,22 @@ list_versions_h(svc_call *c, const ProtobufCMessage *reqm,
 		    "the page token is not one this server issued");
 	if ((rv = get_model(c, rq->name, &m)) != MR_OK)
 		return rv;
-	if ((p.items = svc_alloc(c, p.limit, sizeof(*p.items))) == NULL)
-		return c->err.code;
-	rv = store_scan_versions(c->st, rq->name, (int)rq->stage,
+	rv = store_scan_versions(c->st, rq->name, p.stage,
 	    rq->page_token[0] != '\0' ? &after : NULL, rq->descending,
 	    version_page_add, &p, &c->err);
 	if (rv != MR_OK || (rv = p.rv) != MR_OK)
 		return rv;
-	resp->versions = p.items;
+	resp->versions = (Modelreg__V1__ModelVersion **)p.items;
 	resp->n_versions = p.n;
 	if (p.more && p.n > 0)
-		resp->next_page_token = p.items[p.n - 1]->version;
+		resp->next_page_token = resp->versions[p.n - 1]->version;
 	return MR_OK;
 }
-
-struct event_page {
-	svc_call *c;
-	Modelreg__V1__Event **items;
-	size_t n, limit;
-	bool more;
-	mr_status rv;
-};
 
 static int
 event_page_add(void *arg, mr_pb_event *ev)
 {
-	struct event_page *p = arg;
-
-	if (p->n == p->limit) {
-		protobuf_c_message_free_unpacked(&ev->base, NULL);
-		p->more = true;
-		return 1;
-	}
-	if (svc_defer_msg(p->c, ev) != MR_OK) {
-		p->rv = p->c->err.code;
-		return 1;
-	}
-	p->items[p->n++] = ev;
-	return 0;
+	return page_add(arg, &ev->base, true);
 }
 
 static mr_status
@@ -946,27 +931,23 @@ list_events_h(svc_call *c, const ProtobufCMessage *reqm,
 {
 	const Modelreg__V1__ListEventsRequest *rq = (const void *)reqm;
 	Modelreg__V1__ListEventsResponse *resp = (void *)respm;
-	struct event_page p = {
-		.c = c,
-		.limit = page_size(rq->page_size),
-		.rv = MR_OK,
-	};
 	const char *name = rq->name[0] != '\0' ? rq->name : NULL;
+	struct page p;
 	mr_status rv;
 
 	if (name != NULL && (rv = mr_check_name(name, &c->err)) != MR_OK)
 		return rv;
-	if ((p.items = svc_alloc(c, p.limit, sizeof(*p.items))) == NULL)
-		return c->err.code;
+	if ((rv = page_init(&p, c, rq->page_size, 0, "")) != MR_OK)
+		return rv;
 	rv = store_scan_events(c->st, name, rq->after_revision, event_page_add,
 	    &p, &c->err);
 	if (rv != MR_OK || (rv = p.rv) != MR_OK)
 		return rv;
-	resp->events = p.items;
+	resp->events = (Modelreg__V1__Event **)p.items;
 	resp->n_events = p.n;
 	resp->more = p.more;
 	resp->last_revision =
-	    p.n > 0 ? p.items[p.n - 1]->revision : rq->after_revision;
+	    p.n > 0 ? resp->events[p.n - 1]->revision : rq->after_revision;
 	return MR_OK;
 }
 

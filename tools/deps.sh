@@ -2,6 +2,8 @@
 # Installs the Debian 12 packages modelreg builds with, if any is missing.
 # Every dependency is a Debian package: nng, protobuf-c, RocksDB, zstd,
 # OpenSSL's libcrypto (SHA-256), json-c (the CLI's JSON), cmocka (tests).
+# The wire-protocol test speaks to modelregd from Debian's Python (protoc and
+# python3-protobuf).
 set -euo pipefail
 
 PACKAGES=(
@@ -9,6 +11,7 @@ PACKAGES=(
 	protobuf-c-compiler libprotobuf-c-dev
 	libnng-dev librocksdb-dev libzstd-dev libssl-dev
 	libjson-c-dev libcmocka-dev
+	protobuf-compiler python3-protobuf
 )
 
 missing=()

@@ -1,18 +1,18 @@
 /*
- * test_cli_json.c - the --metadata file format and the --json renderings
- * (client/cli_json.c).
+ * test_cli_json.c - the CLI's JSON, both ways (client/cli_json.c): the
+ * --metadata file parser, whose errors must name the offending key or the
+ * line of a syntax error and keep nothing half-parsed, and the --json
+ * renderings of results. Both are pure functions of their input, so no
+ * registry is involved; the CLI as a whole, against the real modelregd,
+ * is tests/e2e/test_cli.c.
  */
-#include <setjmp.h>
-#include <stdarg.h>
-#include <stddef.h>
-#include <stdint.h>
+#include <limits.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include <cmocka.h>
-
 #include "cli.h"
-#include "ctutil.h"
+#include "realserver.h"
+#include "testutil.h"
 
 static int
 parse(cli_meta *m, const char *text, char err[CLI_ERR_MAX])
@@ -80,9 +80,8 @@ test_cli_metadata_unknown_key_is_refused(void **state)
 	cli_meta m;
 
 	(void)state;
-	assert_int_equal(parse(&m, "{\"framework\": \"x\", \"metrcs\": {}}",
-			     err),
-	    -1);
+	assert_int_equal(
+	    parse(&m, "{\"framework\": \"x\", \"metrcs\": {}}", err), -1);
 	assert_non_null(strstr(err, "\"metrcs\""));
 	assert_null(m.md.framework); /* nothing half-parsed is kept */
 	cli_meta_free(&m);
@@ -96,10 +95,10 @@ test_cli_metadata_hyperparameters_keep_their_json_text(void **state)
 
 	(void)state;
 	assert_int_equal(parse(&m,
-			     "{\"hyperparameters\": {\"eta\": 0.10, "
-			     "\"depth\": 6, \"early\": true, \"obj\": "
-			     "\"binary:logistic\"}}",
-			     err),
+	                     "{\"hyperparameters\": {\"eta\": 0.10, "
+	                     "\"depth\": 6, \"early\": true, \"obj\": "
+	                     "\"binary:logistic\"}}",
+	                     err),
 	    0);
 	assert_int_equal(m.md.n_hyperparameters, 4);
 	assert_string_equal(m.md.hyperparameters[0].key, "eta");
@@ -117,9 +116,8 @@ test_cli_metadata_null_and_nested_values_are_refused(void **state)
 	cli_meta m;
 
 	(void)state;
-	assert_int_equal(parse(&m, "{\"hyperparameters\": {\"eta\": null}}",
-			     err),
-	    -1);
+	assert_int_equal(
+	    parse(&m, "{\"hyperparameters\": {\"eta\": null}}", err), -1);
 	assert_non_null(strstr(err, "eta"));
 	assert_int_equal(parse(&m, "{\"framework\": [\"x\"]}", err), -1);
 	assert_non_null(strstr(err, "framework"));
@@ -135,8 +133,8 @@ test_cli_metadata_metric_must_be_a_number(void **state)
 	cli_meta m;
 
 	(void)state;
-	assert_int_equal(parse(&m, "{\"metrics\": {\"auc\": \"0.9\"}}", err),
-	    -1);
+	assert_int_equal(
+	    parse(&m, "{\"metrics\": {\"auc\": \"0.9\"}}", err), -1);
 	assert_non_null(strstr(err, "auc"));
 	assert_int_equal(parse(&m, "{\"metrics\": {\"auc\": NaN}}", err), -1);
 }
@@ -149,11 +147,11 @@ test_cli_metadata_signature_forms_keep_order(void **state)
 
 	(void)state;
 	assert_int_equal(parse(&m,
-			     "{\"signature\": {\"inputs\": {\"b\": \"int64\", "
-			     "\"a\": \"float32[?, 30]\"}, \"outputs\": "
-			     "[{\"type\": \"float32\", \"name\": \"p\"}, "
-			     "{\"name\": \"q\"}]}}",
-			     err),
+	                     "{\"signature\": {\"inputs\": {\"b\": \"int64\", "
+	                     "\"a\": \"float32[?, 30]\"}, \"outputs\": "
+	                     "[{\"type\": \"float32\", \"name\": \"p\"}, "
+	                     "{\"name\": \"q\"}]}}",
+	                     err),
 	    0);
 	assert_int_equal(m.sig.n_inputs, 2);
 	assert_string_equal(m.sig.inputs[0].name, "b");
@@ -173,18 +171,18 @@ test_cli_metadata_signature_mistake_is_named(void **state)
 
 	(void)state;
 	assert_int_equal(parse(&m,
-			     "{\"signature\": {\"inputs\": [{\"name\": "
-			     "\"a\", \"dtype\": \"f\"}]}}",
-			     err),
+	                     "{\"signature\": {\"inputs\": [{\"name\": "
+	                     "\"a\", \"dtype\": \"f\"}]}}",
+	                     err),
 	    -1);
 	assert_non_null(strstr(err, "dtype"));
-	assert_int_equal(parse(&m, "{\"signature\": {\"input\": {}}}", err),
-	    -1);
+	assert_int_equal(
+	    parse(&m, "{\"signature\": {\"input\": {}}}", err), -1);
 	assert_non_null(strstr(err, "signature.input"));
 	assert_int_equal(parse(&m,
-			     "{\"signature\": {\"outputs\": [{\"type\": "
-			     "\"f\"}]}}",
-			     err),
+	                     "{\"signature\": {\"outputs\": [{\"type\": "
+	                     "\"f\"}]}}",
+	                     err),
 	    -1);
 	assert_non_null(strstr(err, "no \"name\""));
 }
@@ -196,9 +194,8 @@ test_cli_metadata_syntax_error_names_the_line(void **state)
 	cli_meta m;
 
 	(void)state;
-	assert_int_equal(parse(&m, "{\n  \"framework\": \"x\",\n  oops\n}",
-			     err),
-	    -1);
+	assert_int_equal(
+	    parse(&m, "{\n  \"framework\": \"x\",\n  oops\n}", err), -1);
 	assert_non_null(strstr(err, "line 3"));
 	assert_int_equal(parse(&m, "{\"framework\": \"x\"", err), -1);
 	assert_non_null(strstr(err, "ends too early"));
@@ -232,26 +229,26 @@ test_cli_metadata_must_be_an_object(void **state)
 static void
 test_cli_metadata_load_names_the_file(void **state)
 {
-	char *dir = ct_tmpdir();
-	char *path = ct_path(dir, "meta.json");
+	char dir[PATH_MAX], *path;
 	char err[CLI_ERR_MAX];
 	cli_meta m;
 
 	(void)state;
+	tu_mkdtemp(dir, "cli-json");
+	path = rs_path(dir, "meta.json");
 	assert_int_equal(cli_meta_load(&m, path, err), -1);
 	assert_non_null(strstr(err, path));
-	ct_write(path, "{\"bogus\": 1}", 12, 0644);
+	tu_write_file(path, "{\"bogus\": 1}", 12);
 	assert_int_equal(cli_meta_load(&m, path, err), -1);
 	assert_non_null(strstr(err, path));
 	assert_non_null(strstr(err, "bogus"));
-	ct_write(path, "{\"framework\": \"sklearn\"}", 24, 0644);
+	tu_write_file(path, "{\"framework\": \"sklearn\"}", 24);
 	assert_int_equal(cli_meta_load(&m, path, err), 0);
 	assert_string_equal(m.md.framework, "sklearn");
 	cli_meta_free(&m);
 	assert_int_equal(cli_meta_load(&m, dir, err), -1);
-	ct_rmtree(dir);
+	tu_rmtree(dir);
 	free(path);
-	free(dir);
 }
 
 static void
@@ -276,9 +273,9 @@ test_cli_kv_set_replaces_an_existing_key(void **state)
 static void
 test_cli_json_version_has_every_field(void **state)
 {
-	mr_kv tag = { "team", "risk" };
-	mr_metric metric = { "auc", 0.5 };
-	mr_file file = { "model.bin", 42, { 1 }, 0644 };
+	mr_kv tag = {"team", "risk"};
+	mr_metric metric = {"auc", 0.5};
+	mr_file file = {"model.bin", 42, {1}, 0644};
 	mr_version v;
 	json_object *o, *x;
 
@@ -315,10 +312,10 @@ test_cli_json_version_has_every_field(void **state)
 	x = json_object_array_get_idx(x, 0);
 	assert_true(json_object_object_get_ex(x, "mode", &x));
 	assert_int_equal(json_object_get_int(x), 0644);
-	for (const char *const *k = (const char *const[]){ "name", "version",
-		 "description", "tags", "signature", "created_by",
-		 "created_at_ms", "created_revision", "stage_changed_at_ms",
-		 "displaced_version", "ever_production", NULL };
+	for (const char *const *k = (const char *const[]){"name", "version",
+	         "description", "tags", "signature", "created_by",
+	         "created_at_ms", "created_revision", "stage_changed_at_ms",
+	         "displaced_version", "ever_production", NULL};
 	     *k != NULL; k++)
 		assert_true(json_object_object_get_ex(o, *k, NULL));
 	json_object_put(o);
@@ -328,22 +325,22 @@ int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_cli_metadata_full_example_is_parsed),
-		cmocka_unit_test(test_cli_metadata_unknown_key_is_refused),
-		cmocka_unit_test(
-		    test_cli_metadata_hyperparameters_keep_their_json_text),
-		cmocka_unit_test(
-		    test_cli_metadata_null_and_nested_values_are_refused),
-		cmocka_unit_test(test_cli_metadata_metric_must_be_a_number),
-		cmocka_unit_test(test_cli_metadata_signature_forms_keep_order),
-		cmocka_unit_test(test_cli_metadata_signature_mistake_is_named),
-		cmocka_unit_test(test_cli_metadata_syntax_error_names_the_line),
-		cmocka_unit_test(
-		    test_cli_metadata_text_after_the_object_is_refused),
-		cmocka_unit_test(test_cli_metadata_must_be_an_object),
-		cmocka_unit_test(test_cli_metadata_load_names_the_file),
-		cmocka_unit_test(test_cli_kv_set_replaces_an_existing_key),
-		cmocka_unit_test(test_cli_json_version_has_every_field),
+	    cmocka_unit_test(test_cli_metadata_full_example_is_parsed),
+	    cmocka_unit_test(test_cli_metadata_unknown_key_is_refused),
+	    cmocka_unit_test(
+	        test_cli_metadata_hyperparameters_keep_their_json_text),
+	    cmocka_unit_test(
+	        test_cli_metadata_null_and_nested_values_are_refused),
+	    cmocka_unit_test(test_cli_metadata_metric_must_be_a_number),
+	    cmocka_unit_test(test_cli_metadata_signature_forms_keep_order),
+	    cmocka_unit_test(test_cli_metadata_signature_mistake_is_named),
+	    cmocka_unit_test(test_cli_metadata_syntax_error_names_the_line),
+	    cmocka_unit_test(
+	        test_cli_metadata_text_after_the_object_is_refused),
+	    cmocka_unit_test(test_cli_metadata_must_be_an_object),
+	    cmocka_unit_test(test_cli_metadata_load_names_the_file),
+	    cmocka_unit_test(test_cli_kv_set_replaces_an_existing_key),
+	    cmocka_unit_test(test_cli_json_version_has_every_field),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -1,17 +1,16 @@
 /*
  * test_convert.c - protobuf-c messages to and from the public structures
- * (client/convert.c).
+ * of modelreg.h (client/convert.c): every field is copied, absent parts
+ * come back as empty strings rather than NULL, maps come back sorted, and
+ * request structures survive packing. Conversion is pure, so the messages
+ * are built here by hand; what a real server sends is covered by the
+ * tests of client.c, push.c and pull.c.
  */
-#include <setjmp.h>
-#include <stdarg.h>
-#include <stddef.h>
-#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include <cmocka.h>
-
 #include "convert.h"
+#include "testutil.h"
 
 static void
 test_convert_version_copies_every_field_and_sorts_maps(void **state)
@@ -22,19 +21,19 @@ test_convert_version_copies_every_field_and_sorts_maps(void **state)
 	    MODELREG__V1__METADATA__METRICS_ENTRY__INIT;
 	Modelreg__V1__Metadata__MetricsEntry m2 =
 	    MODELREG__V1__METADATA__METRICS_ENTRY__INIT;
-	Modelreg__V1__Metadata__MetricsEntry *metrics[] = { &m1, &m2 };
+	Modelreg__V1__Metadata__MetricsEntry *metrics[] = {&m1, &m2};
 	Modelreg__V1__ModelVersion__TagsEntry t1 =
 	    MODELREG__V1__MODEL_VERSION__TAGS_ENTRY__INIT;
 	Modelreg__V1__ModelVersion__TagsEntry t2 =
 	    MODELREG__V1__MODEL_VERSION__TAGS_ENTRY__INIT;
-	Modelreg__V1__ModelVersion__TagsEntry *tags[] = { &t1, &t2 };
+	Modelreg__V1__ModelVersion__TagsEntry *tags[] = {&t1, &t2};
 	Modelreg__V1__Signature sig = MODELREG__V1__SIGNATURE__INIT;
 	Modelreg__V1__Field in = MODELREG__V1__FIELD__INIT;
-	Modelreg__V1__Field *ins[] = { &in };
+	Modelreg__V1__Field *ins[] = {&in};
 	Modelreg__V1__Manifest mf = MODELREG__V1__MANIFEST__INIT;
 	Modelreg__V1__FileEntry fe = MODELREG__V1__FILE_ENTRY__INIT;
-	Modelreg__V1__FileEntry *files[] = { &fe };
-	char *features[] = { "b", "a" };
+	Modelreg__V1__FileEntry *files[] = {&fe};
+	char *features[] = {"b", "a"};
 	uint8_t digest[MR_DIGEST_LEN];
 	mr_version *v;
 	mr_err e;
@@ -140,7 +139,7 @@ test_convert_digest_of_wrong_length_is_left_zero(void **state)
 {
 	Modelreg__V1__ModelVersion pb = MODELREG__V1__MODEL_VERSION__INIT;
 	Modelreg__V1__Manifest mf = MODELREG__V1__MANIFEST__INIT;
-	uint8_t short_digest[4] = { 1, 2, 3, 4 }, zero[MR_DIGEST_LEN] = { 0 };
+	uint8_t short_digest[4] = {1, 2, 3, 4}, zero[MR_DIGEST_LEN] = {0};
 	mr_version *v;
 	mr_err e;
 
@@ -159,11 +158,11 @@ test_convert_lists_keep_page_tokens_and_event_fields(void **state)
 	Modelreg__V1__ListEventsResponse er =
 	    MODELREG__V1__LIST_EVENTS_RESPONSE__INIT;
 	Modelreg__V1__Event ev = MODELREG__V1__EVENT__INIT;
-	Modelreg__V1__Event *evs[] = { &ev };
+	Modelreg__V1__Event *evs[] = {&ev};
 	Modelreg__V1__ListModelsResponse mr =
 	    MODELREG__V1__LIST_MODELS_RESPONSE__INIT;
 	Modelreg__V1__Model model = MODELREG__V1__MODEL__INIT;
-	Modelreg__V1__Model *models[] = { &model };
+	Modelreg__V1__Model *models[] = {&model};
 	mr_event_list *el;
 	mr_model_list *ml;
 	mr_err e;
@@ -218,12 +217,12 @@ test_convert_free_functions_accept_null(void **state)
 static void
 test_convert_request_metadata_survives_the_wire(void **state)
 {
-	mr_metric metrics[] = { { "auc", 0.91 } };
-	mr_kv params[] = { { "eta", "0.1" }, { "depth", "6" } };
-	char *features[] = { "amount" };
-	mr_field outs[] = { { "score", "float32" } };
-	mr_metadata md = { 0 };
-	mr_signature sig = { 0 };
+	mr_metric metrics[] = {{"auc", 0.91}};
+	mr_kv params[] = {{"eta", "0.1"}, {"depth", "6"}};
+	char *features[] = {"amount"};
+	mr_field outs[] = {{"score", "float32"}};
+	mr_metadata md = {0};
+	mr_signature sig = {0};
 	cv_arena a = CV_ARENA_INIT;
 	Modelreg__V1__Metadata *pmd, *back;
 	Modelreg__V1__Signature *psig;
@@ -268,17 +267,15 @@ int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(
-		    test_convert_version_copies_every_field_and_sorts_maps),
-		cmocka_unit_test(
-		    test_convert_absent_parts_give_empty_strings_not_null),
-		cmocka_unit_test(
-		    test_convert_digest_of_wrong_length_is_left_zero),
-		cmocka_unit_test(
-		    test_convert_lists_keep_page_tokens_and_event_fields),
-		cmocka_unit_test(test_convert_free_functions_accept_null),
-		cmocka_unit_test(
-		    test_convert_request_metadata_survives_the_wire),
+	    cmocka_unit_test(
+	        test_convert_version_copies_every_field_and_sorts_maps),
+	    cmocka_unit_test(
+	        test_convert_absent_parts_give_empty_strings_not_null),
+	    cmocka_unit_test(test_convert_digest_of_wrong_length_is_left_zero),
+	    cmocka_unit_test(
+	        test_convert_lists_keep_page_tokens_and_event_fields),
+	    cmocka_unit_test(test_convert_free_functions_accept_null),
+	    cmocka_unit_test(test_convert_request_metadata_survives_the_wire),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

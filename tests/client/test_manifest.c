@@ -6,22 +6,18 @@
  * definitions in proto/model.proto, so the builder is checked against the
  * format rather than against itself.
  */
-#include <setjmp.h>
-#include <stdarg.h>
-#include <stddef.h>
-#include <stdint.h>
+#include <limits.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include <cmocka.h>
-
 #include "manifest.h"
-#include "ctutil.h"
+#include "realserver.h"
+#include "testutil.h"
 
 typedef struct fixture {
-	char *dir;
+	char dir[PATH_MAX];
 	mr_codec *codec;
 } fixture;
 
@@ -30,7 +26,7 @@ setup(void **state)
 {
 	fixture *f = calloc(1, sizeof(*f));
 
-	f->dir = ct_tmpdir();
+	tu_mkdtemp(f->dir, "manifest");
 	f->codec = mr_codec_create();
 	*state = f;
 	return 0;
@@ -41,8 +37,7 @@ teardown(void **state)
 {
 	fixture *f = *state;
 
-	ct_rmtree(f->dir);
-	free(f->dir);
+	tu_rmtree(f->dir);
 	mr_codec_free(f->codec);
 	free(f);
 	return 0;
@@ -57,9 +52,9 @@ expected_artifact_digest(mr_codec *c, const char *const *paths,
 	size_t len = 0, at = 0;
 
 	for (size_t i = 0; i < n; i++) {
-		char *p = root != NULL ? ct_path(root, paths[i]) : NULL;
+		char *p = root != NULL ? rs_path(root, paths[i]) : NULL;
 		size_t flen;
-		uint8_t *data = ct_read(p != NULL ? p : paths[i], &flen);
+		uint8_t *data = tu_read_file(p != NULL ? p : paths[i], &flen);
 		size_t plen = strlen(paths[i]);
 
 		assert_non_null(data);
@@ -82,15 +77,15 @@ static void
 test_manifest_of_file_is_one_file_named_by_base_name(void **state)
 {
 	fixture *f = *state;
-	char *path = ct_path(f->dir, "model.bin");
+	char *path = rs_path(f->dir, "model.bin");
 	size_t size = 2 * MR_CHUNK_SIZE + MR_CHUNK_SIZE / 2, len;
 	uint8_t digest[MR_DIGEST_LEN], *data;
 	const char *name = "model.bin";
 	manifest *m;
 	mr_err e;
 
-	ct_write_pattern(path, size, 1, 0644);
-	data = ct_read(path, &len);
+	rs_write_random(path, size, 1, 0644);
+	data = tu_read_file(path, &len);
 	assert_int_equal(manifest_build(&m, path, f->codec, &e), MR_OK);
 	assert_int_equal(m->pb.format, 1);
 	assert_false(m->pb.directory);
@@ -110,8 +105,7 @@ test_manifest_of_file_is_one_file_named_by_base_name(void **state)
 		assert_memory_equal(ch->digest.data, digest, MR_DIGEST_LEN);
 	}
 	mr_sha256(f->codec, data, len, digest);
-	assert_memory_equal(m->pb.files[0]->digest.data, digest,
-	    MR_DIGEST_LEN);
+	assert_memory_equal(m->pb.files[0]->digest.data, digest, MR_DIGEST_LEN);
 	expected_artifact_digest(f->codec, &name, f->dir, 1, digest);
 	assert_memory_equal(m->pb.digest.data, digest, MR_DIGEST_LEN);
 	assert_int_equal(manifest_check(&m->pb, &e), MR_OK);
@@ -125,14 +119,14 @@ test_manifest_of_directory_is_sorted_and_digested(void **state)
 {
 	fixture *f = *state;
 	/* Bytewise order: '.' (0x2e) sorts before '/' (0x2f). */
-	const char *sorted[] = { "a.txt", "a/b/c", "a/z.bin", "b.txt" };
+	const char *sorted[] = {"a.txt", "a/b/c", "a/z.bin", "b.txt"};
 	uint8_t digest[MR_DIGEST_LEN];
 	manifest *m;
 	mr_err e;
 
 	for (int i = 3; i >= 0; i--) {
-		char *p = ct_path(f->dir, sorted[i]);
-		ct_write_pattern(p, (size_t)(1000 * i + 10), (uint32_t)i, 0644);
+		char *p = rs_path(f->dir, sorted[i]);
+		rs_write_random(p, (size_t)(1000 * i + 10), (uint32_t)i, 0644);
 		free(p);
 	}
 	assert_int_equal(manifest_build(&m, f->dir, f->codec, &e), MR_OK);
@@ -152,19 +146,18 @@ static void
 test_manifest_of_empty_file_has_no_chunks(void **state)
 {
 	fixture *f = *state;
-	char *path = ct_path(f->dir, "empty");
+	char *path = rs_path(f->dir, "empty");
 	uint8_t digest[MR_DIGEST_LEN];
 	manifest *m;
 	mr_err e;
 
-	ct_write(path, "", 0, 0644);
+	rs_write_mode(path, "", 0, 0644);
 	assert_int_equal(manifest_build(&m, path, f->codec, &e), MR_OK);
 	assert_int_equal(m->pb.files[0]->size, 0);
 	assert_int_equal(m->pb.files[0]->n_chunks, 0);
 	assert_int_equal(m->pb.chunk_count, 0);
 	mr_sha256(f->codec, "", 0, digest);
-	assert_memory_equal(m->pb.files[0]->digest.data, digest,
-	    MR_DIGEST_LEN);
+	assert_memory_equal(m->pb.files[0]->digest.data, digest, MR_DIGEST_LEN);
 	assert_int_equal(manifest_check(&m->pb, &e), MR_OK);
 	manifest_free(m);
 	free(path);
@@ -174,12 +167,12 @@ static void
 test_manifest_records_permission_bits(void **state)
 {
 	fixture *f = *state;
-	char *a = ct_path(f->dir, "run.sh"), *b = ct_path(f->dir, "secret");
+	char *a = rs_path(f->dir, "run.sh"), *b = rs_path(f->dir, "secret");
 	manifest *m;
 	mr_err e;
 
-	ct_write(a, "#!/bin/sh\n", 10, 0755);
-	ct_write(b, "x", 1, 0600);
+	rs_write_mode(a, "#!/bin/sh\n", 10, 0755);
+	rs_write_mode(b, "x", 1, 0600);
 	assert_int_equal(manifest_build(&m, f->dir, f->codec, &e), MR_OK);
 	assert_int_equal(m->pb.files[0]->mode, 0755);
 	assert_int_equal(m->pb.files[1]->mode, 0600);
@@ -192,14 +185,14 @@ static void
 test_manifest_refuses_symlink_in_directory_naming_it(void **state)
 {
 	fixture *f = *state;
-	char *file = ct_path(f->dir, "real"), *link = ct_path(f->dir, "link");
+	char *file = rs_path(f->dir, "real"), *link = rs_path(f->dir, "link");
 	manifest *m = NULL;
 	mr_err e;
 
-	ct_write(file, "x", 1, 0644);
+	rs_write_mode(file, "x", 1, 0644);
 	assert_int_equal(symlink("real", link), 0);
-	assert_int_equal(manifest_build(&m, f->dir, f->codec, &e),
-	    MR_INVALID_ARGUMENT);
+	assert_int_equal(
+	    manifest_build(&m, f->dir, f->codec, &e), MR_INVALID_ARGUMENT);
 	assert_null(m);
 	assert_non_null(strstr(e.msg, link));
 	assert_non_null(strstr(e.msg, "symbolic link"));
@@ -211,13 +204,13 @@ static void
 test_manifest_refuses_fifo_in_directory(void **state)
 {
 	fixture *f = *state;
-	char *fifo = ct_path(f->dir, "pipe");
+	char *fifo = rs_path(f->dir, "pipe");
 	manifest *m = NULL;
 	mr_err e;
 
 	assert_int_equal(mkfifo(fifo, 0644), 0);
-	assert_int_equal(manifest_build(&m, f->dir, f->codec, &e),
-	    MR_INVALID_ARGUMENT);
+	assert_int_equal(
+	    manifest_build(&m, f->dir, f->codec, &e), MR_INVALID_ARGUMENT);
 	assert_non_null(strstr(e.msg, "FIFO"));
 	free(fifo);
 }
@@ -226,13 +219,13 @@ static void
 test_manifest_refuses_directory_without_files(void **state)
 {
 	fixture *f = *state;
-	char *sub = ct_path(f->dir, "empty-subdir");
+	char *sub = rs_path(f->dir, "empty-subdir");
 	manifest *m = NULL;
 	mr_err e;
 
 	assert_int_equal(mkdir(sub, 0755), 0);
-	assert_int_equal(manifest_build(&m, f->dir, f->codec, &e),
-	    MR_INVALID_ARGUMENT);
+	assert_int_equal(
+	    manifest_build(&m, f->dir, f->codec, &e), MR_INVALID_ARGUMENT);
 	assert_non_null(strstr(e.msg, "no regular files"));
 	free(sub);
 }
@@ -241,12 +234,12 @@ static void
 test_manifest_follows_symlink_given_as_the_artifact(void **state)
 {
 	fixture *f = *state;
-	char *file = ct_path(f->dir, "weights.bin");
-	char *link = ct_path(f->dir, "current");
+	char *file = rs_path(f->dir, "weights.bin");
+	char *link = rs_path(f->dir, "current");
 	manifest *m;
 	mr_err e;
 
-	ct_write(file, "abc", 3, 0644);
+	rs_write_mode(file, "abc", 3, 0644);
 	assert_int_equal(symlink("weights.bin", link), 0);
 	assert_int_equal(manifest_build(&m, link, f->codec, &e), MR_OK);
 	assert_string_equal(m->pb.files[0]->path, "current");
@@ -260,12 +253,11 @@ static void
 test_manifest_of_missing_path_is_not_found(void **state)
 {
 	fixture *f = *state;
-	char *path = ct_path(f->dir, "nope");
+	char *path = rs_path(f->dir, "nope");
 	manifest *m = NULL;
 	mr_err e;
 
-	assert_int_equal(manifest_build(&m, path, f->codec, &e),
-	    MR_NOT_FOUND);
+	assert_int_equal(manifest_build(&m, path, f->codec, &e), MR_NOT_FOUND);
 	assert_non_null(strstr(e.msg, path));
 	free(path);
 }
@@ -274,26 +266,26 @@ static void
 test_manifest_read_chunk_notices_a_changed_file(void **state)
 {
 	fixture *f = *state;
-	char *path = ct_path(f->dir, "w.bin");
+	char *path = rs_path(f->dir, "w.bin");
 	uint8_t *buf = malloc(MR_CHUNK_SIZE);
 	mf_reader r;
 	manifest *m;
 	mr_err e;
 
-	ct_write_pattern(path, 5000, 7, 0644);
+	rs_write_random(path, 5000, 7, 0644);
 	assert_int_equal(manifest_build(&m, path, f->codec, &e), MR_OK);
 	mf_reader_init(&r);
-	assert_int_equal(manifest_read_chunk(m, &r, 0, 0, f->codec, buf, &e),
-	    MR_OK);
+	assert_int_equal(
+	    manifest_read_chunk(m, &r, 0, 0, f->codec, buf, &e), MR_OK);
 	mf_reader_close(&r);
-	ct_write_pattern(path, 5000, 8, 0644);
-	assert_int_equal(manifest_read_chunk(m, &r, 0, 0, f->codec, buf, &e),
-	    MR_ABORTED);
+	rs_write_random(path, 5000, 8, 0644);
+	assert_int_equal(
+	    manifest_read_chunk(m, &r, 0, 0, f->codec, buf, &e), MR_ABORTED);
 	assert_non_null(strstr(e.msg, "changed"));
 	mf_reader_close(&r);
-	ct_write_pattern(path, 10, 8, 0644);
-	assert_int_equal(manifest_read_chunk(m, &r, 0, 0, f->codec, buf, &e),
-	    MR_ABORTED);
+	rs_write_random(path, 10, 8, 0644);
+	assert_int_equal(
+	    manifest_read_chunk(m, &r, 0, 0, f->codec, buf, &e), MR_ABORTED);
 	assert_non_null(strstr(e.msg, "shrank"));
 	mf_reader_close(&r);
 	manifest_free(m);
@@ -305,12 +297,12 @@ test_manifest_read_chunk_notices_a_changed_file(void **state)
 static manifest *
 two_files(fixture *f)
 {
-	char *a = ct_path(f->dir, "a"), *b = ct_path(f->dir, "b");
+	char *a = rs_path(f->dir, "a"), *b = rs_path(f->dir, "b");
 	manifest *m;
 	mr_err e;
 
-	ct_write_pattern(a, MR_CHUNK_SIZE + 10, 1, 0644);
-	ct_write_pattern(b, 10, 2, 0644);
+	rs_write_random(a, MR_CHUNK_SIZE + 10, 1, 0644);
+	rs_write_random(b, 10, 2, 0644);
 	assert_int_equal(manifest_build(&m, f->dir, f->codec, &e), MR_OK);
 	free(a);
 	free(b);
@@ -323,8 +315,8 @@ test_manifest_check_refuses_paths_that_escape(void **state)
 	fixture *f = *state;
 	manifest *m = two_files(f);
 	char *saved = m->pb.files[0]->path;
-	const char *bad[] = { "../x", "/etc/passwd", "a/../../x", "a//b",
-		"./a", "" };
+	const char *bad[] = {
+	    "../x", "/etc/passwd", "a/../../x", "a//b", "./a", ""};
 	mr_err e;
 
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
@@ -395,20 +387,20 @@ main(void)
 {
 	const struct CMUnitTest tests[] = {
 #define T(name) cmocka_unit_test_setup_teardown(name, setup, teardown)
-		T(test_manifest_of_file_is_one_file_named_by_base_name),
-		T(test_manifest_of_directory_is_sorted_and_digested),
-		T(test_manifest_of_empty_file_has_no_chunks),
-		T(test_manifest_records_permission_bits),
-		T(test_manifest_refuses_symlink_in_directory_naming_it),
-		T(test_manifest_refuses_fifo_in_directory),
-		T(test_manifest_refuses_directory_without_files),
-		T(test_manifest_follows_symlink_given_as_the_artifact),
-		T(test_manifest_of_missing_path_is_not_found),
-		T(test_manifest_read_chunk_notices_a_changed_file),
-		T(test_manifest_check_refuses_paths_that_escape),
-		T(test_manifest_check_refuses_chunks_not_covering_the_file),
-		T(test_manifest_check_refuses_unsorted_or_repeated_paths),
-		T(test_manifest_check_refuses_unknown_format_and_bad_totals),
+	    T(test_manifest_of_file_is_one_file_named_by_base_name),
+	    T(test_manifest_of_directory_is_sorted_and_digested),
+	    T(test_manifest_of_empty_file_has_no_chunks),
+	    T(test_manifest_records_permission_bits),
+	    T(test_manifest_refuses_symlink_in_directory_naming_it),
+	    T(test_manifest_refuses_fifo_in_directory),
+	    T(test_manifest_refuses_directory_without_files),
+	    T(test_manifest_follows_symlink_given_as_the_artifact),
+	    T(test_manifest_of_missing_path_is_not_found),
+	    T(test_manifest_read_chunk_notices_a_changed_file),
+	    T(test_manifest_check_refuses_paths_that_escape),
+	    T(test_manifest_check_refuses_chunks_not_covering_the_file),
+	    T(test_manifest_check_refuses_unsorted_or_repeated_paths),
+	    T(test_manifest_check_refuses_unknown_format_and_bad_totals),
 #undef T
 	};
 

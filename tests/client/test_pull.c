@@ -1,43 +1,48 @@
 /*
- * test_pull.c - mr_pull (client/pull.c) against the fake server: what
- * lands where, overwrite rules, and that a bad chunk or a bad manifest
- * leaves nothing behind.
+ * test_pull.c - mr_pull (client/pull.c) against the real registry: what
+ * lands where, the overwrite rules, and that nothing appears at the
+ * destination unless every byte checked out. Bad data comes from the
+ * server's own store, damaged the ways storage can go wrong: a chunk's
+ * bytes flipped at rest in RocksDB, a chunk stored under a digest its
+ * bytes do not have, a manifest rewritten to name a path outside the
+ * destination. A tap between client and server (wire.c) shows whether
+ * any chunk was fetched.
  */
-#include <setjmp.h>
-#include <stdarg.h>
-#include <stddef.h>
-#include <stdint.h>
+#include <dirent.h>
+#include <limits.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include <cmocka.h>
+#include "realserver.h"
+#include "testutil.h"
+#include "wire.h"
 
-#include "fake_server.h"
-#include "modelreg.h"
-#include "ctutil.h"
+#define ONE_FILE_SIZE (2 * MR_CHUNK_SIZE + 12345)
 
 typedef struct fixture {
-	fake_server *srv;
-	mr_client *c;
-	char *src; /* what we register */
-	char *out; /* where we pull to */
+	rs_server s;
+	wr_tap *tap;
+	char url[64];
+	mr_client *c;       /* through the tap, 3 calls in flight */
+	char *src;          /* what we register, under the server's dir */
+	char out[PATH_MAX]; /* where we pull to */
 } fixture;
 
 static int
 setup(void **state)
 {
 	fixture *f = calloc(1, sizeof(*f));
-	const char *url = ct_url();
-	mr_client_options o = { .user = "alice", .timeout_ms = 5000,
-		.window = 3 };
 
-	f->srv = fake_start(url);
-	assert_non_null(f->srv);
-	assert_int_equal(mr_client_open(&f->c, url, &o), MR_OK);
-	f->src = ct_tmpdir();
-	f->out = ct_tmpdir();
+	rs_start(&f->s, "pull", NULL);
+	wr_url(f->url, "pull-tap");
+	f->tap = wr_tap_start(f->url, f->s.url);
+	f->c = rs_client(f->url, "alice", 30000, 3);
+	f->src = rs_path(f->s.dir, "src");
+	assert_int_equal(mkdir(f->src, 0755), 0);
+	tu_mkdtemp(f->out, "pull-out");
 	*state = f;
 	return 0;
 }
@@ -48,49 +53,50 @@ teardown(void **state)
 	fixture *f = *state;
 
 	mr_client_close(f->c);
-	fake_stop(f->srv);
-	ct_rmtree(f->src);
-	ct_rmtree(f->out);
+	wr_tap_stop(f->tap);
+	rs_finish(&f->s);
+	tu_rmtree(f->out);
 	free(f->src);
-	free(f->out);
 	free(f);
 	return 0;
 }
 
 static void
-register_path(fixture *f, const char *name, const char *version,
-    const char *path)
+register_path(
+    fixture *f, const char *name, const char *version, const char *path)
 {
-	mr_register_params p = { .name = name, .version = version,
-		.path = path };
+	mr_register_params p = {.name = name, .version = version, .path = path};
 
-	assert_int_equal(mr_register(f->c, &p, NULL), MR_OK);
+	if (mr_register(f->c, &p, NULL) != MR_OK)
+		fail_msg("register: %s", mr_client_errmsg(f->c));
 }
 
-/* A one-file artifact of a few chunks; returns its path. */
+/* A one-file artifact of three chunks, registered as fraud@1.0.0. */
 static char *
-one_file(fixture *f, const char *name, uint32_t seed)
+one_file(fixture *f)
 {
-	char *path = ct_path(f->src, name);
+	char *path = rs_path(f->src, "model.bin");
 
-	ct_write_pattern(path, 2 * MR_CHUNK_SIZE + 12345, seed, 0640);
-	register_path(f, "fraud", seed == 1 ? "1.0.0" : "2.0.0", path);
+	rs_write_random(path, ONE_FILE_SIZE, 1, 0640);
+	register_path(f, "fraud", "1.0.0", path);
 	return path;
 }
 
-/* A directory artifact with nesting, an empty file and modes. */
+static const char *const tree_files[] = {"config.json", "weights/part-0.bin",
+    "weights/part-1.bin", "bin/run.sh", "empty"};
+
+/* A directory artifact with nesting, an empty file and modes, registered
+ * as ranker@1.0.0. */
 static char *
 tree(fixture *f)
 {
-	char *dir = ct_path(f->src, "tree");
-	const char *files[] = { "config.json", "weights/part-0.bin",
-		"weights/part-1.bin", "bin/run.sh", "empty" };
-	mode_t modes[] = { 0644, 0600, 0600, 0755, 0644 };
-	size_t sizes[] = { 300, MR_CHUNK_SIZE + 1, 5, 40, 0 };
+	char *dir = rs_path(f->src, "tree");
+	mode_t modes[] = {0644, 0600, 0600, 0755, 0644};
+	size_t sizes[] = {300, MR_CHUNK_SIZE + 1, 5, 40, 0};
 
 	for (int i = 0; i < 5; i++) {
-		char *p = ct_path(dir, files[i]);
-		ct_write_pattern(p, sizes[i], (uint32_t)i + 10, modes[i]);
+		char *p = rs_path(dir, tree_files[i]);
+		rs_write_random(p, sizes[i], (uint64_t)i + 10, modes[i]);
 		free(p);
 	}
 	register_path(f, "ranker", "1.0.0", dir);
@@ -100,14 +106,12 @@ tree(fixture *f)
 static void
 assert_same_tree(const char *a, const char *b)
 {
-	const char *files[] = { "config.json", "weights/part-0.bin",
-		"weights/part-1.bin", "bin/run.sh", "empty" };
-
 	for (int i = 0; i < 5; i++) {
-		char *x = ct_path(a, files[i]), *y = ct_path(b, files[i]);
+		char *x = rs_path(a, tree_files[i]),
+		     *y = rs_path(b, tree_files[i]);
 		struct stat sx, sy;
 
-		assert_true(ct_same_file(x, y));
+		assert_true(rs_same_file(x, y));
 		assert_int_equal(stat(x, &sx), 0);
 		assert_int_equal(stat(y, &sy), 0);
 		assert_int_equal(sx.st_mode & 0777, sy.st_mode & 0777);
@@ -116,29 +120,51 @@ assert_same_tree(const char *a, const char *b)
 	}
 }
 
+/* Entries of `dir` (without . and ..) whose name contains `part`. */
+static int
+count_entries(const char *dir, const char *part)
+{
+	struct dirent *de;
+	DIR *d = opendir(dir);
+	int n = 0;
+
+	assert_non_null(d);
+	while ((de = readdir(d)) != NULL)
+		if (strcmp(de->d_name, ".") != 0 &&
+		    strcmp(de->d_name, "..") != 0 &&
+		    strstr(de->d_name, part) != NULL)
+			n++;
+	closedir(d);
+	return n;
+}
+
 static void
 test_pull_file_artifact_is_written_to_dest(void **state)
 {
 	fixture *f = *state;
-	char *src = one_file(f, "model.bin", 1);
-	char *dest = ct_path(f->out, "copy.bin");
+	char *src = one_file(f);
+	char *dest = rs_path(f->out, "copy.bin");
 	const mr_transfer_stats *s;
 	struct stat st;
 	mr_version *v;
 
-	assert_int_equal(mr_pull(f->c, "fraud", "1.0.0", MR_STAGE_NONE, dest,
-			     NULL, &v),
+	wr_tap_reset(f->tap);
+	assert_int_equal(
+	    mr_pull(f->c, "fraud", "1.0.0", MR_STAGE_NONE, dest, NULL, &v),
 	    MR_OK);
-	assert_true(ct_same_file(src, dest));
+	assert_true(rs_same_file(src, dest));
 	assert_int_equal(stat(dest, &st), 0);
 	assert_int_equal(st.st_mode & 0777, 0640);
 	assert_string_equal(v->version, "1.0.0");
+	assert_int_equal(v->n_files, 1);
 	s = mr_client_transfer_stats(f->c);
 	assert_int_equal(s->files, 1);
 	assert_int_equal(s->chunks, 3);
 	assert_int_equal(s->chunks_sent, 3);
-	assert_int_equal(s->bytes, 2 * MR_CHUNK_SIZE + 12345);
-	assert_int_equal(ct_count_entries(f->out, "mr-tmp"), 0);
+	assert_int_equal(s->bytes, ONE_FILE_SIZE);
+	assert_int_equal(wr_tap_calls(f->tap, "GetVersion"), 1);
+	assert_int_equal(wr_tap_calls(f->tap, "GetChunk"), 3);
+	assert_int_equal(count_entries(f->out, ""), 1);
 	mr_version_free(v);
 	free(src);
 	free(dest);
@@ -148,14 +174,50 @@ static void
 test_pull_file_artifact_into_a_directory_keeps_its_name(void **state)
 {
 	fixture *f = *state;
-	char *src = one_file(f, "model.bin", 1);
-	char *dest = ct_path(f->out, "model.bin");
+	char *src = one_file(f);
+	char *dest = rs_path(f->out, "model.bin");
 
-	assert_int_equal(mr_pull(f->c, "fraud", NULL, MR_STAGE_DEV, f->out,
-			     NULL, NULL),
+	assert_int_equal(
+	    mr_pull(f->c, "fraud", NULL, MR_STAGE_DEV, f->out, NULL, NULL),
 	    MR_OK);
-	assert_true(ct_same_file(src, dest));
+	assert_true(rs_same_file(src, dest));
+	assert_int_equal(count_entries(f->out, ""), 1);
 	free(src);
+	free(dest);
+}
+
+static void
+test_pull_by_stage_gets_the_version_in_that_stage(void **state)
+{
+	fixture *f = *state;
+	char *a = rs_path(f->src, "a.bin"), *b = rs_path(f->src, "b.bin");
+	char *dest = rs_path(f->out, "serving.bin");
+	mr_version *v;
+
+	rs_write_random(a, 5000, 1, 0644);
+	rs_write_random(b, 6000, 2, 0644);
+	register_path(f, "fraud", "1.0.0", a);
+	register_path(f, "fraud", "2.0.0", b);
+	assert_int_equal(mr_promote(f->c, "fraud", "1.0.0", MR_STAGE_STAGING,
+	                     MR_STAGE_NONE, "ok", NULL),
+	    MR_OK);
+	assert_int_equal(mr_promote(f->c, "fraud", "1.0.0", MR_STAGE_PRODUCTION,
+	                     MR_STAGE_NONE, "ok", NULL),
+	    MR_OK);
+	assert_int_equal(
+	    mr_pull(f->c, "fraud", NULL, MR_STAGE_PRODUCTION, dest, NULL, &v),
+	    MR_OK);
+	assert_string_equal(v->version, "1.0.0");
+	assert_true(rs_same_file(a, dest));
+	mr_version_free(v);
+	/* No selector: the highest version. */
+	unlink(dest);
+	assert_int_equal(
+	    mr_pull(f->c, "fraud", NULL, MR_STAGE_NONE, dest, NULL, NULL),
+	    MR_OK);
+	assert_true(rs_same_file(b, dest));
+	free(a);
+	free(b);
 	free(dest);
 }
 
@@ -164,36 +226,39 @@ test_pull_directory_artifact_recreates_tree_and_modes(void **state)
 {
 	fixture *f = *state;
 	char *src = tree(f);
-	char *dest = ct_path(f->out, "ranker");
+	char *dest = rs_path(f->out, "ranker");
 
-	assert_int_equal(mr_pull(f->c, "ranker", "1.0.0", MR_STAGE_NONE, dest,
-			     NULL, NULL),
+	assert_int_equal(
+	    mr_pull(f->c, "ranker", "1.0.0", MR_STAGE_NONE, dest, NULL, NULL),
 	    MR_OK);
 	assert_same_tree(src, dest);
 	assert_int_equal(mr_client_transfer_stats(f->c)->files, 5);
-	assert_int_equal(ct_count_entries(f->out, "mr-tmp"), 0);
+	assert_int_equal(count_entries(f->out, ""), 1);
 	free(src);
 	free(dest);
 }
 
 static void
-test_pull_over_an_existing_destination_is_already_exists(void **state)
+test_pull_over_an_existing_destination_is_already_exists_and_fetches_nothing(
+    void **state)
 {
 	fixture *f = *state;
-	char *src = one_file(f, "model.bin", 1);
-	char *dest = ct_path(f->out, "copy.bin");
+	char *src = one_file(f);
+	char *dest = rs_path(f->out, "copy.bin");
 	size_t len;
-	uint8_t *data;
+	char *data;
 
-	ct_write(dest, "keep me", 7, 0644);
-	assert_int_equal(mr_pull(f->c, "fraud", "1.0.0", MR_STAGE_NONE, dest,
-			     NULL, NULL),
+	rs_write_mode(dest, "keep me", 7, 0644);
+	wr_tap_reset(f->tap);
+	assert_int_equal(
+	    mr_pull(f->c, "fraud", "1.0.0", MR_STAGE_NONE, dest, NULL, NULL),
 	    MR_ALREADY_EXISTS);
 	assert_non_null(strstr(mr_client_errmsg(f->c), dest));
-	data = ct_read(dest, &len);
+	data = tu_read_file(dest, &len);
 	assert_int_equal(len, 7);
 	assert_memory_equal(data, "keep me", 7);
-	assert_int_equal(fake_stats_of(f->srv)->get_chunk, 0);
+	assert_int_equal(wr_tap_calls(f->tap, "GetChunk"), 0);
+	assert_int_equal(count_entries(f->out, ""), 1);
 	free(data);
 	free(src);
 	free(dest);
@@ -203,44 +268,44 @@ static void
 test_pull_with_overwrite_replaces_files_and_directories(void **state)
 {
 	fixture *f = *state;
-	char *src = one_file(f, "model.bin", 1);
+	char *src = one_file(f);
 	char *dir = tree(f);
-	char *dest = ct_path(f->out, "thing");
-	char *stale = ct_path(dest, "stale.txt");
-	char *inside = ct_path(dest, "model.bin");
-	char *file = ct_path(f->out, "model-copy.bin");
-	mr_pull_options o = { .overwrite = true };
+	char *dest = rs_path(f->out, "thing");
+	char *stale = rs_path(dest, "stale.txt");
+	char *inside = rs_path(dest, "model.bin");
+	char *file = rs_path(f->out, "model-copy.bin");
+	mr_pull_options o = {.overwrite = true};
 
 	/* A directory replaces a file... */
-	ct_write(dest, "old", 3, 0644);
-	assert_int_equal(mr_pull(f->c, "ranker", "1.0.0", MR_STAGE_NONE, dest,
-			     &o, NULL),
+	rs_write_mode(dest, "old", 3, 0644);
+	assert_int_equal(
+	    mr_pull(f->c, "ranker", "1.0.0", MR_STAGE_NONE, dest, &o, NULL),
 	    MR_OK);
 	assert_same_tree(dir, dest);
 	/* ... a directory replaces a directory, leaving nothing stale ... */
-	ct_write(stale, "x", 1, 0644);
-	assert_int_equal(mr_pull(f->c, "ranker", "1.0.0", MR_STAGE_NONE, dest,
-			     &o, NULL),
+	rs_write_mode(stale, "x", 1, 0644);
+	assert_int_equal(
+	    mr_pull(f->c, "ranker", "1.0.0", MR_STAGE_NONE, dest, &o, NULL),
 	    MR_OK);
-	assert_false(ct_exists(stale));
+	assert_false(rs_exists(stale));
 	assert_same_tree(dir, dest);
 	/* ... a one-file artifact goes into a directory, twice ... */
-	assert_int_equal(mr_pull(f->c, "fraud", "1.0.0", MR_STAGE_NONE, dest,
-			     &o, NULL),
+	assert_int_equal(
+	    mr_pull(f->c, "fraud", "1.0.0", MR_STAGE_NONE, dest, &o, NULL),
 	    MR_OK);
-	assert_true(ct_same_file(src, inside));
-	assert_int_equal(mr_pull(f->c, "fraud", "1.0.0", MR_STAGE_NONE, dest,
-			     &o, NULL),
+	assert_true(rs_same_file(src, inside));
+	assert_int_equal(
+	    mr_pull(f->c, "fraud", "1.0.0", MR_STAGE_NONE, dest, &o, NULL),
 	    MR_OK);
-	assert_true(ct_same_file(src, inside));
+	assert_true(rs_same_file(src, inside));
 	/* ... and replaces a file. */
-	ct_write(file, "old", 3, 0644);
-	assert_int_equal(mr_pull(f->c, "fraud", "1.0.0", MR_STAGE_NONE, file,
-			     &o, NULL),
+	rs_write_mode(file, "old", 3, 0644);
+	assert_int_equal(
+	    mr_pull(f->c, "fraud", "1.0.0", MR_STAGE_NONE, file, &o, NULL),
 	    MR_OK);
-	assert_true(ct_same_file(src, file));
-	assert_int_equal(ct_count_entries(f->out, "mr-tmp"), 0);
-	assert_int_equal(ct_count_entries(dest, "mr-tmp"), 0);
+	assert_true(rs_same_file(src, file));
+	assert_int_equal(count_entries(f->out, "mr-tmp"), 0);
+	assert_int_equal(count_entries(dest, "mr-tmp"), 0);
 	free(src);
 	free(dir);
 	free(dest);
@@ -250,39 +315,91 @@ test_pull_with_overwrite_replaces_files_and_directories(void **state)
 }
 
 static void
-test_pull_corrupt_chunk_is_data_loss_and_leaves_nothing(void **state)
+test_pull_of_damaged_chunk_is_data_loss_and_writes_nothing(void **state)
 {
 	fixture *f = *state;
-	char *src = one_file(f, "model.bin", 1);
-	char *dest = ct_path(f->out, "copy.bin");
+	char *src = one_file(f);
+	char *dest = rs_path(f->out, "copy.bin");
+	char *old = rs_path(f->out, "old.bin");
+	mr_pull_options o = {.overwrite = true};
+	size_t len;
+	char *data;
 
-	fake_knobs_of(f->srv)->corrupt_chunks = true;
-	assert_int_equal(mr_pull(f->c, "fraud", "1.0.0", MR_STAGE_NONE, dest,
-			     NULL, NULL),
+	assert_int_equal(rs_damage_chunks(&f->s), 3);
+	assert_int_equal(
+	    mr_pull(f->c, "fraud", "1.0.0", MR_STAGE_NONE, dest, NULL, NULL),
 	    MR_DATA_LOSS);
-	assert_non_null(strstr(mr_client_errmsg(f->c), "model.bin"));
-	assert_non_null(strstr(mr_client_errmsg(f->c), "chunk 0"));
-	assert_false(ct_exists(dest));
-	assert_int_equal(ct_count_entries(f->out, "mr-tmp"), 0);
+	assert_non_null(strstr(mr_client_errmsg(f->c), "chunk 0 of model.bin"));
+	assert_non_null(strstr(mr_client_errmsg(f->c), "digest"));
+	assert_false(rs_exists(dest));
+	assert_int_equal(count_entries(f->out, ""), 0);
+	/* Overwriting keeps what was there. */
+	rs_write_mode(old, "previous", 8, 0644);
+	assert_int_equal(
+	    mr_pull(f->c, "fraud", "1.0.0", MR_STAGE_NONE, old, &o, NULL),
+	    MR_DATA_LOSS);
+	data = tu_read_file(old, &len);
+	assert_int_equal(len, 8);
+	assert_memory_equal(data, "previous", 8);
+	assert_int_equal(count_entries(f->out, ""), 1);
+	free(data);
+	free(src);
+	free(dest);
+	free(old);
+}
+
+static void
+test_pull_of_chunk_stored_under_another_digest_is_data_loss_and_writes_nothing(
+    void **state)
+{
+	fixture *f = *state;
+	char *src = rs_path(f->src, "model.bin");
+	char *dest = rs_path(f->out, "copy.bin");
+	uint8_t *buf = malloc(ONE_FILE_SIZE), *other = malloc(MR_CHUNK_SIZE);
+	uint8_t digest[MR_DIGEST_LEN];
+
+	/* The registry already holds other bytes under the name of the
+	 * file's second chunk, so the upload skips that chunk. */
+	tu_fill_random(buf, ONE_FILE_SIZE, 1);
+	rs_write_mode(src, buf, ONE_FILE_SIZE, 0644);
+	rs_sha256(buf + MR_CHUNK_SIZE, MR_CHUNK_SIZE, digest);
+	tu_fill_random(other, MR_CHUNK_SIZE, 2);
+	rs_plant_chunk(&f->s, digest, other, MR_CHUNK_SIZE);
+	register_path(f, "fraud", "1.0.0", src);
+	assert_int_equal(wr_tap_calls(f->tap, "PutChunk"), 2);
+
+	assert_int_equal(
+	    mr_pull(f->c, "fraud", "1.0.0", MR_STAGE_NONE, dest, NULL, NULL),
+	    MR_DATA_LOSS);
+	assert_non_null(strstr(mr_client_errmsg(f->c), "chunk 1 of model.bin"));
+	assert_false(rs_exists(dest));
+	assert_int_equal(count_entries(f->out, ""), 0);
+	free(buf);
+	free(other);
 	free(src);
 	free(dest);
 }
 
 static void
-test_pull_manifest_path_that_escapes_is_refused_first(void **state)
+test_pull_refuses_a_manifest_path_that_escapes_before_fetching(void **state)
 {
 	fixture *f = *state;
+	const char *evil[] = {"../escape", "/tmp/absolute", "bin/../../up"};
 	char *dir = tree(f);
-	char *dest = ct_path(f->out, "ranker");
+	char *dest = rs_path(f->out, "ranker");
 
-	fake_knobs_of(f->srv)->evil_path = "../escape";
-	assert_int_equal(mr_pull(f->c, "ranker", "1.0.0", MR_STAGE_NONE, dest,
-			     NULL, NULL),
-	    MR_DATA_LOSS);
-	assert_non_null(strstr(mr_client_errmsg(f->c), "../escape"));
-	assert_false(ct_exists(dest));
-	assert_int_equal(ct_count_entries(f->out, ""), 2); /* . and .. */
-	assert_int_equal(fake_stats_of(f->srv)->get_chunk, 0);
+	for (size_t i = 0; i < sizeof(evil) / sizeof(evil[0]); i++) {
+		rs_set_manifest_path(&f->s, "ranker", "1.0.0", 0, evil[i]);
+		wr_tap_reset(f->tap);
+		assert_int_equal(mr_pull(f->c, "ranker", "1.0.0", MR_STAGE_NONE,
+		                     dest, NULL, NULL),
+		    MR_DATA_LOSS);
+		assert_non_null(strstr(mr_client_errmsg(f->c), evil[i]));
+		assert_int_equal(wr_tap_calls(f->tap, "GetVersion"), 1);
+		assert_int_equal(wr_tap_calls(f->tap, "GetChunk"), 0);
+		assert_false(rs_exists(dest));
+		assert_int_equal(count_entries(f->out, ""), 0);
+	}
 	free(dir);
 	free(dest);
 }
@@ -291,19 +408,20 @@ static void
 test_pull_of_an_empty_file_creates_it(void **state)
 {
 	fixture *f = *state;
-	char *src = ct_path(f->src, "empty.bin");
-	char *dest = ct_path(f->out, "empty.bin");
+	char *src = rs_path(f->src, "empty.bin");
+	char *dest = rs_path(f->out, "empty.bin");
 	size_t len = 1;
-	uint8_t *data;
+	char *data;
 
-	ct_write(src, "", 0, 0644);
+	rs_write_mode(src, "", 0, 0644);
 	register_path(f, "blank", "1.0.0", src);
-	assert_int_equal(mr_pull(f->c, "blank", "1.0.0", MR_STAGE_NONE, dest,
-			     NULL, NULL),
+	assert_int_equal(
+	    mr_pull(f->c, "blank", "1.0.0", MR_STAGE_NONE, dest, NULL, NULL),
 	    MR_OK);
-	data = ct_read(dest, &len);
+	data = tu_read_file(dest, &len);
 	assert_non_null(data);
 	assert_int_equal(len, 0);
+	assert_int_equal(mr_client_transfer_stats(f->c)->chunks_sent, 0);
 	free(data);
 	free(src);
 	free(dest);
@@ -313,12 +431,13 @@ static void
 test_pull_into_a_missing_directory_is_not_found(void **state)
 {
 	fixture *f = *state;
-	char *src = one_file(f, "model.bin", 1);
-	char *dest = ct_path(f->out, "no/such/dir/model.bin");
+	char *src = one_file(f);
+	char *dest = rs_path(f->out, "no/such/dir/model.bin");
 
-	assert_int_equal(mr_pull(f->c, "fraud", "1.0.0", MR_STAGE_NONE, dest,
-			     NULL, NULL),
+	assert_int_equal(
+	    mr_pull(f->c, "fraud", "1.0.0", MR_STAGE_NONE, dest, NULL, NULL),
 	    MR_NOT_FOUND);
+	assert_int_equal(count_entries(f->out, ""), 0);
 	free(src);
 	free(dest);
 }
@@ -327,18 +446,28 @@ static void
 test_pull_of_an_unknown_version_is_not_found(void **state)
 {
 	fixture *f = *state;
-	char *dest = ct_path(f->out, "x");
+	char *src = one_file(f);
+	char *dest = rs_path(f->out, "x");
 
-	assert_int_equal(mr_pull(f->c, "fraud", "9.9.9", MR_STAGE_NONE, dest,
-			     NULL, NULL),
+	assert_int_equal(
+	    mr_pull(f->c, "fraud", "9.9.9", MR_STAGE_NONE, dest, NULL, NULL),
 	    MR_NOT_FOUND);
-	assert_false(ct_exists(dest));
-	assert_int_equal(mr_pull(f->c, "fraud", "9.9", MR_STAGE_NONE, dest,
-			     NULL, NULL),
+	assert_non_null(strstr(mr_client_errmsg(f->c), "9.9.9"));
+	assert_int_equal(
+	    mr_pull(f->c, "fraud", NULL, MR_STAGE_PRODUCTION, dest, NULL, NULL),
+	    MR_NOT_FOUND);
+	assert_int_equal(
+	    mr_pull(f->c, "nope", NULL, MR_STAGE_NONE, dest, NULL, NULL),
+	    MR_NOT_FOUND);
+	assert_false(rs_exists(dest));
+	assert_int_equal(
+	    mr_pull(f->c, "fraud", "9.9", MR_STAGE_NONE, dest, NULL, NULL),
 	    MR_INVALID_ARGUMENT);
-	assert_int_equal(mr_pull(f->c, "fraud", NULL, MR_STAGE_NONE, "",
-			     NULL, NULL),
+	assert_int_equal(
+	    mr_pull(f->c, "fraud", NULL, MR_STAGE_NONE, "", NULL, NULL),
 	    MR_INVALID_ARGUMENT);
+	assert_int_equal(count_entries(f->out, ""), 0);
+	free(src);
 	free(dest);
 }
 
@@ -347,16 +476,18 @@ main(void)
 {
 	const struct CMUnitTest tests[] = {
 #define T(name) cmocka_unit_test_setup_teardown(name, setup, teardown)
-		T(test_pull_file_artifact_is_written_to_dest),
-		T(test_pull_file_artifact_into_a_directory_keeps_its_name),
-		T(test_pull_directory_artifact_recreates_tree_and_modes),
-		T(test_pull_over_an_existing_destination_is_already_exists),
-		T(test_pull_with_overwrite_replaces_files_and_directories),
-		T(test_pull_corrupt_chunk_is_data_loss_and_leaves_nothing),
-		T(test_pull_manifest_path_that_escapes_is_refused_first),
-		T(test_pull_of_an_empty_file_creates_it),
-		T(test_pull_into_a_missing_directory_is_not_found),
-		T(test_pull_of_an_unknown_version_is_not_found),
+	    T(test_pull_file_artifact_is_written_to_dest),
+	    T(test_pull_file_artifact_into_a_directory_keeps_its_name),
+	    T(test_pull_by_stage_gets_the_version_in_that_stage),
+	    T(test_pull_directory_artifact_recreates_tree_and_modes),
+	    T(test_pull_over_an_existing_destination_is_already_exists_and_fetches_nothing),
+	    T(test_pull_with_overwrite_replaces_files_and_directories),
+	    T(test_pull_of_damaged_chunk_is_data_loss_and_writes_nothing),
+	    T(test_pull_of_chunk_stored_under_another_digest_is_data_loss_and_writes_nothing),
+	    T(test_pull_refuses_a_manifest_path_that_escapes_before_fetching),
+	    T(test_pull_of_an_empty_file_creates_it),
+	    T(test_pull_into_a_missing_directory_is_not_found),
+	    T(test_pull_of_an_unknown_version_is_not_found),
 #undef T
 	};
 

@@ -1,0 +1,723 @@
+/*
+ * test_cli.c - the modelreg command as users run it, against the real
+ * modelregd on an ipc:// socket in a temporary directory (e2e.c). Each
+ * check runs one command and looks at its exit code (0 done, 1 refused or
+ * failed, 2 bad usage), at stdout - aligned tables for people, JSON that
+ * json-c parses with every field for --json - and at stderr, where every
+ * error goes as "modelreg: <what>: <CODE>: <why>". A chunk that does not
+ * match its digest is planted in the stopped server's store with
+ * store_put_chunk, which trusts its caller, to see the CLI refuse to pull
+ * it.
+ */
+#include <dirent.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <json-c/json.h>
+
+#include "chunk.h"
+#include "e2e.h"
+#include "store.h"
+#include "testutil.h"
+
+#define MODEL_SIZE 3000000 /* three chunks */
+
+static const char meta_json[] =
+    "{\n"
+    "  \"description\": \"gradient boosted trees\",\n"
+    "  \"metrics\": {\"accuracy\": 0.87, \"auc\": 0.93},\n"
+    "  \"hyperparameters\": {\"max_depth\": 6, \"eta\": \"0.1\"},\n"
+    "  \"framework\": \"xgboost\", \"python_version\": 3.11,\n"
+    "  \"features\": [\"amount\", \"merchant\"],\n"
+    "  \"signature\": {\"inputs\": {\"amount\": \"float32\"},\n"
+    "                \"outputs\": {\"fraud_probability\": \"float32\"}},\n"
+    "  \"tags\": {\"team\": \"risk\"}\n"
+    "}\n";
+
+typedef struct fixture {
+	e2e_server s;
+	char model[PATH_MAX + 32]; /* 3 MB, three chunks */
+	char other[PATH_MAX + 32]; /* 2.5 MB, three chunks */
+	char tree[PATH_MAX + 32];  /* config.json, sub/w.bin */
+	char meta[PATH_MAX + 32];
+	char bad_key[PATH_MAX + 32];
+	char bad_syntax[PATH_MAX + 32];
+	char out[PATH_MAX + 32]; /* an empty directory to pull into */
+} fixture;
+
+/* One run of the CLI. */
+typedef struct run {
+	int code;
+	char *out;
+	char *err;
+} run;
+
+static void
+run_free(run *r)
+{
+	free(r->out);
+	free(r->err);
+	r->out = r->err = NULL;
+}
+
+/* Runs `modelreg --server URL --user tester ARGS...` into `r`. */
+#define CLI(f, r, ...)                                                         \
+	(run_free(&(r)),                                                       \
+	    (r).code = e2e_cli(                                                \
+	        &(f)->s, &(r).out, &(r).err, __VA_ARGS__, (char *)NULL))
+
+/* The exit code and, when not NULL, text that stdout and stderr hold. */
+static void
+expect(const run *r, int code, const char *in_out, const char *in_err)
+{
+	if (r->code != code ||
+	    (in_out != NULL && strstr(r->out, in_out) == NULL) ||
+	    (in_err != NULL && strstr(r->err, in_err) == NULL))
+		fail_msg("exit %d (want %d), stdout%s%s%s, stderr%s%s%s:\n"
+		         "--- stdout\n%s--- stderr\n%s",
+		    r->code, code, in_out ? " with \"" : "",
+		    in_out ? in_out : "", in_out ? "\"" : "",
+		    in_err ? " with \"" : "", in_err ? in_err : "",
+		    in_err ? "\"" : "", r->out, r->err);
+}
+
+static void
+path_in(char *out, const fixture *f, const char *name)
+{
+	snprintf(out, PATH_MAX + 32, "%.*s/%s", PATH_MAX - 64, f->s.dir, name);
+}
+
+static void
+write_random(const char *path, size_t size, uint64_t seed)
+{
+	char *buf = malloc(size);
+
+	tu_fill_random(buf, size, seed);
+	tu_write_file(path, buf, size);
+	free(buf);
+}
+
+static int
+setup(void **state)
+{
+	fixture *f = calloc(1, sizeof(*f));
+	char p[PATH_MAX + 32];
+
+	e2e_start(&f->s, "cli");
+	path_in(f->model, f, "model.bin");
+	path_in(f->other, f, "other.bin");
+	path_in(f->tree, f, "tree");
+	path_in(f->meta, f, "meta.json");
+	path_in(f->bad_key, f, "bad-key.json");
+	path_in(f->bad_syntax, f, "bad-syntax.json");
+	path_in(f->out, f, "out");
+	write_random(f->model, MODEL_SIZE, 1);
+	write_random(f->other, 2500000, 2);
+	path_in(p, f, "tree/config.json");
+	tu_write_file(p, "{\"a\": 1}\n", 9);
+	path_in(p, f, "tree/sub/w.bin");
+	write_random(p, 5000, 3);
+	tu_write_file(f->meta, meta_json, strlen(meta_json));
+	tu_write_file(f->bad_key, "{\"framework\": \"x\", \"epochs\": 3}", 31);
+	tu_write_file(f->bad_syntax, "{\n  \"framework\": \"x\",,\n}", 25);
+	assert_int_equal(mkdir(f->out, 0755), 0);
+	*state = f;
+	return 0;
+}
+
+static int
+teardown(void **state)
+{
+	fixture *f = *state;
+
+	e2e_finish(&f->s);
+	free(f);
+	return 0;
+}
+
+/* ---- JSON -------------------------------------------------------------------
+ */
+
+static json_object *
+parse_json(const run *r)
+{
+	json_object *o = json_tokener_parse(r->out);
+
+	if (o == NULL)
+		fail_msg("stdout is not JSON:\n%s", r->out);
+	return o;
+}
+
+/* The value at a dotted path ("version.artifact.files.0.path"); numbers
+ * index arrays. Fails the test if there is none. */
+static json_object *
+jget(json_object *o, const char *path)
+{
+	char buf[256], *save = NULL;
+
+	snprintf(buf, sizeof(buf), "%s", path);
+	for (char *k = strtok_r(buf, ".", &save); k != NULL;
+	     k = strtok_r(NULL, ".", &save)) {
+		json_object *next = NULL;
+
+		if (json_object_is_type(o, json_type_array))
+			next = json_object_array_get_idx(o, (size_t)atoi(k));
+		else if (!json_object_object_get_ex(o, k, &next))
+			next = NULL;
+		if (next == NULL)
+			fail_msg(
+			    "no %s in %s", path, json_object_to_json_string(o));
+		o = next;
+	}
+	return o;
+}
+
+static const char *
+jstr(json_object *o, const char *path)
+{
+	json_object *v = jget(o, path);
+
+	assert_true(json_object_is_type(v, json_type_string));
+	return json_object_get_string(v);
+}
+
+static int64_t
+jint(json_object *o, const char *path)
+{
+	json_object *v = jget(o, path);
+
+	assert_true(json_object_is_type(v, json_type_int));
+	return json_object_get_int64(v);
+}
+
+/* ---- helpers ----------------------------------------------------------------
+ */
+
+/* The line of `text` holding `part`; NULL if none. Malloc'd. */
+static char *
+line_with(const char *text, const char *part)
+{
+	const char *at = strstr(text, part), *start, *end;
+
+	if (at == NULL)
+		return NULL;
+	for (start = at; start > text && start[-1] != '\n'; start--)
+		;
+	end = strchr(at, '\n');
+	return strndup(
+	    start, end != NULL ? (size_t)(end - start) : strlen(start));
+}
+
+/* Asserts that a "label:  value" line shows `value`. */
+static void
+expect_field(const run *r, const char *label, const char *value)
+{
+	char *line = line_with(r->out, label);
+
+	if (line == NULL || strstr(line, value) == NULL)
+		fail_msg("no \"%s ... %s\" line in:\n%s", label, value, r->out);
+	free(line);
+}
+
+static int
+entries(const char *dir)
+{
+	struct dirent *de;
+	DIR *d = opendir(dir);
+	int n = 0;
+
+	assert_non_null(d);
+	while ((de = readdir(d)) != NULL)
+		n += strcmp(de->d_name, ".") != 0 &&
+		    strcmp(de->d_name, "..") != 0;
+	closedir(d);
+	return n;
+}
+
+static bool
+same_file(const char *a, const char *b)
+{
+	size_t la = 0, lb = 0;
+	char *x = tu_read_file(a, &la), *y = tu_read_file(b, &lb);
+	bool same = x != NULL && y != NULL && la == lb && memcmp(x, y, la) == 0;
+
+	free(x);
+	free(y);
+	return same;
+}
+
+static void
+register_fraud(fixture *f, run *r)
+{
+	CLI(f, *r, "register", "fraud", f->model, "--version", "v3.1.0",
+	    "--metadata", f->meta, "--tag", "env=test");
+	expect(r, 0, "registered fraud 3.1.0 (dev), revision", NULL);
+}
+
+/* ---- tests ------------------------------------------------------------------
+ */
+
+static void
+test_cli_register_sends_only_missing_chunks_and_says_so(void **state)
+{
+	fixture *f = *state;
+	run r = {0};
+	json_object *j;
+
+	register_fraud(f, &r);
+	expect(&r, 0, "3 of 3 chunks sent", NULL);
+	assert_string_equal(r.err, "");
+	CLI(f, r, "register", "other", f->other, "--version", "1.0.0");
+	expect(&r, 0, "3 of 3 chunks sent", NULL);
+	CLI(f, r, "register", "fraud", f->model, "--version", "3.2.0");
+	expect(&r, 0, "0 of 3 chunks sent", NULL);
+	expect(&r, 0, "artifact   sha256:", NULL);
+
+	CLI(f, r, "--json", "register", "ranker", f->tree, "--version",
+	    "1.0.0");
+	expect(&r, 0, NULL, NULL);
+	j = parse_json(&r);
+	assert_string_equal(jstr(j, "version.name"), "ranker");
+	assert_string_equal(jstr(j, "version.version"), "1.0.0");
+	assert_string_equal(jstr(j, "version.stage"), "dev");
+	assert_true(
+	    json_object_get_boolean(jget(j, "version.artifact.directory")));
+	assert_string_equal(
+	    jstr(j, "version.artifact.files.0.path"), "config.json");
+	assert_string_equal(
+	    jstr(j, "version.artifact.files.1.path"), "sub/w.bin");
+	assert_int_equal(jint(j, "transfer.files"), 2);
+	assert_int_equal(jint(j, "transfer.chunks"), 2);
+	assert_int_equal(jint(j, "transfer.chunks_sent"), 2);
+	assert_true(jint(j, "revision") > 0);
+	assert_string_equal(jstr(j, "version.created_by"), "tester");
+	json_object_put(j);
+
+	/* Refusals exit 1 with the status and the reason on stderr. */
+	CLI(f, r, "register", "fraud", f->model, "--version", "3.1.0");
+	expect(&r, 1, NULL, "modelreg: register fraud 3.1.0: ALREADY_EXISTS: ");
+	expect(&r, 1, NULL, "already exists");
+	assert_string_equal(r.out, "");
+	CLI(f, r, "register", "fraud", f->model, "--version", "3.1");
+	expect(&r, 1, NULL, "INVALID_ARGUMENT: version \"3.1\" is not");
+	CLI(f, r, "register", "fraud", f->s.dir, "--version", "4.0.0");
+	expect(&r, 1, NULL, "register fraud 4.0.0: INVALID_ARGUMENT: ");
+	expect(&r, 1, NULL, "socket"); /* modelregd's, in the directory */
+	run_free(&r);
+}
+
+static void
+test_cli_get_shows_a_version_as_text_and_as_json(void **state)
+{
+	fixture *f = *state;
+	run r = {0};
+	json_object *j;
+
+	register_fraud(f, &r);
+	CLI(f, r, "get", "fraud@3.1.0");
+	expect(&r, 0, NULL, NULL);
+	expect_field(&r, "name:", "fraud");
+	expect_field(&r, "stage:", "dev");
+	expect_field(&r, "description:", "gradient boosted trees");
+	expect_field(&r, "framework:", "xgboost");
+	expect_field(&r, "metrics:", "accuracy=0.87");
+	expect_field(&r, "features:", "amount, merchant");
+	expect_field(&r, "inputs:", "amount float32");
+	expect_field(&r, "tags:", "env=test");
+	expect_field(&r, "tags:", "team=risk");
+	expect_field(&r, "created:", "by tester");
+	expect_field(&r, "MODE", "PATH");
+	expect_field(&r, "model.bin", "0644");
+
+	CLI(f, r, "--json", "get", "fraud", "--version", "3.1.0");
+	expect(&r, 0, NULL, NULL);
+	j = parse_json(&r);
+	assert_string_equal(jstr(j, "name"), "fraud");
+	assert_string_equal(jstr(j, "version"), "3.1.0");
+	assert_string_equal(jstr(j, "stage"), "dev");
+	assert_string_equal(jstr(j, "metadata.framework"), "xgboost");
+	assert_string_equal(jstr(j, "metadata.python_version"), "3.11");
+	assert_true(
+	    json_object_get_double(jget(j, "metadata.metrics.auc")) == 0.93);
+	assert_string_equal(jstr(j, "metadata.hyperparameters.max_depth"), "6");
+	assert_string_equal(jstr(j, "metadata.features.1"), "merchant");
+	assert_string_equal(jstr(j, "tags.team"), "risk");
+	assert_string_equal(jstr(j, "tags.env"), "test");
+	assert_string_equal(jstr(j, "signature.inputs.0.name"), "amount");
+	assert_string_equal(
+	    jstr(j, "signature.outputs.0.name"), "fraud_probability");
+	assert_int_equal(jint(j, "artifact.size"), MODEL_SIZE);
+	assert_int_equal(jint(j, "artifact.chunk_count"), 3);
+	assert_string_equal(jstr(j, "artifact.files.0.path"), "model.bin");
+	assert_int_equal(strlen(jstr(j, "artifact.digest")), 64);
+	assert_string_equal(jstr(j, "created_by"), "tester");
+	assert_true(jint(j, "created_at_ms") > 0);
+	assert_non_null(strchr(jstr(j, "created_at"), 'T'));
+	json_object_put(j);
+
+	CLI(f, r, "get", "fraud@7.0.0");
+	expect(&r, 1, NULL, "modelreg: get fraud 7.0.0: NOT_FOUND: ");
+	assert_string_equal(r.out, "");
+	CLI(f, r, "--json", "get", "fraud", "--stage", "production");
+	expect(&r, 1, NULL, "modelreg: get fraud (production): NOT_FOUND: ");
+	assert_string_equal(r.out, "");
+	run_free(&r);
+}
+
+static void
+test_cli_pull_writes_verified_artifacts_and_keeps_existing_files(void **state)
+{
+	fixture *f = *state;
+	char dest[PATH_MAX + 64], tree_dest[PATH_MAX + 64];
+	char a[2 * PATH_MAX], b[2 * PATH_MAX];
+	run r = {0};
+	json_object *j;
+
+	register_fraud(f, &r);
+	CLI(f, r, "register", "ranker", f->tree, "--version", "1.0.0");
+	expect(&r, 0, NULL, NULL);
+
+	snprintf(dest, sizeof(dest), "%s/copy.bin", f->out);
+	CLI(f, r, "pull", "fraud@3.1.0", dest);
+	expect(&r, 0, "pulled fraud 3.1.0 to ", NULL);
+	expect(&r, 0, dest, NULL);
+	assert_true(same_file(f->model, dest));
+	CLI(f, r, "pull", "fraud@3.1.0", dest);
+	expect(&r, 1, NULL, "pull fraud 3.1.0: ALREADY_EXISTS: ");
+	CLI(f, r, "pull", "fraud@3.1.0", dest, "--force");
+	expect(&r, 0, "pulled fraud 3.1.0", NULL);
+	assert_true(same_file(f->model, dest));
+
+	snprintf(tree_dest, sizeof(tree_dest), "%s/ranker", f->out);
+	CLI(f, r, "pull", "ranker@1.0.0", tree_dest);
+	expect(&r, 0, "a directory", NULL);
+	snprintf(a, sizeof(a), "%s/sub/w.bin", f->tree);
+	snprintf(b, sizeof(b), "%s/sub/w.bin", tree_dest);
+	assert_true(same_file(a, b));
+	snprintf(a, sizeof(a), "%s/config.json", f->tree);
+	snprintf(b, sizeof(b), "%s/config.json", tree_dest);
+	assert_true(same_file(a, b));
+
+	/* Into a directory: the artifact keeps its name. */
+	CLI(f, r, "--json", "pull", "fraud", "--version", "3.1.0", tree_dest);
+	expect(&r, 0, NULL, NULL);
+	j = parse_json(&r);
+	snprintf(b, sizeof(b), "%s/model.bin", tree_dest);
+	assert_string_equal(jstr(j, "path"), b);
+	assert_string_equal(jstr(j, "version.version"), "3.1.0");
+	assert_int_equal(jint(j, "transfer.files"), 1);
+	assert_int_equal(jint(j, "transfer.chunks_sent"), 3);
+	assert_int_equal(jint(j, "transfer.bytes"), MODEL_SIZE);
+	assert_true(json_object_is_type(jget(j, "seconds"), json_type_double));
+	json_object_put(j);
+	assert_true(same_file(f->model, b));
+	assert_int_equal(entries(f->out), 2); /* copy.bin, ranker */
+	run_free(&r);
+}
+
+static void
+test_cli_promote_rollback_and_history_follow_the_lifecycle(void **state)
+{
+	fixture *f = *state;
+	run r = {0};
+	json_object *j, *events;
+	size_t n;
+
+	register_fraud(f, &r);
+	CLI(f, r, "register", "fraud", f->model, "--version", "3.2.0");
+	expect(&r, 0, NULL, NULL);
+	CLI(f, r, "promote", "fraud", "3.1.0", "--to", "staging", "--reason",
+	    "tests pass");
+	expect(&r, 0, "fraud 3.1.0 is now in staging (revision ", NULL);
+	CLI(f, r, "promote", "fraud@3.1.0", "--to", "prod");
+	expect(&r, 0, "fraud 3.1.0 is now in production", NULL);
+	CLI(f, r, "promote", "fraud", "3.2.0", "--to", "production");
+	expect(&r, 1, NULL,
+	    "modelreg: promote fraud 3.2.0: FAILED_PRECONDITION: ");
+	expect(&r, 1, NULL, "is in dev");
+	CLI(f, r, "promote", "fraud", "3.2.0", "--to", "staging", "--expect",
+	    "staging");
+	expect(&r, 1, NULL, "someone changed it");
+	CLI(f, r, "promote", "fraud", "3.2.0", "--to", "staging", "--expect",
+	    "dev");
+	expect(&r, 0, "is now in staging", NULL);
+	CLI(f, r, "--json", "promote", "fraud", "3.2.0", "--to", "production",
+	    "--reason", "canary clean");
+	expect(&r, 0, NULL, NULL);
+	j = parse_json(&r);
+	assert_string_equal(jstr(j, "version.stage"), "production");
+	assert_string_equal(jstr(j, "version.displaced_version"), "3.1.0");
+	assert_true(jint(j, "revision") > 0);
+	json_object_put(j);
+
+	CLI(f, r, "rollback", "fraud", "--reason", "p99 doubled");
+	expect(&r, 0, "fraud: production is now 3.1.0 (revision ", NULL);
+	CLI(f, r, "--json", "rollback", "fraud", "--reason", "again");
+	expect(&r, 1, NULL, "modelreg: rollback fraud: FAILED_PRECONDITION: ");
+	assert_string_equal(r.out, "");
+	CLI(f, r, "--json", "rollback", "fraud", "--to", "3.2.0", "--reason",
+	    "forward");
+	expect(&r, 0, NULL, NULL);
+	j = parse_json(&r);
+	assert_string_equal(jstr(j, "version.version"), "3.2.0");
+	assert_string_equal(jstr(j, "version.stage"), "production");
+	json_object_put(j);
+
+	CLI(f, r, "history", "fraud");
+	expect(&r, 0, NULL, NULL);
+	expect_field(&r, "REVISION", "EVENT");
+	expect_field(&r, "version_registered", "tester");
+	expect_field(&r, " rollback ", "p99 doubled");
+	expect_field(&r, "rolled back: p99 doubled", "archived");
+	expect_field(&r, "canary clean", "stage_changed");
+	CLI(f, r, "--json", "history", "fraud");
+	expect(&r, 0, NULL, NULL);
+	j = parse_json(&r);
+	events = jget(j, "events");
+	n = json_object_array_length(events);
+	/* Created, 2 registered, 4 promotions, the archiving each later
+	 * promotion or rollback does, 2 rollbacks. */
+	assert_int_equal(n, 12);
+	assert_string_equal(jstr(events, "0.kind"), "model_created");
+	assert_string_equal(jstr(events, "1.kind"), "version_registered");
+	assert_string_equal(jstr(events, "1.version"), "3.1.0");
+	assert_string_equal(jstr(events, "1.actor"), "tester");
+	assert_string_equal(jstr(events, "8.kind"), "stage_changed");
+	assert_string_equal(jstr(events, "8.to_stage"), "archived");
+	assert_string_equal(jstr(events, "9.kind"), "rollback");
+	assert_string_equal(jstr(events, "9.version"), "3.1.0");
+	assert_string_equal(jstr(events, "9.reason"), "p99 doubled");
+	assert_string_equal(jstr(events, "9.from_stage"), "archived");
+	assert_string_equal(jstr(events, "9.to_stage"), "production");
+	assert_int_equal(jint(events, "9.revision"), 10);
+	assert_int_equal(jint(j, "last_revision"), jint(events, "11.revision"));
+	assert_false(json_object_get_boolean(jget(j, "more")));
+	json_object_put(j);
+	CLI(f, r, "history", "--limit", "1");
+	expect(&r, 0, "model_created", "more events: add --after 1");
+	run_free(&r);
+}
+
+static void
+test_cli_list_and_info_print_aligned_tables_and_json(void **state)
+{
+	fixture *f = *state;
+	char *header, *row;
+	run r = {0};
+	json_object *j;
+
+	register_fraud(f, &r);
+	CLI(f, r, "register", "fraud", f->model, "--version", "3.2.0");
+	CLI(f, r, "register", "other", f->other, "--version", "1.0.0");
+	expect(&r, 0, NULL, NULL);
+
+	CLI(f, r, "list");
+	expect(&r, 0, NULL, NULL);
+	header = line_with(r.out, "NAME");
+	row = line_with(r.out, "fraud");
+	assert_non_null(header);
+	assert_non_null(row);
+	assert_ptr_equal(header, strstr(header, "NAME"));
+	/* Columns line up: the latest version sits under LATEST. */
+	assert_int_equal(
+	    strstr(header, "LATEST") - header, strstr(row, "3.2.0") - row);
+	assert_int_equal(strstr(header, "VERSIONS") - header,
+	    strchr(strstr(row, "3.2.0") + 5, '2') - row);
+	free(header);
+	free(row);
+	assert_non_null(strstr(r.out, "other"));
+	assert_string_equal(r.err, "");
+
+	CLI(f, r, "--json", "list");
+	expect(&r, 0, NULL, NULL);
+	j = parse_json(&r);
+	assert_int_equal(json_object_array_length(jget(j, "models")), 2);
+	assert_string_equal(jstr(j, "models.0.name"), "fraud");
+	assert_string_equal(jstr(j, "models.0.latest_version"), "3.2.0");
+	assert_int_equal(jint(j, "models.0.version_count"), 2);
+	assert_string_equal(jstr(j, "models.1.name"), "other");
+	assert_string_equal(jstr(j, "next_page_token"), "");
+	json_object_put(j);
+
+	CLI(f, r, "list", "--limit", "1");
+	expect(&r, 0, "fraud", "more models: add --page-token ");
+	assert_null(strstr(r.out, "other"));
+	CLI(f, r, "list", "--limit", "1", "--all");
+	expect(&r, 0, "other", NULL);
+	assert_string_equal(r.err, "");
+	CLI(f, r, "list", "fraud");
+	expect(&r, 0, "3.2.0", NULL);
+	expect_field(&r, "VERSION", "ARTIFACT SIZE");
+	expect_field(&r, "3.1.0", "env=test");
+	CLI(f, r, "--json", "list", "fraud", "--tag", "env=test");
+	expect(&r, 0, NULL, NULL);
+	j = parse_json(&r);
+	assert_int_equal(json_object_array_length(jget(j, "versions")), 1);
+	assert_string_equal(jstr(j, "versions.0.version"), "3.1.0");
+	json_object_put(j);
+
+	CLI(f, r, "info", "fraud");
+	expect(&r, 0, "Recent history", NULL);
+	expect_field(&r, "versions:", "2");
+	expect_field(&r, "latest:", "3.2.0");
+	CLI(f, r, "--json", "info", "fraud");
+	expect(&r, 0, NULL, NULL);
+	j = parse_json(&r);
+	assert_string_equal(jstr(j, "model.name"), "fraud");
+	assert_int_equal(json_object_array_length(jget(j, "versions")), 2);
+	assert_int_equal(json_object_array_length(jget(j, "events")), 3);
+	json_object_put(j);
+	CLI(f, r, "info", "nope");
+	expect(&r, 1, NULL, "modelreg: info nope: NOT_FOUND: ");
+	run_free(&r);
+}
+
+static void
+test_cli_bad_usage_exits_2_with_a_hint(void **state)
+{
+	fixture *f = *state;
+	run r = {0};
+	json_object *j;
+
+	CLI(f, r, "register", "fraud", f->model);
+	expect(&r, 2, NULL, "modelreg: register: --version is required");
+	expect(&r, 2, NULL, "Run \"modelreg help register\" for usage.");
+	CLI(f, r, "register", "fraud", f->model, "--version", "9.0.0",
+	    "--metadata", f->bad_key);
+	expect(&r, 2, NULL, "unknown key \"epochs\"");
+	expect(&r, 2, NULL, f->bad_key);
+	CLI(f, r, "register", "fraud", f->model, "--version", "9.0.0",
+	    "--metadata", f->bad_syntax);
+	expect(&r, 2, NULL, "line 2");
+	CLI(f, r, "register", "fraud", f->model, "--version", "9.0.0",
+	    "--metadata", "/nonexistent/meta.json");
+	expect(&r, 2, NULL, "/nonexistent/meta.json");
+	CLI(f, r, "register", "fraud", f->model, "--version", "9.0.0", "--tag",
+	    "novalue");
+	expect(&r, 2, NULL, "--tag wants KEY=VALUE");
+	CLI(f, r, "get", "fraud@3.1.0", "--stage", "prod");
+	expect(&r, 2, NULL, "not both");
+	CLI(f, r, "promote", "fraud", "3.1.0");
+	expect(&r, 2, NULL, "--to STAGE is required");
+	CLI(f, r, "promote", "fraud", "3.1.0", "--to", "qa");
+	expect(&r, 2, NULL, "\"qa\" is not a stage");
+	CLI(f, r, "rollback", "fraud");
+	expect(&r, 2, NULL, "--reason TEXT is required");
+	CLI(f, r, "list", "--bogus");
+	expect(&r, 2, NULL, "unknown option --bogus");
+	CLI(f, r, "history", "--limit", "0");
+	expect(&r, 2, NULL, "--limit wants a number from 1 to 1000");
+	CLI(f, r, "--timeout", "0", "list");
+	expect(&r, 2, NULL, "--timeout wants milliseconds");
+	CLI(f, r, "frobnicate");
+	expect(&r, 2, NULL, "no command \"frobnicate\"");
+	CLI(f, r, "--json");
+	expect(&r, 2, NULL, "usage: modelreg");
+	assert_string_equal(r.out, "");
+	/* Nothing above reached the registry. */
+	CLI(f, r, "--json", "list");
+	expect(&r, 0, NULL, NULL);
+	j = parse_json(&r);
+	assert_int_equal(json_object_array_length(jget(j, "models")), 0);
+	json_object_put(j);
+
+	CLI(f, r, "help", "register");
+	expect(&r, 0, "Metadata file", NULL);
+	expect(&r, 0, "usage: modelreg register NAME PATH --version V", NULL);
+	assert_string_equal(r.err, "");
+	CLI(f, r, "--help");
+	expect(&r, 0, "modelreg rollback NAME", NULL);
+	CLI(f, r, "pull", "--help");
+	expect(&r, 0, "--force", NULL);
+	run_free(&r);
+}
+
+static void
+test_cli_unreachable_server_exits_1_naming_the_address(void **state)
+{
+	fixture *f = *state;
+	run r = {0};
+
+	CLI(f, r, "--server", "ipc:///nonexistent/x.sock", "list");
+	expect(&r, 1, NULL,
+	    "modelreg: connect: UNAVAILABLE: cannot connect to "
+	    "ipc:///nonexistent/x.sock");
+	assert_string_equal(r.out, "");
+	CLI(f, r, "--server", "nonsense://x", "--json", "get", "fraud");
+	expect(&r, 1, NULL, "modelreg: connect: INVALID_ARGUMENT: ");
+	run_free(&r);
+}
+
+static void
+test_cli_pull_of_a_bad_chunk_is_data_loss_and_writes_nothing(void **state)
+{
+	fixture *f = *state;
+	char dest[PATH_MAX + 64];
+	uint8_t digest[MR_DIGEST_LEN];
+	size_t len;
+	char *bytes, *other = malloc(MR_CHUNK_SIZE);
+	bool stored = false;
+	mr_codec *codec = mr_codec_create();
+	store *st;
+	mr_err e;
+	run r = {0};
+	int status;
+
+	/* With modelregd stopped, its store gets other bytes under the name
+	 * of model.bin's first chunk. */
+	bytes = tu_read_file(f->model, &len);
+	assert_non_null(bytes);
+	mr_sha256(codec, bytes, MR_CHUNK_SIZE, digest);
+	tu_fill_random(other, MR_CHUNK_SIZE, 77);
+	status = e2e_kill(&f->s, SIGTERM);
+	assert_true(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+	mr_err_clear(&e);
+	if (store_open(&st, f->s.data, &e) != MR_OK)
+		fail_msg("store_open: %s", e.msg);
+	assert_int_equal(store_put_chunk(st, digest, MR_ENC_RAW, MR_CHUNK_SIZE,
+	                     other, MR_CHUNK_SIZE, &stored, &e),
+	    MR_OK);
+	assert_true(stored);
+	store_close(st);
+	e2e_restart(&f->s);
+
+	CLI(f, r, "register", "fraud", f->model, "--version", "1.0.0");
+	expect(&r, 0, "2 of 3 chunks sent", NULL);
+	snprintf(dest, sizeof(dest), "%s/bad.bin", f->out);
+	CLI(f, r, "pull", "fraud@1.0.0", dest);
+	expect(&r, 1, NULL, "modelreg: pull fraud 1.0.0: DATA_LOSS: ");
+	expect(&r, 1, NULL, "chunk 0 of model.bin");
+	assert_string_equal(r.out, "");
+	CLI(f, r, "--json", "pull", "fraud@1.0.0", dest);
+	expect(&r, 1, NULL, "DATA_LOSS");
+	assert_string_equal(r.out, "");
+	assert_int_equal(entries(f->out), 0);
+	run_free(&r);
+	mr_codec_free(codec);
+	free(bytes);
+	free(other);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+#define T(name) cmocka_unit_test_setup_teardown(name, setup, teardown)
+	    T(test_cli_register_sends_only_missing_chunks_and_says_so),
+	    T(test_cli_get_shows_a_version_as_text_and_as_json),
+	    T(test_cli_pull_writes_verified_artifacts_and_keeps_existing_files),
+	    T(test_cli_promote_rollback_and_history_follow_the_lifecycle),
+	    T(test_cli_list_and_info_print_aligned_tables_and_json),
+	    T(test_cli_bad_usage_exits_2_with_a_hint),
+	    T(test_cli_unreachable_server_exits_1_naming_the_address),
+	    T(test_cli_pull_of_a_bad_chunk_is_data_loss_and_writes_nothing),
+#undef T
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
