@@ -1347,7 +1347,7 @@ static const command commands[] = {
 };
 
 static const char global_help[] =
-    "Global options (before the command):\n"
+    "Global options (anywhere on the line, before any \"--\"):\n"
     "  --server URL   registry address (default: $MODELREG_SERVER, "
     "else " MR_DEFAULT_URL ")\n"
     "  --user NAME    who you are, recorded as the actor of changes\n"
@@ -1435,60 +1435,86 @@ login_name(void)
 	return pw != NULL ? pw->pw_name : NULL;
 }
 
+/*
+ * Takes the global options out of argv wherever they stand, before or
+ * after the command (up to a "--"), so that "modelreg get m --json" works
+ * as well as "modelreg --json get m". Returns 0, or an exit code.
+ */
+static int
+take_globals(cli *g, int *argc, char **argv)
+{
+	static const command top = {.name = "global options"};
+	static const char *const names[] = {"--server", "--user", "--timeout"};
+	int out = 1;
+
+	for (int i = 1; i < *argc; i++) {
+		const char *a = argv[i], *val = NULL;
+		size_t k;
+
+		if (strcmp(a, "--") == 0) {
+			while (i < *argc)
+				argv[out++] = argv[i++];
+			break;
+		}
+		if (strcmp(a, "--json") == 0) {
+			g->json = true;
+			continue;
+		}
+		for (k = 0; k < sizeof(names) / sizeof(names[0]); k++) {
+			size_t n = strlen(names[k]);
+			if (strncmp(a, names[k], n) == 0 &&
+			    (a[n] == '\0' || a[n] == '='))
+				break;
+		}
+		if (k == sizeof(names) / sizeof(names[0])) {
+			argv[out++] = argv[i];
+			continue;
+		}
+		if (strchr(a, '=') != NULL)
+			val = strchr(a, '=') + 1;
+		else if (i + 1 < *argc)
+			val = argv[++i];
+		else
+			return usage_error(&top, "%s wants a value", a);
+		if (k == 0) {
+			g->server = val;
+		} else if (k == 1) {
+			g->user = val;
+		} else {
+			uint64_t ms;
+			if (!parse_u64(val, INT_MAX, &ms) || ms == 0)
+				return usage_error(&top,
+				    "--timeout wants milliseconds, 1 or more");
+			g->timeout_ms = (int)ms;
+		}
+	}
+	argv[out] = NULL;
+	*argc = out;
+	return 0;
+}
+
 int
 main(int argc, char **argv)
 {
-	static const struct option opts[] = {
-	    {"server", required_argument, NULL, 's'},
-	    {"user", required_argument, NULL, 'u'},
-	    {"timeout", required_argument, NULL, 't'},
-	    {"json", no_argument, NULL, 'j'},
-	    {"help", no_argument, NULL, 'h'},
-	    {NULL, 0, NULL, 0},
-	};
-	static const command top = {.name = "global options"};
 	const command *cmd;
 	cli g = {0};
-	uint64_t ms;
-	int ch, code;
+	int code;
 
 	g.server = env("MODELREG_SERVER") != NULL ? env("MODELREG_SERVER")
 	                                          : MR_DEFAULT_URL;
 	g.user = login_name();
 	g.token = env("MODELREG_TOKEN");
-	opterr = 0;
-	/* '+': stop at the command; its options are its own. */
-	while ((ch = getopt_long(argc, argv, "+:h", opts, NULL)) != -1) {
-		switch (ch) {
-		case 's':
-			g.server = optarg;
-			break;
-		case 'u':
-			g.user = optarg;
-			break;
-		case 't':
-			if (!parse_u64(optarg, INT_MAX, &ms) || ms == 0)
-				return usage_error(&top,
-				    "--timeout wants milliseconds, 1 or more");
-			g.timeout_ms = (int)ms;
-			break;
-		case 'j':
-			g.json = true;
-			break;
-		case 'h':
-			return general_help(stdout, 0);
-		default:
-			return option_error(&top, ch, argv);
-		}
-	}
-	if (optind == argc)
+	if ((code = take_globals(&g, &argc, argv)) != 0)
+		return code;
+	if (argc < 2)
 		return general_help(stderr, CLI_EXIT_USAGE);
-	if ((cmd = find_command(argv[optind])) == NULL) {
-		fprintf(
-		    stderr, "modelreg: no command \"%s\"\n\n", argv[optind]);
+	if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0)
+		return general_help(stdout, 0);
+	if ((cmd = find_command(argv[1])) == NULL) {
+		fprintf(stderr, "modelreg: no command \"%s\"\n\n", argv[1]);
 		return general_help(stderr, CLI_EXIT_USAGE);
 	}
-	code = cmd->run(&g, cmd, argc - optind, argv + optind);
+	code = cmd->run(&g, cmd, argc - 1, argv + 1);
 	mr_client_close(g.c);
 	return code;
 }

@@ -145,18 +145,46 @@ plan(pull *p, const char *dest)
 	return MR_OK;
 }
 
+/* mkdir -p of the directory that will hold the target. */
+static mr_status
+make_target_parents(pull *p)
+{
+	char *parent = parent_of(p->target);
+	mr_status rv = MR_OK;
+
+	if (parent == NULL)
+		return oom(&p->c->err);
+	for (char *s = parent + 1;; s++) {
+		bool end = *s == '\0';
+		if (*s != '/' && !end)
+			continue;
+		*s = '\0';
+		if (mkdir(parent, 0777) != 0 && errno != EEXIST) {
+			rv = client_sys_fail(&p->c->err, "mkdir", parent);
+			break;
+		}
+		if (end)
+			break;
+		*s = '/';
+	}
+	free(parent);
+	return rv;
+}
+
 static mr_status
 make_tmp(pull *p)
 {
 	mr_err *e = &p->c->err;
+	mr_status rv;
 
+	if ((rv = make_target_parents(p)) != MR_OK)
+		return rv;
 	if (asprintf(&p->tmp, "%s.mr-tmp-XXXXXX", p->target) < 0) {
 		p->tmp = NULL;
 		return oom(e);
 	}
 	if (mkdtemp(p->tmp) == NULL) {
-		mr_status rv =
-		    client_sys_fail(e, "create a temporary directory", p->tmp);
+		rv = client_sys_fail(e, "create a temporary directory", p->tmp);
 		free(p->tmp);
 		p->tmp = NULL;
 		return rv;

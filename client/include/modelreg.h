@@ -359,7 +359,8 @@ typedef struct mr_pull_options {
 /*
  * Downloads the artifact of the selected version (as mr_get_version) to
  * `dest`. A one-file artifact is written to `dest`, or into it when `dest`
- * is a directory; a directory artifact becomes the directory `dest`. Every
+ * is a directory; a directory artifact becomes the directory `dest`.
+ * Missing directories above `dest` are created. Every
  * chunk is checked against its digest before it is written; the result
  * appears at `dest` only when complete (written beside it, then renamed).
  * A chunk that fails its check is MR_DATA_LOSS and nothing appears.

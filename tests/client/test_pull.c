@@ -428,18 +428,35 @@ test_pull_of_an_empty_file_creates_it(void **state)
 }
 
 static void
-test_pull_into_a_missing_directory_is_not_found(void **state)
+test_pull_makes_missing_directories_above_the_destination(void **state)
 {
 	fixture *f = *state;
 	char *src = one_file(f);
 	char *dest = rs_path(f->out, "no/such/dir/model.bin");
+	char *blocker = rs_path(f->out, "plain");
+	char *under = rs_path(f->out, "plain/model.bin");
+	size_t a_len, b_len;
+	void *a, *b;
 
 	assert_int_equal(
 	    mr_pull(f->c, "fraud", "1.0.0", MR_STAGE_NONE, dest, NULL, NULL),
-	    MR_NOT_FOUND);
-	assert_int_equal(count_entries(f->out, ""), 0);
+	    MR_OK);
+	a = tu_read_file(src, &a_len);
+	b = tu_read_file(dest, &b_len);
+	assert_non_null(b);
+	assert_int_equal(a_len, b_len);
+	assert_memory_equal(a, b, a_len);
+	/* A file where a directory should be is an error, not a crash. */
+	tu_write_file(blocker, "x", 1);
+	assert_int_not_equal(
+	    mr_pull(f->c, "fraud", "1.0.0", MR_STAGE_NONE, under, NULL, NULL),
+	    MR_OK);
+	free(a);
+	free(b);
 	free(src);
 	free(dest);
+	free(blocker);
+	free(under);
 }
 
 static void
@@ -486,7 +503,7 @@ main(void)
 	    T(test_pull_of_chunk_stored_under_another_digest_is_data_loss_and_writes_nothing),
 	    T(test_pull_refuses_a_manifest_path_that_escapes_before_fetching),
 	    T(test_pull_of_an_empty_file_creates_it),
-	    T(test_pull_into_a_missing_directory_is_not_found),
+	    T(test_pull_makes_missing_directories_above_the_destination),
 	    T(test_pull_of_an_unknown_version_is_not_found),
 #undef T
 	};

@@ -417,6 +417,16 @@ test_cli_pull_writes_verified_artifacts_and_keeps_existing_files(void **state)
 	json_object_put(j);
 	assert_true(same_file(f->model, b));
 	assert_int_equal(entries(f->out), 2); /* copy.bin, ranker */
+
+	/* Missing directories above the destination are made; global
+	 * options may follow the command. */
+	snprintf(dest, sizeof(dest), "%s/new/deeper/model.bin", f->out);
+	CLI(f, r, "pull", "fraud@3.1.0", dest, "--json");
+	expect(&r, 0, NULL, NULL);
+	j = parse_json(&r);
+	assert_string_equal(jstr(j, "path"), dest);
+	json_object_put(j);
+	assert_true(same_file(f->model, dest));
 	run_free(&r);
 }
 
