@@ -131,6 +131,7 @@ svc_worker_init(svc_worker *w, store *st, mr_err *e)
 {
 	memset(w, 0, sizeof(*w));
 	w->st = st;
+	w->environment = SVC_ENVIRONMENT_DEFAULT;
 	w->codec = mr_codec_create();
 	w->scratch = malloc(MR_CHUNK_MAX);
 	if (w->codec == NULL || w->scratch == NULL) {
@@ -160,6 +161,7 @@ find_method(const char *name)
 	} services[] = {
 		{ svc_registry_methods, &svc_registry_method_count },
 		{ svc_artifact_methods, &svc_artifact_method_count },
+		{ svc_lineage_methods, &svc_lineage_method_count },
 	};
 
 	for (size_t i = 0; i < sizeof(services) / sizeof(services[0]); i++)

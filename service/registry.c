@@ -642,6 +642,9 @@ register_version(svc_call *c, const ProtobufCMessage *reqm,
 		 text, 0, stage, "")) != MR_OK)
 		return rv;
 	v->created_revision = store_txn_revision(c->txn);
+	if ((rv = svc_lineage_register(c, v, &resp->dangling,
+		 &resp->n_dangling)) != MR_OK)
+		return rv;
 
 	m->version_count++;
 	if (m->latest_version[0] == '\0') {
@@ -966,7 +969,8 @@ move_version(svc_call *c, mr_pb_version *v, int to,
 	if (to == MR_STAGE_PRODUCTION)
 		v->ever_production = true;
 	if ((rv = append_event(c, kind, v->name, v->version, from, to,
-		 reason)) != MR_OK)
+		 reason)) != MR_OK ||
+	    (rv = svc_lineage_stage(c, v, from, to)) != MR_OK)
 		return rv;
 	return store_txn_put_version(c->txn, v, from, &c->err);
 }

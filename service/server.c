@@ -187,6 +187,8 @@ svc_server_start(svc_server **out, store *st, const svc_options *opt,
 		wk->srv = s;
 		if ((rv = svc_worker_init(&wk->w, st, e)) != MR_OK)
 			goto err_workers;
+		if (opt->environment != NULL)
+			wk->w.environment = opt->environment;
 		if ((err = nng_ctx_open(&wk->ctx, s->sock)) != 0 ||
 		    (err = nng_aio_alloc(&wk->aio, NULL, NULL)) != 0) {
 			rv = mr_fail(e, MR_INTERNAL, "opening a context: %s",

@@ -31,10 +31,13 @@
 /* Default number of worker threads, each with one request in flight. */
 #define SVC_WORKERS_DEFAULT 16
 #define SVC_WORKERS_MAX 256
+/* The environment deployment nodes name when none is configured. */
+#define SVC_ENVIRONMENT_DEFAULT "default"
 
 /* Per-worker resources, reused across requests. */
 typedef struct svc_worker {
 	store *st;
+	const char *environment; /* recorded on deployment nodes */
 	mr_codec *codec;
 	uint8_t *scratch; /* MR_CHUNK_MAX bytes for decoding chunks */
 } svc_worker;
@@ -73,6 +76,8 @@ extern const svc_method svc_registry_methods[];
 extern const size_t svc_registry_method_count;
 extern const svc_method svc_artifact_methods[];
 extern const size_t svc_artifact_method_count;
+extern const svc_method svc_lineage_methods[];
+extern const size_t svc_lineage_method_count;
 
 /*
  * Frees `p` with `fn` once the reply is packed. If recording fails (out of
@@ -83,6 +88,19 @@ mr_status svc_defer(svc_call *c, void (*fn)(void *), void *p);
 mr_status svc_defer_msg(svc_call *c, void *msg);
 /* calloc + svc_defer(free); NULL (with c->err set) on failure. */
 void *svc_alloc(svc_call *c, size_t n, size_t size);
+
+/*
+ * Lineage kept by the registry itself (lineage.c), inside the caller's
+ * transaction: a registered version gets its model node and edges from
+ * the nodes its metadata names (unresolved names come back in *dangling,
+ * an svc_alloc'd array); a stage change closes the version's live
+ * deployment in the old stage and opens one in the new, if the stage is
+ * staging or production.
+ */
+mr_status svc_lineage_register(svc_call *c, const mr_pb_version *v,
+    Modelreg__V1__DanglingRef ***dangling, size_t *n_dangling);
+mr_status svc_lineage_stage(svc_call *c, const mr_pb_version *v, int from,
+    int to);
 
 /* How the dispatcher gets memory for the reply: exactly `len` bytes. */
 typedef struct svc_reply {
@@ -106,6 +124,7 @@ typedef struct svc_options {
 	const char *const *urls; /* tcp://, ipc://, inproc:// */
 	size_t n_urls;
 	int workers;             /* 0: SVC_WORKERS_DEFAULT */
+	const char *environment; /* NULL: SVC_ENVIRONMENT_DEFAULT */
 } svc_options;
 
 /* Listens on every URL and starts the workers. */

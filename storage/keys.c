@@ -15,6 +15,7 @@ const char *const keys_cf_names[KEYS_CF_COUNT] = {
 	[KEYS_CF_CHUNKS] = "chunks",
 	[KEYS_CF_CHUNKMETA] = "chunkmeta",
 	[KEYS_CF_IDEM] = "idem",
+	[KEYS_CF_LINEAGE] = "lineage",
 };
 
 void
@@ -247,6 +248,97 @@ keys_event(uint8_t *out, uint64_t rev)
 {
 	keys_put_u64(out, rev);
 	return 8;
+}
+
+/* A string and a 0x00, for fields that are not model names. */
+static size_t
+put_str(uint8_t *p, const char *s)
+{
+	size_t n = strlen(s);
+
+	assert(n < KEYS_MAX / 2);
+	memcpy(p, s, n);
+	p[n] = 0x00;
+	return n + 1;
+}
+
+size_t
+keys_node(uint8_t *out, const char *id)
+{
+	size_t n = strlen(id);
+
+	assert(n + 1 <= KEYS_MAX);
+	out[0] = KEYS_NODE;
+	memcpy(out + 1, id, n);
+	return n + 1;
+}
+
+size_t
+keys_edge(uint8_t *out, int dir, const char *a, int type, const char *b)
+{
+	size_t n = 1 + put_str(out + 1, a);
+
+	out[0] = (uint8_t)dir;
+	if (type == 0)
+		return n;
+	out[n++] = (uint8_t)type;
+	if (b != NULL) {
+		size_t bl = strlen(b);
+		memcpy(out + n, b, bl);
+		n += bl;
+	}
+	assert(n <= KEYS_MAX);
+	return n;
+}
+
+int
+keys_edge_decode(const uint8_t *k, size_t n, int *type, const char **far,
+    size_t *far_len)
+{
+	const uint8_t *z = n > 1 ? memchr(k + 1, 0x00, n - 1) : NULL;
+
+	if (z == NULL || (size_t)(z - k) + 2 >= n)
+		return -1;
+	*type = z[1];
+	*far = (const char *)z + 2;
+	*far_len = n - (size_t)(z - k) - 2;
+	return 0;
+}
+
+size_t
+keys_node_index(uint8_t *out, int idx, int kind, const char *key,
+    const char *id)
+{
+	size_t n;
+
+	out[0] = (uint8_t)idx;
+	out[1] = (uint8_t)kind;
+	n = 2 + put_str(out + 2, key);
+	if (id != NULL) {
+		size_t il = strlen(id);
+		memcpy(out + n, id, il);
+		n += il;
+	}
+	assert(n <= KEYS_MAX);
+	return n;
+}
+
+size_t
+keys_dangling(uint8_t *out, int kind, const char *ref, int field,
+    const char *model_id)
+{
+	size_t n;
+
+	out[0] = KEYS_DANGLING;
+	out[1] = (uint8_t)kind;
+	n = 2 + put_str(out + 2, ref);
+	if (model_id == NULL)
+		return n;
+	out[n++] = (uint8_t)field;
+	memcpy(out + n, model_id, strlen(model_id));
+	n += strlen(model_id);
+	assert(n <= KEYS_MAX);
+	return n;
 }
 
 void

@@ -34,6 +34,16 @@
  * Column family "events" (the ordered log of every model)
  *   0       8      revision, BE               -> Event
  *
+ * Column family "lineage" (node ids never hold 0x00; see lineage.proto)
+ *   'N' id                                   -> Node
+ *   'D' from 0x00 type(1) to                 -> empty (edges, downstream)
+ *   'U' to 0x00 type(1) from                 -> empty (edges, upstream)
+ *   'K' kind(1) version 0x00 id              -> empty (nodes by version)
+ *   'A' kind(1) name 0x00 id                 -> empty (nodes by name)
+ *   'R' kind(1) ref 0x00 field(1) model-id   -> empty (dangling metadata
+ *                                               references, by what a new
+ *                                               node must be to resolve them)
+ *
  * Column family "chunks": 32-byte SHA-256    -> the chunk's bytes as sent
  * Column family "chunkmeta": 32-byte SHA-256 -> chunk record (below)
  * Column family "idem": idempotency key      -> IdempotencyRecord
@@ -73,14 +83,15 @@ enum keys_cf {
 	KEYS_CF_CHUNKS,
 	KEYS_CF_CHUNKMETA,
 	KEYS_CF_IDEM,
+	KEYS_CF_LINEAGE,
 	KEYS_CF_COUNT
 };
 
 /* Names of the column families, indexed by enum keys_cf. */
 extern const char *const keys_cf_names[KEYS_CF_COUNT];
 
-/* Room for any key built here. */
-#define KEYS_MAX 512
+/* Room for any key built here: an edge key holds two node ids. */
+#define KEYS_MAX 1024
 /*
  * Longest version key: 12 + per identifier 5 bytes (numeric) or its length
  * + 2, + 1. An identifier takes at least 2 characters of the text with its
@@ -121,6 +132,31 @@ size_t keys_history(uint8_t *out, const char *name, uint64_t rev);
 size_t keys_history_prefix(uint8_t *out, const char *name);
 /* revision */
 size_t keys_event(uint8_t *out, uint64_t rev);
+
+enum {
+	KEYS_NODE = 'N',
+	KEYS_EDGE_DOWN = 'D',
+	KEYS_EDGE_UP = 'U',
+	KEYS_NODE_BY_VERSION = 'K',
+	KEYS_NODE_BY_NAME = 'A',
+	KEYS_DANGLING = 'R',
+};
+
+/* 'N' id */
+size_t keys_node(uint8_t *out, const char *id);
+/* dir ('D' or 'U') a 0x00 type b; with b NULL, the prefix up to type
+ * (type 0: up to the 0x00, all types) */
+size_t keys_edge(uint8_t *out, int dir, const char *a, int type,
+    const char *b);
+/* Splits an edge key into its type and far end (pointing into k). */
+int keys_edge_decode(const uint8_t *k, size_t n, int *type,
+    const char **far, size_t *far_len);
+/* idx ('K' or 'A') kind key 0x00 id; with id NULL, the prefix */
+size_t keys_node_index(uint8_t *out, int idx, int kind, const char *key,
+    const char *id);
+/* 'R' kind ref 0x00 field model-id; with model_id NULL, the prefix */
+size_t keys_dangling(uint8_t *out, int kind, const char *ref, int field,
+    const char *model_id);
 
 void keys_put_u32(uint8_t *p, uint32_t v);
 void keys_put_u64(uint8_t *p, uint64_t v);

@@ -33,6 +33,7 @@
 #include <stdint.h>
 
 #include "common.h"
+#include "lineage.pb-c.h"
 #include "model.pb-c.h"
 #include "store.pb-c.h"
 
@@ -41,6 +42,7 @@ typedef Modelreg__V1__ModelVersion mr_pb_version;
 typedef Modelreg__V1__Manifest mr_pb_manifest;
 typedef Modelreg__V1__Event mr_pb_event;
 typedef Modelreg__V1__IdempotencyRecord mr_pb_idem;
+typedef Modelreg__V1__Node mr_pb_node;
 
 typedef struct store store;
 typedef struct store_txn store_txn;
@@ -169,5 +171,68 @@ mr_status store_txn_get_idem(store_txn *t, const char *key, mr_pb_idem **out,
     mr_err *e);
 mr_status store_txn_put_idem(store_txn *t, const char *key,
     const mr_pb_idem *r, mr_err *e);
+
+/* ---- lineage ---------------------------------------------------------- */
+
+/*
+ * The lineage graph (storage/lineage.c): nodes by id, and every edge
+ * twice, under its upstream end and under its downstream end, so a walk
+ * either way is a range scan. Edge writes always stage both keys in the
+ * same batch.
+ */
+
+/* MR_NOT_FOUND if there is no node `id`. */
+mr_status store_get_node(store *s, const char *id, mr_pb_node **out,
+    mr_err *e);
+
+/* Called per edge with the far end's id (NUL-terminated) and the type. */
+typedef int (*store_edge_fn)(void *arg, const char *far, int type);
+/* The edges out of `id` (downstream) or into it (upstream), by type then
+ * far id. */
+mr_status store_scan_edges(store *s, const char *id, bool downstream,
+    store_edge_fn fn, void *arg, mr_err *e);
+
+/* Called with node ids; non-zero stops. */
+typedef int (*store_id_fn)(void *arg, const char *id);
+/* Ids of the nodes of `kind` whose version (or, if !by_version, name) is
+ * `key`, by id. */
+mr_status store_find_nodes(store *s, int kind, bool by_version,
+    const char *key, store_id_fn fn, void *arg, mr_err *e);
+
+typedef int (*store_node_fn)(void *arg, mr_pb_node *n);
+/* Nodes by id, of one kind (0: every kind), after `after` (exclusive). */
+mr_status store_scan_nodes(store *s, int kind, const char *after,
+    store_node_fn fn, void *arg, mr_err *e);
+
+/* Called per dangling reference: the model node holding it and which
+ * metadata field it came from. */
+typedef int (*store_dangling_fn)(void *arg, const char *model_id, int field);
+/* Dangling references that a node of `kind` known as `ref` resolves. */
+mr_status store_scan_dangling(store *s, int kind, const char *ref,
+    store_dangling_fn fn, void *arg, mr_err *e);
+
+/* Stages a node. `old` is its previous record (NULL for a new node), so
+ * that the name and version indexes follow. */
+mr_status store_txn_put_node(store_txn *t, const mr_pb_node *n,
+    const mr_pb_node *old, mr_err *e);
+/* Stages the removal of a node and its index entries (not its edges). */
+mr_status store_txn_delete_node(store_txn *t, const mr_pb_node *n,
+    mr_err *e);
+/* Stages both keys of an edge, or their removal. */
+void store_txn_put_edge(store_txn *t, const char *from, const char *to,
+    int type);
+void store_txn_delete_edge(store_txn *t, const char *from, const char *to,
+    int type);
+/* Stages a dangling reference of `model_id`, or its removal. */
+void store_txn_put_dangling(store_txn *t, int kind, const char *ref,
+    int field, const char *model_id);
+void store_txn_delete_dangling(store_txn *t, int kind, const char *ref,
+    int field, const char *model_id);
+
+/*
+ * Checks the graph's invariants: every edge has both of its keys and both
+ * of its nodes. Counts edges; MR_DATA_LOSS naming the first violation.
+ */
+mr_status store_lineage_check(store *s, uint64_t *edges, mr_err *e);
 
 #endif /* MR_STORE_H */

@@ -86,6 +86,14 @@ int mr_stage_parse(const char *text, mr_stage *out);
 #define MR_FIND_MISSING_MAX 8192  /* digests per FindMissingChunks call */
 #define MR_PAGE_SIZE_DEFAULT 100  /* list page size when none is given */
 #define MR_PAGE_SIZE_MAX 1000     /* largest list page */
+#define MR_LINEAGE_NAME_MAX 128   /* lineage node name or version */
+#define MR_NODE_ID_MAX 320        /* "kind:name@version..." */
+#define MR_PROPERTIES_MAX 64      /* properties per lineage node */
+#define MR_LINEAGE_DEPTH_DEFAULT 5
+#define MR_LINEAGE_DEPTH_MAX 32
+/* Nodes one lineage request may visit (walks, impact, paths, cycle
+ * checks); past it the request is MR_RESOURCE_EXHAUSTED. */
+#define MR_LINEAGE_VISIT_MAX 100000
 #define MR_IDEMPOTENCY_KEY_MAX 128
 #define MR_USER_MAX 128           /* claimed user name */
 #define MR_METADATA_MAX 32        /* envelope metadata entries */

@@ -12,6 +12,7 @@
 
 #include "keys.h"
 #include "realserver.h"
+#include "storetest.h"
 #include "testutil.h"
 
 /* Few workers: tests keep at most a window of calls in flight. */
@@ -103,50 +104,10 @@ rs_client(const char *url, const char *user, int timeout_ms, int window)
 int
 rs_damage_chunks(rs_server *s)
 {
-	rocksdb_column_family_handle_t *cf[KEYS_CF_COUNT];
-	const rocksdb_options_t *cfo[KEYS_CF_COUNT];
-	rocksdb_options_t *o;
-	rocksdb_readoptions_t *ro;
-	rocksdb_writeoptions_t *wo;
-	rocksdb_iterator_t *it;
-	char *err = NULL;
-	int damaged = 0;
-	rocksdb_t *db;
+	int damaged;
 
 	rs_stop(s);
-	o = rocksdb_options_create();
-	ro = rocksdb_readoptions_create();
-	wo = rocksdb_writeoptions_create();
-	for (int i = 0; i < KEYS_CF_COUNT; i++)
-		cfo[i] = o;
-	db = rocksdb_open_column_families(
-	    o, s->data, KEYS_CF_COUNT, keys_cf_names, cfo, cf, &err);
-	if (err != NULL)
-		fail_msg("rocksdb open %s: %s", s->data, err);
-	it = rocksdb_create_iterator_cf(db, ro, cf[KEYS_CF_CHUNKS]);
-	for (rocksdb_iter_seek_to_first(it); rocksdb_iter_valid(it);
-	     rocksdb_iter_next(it)) {
-		size_t kl, vl;
-		const char *k = rocksdb_iter_key(it, &kl);
-		const char *v = rocksdb_iter_value(it, &vl);
-		char *copy = malloc(vl);
-
-		memcpy(copy, v, vl);
-		copy[vl / 2] ^= 0x40;
-		rocksdb_put_cf(
-		    db, wo, cf[KEYS_CF_CHUNKS], k, kl, copy, vl, &err);
-		free(copy);
-		if (err != NULL)
-			fail_msg("rocksdb put: %s", err);
-		damaged++;
-	}
-	rocksdb_iter_destroy(it);
-	for (int i = 0; i < KEYS_CF_COUNT; i++)
-		rocksdb_column_family_handle_destroy(cf[i]);
-	rocksdb_close(db);
-	rocksdb_options_destroy(o);
-	rocksdb_readoptions_destroy(ro);
-	rocksdb_writeoptions_destroy(wo);
+	damaged = st_damage_chunks(s->data);
 	rs_resume(s);
 	return damaged;
 }

@@ -12,9 +12,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include <rocksdb/c.h>
-
 #include "e2e.h"
+#include "storetest.h"
 #include "testutil.h"
 
 #define N_VERSIONS 12
@@ -181,50 +180,6 @@ test_kill_9_during_registrations_loses_no_acknowledged_version(void **state)
 	e2e_finish(&s);
 }
 
-/* Flips one byte of every stored chunk value, with the server stopped. */
-static int
-damage_chunks(const char *data)
-{
-	static const char *names[] = { "default", "catalog", "history",
-		"events", "chunks", "chunkmeta", "idem" };
-	rocksdb_column_family_handle_t *cf[7];
-	const rocksdb_options_t *cfo[7];
-	rocksdb_options_t *o = rocksdb_options_create();
-	rocksdb_readoptions_t *ro = rocksdb_readoptions_create();
-	rocksdb_writeoptions_t *wo = rocksdb_writeoptions_create();
-	rocksdb_iterator_t *it;
-	char *err = NULL;
-	int damaged = 0;
-	rocksdb_t *db;
-
-	for (int i = 0; i < 7; i++)
-		cfo[i] = o;
-	db = rocksdb_open_column_families(o, data, 7, names, cfo, cf, &err);
-	assert_null(err);
-	it = rocksdb_create_iterator_cf(db, ro, cf[4]);
-	for (rocksdb_iter_seek_to_first(it); rocksdb_iter_valid(it);
-	    rocksdb_iter_next(it)) {
-		size_t kl, vl;
-		const char *k = rocksdb_iter_key(it, &kl);
-		const char *v = rocksdb_iter_value(it, &vl);
-		char *copy = malloc(vl);
-		memcpy(copy, v, vl);
-		copy[vl / 2] ^= 0x40;
-		rocksdb_put_cf(db, wo, cf[4], k, kl, copy, vl, &err);
-		assert_null(err);
-		free(copy);
-		damaged++;
-	}
-	rocksdb_iter_destroy(it);
-	for (int i = 0; i < 7; i++)
-		rocksdb_column_family_handle_destroy(cf[i]);
-	rocksdb_close(db);
-	rocksdb_options_destroy(o);
-	rocksdb_readoptions_destroy(ro);
-	rocksdb_writeoptions_destroy(wo);
-	return damaged;
-}
-
 static void
 test_chunk_damaged_on_disk_is_data_loss_and_nothing_is_written(void **state)
 {
@@ -243,7 +198,7 @@ test_chunk_damaged_on_disk_is_data_loss_and_nothing_is_written(void **state)
 	mr_client_close(c);
 	e2e_kill(&s, SIGTERM);
 
-	assert_true(damage_chunks(s.data) > 0);
+	assert_true(st_damage_chunks(s.data) > 0);
 	e2e_restart(&s);
 	c = e2e_client(&s);
 	snprintf(dest, sizeof(dest), "%s/out.bin", s.dir);

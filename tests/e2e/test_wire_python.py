@@ -21,7 +21,7 @@ import time
 
 
 def compile_protos(proto_dir, out_dir):
-    names = ["envelope", "model", "registry", "artifacts"]
+    names = ["envelope", "model", "lineage", "registry", "artifacts"]
     subprocess.check_call(
         ["protoc", "-I" + proto_dir, "--python_out=" + out_dir]
         + [os.path.join(proto_dir, n + ".proto") for n in names])

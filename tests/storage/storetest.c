@@ -127,3 +127,32 @@ st_raw_close(st_raw *r)
 	rocksdb_options_destroy(r->opt);
 	memset(r, 0, sizeof(*r));
 }
+
+int
+st_damage_chunks(const char *dir)
+{
+	rocksdb_readoptions_t *ro = rocksdb_readoptions_create();
+	rocksdb_iterator_t *it;
+	int damaged = 0;
+	st_raw r;
+
+	st_raw_open(&r, dir);
+	it = rocksdb_create_iterator_cf(r.db, ro, r.cf[KEYS_CF_CHUNKS]);
+	for (rocksdb_iter_seek_to_first(it); rocksdb_iter_valid(it);
+	    rocksdb_iter_next(it)) {
+		size_t kl, vl;
+		const char *k = rocksdb_iter_key(it, &kl);
+		const char *v = rocksdb_iter_value(it, &vl);
+		char *copy = malloc(vl);
+
+		memcpy(copy, v, vl);
+		copy[vl / 2] ^= 0x40;
+		st_raw_put(&r, KEYS_CF_CHUNKS, k, kl, copy, vl);
+		free(copy);
+		damaged++;
+	}
+	rocksdb_iter_destroy(it);
+	rocksdb_readoptions_destroy(ro);
+	st_raw_close(&r);
+	return damaged;
+}

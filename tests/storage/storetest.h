@@ -47,4 +47,8 @@ void st_raw_put(st_raw *r, int cf, const void *key, size_t klen,
 void st_raw_delete(st_raw *r, int cf, const void *key, size_t klen);
 void st_raw_close(st_raw *r);
 
+/* Flips one byte in the middle of every stored chunk of the closed store
+ * in `dir`; returns how many. */
+int st_damage_chunks(const char *dir);
+
 #endif /* MR_STORETEST_H */
