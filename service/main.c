@@ -22,6 +22,7 @@ usage(FILE *f)
 {
 	fprintf(f,
 	    "usage: modelregd [--listen URL]... [--data DIR] [--workers N]\n"
+	    "                 [--environment NAME]\n"
 	    "\n"
 	    "Serves the modelreg registry.\n"
 	    "\n"
@@ -30,6 +31,9 @@ usage(FILE *f)
 	    "  --data DIR     data directory, created if missing; default\n"
 	    "                 " DEFAULT_DATA "\n"
 	    "  --workers N    requests handled at once, 1..%d; default %d\n"
+	    "  --environment NAME  recorded on the deployment nodes of the\n"
+	    "                 lineage graph (dev, staging, prod...); default\n"
+	    "                 " SVC_ENVIRONMENT_DEFAULT "\n"
 	    "\n"
 	    "Requests are limited to %u bytes (larger ones up to %u get\n"
 	    "RESOURCE_EXHAUSTED; beyond that the connection is dropped).\n",
@@ -43,6 +47,7 @@ main(int argc, char **argv)
 		{ "listen", required_argument, NULL, 'l' },
 		{ "data", required_argument, NULL, 'd' },
 		{ "workers", required_argument, NULL, 'w' },
+		{ "environment", required_argument, NULL, 'e' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -55,7 +60,7 @@ main(int argc, char **argv)
 	mr_err e;
 	int ch, sig;
 
-	while ((ch = getopt_long(argc, argv, "l:d:w:h", opts, NULL)) != -1) {
+	while ((ch = getopt_long(argc, argv, "l:d:w:e:h", opts, NULL)) != -1) {
 		switch (ch) {
 		case 'l':
 			if (so.n_urls == LISTEN_MAX) {
@@ -79,6 +84,15 @@ main(int argc, char **argv)
 			so.workers = (int)n;
 			break;
 		}
+		case 'e':
+			if (mr_check_tag_key(optarg, NULL) != MR_OK ||
+			    strlen(optarg) > MR_LINEAGE_NAME_MAX) {
+				fprintf(stderr, "modelregd: --environment takes "
+				    "letters, digits and \"._/-\"\n");
+				return 2;
+			}
+			so.environment = optarg;
+			break;
 		case 'h':
 			usage(stdout);
 			return 0;

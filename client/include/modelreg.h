@@ -180,6 +180,10 @@ typedef struct mr_version {
 	int64_t stage_changed_at_ms;
 	char *displaced_version; /* production version this one replaced */
 	bool ever_production;
+	/* Set by mr_register only: metadata references that named no lineage
+	 * node (see "lineage" below). */
+	struct mr_dangling *dangling;
+	size_t n_dangling;
 } mr_version;
 
 typedef struct mr_model {
@@ -380,6 +384,147 @@ mr_status mr_pull(mr_client *c, const char *name, const char *version,
 
 /* Figures of the last mr_register or mr_pull on `c`. */
 const mr_transfer_stats *mr_client_transfer_stats(const mr_client *c);
+
+/* ---- lineage --------------------------------------------------------------
+ *
+ * A graph of typed nodes and typed edges pointing downstream, the way data
+ * flows: dataset -> feature set -> experiment -> model version ->
+ * deployment. Model version and deployment nodes are written by the
+ * registry when versions are registered and change stage; data and feature
+ * pipelines add the others. A node id is "KIND:NAME@VERSION" (or
+ * "KIND:NAME"); wherever an id is taken, "KIND:VERSION" or "KIND:NAME" also
+ * finds the one node of that kind with that version or name. Registering a
+ * version links it to the nodes its metadata names (training_data_version:
+ * a dataset, feature_set_version: a feature set, experiment, increment,
+ * parent_model: "NAME@VERSION"); a name that matches no node is reported
+ * as dangling and linked when such a node is added.
+ */
+
+typedef enum mr_node_kind {
+	MR_NODE_DATASET = 1,
+	MR_NODE_FEATURES = 2,
+	MR_NODE_EXPERIMENT = 3,
+	MR_NODE_INCREMENT = 4,
+	MR_NODE_MODEL = 5,
+	MR_NODE_DEPLOYMENT = 6,
+} mr_node_kind;
+
+typedef enum mr_edge_type {
+	MR_EDGE_DERIVED_FROM = 1,
+	MR_EDGE_TRAINED_ON = 2,
+	MR_EDGE_PRODUCED_BY = 3,
+	MR_EDGE_PART_OF = 4,
+	MR_EDGE_PARENT_OF = 5,
+	MR_EDGE_DEPLOYED_AS = 6,
+} mr_edge_type;
+
+typedef enum mr_direction {
+	MR_UPSTREAM = 1,
+	MR_DOWNSTREAM = 2,
+} mr_direction;
+
+/* "dataset", "features", ...; "derived_from", "trained_on", ... */
+const char *mr_node_kind_name(mr_node_kind kind);
+int mr_node_kind_parse(const char *text, mr_node_kind *out);
+const char *mr_edge_type_name(mr_edge_type type);
+int mr_edge_type_parse(const char *text, mr_edge_type *out);
+
+typedef struct mr_dangling {
+	char *field;  /* "training_data_version", ... */
+	char *value;  /* as written */
+	mr_node_kind kind;
+	char *reason; /* "no lineage node ...", "... matches several nodes" */
+} mr_dangling;
+
+typedef struct mr_node {
+	char *id;
+	mr_node_kind kind;
+	char *name;
+	char *version;
+	mr_kv *properties;
+	size_t n_properties;
+	int64_t created_at_ms;
+	uint64_t created_revision;
+	mr_stage stage;      /* deployments */
+	char *environment;   /* deployments */
+	int64_t ended_at_ms; /* deployments: 0 while live */
+	mr_dangling *dangling;
+	size_t n_dangling;
+	uint32_t depth;      /* in walks: distance from the start */
+} mr_node;
+
+typedef struct mr_edge {
+	char *from; /* upstream */
+	char *to;   /* downstream */
+	mr_edge_type type;
+} mr_edge;
+
+/* Nodes and the edges between them, as a walk, path or listing returns. */
+typedef struct mr_graph {
+	mr_node *nodes;
+	size_t n_nodes;
+	mr_edge *edges;
+	size_t n_edges;
+	char *next_page_token; /* "" on the last page */
+	bool depth_limited;    /* walks: more nodes lie past the depth */
+} mr_graph;
+
+void mr_node_free(mr_node *n);
+void mr_graph_free(mr_graph *g);
+
+/* An upstream link of a new node: the upstream id and the edge type. */
+typedef struct mr_link {
+	const char *from;
+	mr_edge_type type;
+} mr_link;
+
+/* Adds a dataset, feature set, experiment or increment node. */
+mr_status mr_lineage_add_node(mr_client *c, mr_node_kind kind,
+    const char *name, const char *version, const mr_kv *properties,
+    size_t n_properties, const mr_link *upstream, size_t n_upstream,
+    mr_node **out);
+/* Adds an edge from -> to; MR_FAILED_PRECONDITION if it closes a cycle. */
+mr_status mr_lineage_add_edge(mr_client *c, const char *from, const char *to,
+    mr_edge_type type);
+/* Deletes a pipeline node; MR_FAILED_PRECONDITION if anything depends
+ * on it. */
+mr_status mr_lineage_delete_node(mr_client *c, const char *id);
+/* A node (nodes[0]) and its direct edges, upstream then downstream. */
+mr_status mr_lineage_get_node(mr_client *c, const char *id, mr_graph **out);
+/*
+ * Breadth first from `id`: nodes[0] is the start (depth 0), then one
+ * page of the nodes upstream or downstream of it within `depth` (0:
+ * MR_LINEAGE_DEPTH_DEFAULT), with the edges that reached them. `page`
+ * may be NULL; its stage, tag and descending are not used.
+ */
+mr_status mr_lineage_walk(mr_client *c, const char *id, mr_direction dir,
+    uint32_t depth, const mr_list_params *page, mr_graph **out);
+
+typedef struct mr_impacted {
+	char *model;
+	char *version;
+	mr_stage stage; /* now */
+	uint32_t depth;
+} mr_impacted;
+
+typedef struct mr_impact {
+	mr_impacted *versions;
+	size_t n_versions;
+	mr_node *live_deployments;
+	size_t n_live_deployments;
+	char *next_page_token;
+} mr_impact;
+
+void mr_impact_free(mr_impact *i);
+/* The model versions downstream of `id` and their live deployments. */
+mr_status mr_lineage_impact(mr_client *c, const char *id, uint32_t depth,
+    const mr_list_params *page, mr_impact **out);
+/* A shortest directed path between two nodes, upstream end first. */
+mr_status mr_lineage_path(mr_client *c, const char *from, const char *to,
+    uint32_t depth, mr_graph **out);
+/* Nodes by id, of one kind or (0) all. */
+mr_status mr_lineage_list_nodes(mr_client *c, mr_node_kind kind,
+    const mr_list_params *page, mr_graph **out);
 
 #ifdef __cplusplus
 }

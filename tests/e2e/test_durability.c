@@ -121,8 +121,18 @@ writer_main(void *arg)
 	if (mr_client_open(&c, w->s->url, &o) != MR_OK)
 		return NULL;
 	for (int i = 1; !atomic_load(&w->stop); i++) {
-		mr_register_params p = { .name = "stream", .path = w->src };
+		/* Each version names its predecessor as parent (an edge) and
+		 * a dataset nobody added (a dangling reference): lineage is
+		 * written in the same batch as every registration. */
+		char parent[32];
+		mr_metadata md = { .training_data_version = "v-never-added",
+			.parent_model = parent };
+		mr_register_params p = { .name = "stream", .path = w->src,
+			.metadata = &md };
 		snprintf(version, sizeof(version), "0.0.%d", i);
+		parent[0] = '\0';
+		if (i > 1)
+			snprintf(parent, sizeof(parent), "stream@0.0.%d", i - 1);
 		p.version = version;
 		if (mr_register(c, &p, NULL) != MR_OK)
 			break;
@@ -140,7 +150,10 @@ test_kill_9_during_registrations_loses_no_acknowledged_version(void **state)
 	struct writer w;
 	pthread_t t;
 	mr_client *c;
-	int acked;
+	int acked, present = 0;
+	uint64_t edges = 0;
+	store *st;
+	mr_err e;
 
 	(void)state;
 	e2e_start(&s, "killmid");
@@ -175,9 +188,18 @@ test_kill_9_during_registrations_loses_no_acknowledged_version(void **state)
 		/* ...but whatever is visible pulls whole. */
 		mr_version_free(v);
 		assert_pull_identical(c, s.dir, "stream", version, src);
+		present++;
 	}
 	mr_client_close(c);
-	e2e_finish(&s);
+
+	/* No half edges: every edge has both keys and both nodes, one
+	 * parent edge per version after the first, nothing more. */
+	assert_int_equal(e2e_kill(&s, SIGTERM), 0);
+	assert_int_equal(store_open(&st, s.data, &e), MR_OK);
+	assert_int_equal(store_lineage_check(st, &edges, &e), MR_OK);
+	assert_int_equal(edges, (uint64_t)present - 1);
+	store_close(st);
+	tu_rmtree(s.dir);
 }
 
 static void
