@@ -8,7 +8,11 @@
  * "modelreg: <what>: <CODE>: <why>"), then print either an aligned table
  * or, with --json, the full results as JSON on stdout. Help text lives in
  * the command table next to the function it describes, and says only
- * what the function does.
+ * what the function does. A command may have subcommands of its own
+ * (`lineage upstream`, ...), chosen by its first argument, with their
+ * help printed after its own. Options that several commands take are
+ * parsed by one function (parse_options), each command naming those it
+ * takes in its table; listings read their pages through fetch_pages.
  */
 #include <errno.h>
 #include <getopt.h>
@@ -22,6 +26,7 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "client.h" /* client_id_kind */
 #include "common.h"
 
 typedef struct cli {
@@ -35,13 +40,16 @@ typedef struct cli {
 
 typedef struct command command;
 struct command {
-	const char *name;
+	const char *name; /* a subcommand's is "lineage upstream" */
 	int (*run)(cli *g, const command *cmd, int argc, char **argv);
 	const char *synopsis;
 	const char *help;
+	const command *subs; /* subcommands, chosen by the first argument */
+	size_t n_subs;
 };
 
 static const command *find_command(const char *name);
+static const command *find_sub(const command *cmd, const char *word);
 static int help_for(const command *cmd, FILE *f, int code);
 
 /* ---- errors ------------------------------------------------------------- */
@@ -153,6 +161,188 @@ count_arg(const command *cmd, const char *opt, const char *text, uint32_t *out)
 	return 0;
 }
 
+static int
+depth_arg(const command *cmd, const char *text, uint32_t *out)
+{
+	uint64_t v;
+
+	if (!parse_u64(text, MR_LINEAGE_DEPTH_MAX, &v) || v == 0)
+		return usage_error(cmd, "--depth wants a number from 1 to %d",
+		    MR_LINEAGE_DEPTH_MAX);
+	*out = (uint32_t)v;
+	return 0;
+}
+
+static int
+kind_arg(const command *cmd, const char *text, mr_node_kind *out)
+{
+	if (mr_node_kind_parse(text, out) != 0)
+		return usage_error(cmd,
+		    "\"%s\" is not a node kind (dataset, features, experiment, "
+		    "increment, model, deployment)",
+		    text);
+	return 0;
+}
+
+/* A KEY=VALUE option (--tag, --property), added to kv (a later one with
+ * the same key wins). */
+static int
+kv_arg(const command *cmd, const char *opt, const char *text, mr_kv **kv,
+    size_t *n)
+{
+	char key[MR_TAG_KEY_MAX + 2];
+	const char *eq = strchr(text, '=');
+	size_t len;
+
+	if (eq == NULL)
+		return usage_error(
+		    cmd, "%s wants KEY=VALUE, not \"%s\"", opt, text);
+	len = (size_t)(eq - text);
+	if (len >= sizeof(key))
+		len = sizeof(key) - 1; /* too long: the library will say so */
+	memcpy(key, text, len);
+	key[len] = '\0';
+	if (cli_kv_set(kv, n, key, eq + 1) != 0)
+		return usage_error(cmd, "out of memory");
+	return 0;
+}
+
+/*
+ * The options commands share, each command taking those in its table:
+ * the listings' --stage, --tag, --limit, --page-token, --all; lineage's
+ * --depth, --dot, --all-deployments, --kind, --type, --version, --from,
+ * --property; and --help. options_free releases what --from and
+ * --property gathered.
+ */
+typedef struct options {
+	mr_list_params lp; /* --stage, --tag, --limit, --page-token */
+	bool all;
+	uint32_t depth;
+	bool dot;
+	bool ended_too; /* --all-deployments */
+	mr_node_kind kind;
+	mr_edge_type type;
+	const char *version;
+	mr_link *links; /* --from, typed later */
+	size_t n_links;
+	mr_kv *props; /* --property */
+	size_t n_props;
+	bool help; /* --help was given, and answered */
+} options;
+
+static void
+options_free(options *o)
+{
+	for (size_t i = 0; i < o->n_props; i++) {
+		free(o->props[i].key);
+		free(o->props[i].value);
+	}
+	free(o->props);
+	free(o->links);
+}
+
+#define OPT_PAGING                                                             \
+	{"limit", required_argument, NULL, 'n'},                               \
+	    {"page-token", required_argument, NULL, 'p'},                      \
+	{                                                                      \
+		"all", no_argument, NULL, 'a'                                  \
+	}
+#define OPT_END                                                                \
+	{"help", no_argument, NULL, 'h'},                                      \
+	{                                                                      \
+		NULL, 0, NULL, 0                                               \
+	}
+
+/* Parses the options in `opts` into *o; 0 or an exit code. */
+static int
+parse_options(const cli *g, const command *cmd, const struct option *opts,
+    int argc, char **argv, options *o)
+{
+	int ch, code = 0;
+
+	optind = 0;
+	while (code == 0 &&
+	    (ch = getopt_long(argc, argv, ":h", opts, NULL)) != -1) {
+		switch (ch) {
+		case 's':
+			code = stage_arg(cmd, "--stage", optarg, &o->lp.stage);
+			break;
+		case 't':
+			o->lp.tag = optarg;
+			break;
+		case 'n':
+			code =
+			    count_arg(cmd, "--limit", optarg, &o->lp.page_size);
+			break;
+		case 'p':
+			o->lp.page_token = optarg;
+			break;
+		case 'a':
+			o->all = true;
+			break;
+		case 'd':
+			code = depth_arg(cmd, optarg, &o->depth);
+			break;
+		case 'g':
+			o->dot = true;
+			break;
+		case 'e':
+			o->ended_too = true;
+			break;
+		case 'k':
+			code = kind_arg(cmd, optarg, &o->kind);
+			break;
+		case 'y':
+			if (mr_edge_type_parse(optarg, &o->type) != 0)
+				code = usage_error(cmd,
+				    "--type \"%s\" is not an edge type "
+				    "(derived_from, trained_on, produced_by, "
+				    "part_of, parent_of)",
+				    optarg);
+			break;
+		case 'v':
+			o->version = optarg;
+			break;
+		case 'f':
+			o->links = cli_must(realloc(
+			    o->links, (o->n_links + 1) * sizeof(*o->links)));
+			o->links[o->n_links++] = (mr_link){optarg, 0};
+			break;
+		case 'P':
+			code = kv_arg(
+			    cmd, "--property", optarg, &o->props, &o->n_props);
+			break;
+		case 'h':
+			o->help = true;
+			return help_for(cmd, stdout, 0);
+		default:
+			return option_error(cmd, ch, argv);
+		}
+	}
+	/* Both ask for the whole of stdout. */
+	if (code == 0 && o->dot && g->json)
+		return usage_error(cmd, "--dot or --json, not both");
+	return code;
+}
+
+/*
+ * The start of most commands: the options, exactly `nargs` arguments
+ * (else "give <what>"), the connection. Returns 0 to go on; an exit code
+ * otherwise, or with o->help set after --help.
+ */
+static int
+begin(cli *g, const command *cmd, const struct option *opts, int argc,
+    char **argv, int nargs, const char *what, options *o)
+{
+	int code;
+
+	if ((code = parse_options(g, cmd, opts, argc, argv, o)) != 0 || o->help)
+		return code;
+	if (argc - optind != nargs)
+		return usage_error(cmd, "give %s", what);
+	return connect_client(g);
+}
+
 /* Which version a command is about: NAME, NAME@VERSION, --version V or
  * --stage S. */
 typedef struct selector {
@@ -192,6 +382,23 @@ select_version(const command *cmd, char *arg, const char *version,
 		    arg, mr_stage_name(stage));
 	else
 		snprintf(s->what, sizeof(s->what), "%.*s", MR_NAME_MAX, arg);
+	return 0;
+}
+
+/* One version, as NAME VERSION or NAME@VERSION from argv[optind]. */
+static int
+select_exact_version(const command *cmd, int argc, char **argv, selector *s)
+{
+	int code;
+
+	if (argc - optind < 1 || argc - optind > 2)
+		return usage_error(cmd, "give NAME VERSION (or NAME@VERSION)");
+	if ((code = select_version(cmd, argv[optind],
+	         argc - optind == 2 ? argv[optind + 1] : NULL, MR_STAGE_NONE,
+	         s)) != 0)
+		return code;
+	if (s->version == NULL)
+		return usage_error(cmd, "which version? give NAME VERSION");
 	return 0;
 }
 
@@ -235,8 +442,8 @@ event_row(table *t, const mr_event *ev, bool with_model)
 	cells[n++] = rev;
 	cells[n++] = mr_format_time(ev->time_ms, time);
 	cells[n++] = mr_event_kind_name(ev->kind);
-	if (with_model)
-		cells[n++] = ev->model;
+	if (with_model) /* lineage events concern a node, not a model */
+		cells[n++] = ev->model[0] != '\0' ? ev->model : ev->node;
 	cells[n++] = ev->version;
 	cells[n++] = mr_stage_name(ev->from_stage);
 	cells[n++] = mr_stage_name(ev->to_stage);
@@ -281,20 +488,31 @@ want_progress(const cli *g)
 /* ---- list --------------------------------------------------------------- */
 
 /*
- * One page of a listing: adds its rows to `t` and its items to `items`,
- * and returns the next page's token ("" after the last page).
+ * One page of a listing: adds its rows to `t` and its items to the arrays
+ * of `o` (add_item), and returns the next page's token ("" after the last
+ * page). `arg` is the listing's own: a model name, a node id, ...
  */
-typedef mr_status (*page_fn)(cli *g, const char *name, mr_list_params *lp,
-    table *t, json_object *items, char **next);
+typedef mr_status (*page_fn)(cli *g, void *arg, mr_list_params *lp, table *t,
+    json_object *o, char **next);
+
+/* Adds `item` to the array o[key]; drops it when there is no `o`. */
+static void
+add_item(json_object *o, const char *key, json_object *item)
+{
+	if (o != NULL)
+		json_object_array_add(json_object_object_get(o, key), item);
+	else
+		json_object_put(item);
+}
 
 static mr_status
-model_page(cli *g, const char *name, mr_list_params *lp, table *t,
-    json_object *items, char **next)
+model_page(cli *g, void *arg, mr_list_params *lp, table *t, json_object *o,
+    char **next)
 {
 	mr_model_list *l;
 	mr_status rv;
 
-	(void)name;
+	(void)arg;
 	if ((rv = mr_list_models(g->c, lp, &l)) != MR_OK)
 		return rv;
 	for (size_t i = 0; i < l->count; i++) {
@@ -306,7 +524,7 @@ model_page(cli *g, const char *name, mr_list_params *lp, table *t,
 
 		snprintf(count, sizeof(count), "%u", m->version_count);
 		table_row(t, cells);
-		json_object_array_add(items, cj_model(m));
+		add_item(o, "models", cj_model(m));
 	}
 	*next = cli_strdup(l->next_page_token);
 	mr_model_list_free(l);
@@ -314,64 +532,92 @@ model_page(cli *g, const char *name, mr_list_params *lp, table *t,
 }
 
 static mr_status
-version_page(cli *g, const char *name, mr_list_params *lp, table *t,
-    json_object *items, char **next)
+version_page(cli *g, void *arg, mr_list_params *lp, table *t, json_object *o,
+    char **next)
 {
 	mr_version_list *l;
 	mr_status rv;
 
-	if ((rv = mr_list_versions(g->c, name, lp, &l)) != MR_OK)
+	if ((rv = mr_list_versions(g->c, arg, lp, &l)) != MR_OK)
 		return rv;
 	for (size_t i = 0; i < l->count; i++) {
 		version_row(t, &l->items[i]);
-		json_object_array_add(items, cj_version(&l->items[i]));
+		add_item(o, "versions", cj_version(&l->items[i]));
 	}
 	*next = cli_strdup(l->next_page_token);
 	mr_version_list_free(l);
 	return MR_OK;
 }
 
-/* Prints one page, or with `all` every page, as a table or as JSON
- * {"<what>": [...], "next_page_token": "..."}. */
-static int
-list_pages(cli *g, const char *name, mr_list_params *lp, bool all, page_fn page,
-    table *t, const char *what)
+/*
+ * Reads one page, or with `all` every page, into `t` and `o`; *token is
+ * then the next page's token (malloc'd, "" after the last page; NULL on
+ * failure).
+ */
+static mr_status
+fetch_pages(cli *g, void *arg, mr_list_params *lp, bool all, page_fn page,
+    table *t, json_object *o, char **token)
 {
-	json_object *items = json_object_new_array();
-	char *token = NULL;
 	mr_status rv;
 
+	*token = NULL;
 	for (;;) {
 		char *next = NULL;
 
-		rv = page(g, name, lp, t, items, &next);
-		free(token);
-		token = next;
-		if (rv != MR_OK || !all || token[0] == '\0')
-			break;
-		lp->page_token = token;
+		rv = page(g, arg, lp, t, o, &next);
+		free(*token);
+		*token = next;
+		if (rv != MR_OK || !all || next[0] == '\0')
+			return rv;
+		lp->page_token = next;
 	}
-	if (rv != MR_OK) {
-		json_object_put(items);
-		table_free(t);
-		return name != NULL ? status_error(g, rv, "list %s", name)
-		                    : status_error(g, rv, "list");
-	}
-	if (g->json) {
-		json_object *o = json_object_new_object();
-		json_object_object_add(o, what, items);
-		json_object_object_add(
-		    o, "next_page_token", json_object_new_string(token));
-		cj_print(o);
-	} else {
-		json_object_put(items);
-		table_print(t, stdout);
-	}
+}
+
+/* Adds the token to a page's JSON and prints it. */
+static void
+print_json_page(json_object *o, const char *token)
+{
+	json_object_object_add(
+	    o, "next_page_token", json_object_new_string(token));
+	cj_print(o);
+}
+
+/* On stderr, when pages remain, how to read on. */
+static void
+more_note(const char *what, const char *token)
+{
 	if (token[0] != '\0')
 		fprintf(stderr,
 		    "modelreg: more %s: add --page-token %s (or "
 		    "--all)\n",
 		    what, token);
+}
+
+/* Prints one page, or with `all` every page, as a table or as JSON
+ * {"<what>": [...], "next_page_token": "..."}; `doing` names the listing
+ * in an error. */
+static int
+list_pages(cli *g, const char *doing, void *arg, mr_list_params *lp, bool all,
+    page_fn page, table *t, const char *what)
+{
+	json_object *o = json_object_new_object();
+	char *token;
+	mr_status rv;
+
+	json_object_object_add(o, what, json_object_new_array());
+	rv = fetch_pages(g, arg, lp, all, page, t, o, &token);
+	if (rv != MR_OK) {
+		json_object_put(o);
+		table_free(t);
+		return status_error(g, rv, "%s", doing);
+	}
+	if (g->json) {
+		print_json_page(o, token);
+	} else {
+		json_object_put(o);
+		table_print(t, stdout);
+	}
+	more_note(what, token);
 	free(token);
 	table_free(t);
 	return 0;
@@ -383,55 +629,27 @@ cmd_list(cli *g, const command *cmd, int argc, char **argv)
 	static const struct option opts[] = {
 	    {"stage", required_argument, NULL, 's'},
 	    {"tag", required_argument, NULL, 't'},
-	    {"limit", required_argument, NULL, 'n'},
-	    {"page-token", required_argument, NULL, 'p'},
-	    {"all", no_argument, NULL, 'a'},
-	    {"help", no_argument, NULL, 'h'},
-	    {NULL, 0, NULL, 0},
+	    OPT_PAGING,
+	    OPT_END,
 	};
-	mr_list_params lp = {0};
-	bool all = false;
-	int ch, rv;
+	char doing[MR_NAME_MAX + 8];
+	options o = {0};
+	int code;
 
-	optind = 0;
-	while ((ch = getopt_long(argc, argv, ":h", opts, NULL)) != -1) {
-		switch (ch) {
-		case 's':
-			if ((rv = stage_arg(
-			         cmd, "--stage", optarg, &lp.stage)) != 0)
-				return rv;
-			break;
-		case 't':
-			lp.tag = optarg;
-			break;
-		case 'n':
-			if ((rv = count_arg(
-			         cmd, "--limit", optarg, &lp.page_size)) != 0)
-				return rv;
-			break;
-		case 'p':
-			lp.page_token = optarg;
-			break;
-		case 'a':
-			all = true;
-			break;
-		case 'h':
-			return help_for(cmd, stdout, 0);
-		default:
-			return option_error(cmd, ch, argv);
-		}
-	}
+	if ((code = parse_options(g, cmd, opts, argc, argv, &o)) != 0 || o.help)
+		return code;
 	if (argc - optind > 1)
 		return usage_error(cmd, "one model name at most");
-	if ((rv = connect_client(g)) != 0)
-		return rv;
+	if ((code = connect_client(g)) != 0)
+		return code;
 	if (optind == argc) {
 		static const char *const headers[] = {
 		    "NAME", "LATEST", "PRODUCTION", "VERSIONS", "UPDATED"};
-		return list_pages(g, NULL, &lp, all, model_page,
+		return list_pages(g, "list", NULL, &o.lp, o.all, model_page,
 		    table_new(5, headers), "models");
 	}
-	return list_pages(g, argv[optind], &lp, all, version_page,
+	snprintf(doing, sizeof(doing), "list %.*s", MR_NAME_MAX, argv[optind]);
+	return list_pages(g, doing, argv[optind], &o.lp, o.all, version_page,
 	    table_new(6, version_headers), "versions");
 }
 
@@ -581,24 +799,29 @@ out:
 
 /* ---- register ----------------------------------------------------------- */
 
-static int
-tag_arg(const command *cmd, const char *text, mr_kv **kv, size_t *n)
+/*
+ * Warns of metadata references that name no lineage node. The server
+ * links one that named nothing when such a node is added; one that named
+ * several nodes, or was malformed, stays as it is.
+ */
+static void
+warn_dangling(const mr_version *v)
 {
-	char key[MR_TAG_KEY_MAX + 2];
-	const char *eq = strchr(text, '=');
-	size_t len;
+	static const char none[] = "no lineage node";
 
-	if (eq == NULL)
-		return usage_error(
-		    cmd, "--tag wants KEY=VALUE, not \"%s\"", text);
-	len = (size_t)(eq - text);
-	if (len >= sizeof(key))
-		len = sizeof(key) - 1; /* too long: the library will say so */
-	memcpy(key, text, len);
-	key[len] = '\0';
-	if (cli_kv_set(kv, n, key, eq + 1) != 0)
-		return usage_error(cmd, "out of memory");
-	return 0;
+	for (size_t i = 0; i < v->n_dangling; i++) {
+		const mr_dangling *d = &v->dangling[i];
+
+		if (strncmp(d->reason, none, sizeof(none) - 1) == 0)
+			fprintf(stderr,
+			    "modelreg: warning: %s = %s names no lineage node; "
+			    "it will be linked when added\n",
+			    d->field, d->value);
+		else
+			fprintf(stderr,
+			    "modelreg: warning: %s = %s is not linked: %s\n",
+			    d->field, d->value, d->reason);
+	}
 }
 
 static void
@@ -607,12 +830,15 @@ print_registered(const cli *g, const mr_version *v)
 	const mr_transfer_stats *s = mr_client_transfer_stats(g->c);
 	char hex[65], size[32], wire[32];
 
+	warn_dangling(v);
 	if (g->json) {
 		json_object *o = json_object_new_object();
 		json_object_object_add(o, "version", cj_version(v));
 		json_object_object_add(o, "transfer", cj_stats(s));
 		json_object_object_add(o, "revision",
 		    json_object_new_uint64(mr_client_revision(g->c)));
+		json_object_object_add(
+		    o, "dangling", cj_dangling(v->dangling, v->n_dangling));
 		cj_print(o);
 		return;
 	}
@@ -671,7 +897,7 @@ cmd_register(cli *g, const command *cmd, int argc, char **argv)
 			metadata = optarg;
 			break;
 		case 't':
-			code = tag_arg(cmd, optarg, &tags, &n_tags);
+			code = kv_arg(cmd, "--tag", optarg, &tags, &n_tags);
 			break;
 		case 'D':
 			p.model_description = optarg;
@@ -741,31 +967,6 @@ out:
 }
 
 /* ---- get ---------------------------------------------------------------- */
-
-/* Builds a line with a memory stream; "" when nothing is written. */
-typedef struct line {
-	FILE *f;
-	char *buf;
-	size_t len;
-} line;
-
-static void
-line_start(line *l)
-{
-	l->buf = NULL;
-	l->len = 0;
-	if ((l->f = open_memstream(&l->buf, &l->len)) == NULL) {
-		fputs("modelreg: out of memory\n", stderr);
-		exit(CLI_EXIT_STATUS);
-	}
-}
-
-static char *
-line_end(line *l)
-{
-	fclose(l->f);
-	return l->buf;
-}
 
 static void
 print_fields(const char *label, const mr_field *f, size_t n)
@@ -1070,14 +1271,8 @@ cmd_promote(cli *g, const command *cmd, int argc, char **argv)
 			return option_error(cmd, ch, argv);
 		}
 	}
-	if (argc - optind < 1 || argc - optind > 2)
-		return usage_error(cmd, "give NAME VERSION (or NAME@VERSION)");
-	if ((code = select_version(cmd, argv[optind],
-	         argc - optind == 2 ? argv[optind + 1] : NULL, MR_STAGE_NONE,
-	         &sel)) != 0)
+	if ((code = select_exact_version(cmd, argc, argv, &sel)) != 0)
 		return code;
-	if (sel.version == NULL)
-		return usage_error(cmd, "which version? give NAME VERSION");
 	if (to == MR_STAGE_NONE)
 		return usage_error(cmd, "--to STAGE is required");
 	if ((code = connect_client(g)) != 0)
@@ -1229,9 +1424,851 @@ cmd_history(cli *g, const command *cmd, int argc, char **argv)
 	return 0;
 }
 
+/* ---- lineage ------------------------------------------------------------ */
+
+/* How far upstream `lineage NAME VERSION` looks unless told. */
+#define LINEAGE_VIEW_DEPTH 10
+
+/* The edge type of a link FROM -> TO: `given`, else the default for the
+ * kinds at its ends. */
+static int
+link_type(const command *cmd, const char *from, mr_node_kind to_kind,
+    mr_edge_type given, mr_edge_type *out)
+{
+	mr_node_kind from_kind = client_id_kind(from);
+
+	*out = given != 0 ? given : cg_default_edge(from_kind, to_kind);
+	if (*out != 0)
+		return 0;
+	if (from_kind == 0)
+		return usage_error(
+		    cmd, "\"%s\" is not a node id KIND:NAME[@VERSION]", from);
+	return usage_error(cmd,
+	    "no edge type goes without saying from a %s to a %s; give --type",
+	    mr_node_kind_name(from_kind), mr_node_kind_name(to_kind));
+}
+
+/* On stderr, when a walk stopped at its depth. */
+static void
+depth_note(const cli_graph *gr, uint32_t depth)
+{
+	if (gr->depth_limited)
+		fprintf(stderr,
+		    "modelreg: more lies past depth %u: add --depth N (at "
+		    "most %d)\n",
+		    depth, MR_LINEAGE_DEPTH_MAX);
+}
+
+/* A walk read page by page into a graph. */
+typedef struct walk {
+	const char *id;
+	mr_direction dir;
+	uint32_t depth;
+	bool with_edges; /* keep the edges that reached the nodes */
+	cli_graph graph;
+} walk;
+
+static void
+walk_row(table *t, const mr_node *n, const mr_edge *via)
+{
+	char depth[16], created[32];
+	const char *cells[] = {depth, n->id, mr_node_kind_name(n->kind),
+	    via != NULL ? mr_edge_type_name(via->type) : NULL,
+	    mr_format_time(n->created_at_ms, created)};
+
+	snprintf(depth, sizeof(depth), "%u", n->depth);
+	table_row(t, cells);
+}
+
+static mr_status
+walk_page(cli *g, void *arg, mr_list_params *lp, table *t, json_object *o,
+    char **next)
+{
+	walk *w = arg;
+	mr_graph *p;
+	mr_status rv;
+
+	(void)o; /* the JSON is made of the whole graph */
+	if ((rv = mr_lineage_walk(g->c, w->id, w->dir, w->depth, lp, &p)) !=
+	    MR_OK)
+		return rv;
+	cg_keep(&w->graph, p);
+	cg_add_node(&w->graph, &p->nodes[0]); /* the start, on every page */
+	for (size_t i = 1; i < p->n_nodes; i++) {
+		const mr_edge *via =
+		    i - 1 < p->n_edges ? &p->edges[i - 1] : NULL;
+
+		if (!cg_add_node(&w->graph, &p->nodes[i]))
+			continue;
+		if (w->with_edges && via != NULL)
+			cg_add_edge(&w->graph, via);
+		if (t != NULL)
+			walk_row(t, &p->nodes[i], via);
+	}
+	*next = cli_strdup(p->next_page_token);
+	return MR_OK;
+}
+
+/* Adds a version's deployment below it, unless it ended and only live
+ * ones are wanted. */
+static mr_status
+add_deployment(cli *g, cli_graph *gr, const mr_edge *e, bool ended_too)
+{
+	mr_graph *p;
+	mr_status rv;
+
+	if ((rv = mr_lineage_get_node(g->c, e->to, &p)) != MR_OK)
+		return rv;
+	cg_keep(gr, p);
+	if ((p->nodes[0].ended_at_ms == 0 || ended_too) &&
+	    cg_add_node(gr, &p->nodes[0]))
+		cg_add_edge(gr, e);
+	return MR_OK;
+}
+
+/*
+ * Completes a version's upstream walk (nodes[0] is the version) into its
+ * lineage graph. A walk gives only the edge by which it first reached
+ * each node, so each node's own upstream edges are read (those from nodes
+ * outside the walk are left out), and the version's deployments are
+ * added below it.
+ */
+static mr_status
+complete_lineage(cli *g, cli_graph *gr, bool ended_too)
+{
+	size_t n = gr->n_nodes;
+	mr_status rv;
+
+	for (size_t i = 0; i < n; i++) {
+		const char *id = gr->nodes[i]->id;
+		mr_graph *p;
+
+		if ((rv = mr_lineage_get_node(g->c, id, &p)) != MR_OK)
+			return rv;
+		cg_keep(gr, p);
+		for (size_t k = 0; k < p->n_edges; k++) {
+			const mr_edge *e = &p->edges[k];
+
+			if (strcmp(e->to, id) == 0) {
+				if (cg_find(gr, e->from) != NULL)
+					cg_add_edge(gr, e);
+			} else if (i == 0 && e->type == MR_EDGE_DEPLOYED_AS &&
+			    (rv = add_deployment(g, gr, e, ended_too)) !=
+			        MR_OK) {
+				return rv;
+			}
+		}
+	}
+	return MR_OK;
+}
+
+static void
+print_lineage(const cli *g, const cli_graph *gr, bool dot)
+{
+	const mr_node *v = gr->nodes[0];
+
+	if (dot) {
+		cg_print_dot(gr, stdout);
+	} else if (g->json) {
+		cj_print(cj_graph(gr));
+	} else {
+		cg_print_tree(gr, stdout);
+		if (v->n_dangling > 0)
+			fputs("\n", stdout);
+		for (size_t i = 0; i < v->n_dangling; i++)
+			printf("dangling: %s = %s (%s)\n", v->dangling[i].field,
+			    v->dangling[i].value, v->dangling[i].reason);
+	}
+}
+
+/* `lineage NAME VERSION`, and the dispatch to the subcommands. */
+static int
+cmd_lineage(cli *g, const command *cmd, int argc, char **argv)
+{
+	static const struct option opts[] = {
+	    {"depth", required_argument, NULL, 'd'},
+	    {"all-deployments", no_argument, NULL, 'e'},
+	    {"dot", no_argument, NULL, 'g'},
+	    OPT_END,
+	};
+	options o = {.depth = LINEAGE_VIEW_DEPTH};
+	mr_list_params lp = {.page_size = MR_PAGE_SIZE_MAX};
+	char id[MR_NODE_ID_MAX + 1], *token = NULL;
+	walk w = {.dir = MR_UPSTREAM};
+	const command *sub;
+	mr_status rv;
+	selector sel;
+	int code;
+
+	if (argc > 1 && (sub = find_sub(cmd, argv[1])) != NULL)
+		return sub->run(g, sub, argc - 1, argv + 1);
+	if ((code = parse_options(g, cmd, opts, argc, argv, &o)) != 0 || o.help)
+		return code;
+	if ((code = select_exact_version(cmd, argc, argv, &sel)) != 0)
+		return code;
+	snprintf(id, sizeof(id), "model:%.*s@%.*s", MR_NAME_MAX, sel.name,
+	    MR_VERSION_MAX, sel.version);
+	w.id = id;
+	w.depth = o.depth;
+	if ((code = connect_client(g)) != 0)
+		return code;
+	rv = fetch_pages(g, &w, &lp, true, walk_page, NULL, NULL, &token);
+	free(token);
+	if (rv == MR_OK)
+		rv = complete_lineage(g, &w.graph, o.ended_too);
+	if (rv != MR_OK) {
+		cg_free(&w.graph);
+		return status_error(g, rv, "lineage %s", sel.what);
+	}
+	print_lineage(g, &w.graph, o.dot);
+	depth_note(&w.graph, w.depth);
+	cg_free(&w.graph);
+	return 0;
+}
+
+/* `lineage upstream|downstream ID` */
+static int
+cmd_lineage_walk(cli *g, const command *cmd, int argc, char **argv)
+{
+	static const struct option opts[] = {
+	    {"depth", required_argument, NULL, 'd'},
+	    OPT_PAGING,
+	    {"dot", no_argument, NULL, 'g'},
+	    OPT_END,
+	};
+	static const char *const headers[] = {
+	    "DEPTH", "ID", "KIND", "VIA", "CREATED"};
+	walk w = {.with_edges = true};
+	options o = {0};
+	char *token;
+	mr_status rv;
+	table *t;
+	int code;
+
+	if ((code = begin(g, cmd, opts, argc, argv, 1, "one node id", &o)) !=
+	        0 ||
+	    o.help)
+		return code;
+	w.id = argv[optind];
+	w.dir = strcmp(cmd->name, "lineage upstream") == 0 ? MR_UPSTREAM
+	                                                   : MR_DOWNSTREAM;
+	w.depth = o.depth;
+	t = table_new(5, headers);
+	rv = fetch_pages(g, &w, &o.lp, o.all, walk_page, t, NULL, &token);
+	if (rv != MR_OK) {
+		code = status_error(g, rv, "%s %s", cmd->name, w.id);
+	} else {
+		if (o.dot)
+			cg_print_dot(&w.graph, stdout);
+		else if (g->json)
+			print_json_page(cj_graph(&w.graph), token);
+		else
+			table_print(t, stdout);
+		more_note("nodes", token);
+		depth_note(&w.graph,
+		    w.depth != 0 ? w.depth : MR_LINEAGE_DEPTH_DEFAULT);
+	}
+	free(token);
+	table_free(t);
+	cg_free(&w.graph);
+	return code;
+}
+
+/* An impact read page by page: versions into the page's table, live
+ * deployments into their own. */
+typedef struct impact {
+	const char *id;
+	uint32_t depth;
+	table *live;
+	size_t n_versions, n_live;
+} impact;
+
+static mr_status
+impact_page(cli *g, void *arg, mr_list_params *lp, table *t, json_object *o,
+    char **next)
+{
+	impact *a = arg;
+	mr_impact *im;
+	mr_status rv;
+
+	if ((rv = mr_lineage_impact(g->c, a->id, a->depth, lp, &im)) != MR_OK)
+		return rv;
+	for (size_t i = 0; i < im->n_versions; i++) {
+		const mr_impacted *v = &im->versions[i];
+		char depth[16];
+		const char *cells[] = {
+		    v->model, v->version, mr_stage_name(v->stage), depth};
+
+		snprintf(depth, sizeof(depth), "%u", v->depth);
+		table_row(t, cells);
+		add_item(o, "versions", cj_impacted(v));
+	}
+	for (size_t i = 0; i < im->n_live_deployments; i++) {
+		const mr_node *d = &im->live_deployments[i];
+		char since[32];
+		const char *cells[] = {d->id, mr_stage_name(d->stage),
+		    d->environment, mr_format_time(d->created_at_ms, since)};
+
+		table_row(a->live, cells);
+		add_item(o, "live_deployments", cj_node(d));
+	}
+	a->n_versions += im->n_versions;
+	a->n_live += im->n_live_deployments;
+	*next = cli_strdup(im->next_page_token);
+	mr_impact_free(im);
+	return MR_OK;
+}
+
+/* `lineage impact ID` */
+static int
+cmd_lineage_impact(cli *g, const command *cmd, int argc, char **argv)
+{
+	static const struct option opts[] = {
+	    {"depth", required_argument, NULL, 'd'},
+	    OPT_PAGING,
+	    OPT_END,
+	};
+	static const char *const version_headers[] = {
+	    "MODEL", "VERSION", "STAGE", "DEPTH"};
+	static const char *const live_headers[] = {
+	    "ID", "STAGE", "ENVIRONMENT", "SINCE"};
+	options o = {0};
+	impact a = {0};
+	json_object *j;
+	char *token;
+	mr_status rv;
+	table *t;
+	int code;
+
+	if ((code = begin(g, cmd, opts, argc, argv, 1, "one node id", &o)) !=
+	        0 ||
+	    o.help)
+		return code;
+	a.id = argv[optind];
+	a.depth = o.depth;
+	a.live = table_new(4, live_headers);
+	t = table_new(4, version_headers);
+	j = json_object_new_object();
+	json_object_object_add(j, "versions", json_object_new_array());
+	json_object_object_add(j, "live_deployments", json_object_new_array());
+	rv = fetch_pages(g, &a, &o.lp, o.all, impact_page, t, j, &token);
+	if (rv != MR_OK) {
+		json_object_put(j);
+		code = status_error(g, rv, "lineage impact %s", a.id);
+	} else if (g->json) {
+		print_json_page(j, token);
+	} else {
+		json_object_put(j);
+		printf("Affected model versions:%s\n",
+		    a.n_versions == 0 ? " none" : "");
+		if (a.n_versions > 0)
+			table_print(t, stdout);
+		printf("\nLive deployments:%s\n", a.n_live == 0 ? " none" : "");
+		if (a.n_live > 0)
+			table_print(a.live, stdout);
+	}
+	if (rv == MR_OK)
+		more_note("versions", token);
+	free(token);
+	table_free(t);
+	table_free(a.live);
+	return code;
+}
+
+/* Adds every node and edge of `p` to `gr`, which keeps it. */
+static void
+graph_of(cli_graph *gr, mr_graph *p)
+{
+	cg_keep(gr, p);
+	for (size_t i = 0; i < p->n_nodes; i++)
+		cg_add_node(gr, &p->nodes[i]);
+	for (size_t i = 0; i < p->n_edges; i++)
+		cg_add_edge(gr, &p->edges[i]);
+}
+
+/* `lineage path FROM TO` */
+static int
+cmd_lineage_path(cli *g, const command *cmd, int argc, char **argv)
+{
+	static const struct option opts[] = {
+	    {"depth", required_argument, NULL, 'd'},
+	    {"dot", no_argument, NULL, 'g'},
+	    OPT_END,
+	};
+	cli_graph gr = {0};
+	options o = {0};
+	mr_graph *p;
+	mr_status rv;
+	int code;
+
+	if ((code = begin(g, cmd, opts, argc, argv, 2, "two node ids", &o)) !=
+	        0 ||
+	    o.help)
+		return code;
+	rv = mr_lineage_path(g->c, argv[optind], argv[optind + 1], o.depth, &p);
+	if (rv != MR_OK)
+		return status_error(g, rv, "lineage path %s %s", argv[optind],
+		    argv[optind + 1]);
+	if (o.dot || g->json) {
+		graph_of(&gr, p);
+		if (o.dot)
+			cg_print_dot(&gr, stdout);
+		else
+			cj_print(cj_graph(&gr));
+		cg_free(&gr);
+		return 0;
+	}
+	for (size_t i = 0; i < p->n_nodes; i++)
+		printf("%s%s%s%s", i > 0 ? " -[" : "",
+		    i > 0 && i - 1 < p->n_edges
+		        ? mr_edge_type_name(p->edges[i - 1].type)
+		        : "",
+		    i > 0 ? "]-> " : "", p->nodes[i].id);
+	printf("\n");
+	mr_graph_free(p);
+	return 0;
+}
+
+/* After a blank line, the direct edges of a GetNode answer's node. */
+static void
+print_edges(const mr_graph *p)
+{
+	static const char *const headers[] = {"DIRECTION", "TYPE", "NODE"};
+	table *t;
+
+	if (p->n_edges == 0)
+		return;
+	t = table_new(3, headers);
+	for (size_t i = 0; i < p->n_edges; i++) {
+		const mr_edge *e = &p->edges[i];
+		bool up = strcmp(e->to, p->nodes[0].id) == 0;
+		const char *cells[] = {up ? "upstream" : "downstream",
+		    mr_edge_type_name(e->type), up ? e->from : e->to};
+
+		table_row(t, cells);
+	}
+	fputs("\n", stdout);
+	table_print(t, stdout);
+	table_free(t);
+}
+
+/* A node's fields, then its direct edges (p: a GetNode answer). */
+static void
+print_node(const mr_graph *p)
+{
+	const mr_node *n = &p->nodes[0];
+	char t1[32], *s;
+	line l;
+
+	cli_field(stdout, "id:", n->id);
+	cli_field(stdout, "kind:", mr_node_kind_name(n->kind));
+	cli_field(stdout, "name:", n->name);
+	cli_field(stdout, "version:", n->version);
+	line_start(&l);
+	fprintf(l.f, "%s", mr_format_time(n->created_at_ms, t1));
+	/* Nodes added by pipelines write no event, so have no revision. */
+	if (n->created_revision != 0)
+		fprintf(l.f, ", revision %llu",
+		    (unsigned long long)n->created_revision);
+	cli_field(stdout, "created:", s = line_end(&l));
+	free(s);
+	cli_field(stdout, "stage:", mr_stage_name(n->stage));
+	cli_field(stdout, "environment:", n->environment);
+	if (n->ended_at_ms != 0)
+		cli_field(stdout, "ended:", mr_format_time(n->ended_at_ms, t1));
+	s = cli_kv_join(n->properties, n->n_properties, ", ");
+	cli_field(stdout, "properties:", s);
+	free(s);
+	for (size_t i = 0; i < n->n_dangling; i++) {
+		line_start(&l);
+		fprintf(l.f, "%s = %s (%s)", n->dangling[i].field,
+		    n->dangling[i].value, n->dangling[i].reason);
+		cli_field(stdout, "dangling:", s = line_end(&l));
+		free(s);
+	}
+	print_edges(p);
+}
+
+/* {"node": {...}, "edges": [...]} of a GetNode answer. */
+static json_object *
+node_json(const mr_graph *p)
+{
+	json_object *o = json_object_new_object();
+	json_object *edges = json_object_new_array();
+
+	for (size_t i = 0; i < p->n_edges; i++)
+		json_object_array_add(edges, cj_edge(&p->edges[i]));
+	json_object_object_add(o, "node", cj_node(&p->nodes[0]));
+	json_object_object_add(o, "edges", edges);
+	return o;
+}
+
+/* `lineage show ID` */
+static int
+cmd_lineage_show(cli *g, const command *cmd, int argc, char **argv)
+{
+	static const struct option opts[] = {OPT_END};
+	options o = {0};
+	const char *id;
+	mr_graph *p;
+	mr_status rv;
+	int code;
+
+	if ((code = begin(g, cmd, opts, argc, argv, 1, "one node id", &o)) !=
+	        0 ||
+	    o.help)
+		return code;
+	id = argv[optind];
+	if ((rv = mr_lineage_get_node(g->c, id, &p)) != MR_OK)
+		return status_error(g, rv, "lineage show %s", id);
+	if (g->json)
+		cj_print(node_json(p));
+	else
+		print_node(p);
+	mr_graph_free(p);
+	return 0;
+}
+
+/* `lineage rm ID` */
+static int
+cmd_lineage_rm(cli *g, const command *cmd, int argc, char **argv)
+{
+	static const struct option opts[] = {OPT_END};
+	options o = {0};
+	const char *id;
+	mr_status rv;
+	int code;
+
+	if ((code = begin(g, cmd, opts, argc, argv, 1, "one node id", &o)) !=
+	        0 ||
+	    o.help)
+		return code;
+	id = argv[optind];
+	if ((rv = mr_lineage_delete_node(g->c, id)) != MR_OK)
+		return status_error(g, rv, "lineage rm %s", id);
+	if (g->json) {
+		json_object *o = json_object_new_object();
+		json_object_object_add(
+		    o, "deleted", json_object_new_string(id));
+		cj_print(o);
+	} else {
+		printf("deleted %s\n", id);
+	}
+	return 0;
+}
+
+/* `lineage link FROM TO` */
+static int
+cmd_lineage_link(cli *g, const command *cmd, int argc, char **argv)
+{
+	static const struct option opts[] = {
+	    {"type", required_argument, NULL, 'y'},
+	    OPT_END,
+	};
+	const char *from, *to;
+	mr_edge_type type;
+	options o = {0};
+	mr_status rv;
+	int code;
+
+	if ((code = parse_options(g, cmd, opts, argc, argv, &o)) != 0 || o.help)
+		return code;
+	if (argc - optind != 2)
+		return usage_error(cmd, "give two node ids: FROM TO");
+	from = argv[optind];
+	to = argv[optind + 1];
+	if ((code = link_type(cmd, from, client_id_kind(to), o.type, &type)) !=
+	        0 ||
+	    (code = connect_client(g)) != 0)
+		return code;
+	if ((rv = mr_lineage_add_edge(g->c, from, to, type)) != MR_OK)
+		return status_error(g, rv, "lineage link %s %s", from, to);
+	if (g->json) {
+		json_object *j = json_object_new_object();
+		mr_edge e = {(char *)from, (char *)to, type};
+		json_object_object_add(j, "edge", cj_edge(&e));
+		cj_print(j);
+	} else {
+		printf("linked %s -[%s]-> %s\n", from, mr_edge_type_name(type),
+		    to);
+	}
+	return 0;
+}
+
+/* `lineage add KIND NAME[@VERSION]` */
+/*
+ * KIND NAME[@VERSION] or KIND:NAME[@VERSION] (and --version V) into
+ * o->kind, *name and o->version, and the types of the --from links.
+ */
+static int
+new_node_args(
+    const command *cmd, int argc, char **argv, options *o, const char **name)
+{
+	char *kind, *rest, *at;
+	int code;
+
+	if (argc == 1 && (rest = strchr(argv[0], ':')) != NULL) {
+		kind = argv[0];
+		*rest++ = '\0';
+	} else if (argc == 2) {
+		kind = argv[0];
+		rest = argv[1];
+	} else {
+		return usage_error(cmd, "give KIND NAME[@VERSION]");
+	}
+	if ((code = kind_arg(cmd, kind, &o->kind)) != 0)
+		return code;
+	if ((at = strchr(rest, '@')) != NULL) {
+		if (o->version != NULL)
+			return usage_error(cmd,
+			    "give the version once: NAME@VERSION or --version");
+		*at = '\0';
+		o->version = at + 1;
+	}
+	*name = rest;
+	for (size_t i = 0; i < o->n_links; i++)
+		if ((code = link_type(cmd, o->links[i].from, o->kind, o->type,
+		         &o->links[i].type)) != 0)
+			return code;
+	return 0;
+}
+
+/* Adds the node, and shows it with its edges as GetNode has them now:
+ * the upstream ones asked for, and the versions that named it. */
+static int
+add_node(cli *g, const options *o, const char *name)
+{
+	mr_graph *p = NULL;
+	mr_node *n;
+	mr_status rv;
+
+	rv = mr_lineage_add_node(g->c, o->kind, name, o->version, o->props,
+	    o->n_props, o->links, o->n_links, &n);
+	if (rv != MR_OK)
+		return status_error(g, rv, "lineage add %s %s%s%s",
+		    mr_node_kind_name(o->kind), name,
+		    o->version != NULL ? "@" : "",
+		    o->version != NULL ? o->version : "");
+	if ((rv = mr_lineage_get_node(g->c, n->id, &p)) != MR_OK)
+		fprintf(stderr,
+		    "modelreg: warning: added %s, but reading it "
+		    "back failed: %s: %s\n",
+		    n->id, mr_strerror(rv), mr_client_errmsg(g->c));
+	if (g->json) {
+		json_object *o =
+		    p != NULL ? node_json(p) : json_object_new_object();
+		if (p == NULL)
+			json_object_object_add(o, "node", cj_node(n));
+		cj_print(o);
+	} else {
+		printf("added %s\n", n->id);
+		if (p != NULL)
+			print_edges(p);
+	}
+	mr_graph_free(p);
+	mr_node_free(n);
+	return 0;
+}
+
+/* `lineage add KIND NAME[@VERSION]` */
+static int
+cmd_lineage_add(cli *g, const command *cmd, int argc, char **argv)
+{
+	static const struct option opts[] = {
+	    {"version", required_argument, NULL, 'v'},
+	    {"from", required_argument, NULL, 'f'},
+	    {"type", required_argument, NULL, 'y'},
+	    {"property", required_argument, NULL, 'P'},
+	    OPT_END,
+	};
+	const char *name = NULL;
+	options o = {0};
+	int code;
+
+	if ((code = parse_options(g, cmd, opts, argc, argv, &o)) == 0 &&
+	    !o.help &&
+	    (code = new_node_args(
+	         cmd, argc - optind, argv + optind, &o, &name)) == 0 &&
+	    (code = connect_client(g)) == 0)
+		code = add_node(g, &o, name);
+	options_free(&o);
+	return code;
+}
+
+static mr_status
+node_page(cli *g, void *arg, mr_list_params *lp, table *t, json_object *o,
+    char **next)
+{
+	mr_graph *p;
+	mr_status rv;
+
+	if ((rv = mr_lineage_list_nodes(g->c, *(mr_node_kind *)arg, lp, &p)) !=
+	    MR_OK)
+		return rv;
+	for (size_t i = 0; i < p->n_nodes; i++) {
+		const mr_node *n = &p->nodes[i];
+		char created[32];
+		const char *cells[] = {n->id, mr_node_kind_name(n->kind),
+		    n->name, n->version,
+		    mr_format_time(n->created_at_ms, created)};
+
+		table_row(t, cells);
+		add_item(o, "nodes", cj_node(n));
+	}
+	*next = cli_strdup(p->next_page_token);
+	mr_graph_free(p);
+	return MR_OK;
+}
+
+/* `lineage nodes` */
+static int
+cmd_lineage_nodes(cli *g, const command *cmd, int argc, char **argv)
+{
+	static const struct option opts[] = {
+	    {"kind", required_argument, NULL, 'k'},
+	    OPT_PAGING,
+	    OPT_END,
+	};
+	static const char *const headers[] = {
+	    "ID", "KIND", "NAME", "VERSION", "CREATED"};
+	options o = {0};
+	int code;
+
+	if ((code = begin(g, cmd, opts, argc, argv, 0, "options only", &o)) !=
+	        0 ||
+	    o.help)
+		return code;
+	return list_pages(g, "lineage nodes", &o.kind, &o.lp, o.all, node_page,
+	    table_new(5, headers), "nodes");
+}
+
 /* ---- help --------------------------------------------------------------- */
 
 static int cmd_help(cli *g, const command *cmd, int argc, char **argv);
+
+#define PAGING_HELP                                                            \
+	"  --limit N        page size (1..1000; the server's default is "      \
+	"100)\n"                                                               \
+	"  --page-token T   continue from a previous page\n"                   \
+	"  --all            follow pages to the end\n"
+
+static const command lineage_commands[] = {
+    {
+        .name = "lineage upstream",
+        .run = cmd_lineage_walk,
+        .synopsis = "lineage upstream ID [--depth N] [--limit N] "
+                    "[--page-token T] [--all] [--dot]",
+        .help = "Lists what ID came from, breadth first: DEPTH, ID, KIND, "
+                "VIA (the type of the\n"
+                "edge that reached the node), CREATED.\n"
+                "  --depth N        how many edges away at most (1..32, "
+                "default 5)\n" PAGING_HELP
+                "  --dot            a Graphviz digraph of the nodes and "
+                "the edges that\n"
+                "                   reached them\n"
+                "With --json: {\"nodes\": [...], \"edges\": [...], "
+                "\"next_page_token\": ...};\n"
+                "nodes[0] is ID itself.\n",
+    },
+    {
+        .name = "lineage downstream",
+        .run = cmd_lineage_walk,
+        .synopsis = "lineage downstream ID [--depth N] [--limit N] "
+                    "[--page-token T] [--all] [--dot]",
+        .help = "Lists what came from ID, as lineage upstream does the "
+                "other way.\n",
+    },
+    {
+        .name = "lineage impact",
+        .run = cmd_lineage_impact,
+        .synopsis = "lineage impact ID [--depth N] [--limit N] "
+                    "[--page-token T] [--all]",
+        .help = "What a node (a bad dataset, say) affects: the model "
+                "versions downstream of\n"
+                "ID with their stage now (MODEL, VERSION, STAGE, DEPTH), "
+                "and their live\n"
+                "deployments (ID, STAGE, ENVIRONMENT, SINCE). Pages count "
+                "versions.\n"
+                "  --depth N        how many edges away at most (1..32, "
+                "default 32)\n" PAGING_HELP,
+    },
+    {
+        .name = "lineage path",
+        .run = cmd_lineage_path,
+        .synopsis = "lineage path FROM TO [--depth N] [--dot]",
+        .help = "Prints a shortest directed path between two nodes, "
+                "either way round, from\n"
+                "its upstream end: A -[type]-> B -[type]-> C.\n"
+                "  --depth N   the longest path looked for (1..32, default "
+                "32)\n"
+                "  --dot       a Graphviz digraph of the path\n",
+    },
+    {
+        .name = "lineage show",
+        .run = cmd_lineage_show,
+        .synopsis = "lineage show ID",
+        .help = "Shows a node (kind, name, version, creation, properties; "
+                "stage, environment\n"
+                "and end of a deployment; dangling references of a model "
+                "version) and its\n"
+                "direct edges: DIRECTION, TYPE, NODE.\n",
+    },
+    {
+        .name = "lineage nodes",
+        .run = cmd_lineage_nodes,
+        .synopsis = "lineage nodes [--kind K] [--limit N] [--page-token T] "
+                    "[--all]",
+        .help = "Lists nodes by id: ID, KIND, NAME, VERSION, CREATED.\n"
+                "  --kind K         only nodes of kind K\n" PAGING_HELP,
+    },
+    {
+        .name = "lineage add",
+        .run = cmd_lineage_add,
+        .synopsis = "lineage add KIND NAME[@VERSION] [--version V] "
+                    "[--from ID]... [--type T] [--property K=V]...",
+        .help = "Adds a dataset, feature set (features), experiment or "
+                "increment node, with\n"
+                "edges from existing upstream nodes; KIND:NAME@VERSION "
+                "may be one argument.\n"
+                "A dataset or feature set may have only a version "
+                "(\"dataset @v2024-01\").\n"
+                "Model versions whose metadata named the node are linked "
+                "to it now; the\n"
+                "node's edges are printed.\n"
+                "  --version V      the node's version\n"
+                "  --from ID        an upstream node; repeatable\n"
+                "  --type T         the type of the --from edges; by "
+                "default derived_from\n"
+                "                   between datasets and feature sets, "
+                "trained_on from them\n"
+                "                   to an experiment, derived_from "
+                "between experiments,\n"
+                "                   part_of from an increment\n"
+                "  --property K=V   a property; repeatable\n",
+    },
+    {
+        .name = "lineage link",
+        .run = cmd_lineage_link,
+        .synopsis = "lineage link FROM TO [--type T]",
+        .help = "Adds an edge FROM -> TO (FROM is upstream); refused if it "
+                "would close a\n"
+                "cycle. Without --type, the type is as for lineage add, "
+                "and produced_by from\n"
+                "an experiment to a model, trained_on from a dataset or "
+                "feature set to a\n"
+                "model, parent_of between models.\n",
+    },
+    {
+        .name = "lineage rm",
+        .run = cmd_lineage_rm,
+        .synopsis = "lineage rm ID",
+        .help = "Deletes a dataset, feature set, experiment or increment "
+                "node that nothing\n"
+                "depends on, with its upstream edges. Model version and "
+                "deployment nodes are\n"
+                "the registry's.\n",
+    },
+};
 
 static const command commands[] = {
     {
@@ -1339,9 +2376,57 @@ static const command commands[] = {
                 "--after.\n",
     },
     {
+        .name = "lineage",
+        .run = cmd_lineage,
+        .synopsis = "lineage NAME VERSION [--depth N] [--all-deployments] "
+                    "[--dot]",
+        .help = "Shows where a version came from: what lies upstream of it "
+                "(datasets, feature\n"
+                "sets, experiments, increments, parent versions) and its live "
+                "deployments, as\n"
+                "a tree from the roots down. Each node is shown once, under "
+                "the parent on its\n"
+                "longest path from a root:\n"
+                "  data:v2024-01\n"
+                "  └─> feature-engineering:v1\n"
+                "      └─> experiment:exp-003-xgboost\n"
+                "          └─> model:fraud-detection-model-3.1.0\n"
+                "              └─> deployment:production\n"
+                "References in the version's metadata that name no node yet "
+                "follow as\n"
+                "\"dangling:\" lines.\n"
+                "  --depth N           how many edges upstream at most "
+                "(1..32, default 10)\n"
+                "  --all-deployments   ended deployments too, marked (ended "
+                "TIME); by default\n"
+                "                      only live ones are shown\n"
+                "  --dot               a Graphviz digraph, edges labelled "
+                "with their types\n"
+                "With --json: {\"nodes\": [...], \"edges\": [...]}, the same "
+                "graph.\n"
+                "\n"
+                "Node ids are KIND:NAME@VERSION, or KIND:NAME for nodes "
+                "without a version\n"
+                "(dataset:transactions@v2024-01, experiment:exp-003, "
+                "model:fraud@3.1.0,\n"
+                "deployment:fraud@3.1.0/production/42); KIND:VERSION and "
+                "KIND:NAME also find\n"
+                "the one node of that kind with that version or name. Kinds: "
+                "dataset (or\n"
+                "data), features (or feature-engineering), experiment, "
+                "increment, model,\n"
+                "deployment. Edges point downstream; their types: "
+                "derived_from, trained_on,\n"
+                "produced_by, part_of, parent_of, deployed_as. A model named "
+                "like a\n"
+                "subcommand is shown with NAME@VERSION.\n",
+        .subs = lineage_commands,
+        .n_subs = sizeof(lineage_commands) / sizeof(lineage_commands[0]),
+    },
+    {
         .name = "help",
         .run = cmd_help,
-        .synopsis = "help [COMMAND]",
+        .synopsis = "help [COMMAND [SUBCOMMAND]]",
         .help = "Shows help for a command, or lists the commands.\n",
     },
 };
@@ -1369,14 +2454,30 @@ find_command(const char *name)
 	return NULL;
 }
 
+/* The subcommand of `cmd` called `word` ("upstream"); NULL if none. */
+static const command *
+find_sub(const command *cmd, const char *word)
+{
+	size_t skip = strlen(cmd->name) + 1;
+
+	for (size_t i = 0; i < cmd->n_subs; i++)
+		if (strcmp(cmd->subs[i].name + skip, word) == 0)
+			return &cmd->subs[i];
+	return NULL;
+}
+
 static int
 general_help(FILE *f, int code)
 {
 	fputs("usage: modelreg [--server URL] [--user NAME] [--timeout MS] "
 	      "[--json] COMMAND ...\n\nCommands:\n",
 	    f);
-	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
+	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++) {
 		fprintf(f, "  modelreg %s\n", commands[i].synopsis);
+		for (size_t k = 0; k < commands[i].n_subs; k++)
+			fprintf(
+			    f, "  modelreg %s\n", commands[i].subs[k].synopsis);
+	}
 	fprintf(f,
 	    "\n%s\"modelreg help COMMAND\" (or COMMAND --help) tells "
 	    "more.\n",
@@ -1390,6 +2491,9 @@ help_for(const command *cmd, FILE *f, int code)
 	fprintf(f, "usage: modelreg %s\n\n%s", cmd->synopsis, cmd->help);
 	if (cmd->run == cmd_register)
 		fprintf(f, "\n%s", cli_meta_help);
+	for (size_t i = 0; i < cmd->n_subs; i++)
+		fprintf(f, "\nmodelreg %s\n%s", cmd->subs[i].synopsis,
+		    cmd->subs[i].help);
 	fprintf(f, "\n%s", global_help);
 	return code;
 }
@@ -1400,13 +2504,16 @@ cmd_help(cli *g, const command *cmd, int argc, char **argv)
 	const command *which;
 
 	(void)g;
-	if (argc > 2)
-		return usage_error(cmd, "one command at most");
+	if (argc > 3)
+		return usage_error(cmd, "one command (and subcommand) at most");
 	if (argc == 1 || strcmp(argv[1], "--help") == 0 ||
 	    strcmp(argv[1], "-h") == 0)
 		return general_help(stdout, 0);
 	if ((which = find_command(argv[1])) == NULL)
 		return usage_error(cmd, "no command \"%s\"", argv[1]);
+	if (argc == 3 && (which = find_sub(which, argv[2])) == NULL)
+		return usage_error(
+		    cmd, "no command \"%s %s\"", argv[1], argv[2]);
 	return help_for(which, stdout, 0);
 }
 

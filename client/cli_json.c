@@ -650,6 +650,7 @@ cj_event(const mr_event *ev)
 	add_str(o, "to_stage", mr_stage_name(ev->to_stage));
 	add_str(o, "actor", ev->actor);
 	add_str(o, "reason", ev->reason);
+	add_str(o, "node", ev->node);
 	return o;
 }
 
@@ -665,6 +666,86 @@ cj_stats(const mr_transfer_stats *s)
 	json_object_object_add(o, "bytes", json_object_new_uint64(s->bytes));
 	json_object_object_add(
 	    o, "bytes_sent", json_object_new_uint64(s->bytes_sent));
+	return o;
+}
+
+json_object *
+cj_dangling(const mr_dangling *d, size_t n)
+{
+	json_object *a = json_object_new_array();
+
+	for (size_t i = 0; i < n; i++) {
+		json_object *o = json_object_new_object();
+		add_str(o, "field", d[i].field);
+		add_str(o, "value", d[i].value);
+		add_str(o, "kind", mr_node_kind_name(d[i].kind));
+		add_str(o, "reason", d[i].reason);
+		json_object_array_add(a, o);
+	}
+	return a;
+}
+
+json_object *
+cj_node(const mr_node *n)
+{
+	json_object *o = json_object_new_object();
+
+	add_str(o, "id", n->id);
+	add_str(o, "kind", mr_node_kind_name(n->kind));
+	add_str(o, "name", n->name);
+	add_str(o, "version", n->version);
+	json_object_object_add(
+	    o, "properties", kv_object(n->properties, n->n_properties));
+	add_time(o, "created_at", n->created_at_ms);
+	json_object_object_add(
+	    o, "created_revision", json_object_new_uint64(n->created_revision));
+	add_str(o, "stage", mr_stage_name(n->stage));
+	add_str(o, "environment", n->environment);
+	add_time(o, "ended_at", n->ended_at_ms);
+	json_object_object_add(
+	    o, "dangling", cj_dangling(n->dangling, n->n_dangling));
+	json_object_object_add(o, "depth", json_object_new_int64(n->depth));
+	return o;
+}
+
+json_object *
+cj_edge(const mr_edge *e)
+{
+	json_object *o = json_object_new_object();
+
+	add_str(o, "from", e->from);
+	add_str(o, "to", e->to);
+	add_str(o, "type", mr_edge_type_name(e->type));
+	return o;
+}
+
+json_object *
+cj_impacted(const mr_impacted *v)
+{
+	json_object *o = json_object_new_object();
+
+	add_str(o, "model", v->model);
+	add_str(o, "version", v->version);
+	add_str(o, "stage", mr_stage_name(v->stage));
+	json_object_object_add(o, "depth", json_object_new_int64(v->depth));
+	return o;
+}
+
+json_object *
+cj_graph(const cli_graph *g)
+{
+	json_object *o = json_object_new_object();
+	json_object *nodes = json_object_new_array();
+	json_object *edges = json_object_new_array();
+
+	for (size_t i = 0; i < g->n_nodes; i++)
+		json_object_array_add(nodes, cj_node(g->nodes[i]));
+	for (size_t i = 0; i < g->n_edges; i++)
+		json_object_array_add(edges, cj_edge(g->edges[i]));
+	json_object_object_add(o, "nodes", nodes);
+	json_object_object_add(o, "edges", edges);
+	json_object_object_add(
+	    o, "depth_limited", json_object_new_boolean(g->depth_limited));
 	return o;
 }
 

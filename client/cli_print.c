@@ -1,5 +1,6 @@
 /*
- * cli_print.c - human output of the CLI: aligned tables, sizes, lists.
+ * cli_print.c - human output of the CLI: aligned tables, sizes, lists,
+ * lines built in memory.
  *
  * A table keeps copies of its cells until it is printed, because column
  * widths depend on every row. Widths count UTF-8 code points, not bytes,
@@ -21,8 +22,8 @@ struct table {
 	size_t *width;
 };
 
-static void *
-must(void *p)
+void *
+cli_must(void *p)
 {
 	if (p == NULL) {
 		fputs("modelreg: out of memory\n", stderr);
@@ -34,7 +35,7 @@ must(void *p)
 char *
 cli_strdup(const char *s)
 {
-	return must(strdup(s));
+	return cli_must(strdup(s));
 }
 
 static size_t
@@ -51,10 +52,10 @@ display_width(const char *s)
 table *
 table_new(size_t ncols, const char *const *headers)
 {
-	table *t = must(calloc(1, sizeof(*t)));
+	table *t = cli_must(calloc(1, sizeof(*t)));
 
 	t->ncols = ncols;
-	t->width = must(calloc(ncols, sizeof(size_t)));
+	t->width = cli_must(calloc(ncols, sizeof(size_t)));
 	table_row(t, headers);
 	return t;
 }
@@ -64,15 +65,15 @@ table_row(table *t, const char *const *cells)
 {
 	if (t->nrows == t->cap) {
 		t->cap = t->cap > 0 ? 2 * t->cap : 16;
-		t->cells =
-		    must(realloc(t->cells, t->cap * t->ncols * sizeof(char *)));
+		t->cells = cli_must(
+		    realloc(t->cells, t->cap * t->ncols * sizeof(char *)));
 	}
 	for (size_t i = 0; i < t->ncols; i++) {
 		const char *s =
 		    cells[i] != NULL && cells[i][0] != '\0' ? cells[i] : "-";
 		size_t w = display_width(s);
 
-		t->cells[t->nrows * t->ncols + i] = must(strdup(s));
+		t->cells[t->nrows * t->ncols + i] = cli_must(strdup(s));
 		if (w > t->width[i])
 			t->width[i] = w;
 	}
@@ -137,7 +138,7 @@ cli_kv_join(const mr_kv *kv, size_t n, const char *sep)
 	for (size_t i = 0; i < n; i++)
 		len +=
 		    strlen(kv[i].key) + strlen(kv[i].value) + 1 + strlen(sep);
-	s = must(malloc(len));
+	s = cli_must(malloc(len));
 	s[0] = '\0';
 	for (size_t i = 0; i < n; i++)
 		at += (size_t)snprintf(s + at, len - at, "%s%s=%s",
@@ -151,4 +152,19 @@ cli_field(FILE *f, const char *label, const char *value)
 	if (value == NULL || value[0] == '\0')
 		return;
 	fprintf(f, "%-17s %s\n", label, value);
+}
+
+void
+line_start(line *l)
+{
+	l->buf = NULL;
+	l->len = 0;
+	l->f = cli_must(open_memstream(&l->buf, &l->len));
+}
+
+char *
+line_end(line *l)
+{
+	fclose(l->f);
+	return cli_must(l->buf);
 }

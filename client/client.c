@@ -10,6 +10,7 @@
  * limits modelreg.h documents.
  */
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -106,15 +107,53 @@ check_tag_filter(const char *tag, mr_err *e)
 	return mr_check_text("tag value", eq + 1, MR_TAG_VALUE_MAX, false, e);
 }
 
-static mr_status
-no_out(mr_err *e)
+mr_status
+client_check_kv(
+    const char *what, const mr_kv *kv, size_t n, size_t max, mr_err *e)
+{
+	char label[64];
+	mr_status rv;
+
+	if (n > 0 && kv == NULL)
+		return mr_fail(e, MR_INVALID_ARGUMENT,
+		    "%zu %ss announced but none given", n, what);
+	if (n > max)
+		return mr_fail(e, MR_INVALID_ARGUMENT,
+		    "%zu %ss; the limit is %zu", n, what, max);
+	snprintf(label, sizeof(label), "%s value", what);
+	for (size_t i = 0; i < n; i++) {
+		if (mr_check_tag_key(kv[i].key, NULL) != MR_OK)
+			return mr_fail(e, MR_INVALID_ARGUMENT,
+			    "%s key \"%.64s\" must be 1 to %d letters, digits "
+			    "and \"._/-\", starting with a letter or digit",
+			    what, kv[i].key != NULL ? kv[i].key : "",
+			    MR_TAG_KEY_MAX);
+		if ((rv = mr_check_text(label, kv[i].value, MR_TAG_VALUE_MAX,
+		         false, e)) != MR_OK)
+			return rv;
+		for (size_t k = 0; k < i; k++)
+			if (strcmp(kv[k].key, kv[i].key) == 0)
+				return mr_fail(e, MR_INVALID_ARGUMENT,
+				    "%s \"%s\" is given twice", what,
+				    kv[i].key);
+	}
+	return MR_OK;
+}
+
+mr_status
+client_no_out(mr_err *e)
 {
 	return mr_fail(e, MR_INVALID_ARGUMENT, "no place for the result");
 }
 
-/* One unary call, noting the revision a mutation reports. */
-static mr_status
-call(mr_client *c, const char *method, const ProtobufCMessage *req,
+char *
+client_str(const char *s)
+{
+	return (char *)(s != NULL ? s : "");
+}
+
+mr_status
+client_call(mr_client *c, const char *method, const ProtobufCMessage *req,
     bool mutation, const ProtobufCMessageDescriptor *rd, void *resp)
 {
 	mr_status rv;
@@ -146,7 +185,7 @@ mr_client_open(mr_client **out, const char *url, const mr_client_options *opt)
 	if (o.window == 0)
 		o.window = CLIENT_WINDOW_DEFAULT;
 	if (out == NULL)
-		return no_out(e);
+		return client_no_out(e);
 	if (url == NULL || url[0] == '\0')
 		return mr_fail(e, MR_INVALID_ARGUMENT, "no server URL given");
 	if (o.timeout_ms < 0)
@@ -224,11 +263,11 @@ mr_get_model(mr_client *c, const char *name, mr_model **out)
 		return MR_INVALID_ARGUMENT;
 	mr_err_clear(&c->err);
 	if (out == NULL)
-		return no_out(&c->err);
+		return client_no_out(&c->err);
 	if ((rv = mr_check_name(name, &c->err)) != MR_OK)
 		return rv;
 	req.name = (char *)name;
-	rv = call(c, M_GET_MODEL, &req.base, false,
+	rv = client_call(c, M_GET_MODEL, &req.base, false,
 	    &modelreg__v1__get_model_response__descriptor, &resp);
 	if (rv != MR_OK)
 		return rv;
@@ -254,7 +293,7 @@ client_get_version(mr_client *c, const char *name, const char *version,
 	req.version = v;
 	req.stage = (Modelreg__V1__Stage)stage;
 	req.with_chunks = with_chunks;
-	return call(c, M_GET_VERSION, &req.base, false,
+	return client_call(c, M_GET_VERSION, &req.base, false,
 	    &modelreg__v1__get_version_response__descriptor, out);
 }
 
@@ -269,7 +308,7 @@ mr_get_version(mr_client *c, const char *name, const char *version,
 		return MR_INVALID_ARGUMENT;
 	mr_err_clear(&c->err);
 	if (out == NULL)
-		return no_out(&c->err);
+		return client_no_out(&c->err);
 	rv = client_get_version(c, name, version, stage, false, &resp);
 	if (rv != MR_OK)
 		return rv;
@@ -279,12 +318,6 @@ mr_get_version(mr_client *c, const char *name, const char *version,
 }
 
 static const mr_list_params list_defaults;
-
-static char *
-str(const char *s)
-{
-	return (char *)(s != NULL ? s : "");
-}
 
 mr_status
 mr_list_models(mr_client *c, const mr_list_params *p, mr_model_list **out)
@@ -298,7 +331,7 @@ mr_list_models(mr_client *c, const mr_list_params *p, mr_model_list **out)
 		return MR_INVALID_ARGUMENT;
 	mr_err_clear(&c->err);
 	if (out == NULL)
-		return no_out(&c->err);
+		return client_no_out(&c->err);
 	if (p == NULL)
 		p = &list_defaults;
 	if ((rv = client_stage_arg("stage", p->stage, true, &c->err)) !=
@@ -306,10 +339,10 @@ mr_list_models(mr_client *c, const mr_list_params *p, mr_model_list **out)
 	    (rv = check_tag_filter(p->tag, &c->err)) != MR_OK)
 		return rv;
 	req.page_size = p->page_size;
-	req.page_token = str(p->page_token);
+	req.page_token = client_str(p->page_token);
 	req.stage = (Modelreg__V1__Stage)p->stage;
-	req.tag = str(p->tag);
-	rv = call(c, M_LIST_MODELS, &req.base, false,
+	req.tag = client_str(p->tag);
+	rv = client_call(c, M_LIST_MODELS, &req.base, false,
 	    &modelreg__v1__list_models_response__descriptor, &resp);
 	if (rv != MR_OK)
 		return rv;
@@ -331,7 +364,7 @@ mr_list_versions(mr_client *c, const char *name, const mr_list_params *p,
 		return MR_INVALID_ARGUMENT;
 	mr_err_clear(&c->err);
 	if (out == NULL)
-		return no_out(&c->err);
+		return client_no_out(&c->err);
 	if (p == NULL)
 		p = &list_defaults;
 	if ((rv = mr_check_name(name, &c->err)) != MR_OK ||
@@ -341,11 +374,11 @@ mr_list_versions(mr_client *c, const char *name, const mr_list_params *p,
 		return rv;
 	req.name = (char *)name;
 	req.page_size = p->page_size;
-	req.page_token = str(p->page_token);
+	req.page_token = client_str(p->page_token);
 	req.stage = (Modelreg__V1__Stage)p->stage;
-	req.tag = str(p->tag);
+	req.tag = client_str(p->tag);
 	req.descending = p->descending;
-	rv = call(c, M_LIST_VERSIONS, &req.base, false,
+	rv = client_call(c, M_LIST_VERSIONS, &req.base, false,
 	    &modelreg__v1__list_versions_response__descriptor, &resp);
 	if (rv != MR_OK)
 		return rv;
@@ -367,14 +400,14 @@ mr_list_events(mr_client *c, const char *name, uint64_t after,
 		return MR_INVALID_ARGUMENT;
 	mr_err_clear(&c->err);
 	if (out == NULL)
-		return no_out(&c->err);
+		return client_no_out(&c->err);
 	if (name != NULL && name[0] != '\0' &&
 	    (rv = mr_check_name(name, &c->err)) != MR_OK)
 		return rv;
-	req.name = str(name);
+	req.name = client_str(name);
 	req.after_revision = after;
 	req.page_size = page_size;
-	rv = call(c, M_LIST_EVENTS, &req.base, false,
+	rv = client_call(c, M_LIST_EVENTS, &req.base, false,
 	    &modelreg__v1__list_events_response__descriptor, &resp);
 	if (rv != MR_OK)
 		return rv;
@@ -410,8 +443,8 @@ mr_promote(mr_client *c, const char *name, const char *version, mr_stage to,
 	req.version = v;
 	req.to_stage = (Modelreg__V1__Stage)to;
 	req.expected_stage = (Modelreg__V1__Stage)expected;
-	req.reason = str(reason);
-	rv = call(c, M_PROMOTE, &req.base, true,
+	req.reason = client_str(reason);
+	rv = client_call(c, M_PROMOTE, &req.base, true,
 	    &modelreg__v1__promote_response__descriptor, &resp);
 	if (rv != MR_OK)
 		return rv;
@@ -445,7 +478,7 @@ mr_rollback(mr_client *c, const char *name, const char *to_version,
 	req.name = (char *)name;
 	req.to_version = v;
 	req.reason = (char *)reason;
-	rv = call(c, M_ROLLBACK, &req.base, true,
+	rv = client_call(c, M_ROLLBACK, &req.base, true,
 	    &modelreg__v1__rollback_response__descriptor, &resp);
 	if (rv != MR_OK)
 		return rv;

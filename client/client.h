@@ -28,6 +28,14 @@
 #define M_FIND_MISSING  "/modelreg.v1.Artifacts/FindMissingChunks"
 #define M_PUT_CHUNK     "/modelreg.v1.Artifacts/PutChunk"
 #define M_GET_CHUNK     "/modelreg.v1.Artifacts/GetChunk"
+#define M_ADD_NODE      "/modelreg.v1.Lineage/AddNode"
+#define M_ADD_EDGE      "/modelreg.v1.Lineage/AddEdge"
+#define M_DELETE_NODE   "/modelreg.v1.Lineage/DeleteNode"
+#define M_GET_NODE      "/modelreg.v1.Lineage/GetNode"
+#define M_WALK          "/modelreg.v1.Lineage/Walk"
+#define M_IMPACT        "/modelreg.v1.Lineage/Impact"
+#define M_PATH          "/modelreg.v1.Lineage/Path"
+#define M_LIST_NODES    "/modelreg.v1.Lineage/ListNodes"
 
 struct mr_client {
 	rpc *rpc;
@@ -50,6 +58,33 @@ mr_status client_sys_fail(mr_err *e, const char *what, const char *path);
 mr_status client_version_arg(const char *version, char *out, mr_err *e);
 mr_status client_stage_arg(
     const char *what, mr_stage stage, bool none_ok, mr_err *e);
+
+/*
+ * Checks a map given as key/value pairs: at most `max` entries, keys as
+ * tag keys, values as tag values, no key twice. `what` ("tag",
+ * "property") names an entry in messages.
+ */
+mr_status client_check_kv(
+    const char *what, const mr_kv *kv, size_t n, size_t max, mr_err *e);
+
+/* MR_INVALID_ARGUMENT: "no place for the result". */
+mr_status client_no_out(mr_err *e);
+/* `s`, or "" when NULL: what protobuf-c wants in a string field. */
+char *client_str(const char *s);
+
+/*
+ * One unary call with errors in c->err; a mutation carries an
+ * idempotency key, and its reply's revision is noted on success.
+ */
+mr_status client_call(mr_client *c, const char *method,
+    const ProtobufCMessage *req, bool mutation,
+    const ProtobufCMessageDescriptor *rd, void *resp);
+
+/*
+ * The kind of a node id "KIND:..." (a kind's name or one of the aliases
+ * the server accepts, such as "data"); 0 when `id` starts with no kind.
+ */
+mr_node_kind client_id_kind(const char *id);
 
 /* GetVersion with checked arguments, errors in c->err; for
  * mr_get_version and mr_pull (which asks for the chunk lists). */

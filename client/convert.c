@@ -35,6 +35,8 @@ SAME_AS_KV_ENTRY(Modelreg__V1__ModelVersion__TagsEntry);
 SAME_AS_KV_ENTRY(Modelreg__V1__Metadata__HyperparametersEntry);
 SAME_AS_KV_ENTRY(Modelreg__V1__RegisterVersionRequest__TagsEntry);
 SAME_AS_KV_ENTRY(Modelreg__V1__RegisterVersionRequest__ModelTagsEntry);
+SAME_AS_KV_ENTRY(Modelreg__V1__Node__PropertiesEntry);
+SAME_AS_KV_ENTRY(Modelreg__V1__AddNodeRequest__PropertiesEntry);
 
 /* ---- messages to results ------------------------------------------------ */
 
@@ -187,6 +189,33 @@ digest_copy(uint8_t out[MR_DIGEST_LEN], ProtobufCBinaryData d)
 }
 
 static void
+dangling_fill(mr_dangling **out, size_t *n_out, size_t n,
+    Modelreg__V1__DanglingRef *const *pb, bool *oom)
+{
+	mr_dangling *d = alloc_array(n, sizeof(*d), oom);
+
+	*out = d;
+	*n_out = d != NULL ? n : 0;
+	for (size_t i = 0; d != NULL && i < n; i++) {
+		d[i].field = copy_str(pb[i]->field, oom);
+		d[i].value = copy_str(pb[i]->value, oom);
+		d[i].kind = (mr_node_kind)pb[i]->kind;
+		d[i].reason = copy_str(pb[i]->reason, oom);
+	}
+}
+
+static void
+dangling_clear(mr_dangling *d, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		free(d[i].field);
+		free(d[i].value);
+		free(d[i].reason);
+	}
+	free(d);
+}
+
+static void
 version_fill(mr_version *v, const Modelreg__V1__ModelVersion *pb, bool *oom)
 {
 	const Modelreg__V1__Manifest *mf = pb->manifest;
@@ -241,6 +270,7 @@ version_clear(mr_version *v)
 	free(v->files);
 	free(v->created_by);
 	free(v->displaced_version);
+	dangling_clear(v->dangling, v->n_dangling);
 }
 
 static void
@@ -283,6 +313,7 @@ event_fill(mr_event *ev, const Modelreg__V1__Event *pb, bool *oom)
 	ev->to_stage = (mr_stage)pb->to_stage;
 	ev->actor = copy_str(pb->actor, oom);
 	ev->reason = copy_str(pb->reason, oom);
+	ev->node = copy_str(pb->node, oom);
 }
 
 static void
@@ -292,6 +323,45 @@ event_clear(mr_event *ev)
 	free(ev->version);
 	free(ev->actor);
 	free(ev->reason);
+	free(ev->node);
+}
+
+static void
+node_fill(mr_node *n, const Modelreg__V1__Node *pb, uint32_t depth, bool *oom)
+{
+	n->id = copy_str(pb->id, oom);
+	n->kind = (mr_node_kind)pb->kind;
+	n->name = copy_str(pb->name, oom);
+	n->version = copy_str(pb->version, oom);
+	kv_fill(&n->properties, &n->n_properties, pb->n_properties,
+	    (void *const *)pb->properties, oom);
+	n->created_at_ms = pb->created_at_ms;
+	n->created_revision = pb->created_revision;
+	n->stage = (mr_stage)pb->stage;
+	n->environment = copy_str(pb->environment, oom);
+	n->ended_at_ms = pb->ended_at_ms;
+	dangling_fill(
+	    &n->dangling, &n->n_dangling, pb->n_dangling, pb->dangling, oom);
+	n->depth = depth;
+}
+
+static void
+node_clear(mr_node *n)
+{
+	free(n->id);
+	free(n->name);
+	free(n->version);
+	kv_clear(n->properties, n->n_properties);
+	free(n->environment);
+	dangling_clear(n->dangling, n->n_dangling);
+}
+
+static void
+edge_fill(mr_edge *e, const Modelreg__V1__Edge *pb, bool *oom)
+{
+	e->from = copy_str(pb->from, oom);
+	e->to = copy_str(pb->to, oom);
+	e->type = (mr_edge_type)pb->type;
 }
 
 static mr_status
@@ -409,6 +479,123 @@ cv_event_list_new(
 	return MR_OK;
 }
 
+mr_status
+cv_registered_new(mr_version **out,
+    const Modelreg__V1__RegisterVersionResponse *pb, mr_err *e)
+{
+	bool oom = false;
+	mr_version *v;
+	mr_status rv;
+
+	if ((rv = cv_version_new(&v, pb->version, e)) != MR_OK)
+		return rv;
+	dangling_fill(
+	    &v->dangling, &v->n_dangling, pb->n_dangling, pb->dangling, &oom);
+	if (oom) {
+		mr_version_free(v);
+		return out_of_memory(e);
+	}
+	*out = v;
+	return MR_OK;
+}
+
+mr_status
+cv_node_new(mr_node **out, const Modelreg__V1__Node *pb, mr_err *e)
+{
+	bool oom = false;
+	mr_node *n;
+
+	if (pb == NULL)
+		return mr_fail(
+		    e, MR_INTERNAL, "the server's answer holds no node");
+	if ((n = calloc(1, sizeof(*n))) == NULL)
+		return out_of_memory(e);
+	node_fill(n, pb, 0, &oom);
+	if (oom) {
+		mr_node_free(n);
+		return out_of_memory(e);
+	}
+	*out = n;
+	return MR_OK;
+}
+
+mr_status
+cv_graph_new(mr_graph **out, const cv_graph_parts *p, mr_err *e)
+{
+	static const Modelreg__V1__Node none = MODELREG__V1__NODE__INIT;
+	size_t n_nodes = (p->start != NULL) + p->n_nodes + p->n_walk;
+	bool oom = false;
+	mr_graph *g;
+	size_t k = 0;
+
+	if ((g = calloc(1, sizeof(*g))) == NULL)
+		return out_of_memory(e);
+	g->nodes = alloc_array(n_nodes, sizeof(mr_node), &oom);
+	g->edges =
+	    alloc_array(p->n_edges[0] + p->n_edges[1], sizeof(mr_edge), &oom);
+	if (g->nodes != NULL) {
+		/* Counted as filled, so that a failure frees what is. */
+		g->n_nodes = n_nodes;
+		if (p->start != NULL)
+			node_fill(&g->nodes[k++], p->start, 0, &oom);
+		for (size_t i = 0; i < p->n_nodes; i++)
+			node_fill(&g->nodes[k++], p->nodes[i], 0, &oom);
+		for (size_t i = 0; i < p->n_walk; i++) {
+			const Modelreg__V1__WalkNode *w = p->walk[i];
+			node_fill(&g->nodes[k++],
+			    w->node != NULL ? w->node : &none, w->depth, &oom);
+		}
+	}
+	if (g->edges != NULL) {
+		for (int a = 0; a < 2; a++)
+			for (size_t i = 0; i < p->n_edges[a]; i++)
+				edge_fill(&g->edges[g->n_edges++],
+				    p->edges[a][i], &oom);
+	}
+	g->next_page_token = copy_str(p->next_page_token, &oom);
+	g->depth_limited = p->depth_limited;
+	if (oom) {
+		mr_graph_free(g);
+		return out_of_memory(e);
+	}
+	*out = g;
+	return MR_OK;
+}
+
+mr_status
+cv_impact_new(
+    mr_impact **out, const Modelreg__V1__ImpactResponse *pb, mr_err *e)
+{
+	bool oom = false;
+	mr_impact *im;
+
+	if ((im = calloc(1, sizeof(*im))) == NULL)
+		return out_of_memory(e);
+	im->versions = alloc_array(pb->n_versions, sizeof(mr_impacted), &oom);
+	im->n_versions = im->versions != NULL ? pb->n_versions : 0;
+	for (size_t i = 0; i < im->n_versions; i++) {
+		const Modelreg__V1__ImpactedVersion *v = pb->versions[i];
+		im->versions[i].model = copy_str(v->model, &oom);
+		im->versions[i].version = copy_str(v->version, &oom);
+		im->versions[i].stage = (mr_stage)v->stage;
+		im->versions[i].depth = v->depth;
+	}
+	im->live_deployments =
+	    alloc_array(pb->n_live_deployments, sizeof(mr_node), &oom);
+	im->n_live_deployments =
+	    im->live_deployments != NULL ? pb->n_live_deployments : 0;
+	for (size_t i = 0; i < im->n_live_deployments; i++)
+		node_fill(
+		    &im->live_deployments[i], pb->live_deployments[i], 0, &oom);
+	im->next_page_token = copy_str(pb->next_page_token, &oom);
+	if (oom) {
+		mr_impact_free(im);
+		return out_of_memory(e);
+	}
+	*out = im;
+	return MR_OK;
+}
+
 void
 mr_version_free(mr_version *v)
 {
@@ -462,6 +649,49 @@ mr_event_list_free(mr_event_list *l)
 	free(l);
 }
 
+void
+mr_node_free(mr_node *n)
+{
+	if (n == NULL)
+		return;
+	node_clear(n);
+	free(n);
+}
+
+void
+mr_graph_free(mr_graph *g)
+{
+	if (g == NULL)
+		return;
+	for (size_t i = 0; i < g->n_nodes; i++)
+		node_clear(&g->nodes[i]);
+	free(g->nodes);
+	for (size_t i = 0; i < g->n_edges; i++) {
+		free(g->edges[i].from);
+		free(g->edges[i].to);
+	}
+	free(g->edges);
+	free(g->next_page_token);
+	free(g);
+}
+
+void
+mr_impact_free(mr_impact *im)
+{
+	if (im == NULL)
+		return;
+	for (size_t i = 0; i < im->n_versions; i++) {
+		free(im->versions[i].model);
+		free(im->versions[i].version);
+	}
+	free(im->versions);
+	for (size_t i = 0; i < im->n_live_deployments; i++)
+		node_clear(&im->live_deployments[i]);
+	free(im->live_deployments);
+	free(im->next_page_token);
+	free(im);
+}
+
 /* ---- results to messages ------------------------------------------------ */
 
 /* Each arena block starts with this header, aligned for anything. */
@@ -503,22 +733,33 @@ str(char *s)
 }
 
 void *
-cv_tags_pb(
-    cv_arena *a, const ProtobufCMessageDescriptor *d, const mr_kv *kv, size_t n)
+cv_messages(cv_arena *a, const ProtobufCMessageDescriptor *d, size_t n)
 {
-	kv_entry **arr, *entries;
+	void **arr;
+	char *msgs;
 
 	if (n == 0)
 		return NULL;
 	arr = cv_alloc(a, n * sizeof(*arr));
-	entries = cv_alloc(a, n * sizeof(*entries));
-	if (arr == NULL || entries == NULL)
+	msgs = cv_alloc(a, n * d->sizeof_message);
+	if (arr == NULL || msgs == NULL)
 		return NULL;
 	for (size_t i = 0; i < n; i++) {
-		protobuf_c_message_init(d, &entries[i]);
-		entries[i].key = str(kv[i].key);
-		entries[i].value = str(kv[i].value);
-		arr[i] = &entries[i];
+		arr[i] = msgs + i * d->sizeof_message;
+		protobuf_c_message_init(d, arr[i]);
+	}
+	return arr;
+}
+
+void *
+cv_tags_pb(
+    cv_arena *a, const ProtobufCMessageDescriptor *d, const mr_kv *kv, size_t n)
+{
+	kv_entry **arr = cv_messages(a, d, n);
+
+	for (size_t i = 0; arr != NULL && i < n; i++) {
+		arr[i]->key = str(kv[i].key);
+		arr[i]->value = str(kv[i].value);
 	}
 	return arr;
 }
@@ -527,24 +768,16 @@ Modelreg__V1__Metadata *
 cv_metadata_pb(cv_arena *a, const mr_metadata *m)
 {
 	Modelreg__V1__Metadata *pb;
-	Modelreg__V1__Metadata__MetricsEntry *metrics;
 
 	if (m == NULL || (pb = cv_alloc(a, sizeof(*pb))) == NULL)
 		return NULL;
 	modelreg__v1__metadata__init(pb);
-	if (m->n_metrics > 0) {
-		pb->metrics = cv_alloc(a, m->n_metrics * sizeof(*pb->metrics));
-		metrics = cv_alloc(a, m->n_metrics * sizeof(*metrics));
-		if (pb->metrics == NULL || metrics == NULL)
-			return NULL;
-		for (size_t i = 0; i < m->n_metrics; i++) {
-			modelreg__v1__metadata__metrics_entry__init(
-			    &metrics[i]);
-			metrics[i].key = str(m->metrics[i].name);
-			metrics[i].value = m->metrics[i].value;
-			pb->metrics[i] = &metrics[i];
-		}
-		pb->n_metrics = m->n_metrics;
+	pb->metrics = cv_messages(a,
+	    &modelreg__v1__metadata__metrics_entry__descriptor, m->n_metrics);
+	pb->n_metrics = pb->metrics != NULL ? m->n_metrics : 0;
+	for (size_t i = 0; i < pb->n_metrics; i++) {
+		pb->metrics[i]->key = str(m->metrics[i].name);
+		pb->metrics[i]->value = m->metrics[i].value;
 	}
 	pb->hyperparameters = cv_tags_pb(a,
 	    &modelreg__v1__metadata__hyperparameters_entry__descriptor,
@@ -573,19 +806,12 @@ cv_metadata_pb(cv_arena *a, const mr_metadata *m)
 static Modelreg__V1__Field **
 fields_pb(cv_arena *a, const mr_field *f, size_t n)
 {
-	Modelreg__V1__Field **arr, *fields;
+	Modelreg__V1__Field **arr =
+	    cv_messages(a, &modelreg__v1__field__descriptor, n);
 
-	if (n == 0)
-		return NULL;
-	arr = cv_alloc(a, n * sizeof(*arr));
-	fields = cv_alloc(a, n * sizeof(*fields));
-	if (arr == NULL || fields == NULL)
-		return NULL;
-	for (size_t i = 0; i < n; i++) {
-		modelreg__v1__field__init(&fields[i]);
-		fields[i].name = str(f[i].name);
-		fields[i].type = str(f[i].type);
-		arr[i] = &fields[i];
+	for (size_t i = 0; arr != NULL && i < n; i++) {
+		arr[i]->name = str(f[i].name);
+		arr[i]->type = str(f[i].type);
 	}
 	return arr;
 }

@@ -16,6 +16,7 @@
 
 #include <stdbool.h>
 
+#include "lineage.pb-c.h"
 #include "model.pb-c.h"
 #include "mr_err.h"
 #include "registry.pb-c.h"
@@ -30,6 +31,32 @@ mr_status cv_version_list_new(mr_version_list **out,
     const Modelreg__V1__ListVersionsResponse *pb, mr_err *e);
 mr_status cv_event_list_new(
     mr_event_list **out, const Modelreg__V1__ListEventsResponse *pb, mr_err *e);
+/* The registered version with the references that were left dangling. */
+mr_status cv_registered_new(mr_version **out,
+    const Modelreg__V1__RegisterVersionResponse *pb, mr_err *e);
+
+mr_status cv_node_new(mr_node **out, const Modelreg__V1__Node *pb, mr_err *e);
+mr_status cv_impact_new(
+    mr_impact **out, const Modelreg__V1__ImpactResponse *pb, mr_err *e);
+
+/*
+ * The parts of a lineage answer that make an mr_graph, in order: `start`
+ * (if not NULL, at depth 0), then `nodes`, then the walk's nodes with
+ * their depths; the edges of each of the two edge arrays in turn.
+ */
+typedef struct cv_graph_parts {
+	const Modelreg__V1__Node *start;
+	Modelreg__V1__Node *const *nodes;
+	size_t n_nodes;
+	Modelreg__V1__WalkNode *const *walk;
+	size_t n_walk;
+	Modelreg__V1__Edge *const *edges[2];
+	size_t n_edges[2];
+	const char *next_page_token;
+	bool depth_limited;
+} cv_graph_parts;
+
+mr_status cv_graph_new(mr_graph **out, const cv_graph_parts *p, mr_err *e);
 
 /* Allocations for building a request; all freed together. */
 typedef struct cv_arena {
@@ -45,6 +72,12 @@ typedef struct cv_arena {
 /* Zeroed memory, or NULL (and a->failed set) when out of memory. */
 void *cv_alloc(cv_arena *a, size_t size);
 void cv_arena_free(cv_arena *a);
+
+/*
+ * `n` messages of descriptor `d`, initialized, as the array of pointers
+ * a repeated field holds (cast to its type); NULL when n is 0.
+ */
+void *cv_messages(cv_arena *a, const ProtobufCMessageDescriptor *d, size_t n);
 
 /*
  * The request forms of the public structures. A NULL argument gives NULL

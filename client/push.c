@@ -270,12 +270,6 @@ upload_missing(
 	return rv;
 }
 
-static char *
-str(const char *s)
-{
-	return (char *)(s != NULL ? s : "");
-}
-
 static mr_status
 commit(mr_client *c, const mr_register_params *p, const char *version,
     const manifest *m, mr_version **out)
@@ -288,10 +282,10 @@ commit(mr_client *c, const mr_register_params *p, const char *version,
 	cv_arena a = CV_ARENA_INIT;
 	mr_status rv;
 
-	req.name = str(p->name);
-	req.version = str(version);
+	req.name = client_str(p->name);
+	req.version = client_str(version);
 	req.stage = (Modelreg__V1__Stage)p->stage;
-	req.description = str(p->description);
+	req.description = client_str(p->description);
 	req.metadata = cv_metadata_pb(&a, p->metadata);
 	req.tags = cv_tags_pb(&a,
 	    &modelreg__v1__register_version_request__tags_entry__descriptor,
@@ -299,8 +293,8 @@ commit(mr_client *c, const mr_register_params *p, const char *version,
 	req.n_tags = req.tags != NULL ? p->n_tags : 0;
 	req.signature = cv_signature_pb(&a, p->signature);
 	req.manifest = (Modelreg__V1__Manifest *)&m->pb;
-	req.model_description = str(p->model_description);
-	req.model_owner = str(p->model_owner);
+	req.model_description = client_str(p->model_description);
+	req.model_owner = client_str(p->model_owner);
 	req.model_tags =
 	    cv_tags_pb(&a, model_tags_entry, p->model_tags, p->n_model_tags);
 	req.n_model_tags = req.model_tags != NULL ? p->n_model_tags : 0;
@@ -308,15 +302,13 @@ commit(mr_client *c, const mr_register_params *p, const char *version,
 		cv_arena_free(&a);
 		return mr_fail(&c->err, MR_RESOURCE_EXHAUSTED, "out of memory");
 	}
-	rv = rpc_call(c->rpc, M_REGISTER, &req.base, true,
-	    &modelreg__v1__register_version_response__descriptor,
-	    (ProtobufCMessage **)&resp, &c->err);
+	rv = client_call(c, M_REGISTER, &req.base, true,
+	    &modelreg__v1__register_version_response__descriptor, &resp);
 	cv_arena_free(&a);
 	if (rv != MR_OK)
 		return rv;
-	c->revision = rpc_revision(c->rpc);
 	if (out != NULL)
-		rv = cv_version_new(out, resp->version, &c->err);
+		rv = cv_registered_new(out, resp, &c->err);
 	protobuf_c_message_free_unpacked(&resp->base, NULL);
 	return rv;
 }
@@ -329,28 +321,6 @@ check_string(const char *what, const char *s, bool required, mr_err *e)
 	if (required && (s == NULL || s[0] == '\0'))
 		return mr_fail(e, MR_INVALID_ARGUMENT, "%s is empty", what);
 	return mr_check_text(what, s, MR_STRING_MAX, false, e);
-}
-
-static mr_status
-check_tags(const char *what, const mr_kv *kv, size_t n, mr_err *e)
-{
-	mr_status rv;
-
-	if (n > MR_TAGS_MAX)
-		return mr_fail(e, MR_INVALID_ARGUMENT,
-		    "%zu %ss; the limit is %d", n, what, MR_TAGS_MAX);
-	for (size_t i = 0; i < n; i++) {
-		if ((rv = mr_check_tag_key(kv[i].key, e)) != MR_OK ||
-		    (rv = mr_check_text("tag value", kv[i].value,
-		         MR_TAG_VALUE_MAX, false, e)) != MR_OK)
-			return rv;
-		for (size_t k = 0; k < i; k++)
-			if (strcmp(kv[k].key, kv[i].key) == 0)
-				return mr_fail(e, MR_INVALID_ARGUMENT,
-				    "%s \"%s\" is given twice", what,
-				    kv[i].key);
-	}
-	return MR_OK;
 }
 
 static mr_status
@@ -436,13 +406,14 @@ check_params(const mr_register_params *p, char *version, mr_err *e)
 	    (rv = client_stage_arg("stage", p->stage, true, e)) != MR_OK ||
 	    (rv = mr_check_text("description", p->description, MR_TEXT_MAX,
 	         true, e)) != MR_OK ||
-	    (rv = check_tags("tag", p->tags, p->n_tags, e)) != MR_OK ||
+	    (rv = client_check_kv("tag", p->tags, p->n_tags, MR_TAGS_MAX, e)) !=
+	        MR_OK ||
 	    (rv = mr_check_text("model description", p->model_description,
 	         MR_TEXT_MAX, true, e)) != MR_OK ||
 	    (rv = check_string("model owner", p->model_owner, false, e)) !=
 	        MR_OK ||
-	    (rv = check_tags("model tag", p->model_tags, p->n_model_tags, e)) !=
-	        MR_OK)
+	    (rv = client_check_kv("model tag", p->model_tags, p->n_model_tags,
+	         MR_TAGS_MAX, e)) != MR_OK)
 		return rv;
 	if (p->metadata != NULL &&
 	    (rv = check_metadata(p->metadata, e)) != MR_OK)

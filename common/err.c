@@ -104,6 +104,12 @@ mr_event_kind_name(mr_event_kind kind)
 		return "stage_changed";
 	case MR_EVENT_ROLLBACK:
 		return "rollback";
+	case MR_EVENT_LINEAGE_NODE_ADDED:
+		return "node_added";
+	case MR_EVENT_LINEAGE_EDGE_ADDED:
+		return "edge_added";
+	case MR_EVENT_LINEAGE_NODE_DELETED:
+		return "node_deleted";
 	default:
 		return "unknown";
 	}

@@ -16,6 +16,7 @@
  * walk re-runs up to the end of the page asked for, never further.
  */
 #include <search.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -689,6 +690,45 @@ svc_lineage_stage(svc_call *c, const mr_pb_version *v, int from, int to)
 
 /* ---- mutations ---------------------------------------------------------- */
 
+static const char *
+edge_type_name(int type)
+{
+	static const char *const names[] = { "", "derived_from", "trained_on",
+		"produced_by", "part_of", "parent_of", "deployed_as" };
+
+	return edge_type_valid(type) ? names[type] : "";
+}
+
+/*
+ * Every lineage mutation is an event in the registry's log, like every
+ * other change: it gets a revision and tells who did what.
+ */
+static mr_status
+lineage_event(svc_call *c, Modelreg__V1__EventKind kind, const char *node,
+    const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+
+static mr_status
+lineage_event(svc_call *c, Modelreg__V1__EventKind kind, const char *node,
+    const char *fmt, ...)
+{
+	mr_pb_event ev = MODELREG__V1__EVENT__INIT;
+	char reason[MR_REASON_MAX];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(reason, sizeof(reason), fmt, ap);
+	va_end(ap);
+	ev.time_ms = c->now_ms;
+	ev.kind = kind;
+	ev.model = "";
+	ev.node = (char *)node;
+	ev.actor = (char *)c->user;
+	ev.reason = reason;
+	if (store_txn_append_event(c->txn, &ev, &c->err) == 0)
+		return c->err.code;
+	return MR_OK;
+}
+
 /* Refuses an edge that would close a cycle: is `from` downstream of `to`? */
 static mr_status
 check_acyclic(svc_call *c, const char *from, const char *to)
@@ -814,6 +854,12 @@ add_node_h(svc_call *c, const ProtobufCMessage *reqm, ProtobufCMessage *respm)
 	}
 	/* A new node has nothing downstream yet: no edge into it can close
 	 * a cycle. */
+	if ((rv = lineage_event(c,
+		 MODELREG__V1__EVENT_KIND__EVENT_LINEAGE_NODE_ADDED, n->id,
+		 "added %s with %zu upstream edge%s", n->id, rq->n_upstream,
+		 rq->n_upstream == 1 ? "" : "s")) != MR_OK)
+		return rv;
+	n->created_revision = store_txn_revision(c->txn);
 	if ((rv = store_txn_put_node(c->txn, n, NULL, &c->err)) != MR_OK)
 		return rv;
 	for (size_t i = 0; i < rq->n_upstream; i++)
@@ -841,7 +887,11 @@ add_edge_h(svc_call *c, const ProtobufCMessage *reqm, ProtobufCMessage *respm)
 	    (rv = resolve(c, rq->edge->to, &to)) != MR_OK ||
 	    (rv = check_client_edge(c, from, to, (int)rq->edge->type)) !=
 		MR_OK ||
-	    (rv = check_acyclic(c, from, to)) != MR_OK)
+	    (rv = check_acyclic(c, from, to)) != MR_OK ||
+	    (rv = lineage_event(c,
+		 MODELREG__V1__EVENT_KIND__EVENT_LINEAGE_EDGE_ADDED, from,
+		 "%s -[%s]-> %s", from, edge_type_name((int)rq->edge->type),
+		 to)) != MR_OK)
 		return rv;
 	store_txn_put_edge(c->txn, from, to, (int)rq->edge->type);
 	if ((resp->edge = new_edge(c, from, to, (int)rq->edge->type)) == NULL)
@@ -917,6 +967,11 @@ delete_node_h(svc_call *c, const ProtobufCMessage *reqm,
 	rv = store_scan_edges(c->st, id, false, collect_edge, &up, &c->err);
 	if (rv != MR_OK || (rv = up.rv) != MR_OK)
 		return rv;
+	if ((rv = lineage_event(c,
+		 MODELREG__V1__EVENT_KIND__EVENT_LINEAGE_NODE_DELETED, id,
+		 "deleted %s and its %zu upstream edge%s", id, up.n,
+		 up.n == 1 ? "" : "s")) != MR_OK)
+		return rv;
 	for (size_t i = 0; i < up.n; i++)
 		store_txn_delete_edge(c->txn, up.ids[i], id, up.types[i]);
 	if ((rv = store_txn_delete_node(c->txn, n, &c->err)) != MR_OK)
@@ -929,7 +984,7 @@ delete_node_h(svc_call *c, const ProtobufCMessage *reqm,
 
 static mr_status
 edges_of(svc_call *c, const char *id, bool downstream, mr_pb_edge ***out,
-    size_t *n_out)
+    size_t *n_out, protobuf_c_boolean *truncated)
 {
 	struct edge_list l;
 	mr_pb_edge **edges;
@@ -940,7 +995,10 @@ edges_of(svc_call *c, const char *id, bool downstream, mr_pb_edge ***out,
 	rv = store_scan_edges(c->st, id, downstream, collect_edge, &l, &c->err);
 	if (rv != MR_OK)
 		return rv;
-	/* More than a page of direct edges: the first page is returned. */
+	/* More than a page of direct edges: the first page is returned, and
+	 * said to be only that (collect_edge stopped with an error). */
+	if (l.rv != MR_OK)
+		*truncated = true;
 	if ((edges = svc_alloc(c, l.n, sizeof(*edges))) == NULL)
 		return c->err.code;
 	for (size_t i = 0; i < l.n; i++) {
@@ -964,10 +1022,11 @@ get_node_h(svc_call *c, const ProtobufCMessage *reqm, ProtobufCMessage *respm)
 
 	if ((rv = resolve(c, rq->id, &id)) != MR_OK ||
 	    (rv = get_node(c, id, &resp->node)) != MR_OK ||
-	    (rv = edges_of(c, id, false, &resp->upstream,
-		 &resp->n_upstream)) != MR_OK)
+	    (rv = edges_of(c, id, false, &resp->upstream, &resp->n_upstream,
+		 &resp->truncated)) != MR_OK)
 		return rv;
-	return edges_of(c, id, true, &resp->downstream, &resp->n_downstream);
+	return edges_of(c, id, true, &resp->downstream, &resp->n_downstream,
+	    &resp->truncated);
 }
 
 static mr_status
@@ -1081,7 +1140,8 @@ impact_h(svc_call *c, const ProtobufCMessage *reqm, ProtobufCMessage *respm)
 	if ((rv = bfs_run(&b, id)) != MR_OK)
 		goto done;
 	resp->versions = svc_alloc(c, size, sizeof(*resp->versions));
-	live.cap = MR_PAGE_SIZE_MAX;
+	/* A version has at most one live deployment per deployed stage. */
+	live.cap = 2 * size;
 	live.items = svc_alloc(c, live.cap, sizeof(*live.items));
 	resp->live_deployments = live.items;
 	if (resp->versions == NULL || live.items == NULL) {

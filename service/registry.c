@@ -643,7 +643,8 @@ register_version(svc_call *c, const ProtobufCMessage *reqm,
 		return rv;
 	v->created_revision = store_txn_revision(c->txn);
 	if ((rv = svc_lineage_register(c, v, &resp->dangling,
-		 &resp->n_dangling)) != MR_OK)
+		 &resp->n_dangling)) != MR_OK ||
+	    (rv = svc_lineage_stage(c, v, 0, stage)) != MR_OK)
 		return rv;
 
 	m->version_count++;

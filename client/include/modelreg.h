@@ -206,9 +206,13 @@ typedef enum mr_event_kind {
 	MR_EVENT_VERSION_REGISTERED = 2,
 	MR_EVENT_STAGE_CHANGED = 3,
 	MR_EVENT_ROLLBACK = 4,
+	MR_EVENT_LINEAGE_NODE_ADDED = 5,
+	MR_EVENT_LINEAGE_EDGE_ADDED = 6,
+	MR_EVENT_LINEAGE_NODE_DELETED = 7,
 } mr_event_kind;
 
-/* "model_created", "version_registered", "stage_changed", "rollback". */
+/* "model_created", "version_registered", "stage_changed", "rollback",
+ * "node_added", "edge_added", "node_deleted". */
 const char *mr_event_kind_name(mr_event_kind kind);
 
 typedef struct mr_event {
@@ -221,6 +225,7 @@ typedef struct mr_event {
 	mr_stage to_stage;
 	char *actor;
 	char *reason;
+	char *node; /* lineage events: the node concerned; "" otherwise */
 } mr_event;
 
 typedef struct mr_model_list {
@@ -478,7 +483,8 @@ typedef struct mr_link {
 	mr_edge_type type;
 } mr_link;
 
-/* Adds a dataset, feature set, experiment or increment node. */
+/* Adds a dataset, feature set, experiment or increment node, with edges
+ * from `upstream`. `out` may be NULL. */
 mr_status mr_lineage_add_node(mr_client *c, mr_node_kind kind,
     const char *name, const char *version, const mr_kv *properties,
     size_t n_properties, const mr_link *upstream, size_t n_upstream,

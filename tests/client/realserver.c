@@ -86,6 +86,28 @@ rs_finish(rs_server *s)
 	tu_rmtree(s->dir);
 }
 
+int
+rs_fixture_setup(void **state, const char *tag)
+{
+	rs_fixture *f = calloc(1, sizeof(*f));
+
+	rs_start(&f->s, tag, NULL);
+	f->c = rs_client(f->s.url, "alice", 30000, 0);
+	*state = f;
+	return 0;
+}
+
+int
+rs_fixture_teardown(void **state)
+{
+	rs_fixture *f = *state;
+
+	mr_client_close(f->c);
+	rs_finish(&f->s);
+	free(f);
+	return 0;
+}
+
 mr_client *
 rs_client(const char *url, const char *user, int timeout_ms, int window)
 {

@@ -61,6 +61,19 @@ mr_client *rs_client(
     const char *url, const char *user, int timeout_ms, int window);
 
 /*
+ * The fixture of tests that need a registry and one client of it (user
+ * "alice"): a cmocka setup (making it in a directory named after `tag`)
+ * and teardown.
+ */
+typedef struct rs_fixture {
+	rs_server s;
+	mr_client *c;
+} rs_fixture;
+
+int rs_fixture_setup(void **state, const char *tag);
+int rs_fixture_teardown(void **state);
+
+/*
  * Stops the server, flips a byte in the middle of every stored chunk
  * with RocksDB itself, and serves the damaged store again. Returns how
  * many chunks were damaged.

@@ -21,31 +21,12 @@
 #include "testutil.h"
 #include "wire.h"
 
-typedef struct fixture {
-	rs_server s;
-	mr_client *c;
-} fixture;
+typedef rs_fixture fixture;
 
 static int
 setup(void **state)
 {
-	fixture *f = calloc(1, sizeof(*f));
-
-	rs_start(&f->s, "client", NULL);
-	f->c = rs_client(f->s.url, "alice", 30000, 0);
-	*state = f;
-	return 0;
-}
-
-static int
-teardown(void **state)
-{
-	fixture *f = *state;
-
-	mr_client_close(f->c);
-	rs_finish(&f->s);
-	free(f);
-	return 0;
+	return rs_fixture_setup(state, "client");
 }
 
 /* Registers name@version with a small artifact of its own. */
@@ -162,14 +143,6 @@ test_client_names_and_texts_of_enums(void **state)
 	assert_non_null(mr_client_transfer_stats(NULL));
 }
 
-/* Counts requests; answers each with INTERNAL. */
-static void
-count_calls(void *arg, wr_responder *r, nng_msg *req)
-{
-	atomic_fetch_add((atomic_int *)arg, 1);
-	wr_reply(r, req, MR_INTERNAL, "no call was expected", NULL, 0);
-}
-
 static void
 test_client_bad_arguments_are_refused_without_a_round_trip(void **state)
 {
@@ -187,7 +160,7 @@ test_client_bad_arguments_are_refused_without_a_round_trip(void **state)
 
 	(void)state;
 	wr_url(url, "count");
-	rsp = wr_responder_start(url, count_calls, &calls);
+	rsp = wr_responder_start(url, wr_count_calls, &calls);
 	c = rs_client(url, "alice", 30000, 0);
 	memset(reason, 'r', sizeof(reason) - 1);
 	reason[sizeof(reason) - 1] = '\0';
@@ -591,7 +564,8 @@ main(void)
 	        test_client_bad_arguments_are_refused_without_a_round_trip),
 	    cmocka_unit_test(
 	        test_client_call_nobody_answers_is_deadline_exceeded_naming_the_timeout),
-#define T(name) cmocka_unit_test_setup_teardown(name, setup, teardown)
+#define T(name)                                                                \
+	cmocka_unit_test_setup_teardown(name, setup, rs_fixture_teardown)
 	    T(test_client_errmsg_is_empty_after_a_success),
 	    T(test_client_get_model_returns_what_registration_stored),
 	    T(test_client_get_of_an_unknown_model_is_not_found_in_the_servers_words),

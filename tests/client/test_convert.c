@@ -204,6 +204,124 @@ test_convert_lists_keep_page_tokens_and_event_fields(void **state)
 }
 
 static void
+test_convert_lineage_answers_keep_depths_edges_and_dangling(void **state)
+{
+	Modelreg__V1__Node start = MODELREG__V1__NODE__INIT;
+	Modelreg__V1__Node far = MODELREG__V1__NODE__INIT;
+	Modelreg__V1__Node__PropertiesEntry p1 =
+	    MODELREG__V1__NODE__PROPERTIES_ENTRY__INIT;
+	Modelreg__V1__Node__PropertiesEntry p2 =
+	    MODELREG__V1__NODE__PROPERTIES_ENTRY__INIT;
+	Modelreg__V1__Node__PropertiesEntry *props[] = {&p1, &p2};
+	Modelreg__V1__DanglingRef d = MODELREG__V1__DANGLING_REF__INIT;
+	Modelreg__V1__DanglingRef *ds[] = {&d};
+	Modelreg__V1__WalkNode w = MODELREG__V1__WALK_NODE__INIT;
+	Modelreg__V1__WalkNode *ws[] = {&w};
+	Modelreg__V1__Edge e = MODELREG__V1__EDGE__INIT;
+	Modelreg__V1__Edge *es[] = {&e};
+	Modelreg__V1__ImpactResponse ir = MODELREG__V1__IMPACT_RESPONSE__INIT;
+	Modelreg__V1__ImpactedVersion iv = MODELREG__V1__IMPACTED_VERSION__INIT;
+	Modelreg__V1__ImpactedVersion *ivs[] = {&iv};
+	Modelreg__V1__Node *lives[] = {&far};
+	Modelreg__V1__RegisterVersionResponse rr =
+	    MODELREG__V1__REGISTER_VERSION_RESPONSE__INIT;
+	Modelreg__V1__ModelVersion mv = MODELREG__V1__MODEL_VERSION__INIT;
+	mr_impact *im;
+	mr_version *v;
+	mr_graph *g;
+	mr_node *n;
+	mr_err err;
+
+	(void)state;
+	start.id = "model:fraud@3.1.0";
+	start.kind = MODELREG__V1__NODE_KIND__NODE_KIND_MODEL;
+	start.name = "fraud";
+	start.version = "3.1.0";
+	start.created_revision = 7;
+	d.field = "experiment";
+	d.value = "exp-9";
+	d.kind = MODELREG__V1__NODE_KIND__NODE_KIND_EXPERIMENT;
+	d.reason = "no lineage node \"experiment:exp-9\"";
+	start.dangling = ds;
+	start.n_dangling = 1;
+	far.id = "deployment:fraud@3.1.0/production/9";
+	far.kind = MODELREG__V1__NODE_KIND__NODE_KIND_DEPLOYMENT;
+	far.stage = MODELREG__V1__STAGE__STAGE_PRODUCTION;
+	far.environment = "default";
+	far.ended_at_ms = 5;
+	p1.key = "z";
+	p1.value = "1";
+	p2.key = "a";
+	p2.value = "2";
+	far.properties = props;
+	far.n_properties = 2;
+	w.node = &far;
+	w.depth = 3;
+	e.from = start.id;
+	e.to = far.id;
+	e.type = MODELREG__V1__EDGE_TYPE__EDGE_TYPE_DEPLOYED_AS;
+	assert_int_equal(cv_graph_new(&g,
+	                     &(cv_graph_parts){.start = &start,
+	                         .walk = ws,
+	                         .n_walk = 1,
+	                         .edges = {es, es},
+	                         .n_edges = {1, 1},
+	                         .next_page_token = "2",
+	                         .depth_limited = true},
+	                     &err),
+	    MR_OK);
+	assert_int_equal(g->n_nodes, 2);
+	assert_int_equal(g->nodes[0].depth, 0);
+	assert_int_equal(g->nodes[0].created_revision, 7);
+	assert_int_equal(g->nodes[0].n_dangling, 1);
+	assert_int_equal(g->nodes[0].dangling[0].kind, MR_NODE_EXPERIMENT);
+	assert_string_equal(g->nodes[0].dangling[0].value, "exp-9");
+	assert_string_equal(g->nodes[0].environment, "");
+	assert_int_equal(g->nodes[1].depth, 3);
+	assert_int_equal(g->nodes[1].stage, MR_STAGE_PRODUCTION);
+	assert_int_equal(g->nodes[1].ended_at_ms, 5);
+	assert_string_equal(g->nodes[1].properties[0].key, "a"); /* sorted */
+	assert_int_equal(g->n_edges, 2);
+	assert_int_equal(g->edges[1].type, MR_EDGE_DEPLOYED_AS);
+	assert_string_equal(g->edges[1].to, far.id);
+	assert_string_equal(g->next_page_token, "2");
+	assert_true(g->depth_limited);
+	mr_graph_free(g);
+
+	iv.model = "fraud";
+	iv.version = "3.1.0";
+	iv.stage = MODELREG__V1__STAGE__STAGE_STAGING;
+	iv.depth = 2;
+	ir.versions = ivs;
+	ir.n_versions = 1;
+	ir.live_deployments = lives;
+	ir.n_live_deployments = 1;
+	assert_int_equal(cv_impact_new(&im, &ir, &err), MR_OK);
+	assert_int_equal(im->n_versions, 1);
+	assert_int_equal(im->versions[0].stage, MR_STAGE_STAGING);
+	assert_int_equal(im->versions[0].depth, 2);
+	assert_string_equal(im->live_deployments[0].id, far.id);
+	assert_string_equal(im->next_page_token, "");
+	mr_impact_free(im);
+
+	mv.name = "fraud";
+	rr.version = &mv;
+	rr.dangling = ds;
+	rr.n_dangling = 1;
+	assert_int_equal(cv_registered_new(&v, &rr, &err), MR_OK);
+	assert_int_equal(v->n_dangling, 1);
+	assert_string_equal(v->dangling[0].field, "experiment");
+	assert_non_null(strstr(v->dangling[0].reason, "no lineage node"));
+	mr_version_free(v);
+	rr.version = NULL;
+	assert_int_equal(cv_registered_new(&v, &rr, &err), MR_INTERNAL);
+	assert_int_equal(cv_node_new(&n, NULL, &err), MR_INTERNAL);
+	assert_int_equal(cv_node_new(&n, &far, &err), MR_OK);
+	assert_string_equal(n->properties[1].key, "z");
+	mr_node_free(n);
+}
+
+static void
 test_convert_free_functions_accept_null(void **state)
 {
 	(void)state;
@@ -212,6 +330,9 @@ test_convert_free_functions_accept_null(void **state)
 	mr_model_list_free(NULL);
 	mr_version_list_free(NULL);
 	mr_event_list_free(NULL);
+	mr_node_free(NULL);
+	mr_graph_free(NULL);
+	mr_impact_free(NULL);
 }
 
 static void
@@ -274,6 +395,8 @@ main(void)
 	    cmocka_unit_test(test_convert_digest_of_wrong_length_is_left_zero),
 	    cmocka_unit_test(
 	        test_convert_lists_keep_page_tokens_and_event_fields),
+	    cmocka_unit_test(
+	        test_convert_lineage_answers_keep_depths_edges_and_dangling),
 	    cmocka_unit_test(test_convert_free_functions_accept_null),
 	    cmocka_unit_test(test_convert_request_metadata_survives_the_wire),
 	};

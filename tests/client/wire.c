@@ -9,6 +9,7 @@
  * forwarded and no bookkeeping pairs them.
  */
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -138,6 +139,13 @@ wr_reply(wr_responder *r, nng_msg *req, mr_status code, const char *message,
 	wr_reply_bytes(r, req, buf, len);
 	free(buf);
 	free(pay);
+}
+
+void
+wr_count_calls(void *arg, wr_responder *r, nng_msg *req)
+{
+	atomic_fetch_add((atomic_int *)arg, 1);
+	wr_reply(r, req, MR_INTERNAL, "no call was expected", NULL, 0);
 }
 
 /* ---- taps -------------------------------------------------------------------

@@ -53,6 +53,12 @@ void wr_reply_bytes(
 void wr_reply(wr_responder *r, nng_msg *req, mr_status code,
     const char *message, const ProtobufCMessage *payload, uint64_t revision);
 
+/*
+ * A wr_fn that counts requests in the atomic_int `arg` and answers each
+ * with INTERNAL: for showing that a call never reached the wire.
+ */
+void wr_count_calls(void *arg, wr_responder *r, nng_msg *req);
+
 /* The envelope of a request (free with modelreg__v1__request__free_unpacked),
  * or NULL if the bytes are not one. */
 Modelreg__V1__Request *wr_envelope(nng_msg *req);

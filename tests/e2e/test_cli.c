@@ -7,8 +7,12 @@
  * error goes as "modelreg: <what>: <CODE>: <why>". A chunk that does not
  * match its digest is planted in the stopped server's store with
  * store_put_chunk, which trusts its caller, to see the CLI refuse to pull
- * it.
+ * it. The lineage commands are run on the issue's own example: a dataset,
+ * a feature set and an experiment, a version registered with metadata
+ * naming them and promoted to production, its lineage drawn as a tree,
+ * as Graphviz (parsed here) and as JSON, and the dataset's impact.
  */
+#include <ctype.h>
 #include <dirent.h>
 #include <signal.h>
 #include <stdio.h>
@@ -713,6 +717,460 @@ test_cli_pull_of_a_bad_chunk_is_data_loss_and_writes_nothing(void **state)
 	free(other);
 }
 
+/* ---- lineage ----------------------------------------------------------------
+ */
+
+/* The issue's example: dataset "@v2024-01", features "@v1" derived from
+ * it, experiment exp-003-xgboost trained on them; fraud-detection-model
+ * 3.1.0 registered naming all three, promoted to staging, then to
+ * production. */
+static void
+issue_example(fixture *f, run *r)
+{
+	static const char md[] = "{\"training_data_version\": \"v2024-01\",\n"
+	                         " \"feature_set_version\": \"v1\",\n"
+	                         " \"experiment\": \"exp-003-xgboost\"}\n";
+	char meta[PATH_MAX + 32];
+
+	CLI(f, *r, "lineage", "add", "dataset", "@v2024-01");
+	expect(r, 0, "added dataset:@v2024-01\n", NULL);
+	CLI(f, *r, "lineage", "add", "features:@v1", "--from",
+	    "dataset:v2024-01");
+	expect(r, 0, "added features:@v1\n", NULL);
+	expect_field(r, "upstream", "derived_from  dataset:@v2024-01");
+	CLI(f, *r, "lineage", "add", "experiment", "exp-003-xgboost", "--from",
+	    "features:v1");
+	expect_field(r, "upstream", "trained_on  features:@v1");
+	path_in(meta, f, "lineage.json");
+	tu_write_file(meta, md, strlen(md));
+	CLI(f, *r, "register", "fraud-detection-model", f->model, "--version",
+	    "3.1.0", "--metadata", meta);
+	expect(r, 0, "registered fraud-detection-model 3.1.0", NULL);
+	assert_string_equal(r->err, ""); /* every reference resolved */
+	CLI(f, *r, "promote", "fraud-detection-model", "3.1.0", "--to",
+	    "staging");
+	expect(r, 0, NULL, NULL);
+	CLI(f, *r, "promote", "fraud-detection-model", "3.1.0", "--to",
+	    "production");
+	expect(r, 0, NULL, NULL);
+}
+
+/* A token of DOT as cg_print_dot writes it: a quoted string (returned
+ * unquoted), a word, "->" or one punctuation character. */
+static char *
+dot_token(const char **p)
+{
+	const char *s = *p, *start;
+	char *tok;
+	size_t n = 0;
+
+	while (isspace((unsigned char)*s))
+		s++;
+	start = s;
+	if (*s == '\0') {
+		tok = NULL;
+	} else if (*s == '"') {
+		tok = malloc(strlen(s));
+		for (s++; *s != '"'; s++) {
+			if (*s == '\0')
+				fail_msg("unterminated string in DOT");
+			if (*s == '\\')
+				s++;
+			tok[n++] = *s;
+		}
+		tok[n] = '\0';
+		s++;
+	} else if (strncmp(s, "->", 2) == 0) {
+		tok = strdup("->");
+		s += 2;
+	} else if (isalpha((unsigned char)*s)) {
+		while (isalnum((unsigned char)*s) || *s == '_')
+			s++;
+		tok = strndup(start, (size_t)(s - start));
+	} else {
+		tok = strndup(s++, 1);
+	}
+	*p = s;
+	return tok;
+}
+
+static void
+dot_expect(const char **p, const char *want)
+{
+	char *tok = dot_token(p);
+
+	if (tok == NULL || strcmp(tok, want) != 0)
+		fail_msg("DOT: \"%s\" where \"%s\" belongs",
+		    tok ? tok : "(end)", want);
+	free(tok);
+}
+
+/*
+ * Parses `digraph NAME { "id" [label="..."]; "a" -> "b" [label="..."];
+ * ... }` and nothing after it. Every edge must join declared nodes.
+ * Returns how many nodes; *n_edges gets the edges.
+ */
+static int
+parse_dot(const char *text, int *n_edges)
+{
+	const char *p = text;
+	char *ids[64], *tok;
+	int n = 0;
+
+	*n_edges = 0;
+	dot_expect(&p, "digraph");
+	free(dot_token(&p));
+	dot_expect(&p, "{");
+	while ((tok = dot_token(&p)) != NULL && strcmp(tok, "}") != 0) {
+		const char *save = p;
+		char *next = dot_token(&p);
+
+		if (next != NULL && strcmp(next, "->") == 0) {
+			char *to = dot_token(&p);
+			int found = 0;
+
+			for (int i = 0; i < n; i++)
+				found += strcmp(ids[i], tok) == 0 ||
+				    strcmp(ids[i], to) == 0;
+			if (found != 2)
+				fail_msg("DOT edge %s -> %s joins undeclared "
+				         "nodes",
+				    tok, to);
+			free(to);
+			free(tok);
+			(*n_edges)++;
+		} else {
+			assert_true(n < 64);
+			ids[n++] = tok;
+			p = save;
+		}
+		free(next);
+		dot_expect(&p, "[");
+		dot_expect(&p, "label");
+		dot_expect(&p, "=");
+		free(dot_token(&p));
+		dot_expect(&p, "]");
+		dot_expect(&p, ";");
+	}
+	if (tok == NULL)
+		fail_msg("DOT without its closing brace");
+	free(tok);
+	assert_null(dot_token(&p));
+	for (int i = 0; i < n; i++)
+		free(ids[i]);
+	return n;
+}
+
+static void
+test_cli_lineage_of_a_version_is_the_issue_chain(void **state)
+{
+	fixture *f = *state;
+	run r = {0};
+	json_object *j;
+	int edges;
+
+	issue_example(f, &r);
+	CLI(f, r, "lineage", "fraud-detection-model", "3.1.0");
+	expect(&r, 0, NULL, NULL);
+	assert_string_equal(r.out,
+	    "data:v2024-01\n"
+	    "└─> feature-engineering:v1\n"
+	    "    └─> experiment:exp-003-xgboost\n"
+	    "        └─> model:fraud-detection-model-3.1.0\n"
+	    "            └─> deployment:production\n");
+	assert_string_equal(r.err, "");
+
+	/* The staging deployment ended with the promotion: shown on
+	 * request, marked. */
+	CLI(f, r, "lineage", "fraud-detection-model@3.1.0",
+	    "--all-deployments");
+	expect(&r, 0,
+	    "        └─> model:fraud-detection-model-3.1.0\n"
+	    "            ├─> deployment:production\n"
+	    "            └─> deployment:staging (ended 20",
+	    NULL);
+
+	CLI(f, r, "lineage", "fraud-detection-model", "3.1.0", "--dot");
+	expect(&r, 0, "digraph", NULL);
+	assert_int_equal(parse_dot(r.out, &edges), 5);
+	/* Dataset, features and experiment into the model, the chain
+	 * between them, and the deployment. */
+	assert_int_equal(edges, 6);
+	expect(&r, 0, "\"dataset:@v2024-01\" [label=\"data:v2024-01\"];", NULL);
+	expect(&r, 0,
+	    "\"experiment:exp-003-xgboost\" -> "
+	    "\"model:fraud-detection-model@3.1.0\" [label=\"produced_by\"];",
+	    NULL);
+
+	CLI(f, r, "--json", "lineage", "fraud-detection-model", "3.1.0");
+	expect(&r, 0, NULL, NULL);
+	j = parse_json(&r);
+	assert_int_equal(json_object_array_length(jget(j, "nodes")), 5);
+	assert_int_equal(json_object_array_length(jget(j, "edges")), 6);
+	assert_string_equal(
+	    jstr(j, "nodes.0.id"), "model:fraud-detection-model@3.1.0");
+	assert_string_equal(jstr(j, "nodes.0.kind"), "model");
+	assert_int_equal(
+	    json_object_array_length(jget(j, "nodes.0.dangling")), 0);
+	assert_string_equal(jstr(j, "nodes.4.kind"), "deployment");
+	assert_string_equal(jstr(j, "nodes.4.stage"), "production");
+	assert_int_equal(jint(j, "nodes.4.ended_at_ms"), 0);
+	json_object_put(j);
+
+	CLI(f, r, "lineage", "impact", "dataset:v2024-01");
+	expect(&r, 0, "Affected model versions:\n", NULL);
+	expect_field(&r, "fraud-detection-model  3.1.0", "production  1");
+	expect(&r, 0, "\nLive deployments:\n", NULL);
+	expect_field(&r, "deployment:fraud-detection-model@3.1.0/production/",
+	    "production  default");
+	assert_null(strstr(r.out, "staging"));
+	CLI(f, r, "--json", "lineage", "impact", "dataset:v2024-01");
+	expect(&r, 0, NULL, NULL);
+	j = parse_json(&r);
+	assert_int_equal(json_object_array_length(jget(j, "versions")), 1);
+	assert_string_equal(jstr(j, "versions.0.stage"), "production");
+	assert_int_equal(
+	    json_object_array_length(jget(j, "live_deployments")), 1);
+	assert_string_equal(
+	    jstr(j, "live_deployments.0.environment"), "default");
+	assert_string_equal(jstr(j, "next_page_token"), "");
+	json_object_put(j);
+	run_free(&r);
+}
+
+static void
+test_cli_lineage_dangling_reference_is_warned_until_its_node_is_added(
+    void **state)
+{
+	fixture *f = *state;
+	static const char md[] = "{\"experiment\": \"exp-9\"}";
+	char meta[PATH_MAX + 32];
+	run r = {0};
+	json_object *j;
+
+	path_in(meta, f, "dangling.json");
+	tu_write_file(meta, md, strlen(md));
+	CLI(f, r, "register", "fraud", f->model, "--version", "1.0.0",
+	    "--metadata", meta);
+	expect(&r, 0, "registered fraud 1.0.0",
+	    "modelreg: warning: experiment = exp-9 names no lineage node; it "
+	    "will be linked when added\n");
+	CLI(f, r, "--json", "register", "fraud", f->model, "--version", "1.1.0",
+	    "--metadata", meta);
+	expect(&r, 0, NULL, "experiment = exp-9 names no lineage node");
+	j = parse_json(&r);
+	assert_string_equal(jstr(j, "dangling.0.field"), "experiment");
+	assert_string_equal(jstr(j, "dangling.0.value"), "exp-9");
+	assert_string_equal(jstr(j, "dangling.0.kind"), "experiment");
+	json_object_put(j);
+
+	CLI(f, r, "lineage", "fraud", "1.0.0");
+	expect(&r, 0,
+	    "model:fraud-1.0.0\n\ndangling: experiment = exp-9 (no lineage "
+	    "node",
+	    NULL);
+	CLI(f, r, "lineage", "show", "model:fraud@1.0.0");
+	expect_field(&r, "dangling:", "experiment = exp-9");
+
+	/* Adding the experiment links both versions to it. */
+	CLI(f, r, "lineage", "add", "experiment", "exp-9");
+	expect(&r, 0, "added experiment:exp-9\n", NULL);
+	expect_field(&r, "model:fraud@1.0.0", "downstream  produced_by");
+	expect_field(&r, "model:fraud@1.1.0", "downstream  produced_by");
+	CLI(f, r, "lineage", "fraud", "1.0.0");
+	expect(&r, 0, NULL, NULL);
+	assert_string_equal(r.out, "experiment:exp-9\n└─> model:fraud-1.0.0\n");
+	CLI(f, r, "lineage", "show", "model:fraud@1.0.0");
+	expect_field(&r, "upstream", "produced_by  experiment:exp-9");
+	assert_null(strstr(r.out, "dangling"));
+	run_free(&r);
+}
+
+static void
+test_cli_lineage_walks_paths_and_edits_of_the_graph(void **state)
+{
+	fixture *f = *state;
+	run r = {0};
+	json_object *j;
+
+	CLI(f, r, "lineage", "add", "dataset", "raw", "--property",
+	    "owner=data-eng");
+	expect(&r, 0, "added dataset:raw\n", NULL);
+	CLI(f, r, "lineage", "add", "dataset", "clean", "--from",
+	    "dataset:raw");
+	CLI(f, r, "lineage", "add", "features", "fs", "--version", "v2",
+	    "--from", "dataset:clean");
+	expect_field(&r, "upstream", "derived_from  dataset:clean");
+	CLI(f, r, "lineage", "add", "experiment", "exp", "--from",
+	    "features:fs@v2");
+	expect(&r, 0, "added experiment:exp\n", NULL);
+
+	CLI(f, r, "lineage", "downstream", "dataset:raw");
+	expect(&r, 0, NULL, NULL);
+	expect_field(&r, "DEPTH", "ID  ");
+	expect_field(&r, "KIND", "VIA");
+	expect_field(&r, "dataset:clean", "dataset     derived_from");
+	expect_field(&r, "3      experiment:exp", "trained_on");
+	assert_string_equal(r.err, "");
+	CLI(f, r, "lineage", "downstream", "dataset:raw", "--depth", "1");
+	expect(&r, 0, "dataset:clean", "more lies past depth 1");
+	assert_null(strstr(r.out, "features:fs"));
+	CLI(f, r, "lineage", "upstream", "experiment:exp", "--limit", "1");
+	expect(&r, 0, "features:fs@v2",
+	    "more nodes: add --page-token 1 (or --all)");
+	assert_null(strstr(r.out, "dataset:raw"));
+	CLI(f, r, "lineage", "upstream", "experiment:exp", "--limit", "1",
+	    "--page-token", "2");
+	expect(&r, 0, "dataset:raw", NULL);
+	assert_string_equal(r.err, "");
+	CLI(f, r, "--json", "lineage", "upstream", "experiment:exp", "--limit",
+	    "1", "--all");
+	expect(&r, 0, NULL, NULL);
+	j = parse_json(&r);
+	assert_int_equal(json_object_array_length(jget(j, "nodes")), 4);
+	assert_int_equal(json_object_array_length(jget(j, "edges")), 3);
+	assert_int_equal(jint(j, "nodes.3.depth"), 3);
+	assert_string_equal(jstr(j, "edges.2.from"), "dataset:raw");
+	assert_string_equal(jstr(j, "edges.2.type"), "derived_from");
+	assert_string_equal(jstr(j, "next_page_token"), "");
+	json_object_put(j);
+
+	CLI(f, r, "lineage", "path", "dataset:raw", "experiment:exp");
+	expect(&r, 0, NULL, NULL);
+	assert_string_equal(r.out,
+	    "dataset:raw -[derived_from]-> dataset:clean -[derived_from]-> "
+	    "features:fs@v2 -[trained_on]-> experiment:exp\n");
+	CLI(f, r, "lineage", "path", "experiment:exp", "dataset:clean");
+	expect(&r, 0,
+	    "dataset:clean -[derived_from]-> features:fs@v2 -[trained_on]-> "
+	    "experiment:exp\n",
+	    NULL);
+	CLI(f, r, "lineage", "path", "dataset:raw", "experiment:exp", "--depth",
+	    "2");
+	expect(&r, 1, NULL,
+	    "modelreg: lineage path dataset:raw "
+	    "experiment:exp: NOT_FOUND: no path");
+
+	CLI(f, r, "lineage", "link", "experiment:exp", "dataset:raw", "--type",
+	    "derived_from");
+	expect(&r, 1, NULL, "FAILED_PRECONDITION: ");
+	expect(&r, 1, NULL, "would close a cycle");
+	CLI(f, r, "lineage", "link", "dataset:raw", "experiment:exp");
+	expect(
+	    &r, 0, "linked dataset:raw -[trained_on]-> experiment:exp\n", NULL);
+	CLI(f, r, "lineage", "rm", "dataset:clean");
+	expect(&r, 1, NULL,
+	    "modelreg: lineage rm dataset:clean: FAILED_PRECONDITION: ");
+	CLI(f, r, "lineage", "rm", "experiment:exp");
+	expect(&r, 0, "deleted experiment:exp\n", NULL);
+	CLI(f, r, "lineage", "show", "experiment:exp");
+	expect(
+	    &r, 1, NULL, "modelreg: lineage show experiment:exp: NOT_FOUND: ");
+
+	CLI(f, r, "lineage", "show", "dataset:raw");
+	expect_field(&r, "id:", "dataset:raw");
+	expect_field(&r, "kind:", "dataset");
+	expect_field(&r, "properties:", "owner=data-eng");
+	expect_field(&r, "downstream", "derived_from  dataset:clean");
+	CLI(f, r, "--json", "lineage", "show", "features:fs@v2");
+	expect(&r, 0, NULL, NULL);
+	j = parse_json(&r);
+	assert_string_equal(jstr(j, "node.kind"), "features");
+	assert_string_equal(jstr(j, "node.version"), "v2");
+	assert_string_equal(jstr(j, "edges.0.from"), "dataset:clean");
+	json_object_put(j);
+
+	CLI(f, r, "lineage", "nodes", "--kind", "dataset");
+	expect_field(&r, "ID", "KIND");
+	expect_field(&r, "dataset:clean", "clean");
+	expect_field(&r, "dataset:raw", "raw");
+	assert_null(strstr(r.out, "features:fs"));
+	CLI(f, r, "--json", "lineage", "nodes", "--limit", "2");
+	expect(&r, 0, NULL, "more nodes: add --page-token ");
+	j = parse_json(&r);
+	assert_int_equal(json_object_array_length(jget(j, "nodes")), 2);
+	assert_string_equal(jstr(j, "nodes.0.id"), "dataset:clean");
+	json_object_put(j);
+	CLI(f, r, "lineage", "add", "dataset:raw");
+	expect(
+	    &r, 1, NULL, "modelreg: lineage add dataset raw: ALREADY_EXISTS");
+	run_free(&r);
+}
+
+static void
+test_cli_lineage_bad_usage_exits_2_and_help_tells_every_form(void **state)
+{
+	fixture *f = *state;
+	run r = {0};
+
+	CLI(f, r, "lineage");
+	expect(&r, 2, NULL, "modelreg: lineage: give NAME VERSION");
+	expect(&r, 2, NULL, "Run \"modelreg help lineage\" for usage.");
+	CLI(f, r, "lineage", "fraud");
+	expect(&r, 2, NULL, "which version?");
+	CLI(f, r, "lineage", "fraud", "1.0.0", "--depth", "33");
+	expect(&r, 2, NULL, "--depth wants a number from 1 to 32");
+	CLI(f, r, "lineage", "fraud", "1.0.0", "--dot", "--json");
+	expect(&r, 2, NULL, "--dot or --json, not both");
+	CLI(f, r, "lineage", "upstream");
+	expect(&r, 2, NULL, "modelreg: lineage upstream: give one node id");
+	expect(&r, 2, NULL, "Run \"modelreg help lineage upstream\"");
+	CLI(f, r, "lineage", "add", "table", "x");
+	expect(&r, 2, NULL, "\"table\" is not a node kind");
+	CLI(f, r, "lineage", "add", "dataset", "x@v1", "--version", "v2");
+	expect(&r, 2, NULL, "give the version once");
+	CLI(f, r, "lineage", "add", "dataset", "x", "--from", "dataset:y",
+	    "--type", "sideways");
+	expect(&r, 2, NULL, "--type \"sideways\" is not an edge type");
+	CLI(f, r, "lineage", "add", "dataset", "x", "--property", "novalue");
+	expect(&r, 2, NULL, "--property wants KEY=VALUE");
+	CLI(f, r, "lineage", "link", "model:a@1.0.0", "dataset:x");
+	expect(&r, 2, NULL, "from a model to a dataset; give --type");
+	CLI(f, r, "lineage", "link", "nope", "dataset:x");
+	expect(&r, 2, NULL, "\"nope\" is not a node id");
+	CLI(f, r, "lineage", "nodes", "--kind", "table");
+	expect(&r, 2, NULL, "not a node kind");
+	CLI(f, r, "lineage", "rm");
+	expect(&r, 2, NULL, "give one node id");
+	/* What the library refuses is a status: exit 1, nothing sent. */
+	CLI(f, r, "lineage", "show", "bogus");
+	expect(&r, 1, NULL,
+	    "modelreg: lineage show bogus: INVALID_ARGUMENT: node \"bogus\" is "
+	    "not a node id");
+	CLI(f, r, "lineage", "add", "model", "m@1.0.0");
+	expect(&r, 1, NULL, "INVALID_ARGUMENT: nodes added are datasets");
+	CLI(f, r, "lineage", "fraud", "9.9.9");
+	expect(&r, 1, NULL, "modelreg: lineage fraud 9.9.9: NOT_FOUND: ");
+	assert_string_equal(r.out, "");
+
+	CLI(f, r, "help", "lineage");
+	expect(&r, 0,
+	    "usage: modelreg lineage NAME VERSION [--depth N] "
+	    "[--all-deployments] [--dot]",
+	    NULL);
+	expect(&r, 0, "only live ones are shown", NULL);
+	expect(&r, 0, "\nmodelreg lineage upstream ID [--depth N]", NULL);
+	expect(&r, 0, "\nmodelreg lineage impact ID", NULL);
+	expect(&r, 0, "\nmodelreg lineage path FROM TO", NULL);
+	expect(&r, 0, "\nmodelreg lineage add KIND NAME[@VERSION]", NULL);
+	expect(&r, 0, "\nmodelreg lineage link FROM TO", NULL);
+	expect(&r, 0, "\nmodelreg lineage rm ID", NULL);
+	expect(&r, 0, "\nmodelreg lineage show ID", NULL);
+	expect(&r, 0, "\nmodelreg lineage nodes", NULL);
+	CLI(f, r, "help", "lineage", "impact");
+	expect(&r, 0, "usage: modelreg lineage impact ID", NULL);
+	assert_null(strstr(r.out, "lineage path"));
+	CLI(f, r, "lineage", "add", "--help");
+	expect(&r, 0, "usage: modelreg lineage add KIND", NULL);
+	CLI(f, r, "lineage", "show", "--help");
+	expect(&r, 0, "usage: modelreg lineage show ID", NULL);
+	CLI(f, r, "help", "lineage", "nope");
+	expect(&r, 2, NULL, "no command \"lineage nope\"");
+	CLI(f, r, "--help");
+	expect(&r, 0, "  modelreg lineage path FROM TO", NULL);
+	run_free(&r);
+}
+
 int
 main(void)
 {
@@ -726,6 +1184,10 @@ main(void)
 	    T(test_cli_bad_usage_exits_2_with_a_hint),
 	    T(test_cli_unreachable_server_exits_1_naming_the_address),
 	    T(test_cli_pull_of_a_bad_chunk_is_data_loss_and_writes_nothing),
+	    T(test_cli_lineage_of_a_version_is_the_issue_chain),
+	    T(test_cli_lineage_dangling_reference_is_warned_until_its_node_is_added),
+	    T(test_cli_lineage_walks_paths_and_edits_of_the_graph),
+	    T(test_cli_lineage_bad_usage_exits_2_and_help_tells_every_form),
 #undef T
 	};
 

@@ -329,6 +329,61 @@ test_stage_changes_open_and_close_deployments(void **state)
 }
 
 static void
+test_registering_into_staging_opens_a_staging_deployment(void **state)
+{
+	st_env *env = *state;
+	Modelreg__V1__RegisterVersionRequest rq =
+	    MODELREG__V1__REGISTER_VERSION_REQUEST__INIT;
+	uint8_t bytes[32] = { 1 };
+	st_file f = { "m.bin", bytes, sizeof(bytes) };
+	Modelreg__V1__Node *d;
+
+	rq.name = "m";
+	rq.version = "1.0.0";
+	rq.stage = MODELREG__V1__STAGE__STAGE_STAGING;
+	rq.manifest = st_upload(env, &f, 1, false, 64);
+	assert_int_equal(st_call(env, "Registry/RegisterVersion", &rq.base,
+			     NULL, NULL, NULL),
+	    MR_OK);
+	st_manifest_free(rq.manifest);
+	d = live_deployment(env, "model:m@1.0.0", MR_STAGE_STAGING);
+	assert_non_null(d);
+	modelreg__v1__node__free_unpacked(d, NULL);
+}
+
+static void
+test_lineage_mutations_are_events_with_revisions(void **state)
+{
+	st_env *env = *state;
+	Modelreg__V1__ListEventsRequest rq =
+	    MODELREG__V1__LIST_EVENTS_REQUEST__INIT;
+	Modelreg__V1__ListEventsResponse *r;
+	Modelreg__V1__GetNodeResponse *g;
+
+	pipeline(env);
+	assert_int_equal(add_edge(env, "dataset:v2024-01",
+			     "experiment:exp-003-xgboost", TRAINED),
+	    MR_OK);
+	assert_true(env->last_revision > 0);
+	g = get_node(env, "features:v1");
+	assert_true(g->node->created_revision > 0);
+	modelreg__v1__get_node_response__free_unpacked(g, NULL);
+	assert_int_equal(st_call(env, "Registry/ListEvents", &rq.base, NULL,
+			     &modelreg__v1__list_events_response__descriptor,
+			     (ProtobufCMessage **)&r),
+	    MR_OK);
+	assert_int_equal(r->n_events, 4);
+	assert_int_equal(r->events[0]->kind,
+	    MODELREG__V1__EVENT_KIND__EVENT_LINEAGE_NODE_ADDED);
+	assert_string_equal(r->events[0]->node, "dataset:@v2024-01");
+	assert_string_equal(r->events[0]->actor, "alice");
+	assert_int_equal(r->events[3]->kind,
+	    MODELREG__V1__EVENT_KIND__EVENT_LINEAGE_EDGE_ADDED);
+	assert_non_null(strstr(r->events[3]->reason, "-[trained_on]->"));
+	modelreg__v1__list_events_response__free_unpacked(r, NULL);
+}
+
+static void
 test_walk_is_bounded_by_depth_and_pages_through_everything(void **state)
 {
 	st_env *env = *state;
@@ -589,6 +644,8 @@ main(void)
 		T(test_dangling_references_are_reported_then_linked_when_added),
 		T(test_ambiguous_reference_is_dangling_with_the_reason),
 		T(test_stage_changes_open_and_close_deployments),
+		T(test_registering_into_staging_opens_a_staging_deployment),
+		T(test_lineage_mutations_are_events_with_revisions),
 		T(test_walk_is_bounded_by_depth_and_pages_through_everything),
 		T(test_impact_lists_versions_with_stage_and_live_deployments),
 		T(test_path_is_found_either_way_round),
