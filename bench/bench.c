@@ -16,22 +16,20 @@
  * sides of each comparison share the same two cores. Each figure is
  * printed with its ratio to the baseline; nothing here passes or fails.
  */
-#include <arpa/inet.h>
 #include <getopt.h>
 #include <limits.h>
-#include <netinet/in.h>
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/socket.h>
 #include <unistd.h>
 
 #include <nng/nng.h>
 #include <nng/protocol/reqrep0/rep.h>
 #include <nng/protocol/reqrep0/req.h>
 
+#include "benchutil.h"
 #include "envelope.pb-c.h"
 #include "gen.h"
 #include "modelreg.h"
@@ -182,14 +180,6 @@ lat_main(void *arg)
 	return NULL;
 }
 
-static int
-cmp_u64(const void *a, const void *b)
-{
-	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
-
-	return x < y ? -1 : x > y;
-}
-
 struct lat_result {
 	double p50_us, p99_us, per_sec;
 };
@@ -231,9 +221,8 @@ run_latency(const char *url, bool raw, int clients, size_t req_size)
 		k += th[i].n;
 		free(th[i].lat);
 	}
-	qsort(all, total, sizeof(*all), cmp_u64);
-	r.p50_us = total ? (double)all[total / 2] / 1e3 : 0;
-	r.p99_us = total ? (double)all[(size_t)((double)total * 0.99)] / 1e3 : 0;
+	r.p50_us = bench_quantile_us(all, total, 0.50);
+	r.p99_us = bench_quantile_us(all, total, 0.99);
 	r.per_sec = (double)total / ((double)(t1 - t0) / 1e9);
 	free(all);
 	free(th);
@@ -298,21 +287,6 @@ raw_transfer(const char *url, size_t total, size_t msg)
 
 /* ---- setup ------------------------------------------------------------- */
 
-static int
-free_port(void)
-{
-	struct sockaddr_in a = { .sin_family = AF_INET };
-	socklen_t len = sizeof(a);
-	int fd = socket(AF_INET, SOCK_STREAM, 0), port;
-
-	a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-	bind(fd, (struct sockaddr *)&a, sizeof(a));
-	getsockname(fd, (struct sockaddr *)&a, &len);
-	port = ntohs(a.sin_port);
-	close(fd);
-	return port;
-}
-
 static void
 make_url(char *out, size_t cap, const char *transport, const char *dir,
     const char *name)
@@ -320,7 +294,7 @@ make_url(char *out, size_t cap, const char *transport, const char *dir,
 	if (strcmp(transport, "ipc") == 0)
 		snprintf(out, cap, "ipc://%s/%s.sock", dir, name);
 	else
-		snprintf(out, cap, "tcp://127.0.0.1:%d", free_port());
+		snprintf(out, cap, "tcp://127.0.0.1:%d", bench_free_port());
 }
 
 static void

@@ -14,17 +14,15 @@
  * edge keys and point reads of the same nodes, without RPC or protobuf
  * replies. Prints p50/p99 of each and the ratio.
  */
-#include <arpa/inet.h>
 #include <getopt.h>
 #include <limits.h>
-#include <netinet/in.h>
 #include <search.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/socket.h>
 #include <unistd.h>
 
+#include "benchutil.h"
 #include "gen.h"
 #include "modelreg.h"
 #include "svc.h"
@@ -309,14 +307,6 @@ local_walk(store *st, const char *start, bool downstream, uint32_t depth)
 
 /* ---- measuring ------------------------------------------------------------ */
 
-static int
-cmp_u64(const void *a, const void *b)
-{
-	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
-
-	return x < y ? -1 : x > y;
-}
-
 struct stats {
 	double p50, p99;
 	double nodes; /* mean nodes returned */
@@ -327,9 +317,8 @@ summarize(uint64_t *ns, size_t n, uint64_t nodes)
 {
 	struct stats s;
 
-	qsort(ns, n, sizeof(*ns), cmp_u64);
-	s.p50 = (double)ns[n / 2] / 1e3;
-	s.p99 = (double)ns[(size_t)((double)n * 0.99)] / 1e3;
+	s.p50 = bench_quantile_us(ns, n, 0.50);
+	s.p99 = bench_quantile_us(ns, n, 0.99);
 	s.nodes = (double)nodes / (double)n;
 	return s;
 }
@@ -375,21 +364,6 @@ run(mr_client *c, store *st, bool downstream, size_t queries)
 	free(raw);
 }
 
-static int
-free_port(void)
-{
-	struct sockaddr_in a = { .sin_family = AF_INET };
-	socklen_t len = sizeof(a);
-	int fd = socket(AF_INET, SOCK_STREAM, 0), port;
-
-	a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-	bind(fd, (struct sockaddr *)&a, sizeof(a));
-	getsockname(fd, (struct sockaddr *)&a, &len);
-	port = ntohs(a.sin_port);
-	close(fd);
-	return port;
-}
-
 int
 main(int argc, char **argv)
 {
@@ -426,7 +400,7 @@ main(int argc, char **argv)
 		load(st);
 		printf("load took %.1f s\n", (double)(mr_mono_ns() - t0) / 1e9);
 	}
-	snprintf(url, sizeof(url), "tcp://127.0.0.1:%d", free_port());
+	snprintf(url, sizeof(url), "tcp://127.0.0.1:%d", bench_free_port());
 	if (svc_server_start(&srv, st, &so, &e) != MR_OK)
 		die("serve", &e);
 	if (mr_client_open(&c, url, NULL) != MR_OK) {

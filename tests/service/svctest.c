@@ -31,6 +31,24 @@ st_teardown(st_env *env)
 	tu_rmtree(env->dir);
 }
 
+int
+st_fixture_setup(void **state)
+{
+	st_env *env = malloc(sizeof(*env));
+
+	st_setup(env, "service");
+	*state = env;
+	return 0;
+}
+
+int
+st_fixture_teardown(void **state)
+{
+	st_teardown(*state);
+	free(*state);
+	return 0;
+}
+
 void
 st_reopen(st_env *env)
 {

@@ -27,6 +27,9 @@ typedef struct st_env {
 void st_setup(st_env *env, const char *tag);
 /* Closes everything and removes the directory. */
 void st_teardown(st_env *env);
+/* cmocka fixtures around st_setup/st_teardown: *state is the st_env. */
+int st_fixture_setup(void **state);
+int st_fixture_teardown(void **state);
 /* Closes and reopens the store (what a restart does). */
 void st_reopen(st_env *env);
 

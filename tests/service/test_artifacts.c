@@ -10,24 +10,6 @@
 #include "svctest.h"
 #include "testutil.h"
 
-static int
-setup(void **state)
-{
-	st_env *env = malloc(sizeof(*env));
-
-	st_setup(env, "artifacts");
-	*state = env;
-	return 0;
-}
-
-static int
-teardown(void **state)
-{
-	st_teardown(*state);
-	free(*state);
-	return 0;
-}
-
 static mr_status
 put(st_env *env, const uint8_t *digest, int enc, uint32_t raw_len,
     const void *data, size_t len, bool *stored)
@@ -258,7 +240,7 @@ test_get_of_missing_chunk_or_short_digest_is_refused(void **state)
 int
 main(void)
 {
-#define T(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
+#define T(f) cmocka_unit_test_setup_teardown(f, st_fixture_setup, st_fixture_teardown)
 	const struct CMUnitTest tests[] = {
 		T(test_put_then_get_returns_bytes_as_stored),
 		T(test_zstd_chunk_is_verified_and_kept_compressed),

@@ -10,24 +10,6 @@
 #include "svctest.h"
 #include "testutil.h"
 
-static int
-setup(void **state)
-{
-	st_env *env = malloc(sizeof(*env));
-
-	st_setup(env, "dispatch");
-	*state = env;
-	return 0;
-}
-
-static int
-teardown(void **state)
-{
-	st_teardown(*state);
-	free(*state);
-	return 0;
-}
-
 /* Packs an envelope around a payload. */
 static uint8_t *
 envelope(const char *method, const ProtobufCMessage *payload,
@@ -351,48 +333,26 @@ test_overlong_idempotency_key_is_invalid_argument(void **state)
 int
 main(void)
 {
+#define T(f) cmocka_unit_test_setup_teardown(f, st_fixture_setup, \
+    st_fixture_teardown)
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test_setup_teardown(
-		    test_garbage_bytes_are_invalid_argument, setup, teardown),
-		cmocka_unit_test_setup_teardown(
-		    test_empty_message_names_no_method, setup, teardown),
-		cmocka_unit_test_setup_teardown(
-		    test_unknown_method_is_unimplemented, setup, teardown),
-		cmocka_unit_test_setup_teardown(
-		    test_wrong_payload_type_is_invalid_argument, setup,
-		    teardown),
-		cmocka_unit_test_setup_teardown(
-		    test_payload_with_wrong_wire_type_is_invalid_argument,
-		    setup, teardown),
-		cmocka_unit_test_setup_teardown(
-		    test_expired_deadline_is_deadline_exceeded_and_changes_nothing,
-		    setup, teardown),
-		cmocka_unit_test_setup_teardown(test_future_deadline_is_served,
-		    setup, teardown),
-		cmocka_unit_test_setup_teardown(
-		    test_oversized_request_is_resource_exhausted, setup,
-		    teardown),
-		cmocka_unit_test_setup_teardown(
-		    test_decoding_budget_refuses_allocation_bombs, setup,
-		    teardown),
-		cmocka_unit_test_setup_teardown(
-		    test_too_many_metadata_entries_is_invalid_argument, setup,
-		    teardown),
-		cmocka_unit_test_setup_teardown(
-		    test_retried_mutation_with_same_key_is_applied_once, setup,
-		    teardown),
-		cmocka_unit_test_setup_teardown(test_retry_survives_restart,
-		    setup, teardown),
-		cmocka_unit_test_setup_teardown(
-		    test_same_key_for_another_request_is_invalid_argument,
-		    setup, teardown),
-		cmocka_unit_test_setup_teardown(
-		    test_failed_mutation_is_not_remembered_under_its_key, setup,
-		    teardown),
-		cmocka_unit_test_setup_teardown(
-		    test_overlong_idempotency_key_is_invalid_argument, setup,
-		    teardown),
+		T(test_garbage_bytes_are_invalid_argument),
+		T(test_empty_message_names_no_method),
+		T(test_unknown_method_is_unimplemented),
+		T(test_wrong_payload_type_is_invalid_argument),
+		T(test_payload_with_wrong_wire_type_is_invalid_argument),
+		T(test_expired_deadline_is_deadline_exceeded_and_changes_nothing),
+		T(test_future_deadline_is_served),
+		T(test_oversized_request_is_resource_exhausted),
+		T(test_decoding_budget_refuses_allocation_bombs),
+		T(test_too_many_metadata_entries_is_invalid_argument),
+		T(test_retried_mutation_with_same_key_is_applied_once),
+		T(test_retry_survives_restart),
+		T(test_same_key_for_another_request_is_invalid_argument),
+		T(test_failed_mutation_is_not_remembered_under_its_key),
+		T(test_overlong_idempotency_key_is_invalid_argument),
 	};
+#undef T
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

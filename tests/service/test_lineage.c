@@ -25,24 +25,6 @@
 #define PARENT MODELREG__V1__EDGE_TYPE__EDGE_TYPE_PARENT_OF
 #define DEPLOYED MODELREG__V1__EDGE_TYPE__EDGE_TYPE_DEPLOYED_AS
 
-static int
-setup(void **state)
-{
-	st_env *env = malloc(sizeof(*env));
-
-	st_setup(env, "lineage");
-	*state = env;
-	return 0;
-}
-
-static int
-teardown(void **state)
-{
-	st_teardown(*state);
-	free(*state);
-	return 0;
-}
-
 /* Adds a pipeline node with at most one upstream edge. */
 static mr_status
 add_node(st_env *env, int kind, const char *name, const char *version,
@@ -638,7 +620,7 @@ test_failed_registration_leaves_no_lineage(void **state)
 int
 main(void)
 {
-#define T(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
+#define T(f) cmocka_unit_test_setup_teardown(f, st_fixture_setup, st_fixture_teardown)
 	const struct CMUnitTest tests[] = {
 		T(test_registration_links_the_nodes_its_metadata_names),
 		T(test_dangling_references_are_reported_then_linked_when_added),

@@ -16,24 +16,6 @@
 #define PROD MODELREG__V1__STAGE__STAGE_PRODUCTION
 #define ARCHIVED MODELREG__V1__STAGE__STAGE_ARCHIVED
 
-static int
-setup(void **state)
-{
-	st_env *env = malloc(sizeof(*env));
-
-	st_setup(env, "registry");
-	*state = env;
-	return 0;
-}
-
-static int
-teardown(void **state)
-{
-	st_teardown(*state);
-	free(*state);
-	return 0;
-}
-
 static Modelreg__V1__ModelVersion *
 get_version(st_env *env, const char *name, const char *version, int stage)
 {
@@ -737,7 +719,7 @@ test_model_tags_merge_on_later_registrations(void **state)
 int
 main(void)
 {
-#define T(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
+#define T(f) cmocka_unit_test_setup_teardown(f, st_fixture_setup, st_fixture_teardown)
 	const struct CMUnitTest tests[] = {
 		T(test_register_normalizes_version_and_records_creator),
 		T(test_register_same_version_twice_is_already_exists),
