@@ -7,6 +7,7 @@
  * not read them. Scans take a snapshot so that a scan through the stage
  * index and the records it points at sees one state of the catalog.
  */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -63,76 +64,61 @@ store_get_manifest(store *s, const char *name, const mr_semver *v,
 	    (ProtobufCMessage **)out, e);
 }
 
-/* The smallest key greater than every key starting with prefix[0..n). */
-static void
-prefix_end(uint8_t *end, const uint8_t *prefix, size_t n)
-{
-	/* Our prefixes end in 0x00, a stage number or a kind letter, never
-	 * 0xff, so incrementing the last byte is enough. */
-	memcpy(end, prefix, n);
-	end[n - 1]++;
-}
-
 /*
  * Iterates over the version keys under `prefix`, in either direction,
  * starting after `after`, and calls fn with each decoded version key.
  */
 typedef int (*verkey_fn)(void *arg, const mr_semver *v);
 
+struct verkey_scan {
+	size_t plen;
+	verkey_fn fn;
+	void *arg;
+	bool damaged;
+};
+
+static int
+verkey_one(void *arg, const uint8_t *k, size_t klen, const uint8_t *v,
+    size_t vlen)
+{
+	struct verkey_scan *vs = arg;
+	mr_semver sv;
+
+	(void)v;
+	(void)vlen;
+	if (keys_verkey_decode(k + vs->plen, klen - vs->plen, &sv) != 0) {
+		vs->damaged = true;
+		return 1;
+	}
+	return vs->fn(vs->arg, &sv);
+}
+
 static mr_status
 scan_verkeys(store *s, const rocksdb_snapshot_t *snap, const uint8_t *prefix,
     size_t plen, const mr_semver *after, bool descending, verkey_fn fn,
     void *arg, mr_err *e)
 {
-	uint8_t end[KEYS_MAX], start[KEYS_MAX];
-	rocksdb_readoptions_t *ro = rocksdb_readoptions_create();
-	rocksdb_iterator_t *it;
-	char *err = NULL;
-	mr_status rv = MR_OK;
-	size_t slen = plen;
+	uint8_t start[KEYS_MAX];
+	store_range r = {
+		.cf = KEYS_CF_CATALOG,
+		.prefix = prefix,
+		.plen = plen,
+		.descending = descending,
+		.snap = snap,
+	};
+	struct verkey_scan vs = { .plen = plen, .fn = fn, .arg = arg };
+	mr_status rv;
 
-	prefix_end(end, prefix, plen);
-	rocksdb_readoptions_set_iterate_lower_bound(ro, (const char *)prefix,
-	    plen);
-	rocksdb_readoptions_set_iterate_upper_bound(ro, (const char *)end,
-	    plen);
-	if (snap != NULL)
-		rocksdb_readoptions_set_snapshot(ro, snap);
-	it = rocksdb_create_iterator_cf(s->db, ro, s->cf[KEYS_CF_CATALOG]);
-
-	memcpy(start, prefix, plen);
-	if (after != NULL)
-		slen += keys_verkey(start + plen, after);
-	if (!descending) {
-		rocksdb_iter_seek(it, (const char *)start, slen);
-	} else if (after != NULL) {
-		rocksdb_iter_seek_for_prev(it, (const char *)start, slen);
-	} else {
-		rocksdb_iter_seek_to_last(it);
+	if (after != NULL) {
+		memcpy(start, prefix, plen);
+		r.start = start;
+		r.slen = plen + keys_verkey(start + plen, after);
+		r.exclusive = true;
 	}
-	for (; rocksdb_iter_valid(it);
-	    descending ? rocksdb_iter_prev(it) : rocksdb_iter_next(it)) {
-		size_t klen;
-		const uint8_t *k = (const uint8_t *)rocksdb_iter_key(it, &klen);
-		mr_semver v;
-
-		if (after != NULL && klen == slen && memcmp(k, start, slen) == 0)
-			continue; /* `after` itself is excluded */
-		if (keys_verkey_decode(k + plen, klen - plen, &v) != 0) {
-			rv = mr_fail(e, MR_DATA_LOSS,
-			    "a damaged version key in the catalog");
-			break;
-		}
-		if (fn(arg, &v) != 0)
-			break;
-	}
-	if (rv == MR_OK) {
-		rocksdb_iter_get_error(it, &err);
-		if (err != NULL)
-			rv = store_rocks_err(e, "scanning versions", err);
-	}
-	rocksdb_iter_destroy(it);
-	rocksdb_readoptions_destroy(ro);
+	rv = store_scan_range(s, &r, verkey_one, &vs, "scanning versions", e);
+	if (rv == MR_OK && vs.damaged)
+		rv = mr_fail(e, MR_DATA_LOSS,
+		    "a damaged version key in the catalog");
 	return rv;
 }
 
@@ -229,52 +215,79 @@ store_latest_version(store *s, const char *name, int stage,
 	return MR_OK;
 }
 
+/*
+ * Hands each record of a scan to `fn` as an unpacked message of type
+ * `desc`; a record that does not unpack stops the scan as damage.
+ */
+struct record_scan {
+	const ProtobufCMessageDescriptor *desc;
+	int (*fn)(void *arg, ProtobufCMessage *m);
+	void *arg;
+	bool damaged;
+};
+
+static int
+record_one(void *arg, const uint8_t *k, size_t klen, const uint8_t *v,
+    size_t vlen)
+{
+	struct record_scan *rs = arg;
+	ProtobufCMessage *m = protobuf_c_message_unpack(rs->desc, NULL, vlen, v);
+
+	(void)k;
+	(void)klen;
+	if (m == NULL) {
+		rs->damaged = true;
+		return 1;
+	}
+	return rs->fn(rs->arg, m);
+}
+
+mr_status
+store_scan_records(store *s, const store_range *r,
+    const ProtobufCMessageDescriptor *desc,
+    int (*fn)(void *arg, ProtobufCMessage *m), void *arg, mr_err *e)
+{
+	struct record_scan rs = { .desc = desc, .fn = fn, .arg = arg };
+	char what[96];
+	mr_status rv;
+
+	snprintf(what, sizeof(what), "scanning %s records", desc->short_name);
+	rv = store_scan_range(s, r, record_one, &rs, what, e);
+	if (rv == MR_OK && rs.damaged)
+		rv = mr_fail(e, MR_DATA_LOSS, "a stored %s record is damaged",
+		    desc->name);
+	return rv;
+}
+
+struct model_fwd {
+	store_model_fn fn;
+	void *arg;
+};
+
+static int
+model_one(void *arg, ProtobufCMessage *m)
+{
+	struct model_fwd *f = arg;
+
+	return f->fn(f->arg, (mr_pb_model *)m);
+}
+
 mr_status
 store_scan_models(store *s, const char *after, store_model_fn fn, void *arg,
     mr_err *e)
 {
-	const uint8_t lower[1] = { KEYS_MODEL }, upper[1] = { KEYS_MODEL + 1 };
-	rocksdb_readoptions_t *ro = rocksdb_readoptions_create();
-	rocksdb_iterator_t *it;
+	struct model_fwd f = { fn, arg };
+	const uint8_t prefix[1] = { KEYS_MODEL };
 	uint8_t start[KEYS_MAX];
-	size_t slen = 1;
-	char *err = NULL;
-	mr_status rv = MR_OK;
+	store_range r = { .cf = KEYS_CF_CATALOG, .prefix = prefix, .plen = 1 };
 
-	rocksdb_readoptions_set_iterate_lower_bound(ro, (const char *)lower, 1);
-	rocksdb_readoptions_set_iterate_upper_bound(ro, (const char *)upper, 1);
-	it = rocksdb_create_iterator_cf(s->db, ro, s->cf[KEYS_CF_CATALOG]);
-	start[0] = KEYS_MODEL;
-	if (after != NULL)
-		slen = keys_model(start, after);
-	for (rocksdb_iter_seek(it, (const char *)start, slen);
-	    rocksdb_iter_valid(it); rocksdb_iter_next(it)) {
-		size_t klen, vlen;
-		const char *k = rocksdb_iter_key(it, &klen);
-		const char *val;
-		mr_pb_model *m;
-
-		if (after != NULL && klen == slen && memcmp(k, start, slen) == 0)
-			continue;
-		val = rocksdb_iter_value(it, &vlen);
-		m = modelreg__v1__model__unpack(NULL, vlen,
-		    (const uint8_t *)val);
-		if (m == NULL) {
-			rv = mr_fail(e, MR_DATA_LOSS,
-			    "a stored model record is damaged");
-			break;
-		}
-		if (fn(arg, m) != 0)
-			break;
+	if (after != NULL) {
+		r.start = start;
+		r.slen = keys_model(start, after);
+		r.exclusive = true;
 	}
-	if (rv == MR_OK) {
-		rocksdb_iter_get_error(it, &err);
-		if (err != NULL)
-			rv = store_rocks_err(e, "scanning models", err);
-	}
-	rocksdb_iter_destroy(it);
-	rocksdb_readoptions_destroy(ro);
-	return rv;
+	return store_scan_records(s, &r, &modelreg__v1__model__descriptor,
+	    model_one, &f, e);
 }
 
 mr_status

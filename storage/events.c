@@ -29,56 +29,38 @@ store_txn_append_event(store_txn *t, mr_pb_event *ev, mr_err *e)
 	return ev->revision;
 }
 
+struct event_fwd {
+	store_event_fn fn;
+	void *arg;
+};
+
+static int
+event_one(void *arg, ProtobufCMessage *m)
+{
+	struct event_fwd *f = arg;
+
+	return f->fn(f->arg, (mr_pb_event *)m);
+}
+
 mr_status
 store_scan_events(store *s, const char *name, uint64_t after,
     store_event_fn fn, void *arg, mr_err *e)
 {
-	uint8_t start[KEYS_MAX], end[KEYS_MAX];
-	rocksdb_readoptions_t *ro = rocksdb_readoptions_create();
-	rocksdb_iterator_t *it;
-	size_t slen, elen;
-	char *err = NULL;
-	mr_status rv = MR_OK;
-	int cf;
+	struct event_fwd f = { fn, arg };
+	uint8_t prefix[KEYS_MAX], start[KEYS_MAX];
+	store_range r = { .start = start };
 
 	if (after == UINT64_MAX)
-		goto done;
+		return MR_OK;
 	if (name != NULL) {
-		cf = KEYS_CF_HISTORY;
-		slen = keys_history(start, name, after + 1);
-		elen = keys_history_prefix(end, name);
-		end[elen - 1] = 0x01; /* just past name 0x00 */
+		r.cf = KEYS_CF_HISTORY;
+		r.prefix = prefix;
+		r.plen = keys_history_prefix(prefix, name);
+		r.slen = keys_history(start, name, after + 1);
 	} else {
-		cf = KEYS_CF_EVENTS;
-		slen = keys_event(start, after + 1);
-		elen = 0;
+		r.cf = KEYS_CF_EVENTS;
+		r.slen = keys_event(start, after + 1);
 	}
-	if (elen > 0)
-		rocksdb_readoptions_set_iterate_upper_bound(ro,
-		    (const char *)end, elen);
-	it = rocksdb_create_iterator_cf(s->db, ro, s->cf[cf]);
-	for (rocksdb_iter_seek(it, (const char *)start, slen);
-	    rocksdb_iter_valid(it); rocksdb_iter_next(it)) {
-		size_t vlen;
-		const char *val = rocksdb_iter_value(it, &vlen);
-		mr_pb_event *ev = modelreg__v1__event__unpack(NULL, vlen,
-		    (const uint8_t *)val);
-
-		if (ev == NULL) {
-			rv = mr_fail(e, MR_DATA_LOSS,
-			    "a stored event record is damaged");
-			break;
-		}
-		if (fn(arg, ev) != 0)
-			break;
-	}
-	if (rv == MR_OK) {
-		rocksdb_iter_get_error(it, &err);
-		if (err != NULL)
-			rv = store_rocks_err(e, "scanning events", err);
-	}
-	rocksdb_iter_destroy(it);
-done:
-	rocksdb_readoptions_destroy(ro);
-	return rv;
+	return store_scan_records(s, &r, &modelreg__v1__event__descriptor,
+	    event_one, &f, e);
 }

@@ -30,40 +30,18 @@ store_get_node(store *s, const char *id, mr_pb_node **out, mr_err *e)
 	return rv;
 }
 
-/*
- * Calls fn(arg, key, key_len) for every key starting with prefix[0..plen),
- * in order; fn returns non-zero to stop.
- */
-typedef int (*key_fn)(void *arg, const uint8_t *k, size_t n);
-
+/* Every key starting with prefix[0..plen), in order. */
 static mr_status
-scan_prefix(store *s, const uint8_t *prefix, size_t plen, key_fn fn,
+scan_prefix(store *s, const uint8_t *prefix, size_t plen, store_kv_fn fn,
     void *arg, mr_err *e)
 {
-	rocksdb_readoptions_t *ro = rocksdb_readoptions_create();
-	uint8_t end[KEYS_MAX];
-	rocksdb_iterator_t *it;
-	char *err = NULL;
+	const store_range r = {
+		.cf = KEYS_CF_LINEAGE,
+		.prefix = prefix,
+		.plen = plen,
+	};
 
-	/* Every prefix used here ends in 0x00 or a kind byte, never 0xff. */
-	memcpy(end, prefix, plen);
-	end[plen - 1]++;
-	rocksdb_readoptions_set_iterate_upper_bound(ro, (const char *)end,
-	    plen);
-	it = rocksdb_create_iterator_cf(s->db, ro, s->cf[KEYS_CF_LINEAGE]);
-	for (rocksdb_iter_seek(it, (const char *)prefix, plen);
-	    rocksdb_iter_valid(it); rocksdb_iter_next(it)) {
-		size_t klen;
-		const uint8_t *k = (const uint8_t *)rocksdb_iter_key(it, &klen);
-		if (fn(arg, k, klen) != 0)
-			break;
-	}
-	rocksdb_iter_get_error(it, &err);
-	rocksdb_iter_destroy(it);
-	rocksdb_readoptions_destroy(ro);
-	if (err != NULL)
-		return store_rocks_err(e, "scanning lineage", err);
-	return MR_OK;
+	return store_scan_range(s, &r, fn, arg, "scanning lineage", e);
 }
 
 /* Copies key bytes into a NUL-terminated buffer; -1 if they don't fit. */
@@ -84,8 +62,11 @@ struct edge_scan {
 };
 
 static int
-edge_one(void *arg, const uint8_t *k, size_t n)
+edge_one(void *arg, const uint8_t *k, size_t n, const uint8_t *v,
+    size_t vlen)
 {
+	(void)v;
+	(void)vlen;
 	struct edge_scan *es = arg;
 	char far[KEYS_MAX];
 	const char *p;
@@ -126,8 +107,11 @@ struct id_scan {
 };
 
 static int
-id_one(void *arg, const uint8_t *k, size_t n)
+id_one(void *arg, const uint8_t *k, size_t n, const uint8_t *v,
+    size_t vlen)
 {
+	(void)v;
+	(void)vlen;
 	struct id_scan *is = arg;
 	char id[KEYS_MAX];
 
@@ -156,54 +140,41 @@ store_find_nodes(store *s, int kind, bool by_version, const char *key,
 	return MR_OK;
 }
 
+struct node_fwd {
+	int kind;
+	store_node_fn fn;
+	void *arg;
+};
+
+static int
+node_one(void *arg, ProtobufCMessage *m)
+{
+	struct node_fwd *f = arg;
+	mr_pb_node *n = (mr_pb_node *)m;
+
+	if (f->kind != 0 && (int)n->kind != f->kind) {
+		modelreg__v1__node__free_unpacked(n, NULL);
+		return 0;
+	}
+	return f->fn(f->arg, n);
+}
+
 mr_status
 store_scan_nodes(store *s, int kind, const char *after, store_node_fn fn,
     void *arg, mr_err *e)
 {
-	rocksdb_readoptions_t *ro = rocksdb_readoptions_create();
-	const uint8_t upper[1] = { KEYS_NODE + 1 };
+	const uint8_t prefix[1] = { KEYS_NODE };
 	uint8_t start[KEYS_MAX];
-	rocksdb_iterator_t *it;
-	size_t slen = 1;
-	char *err = NULL;
-	mr_status rv = MR_OK;
+	struct node_fwd f = { kind, fn, arg };
+	store_range r = { .cf = KEYS_CF_LINEAGE, .prefix = prefix, .plen = 1 };
 
-	start[0] = KEYS_NODE;
-	if (after != NULL)
-		slen = keys_node(start, after);
-	rocksdb_readoptions_set_iterate_upper_bound(ro, (const char *)upper, 1);
-	it = rocksdb_create_iterator_cf(s->db, ro, s->cf[KEYS_CF_LINEAGE]);
-	for (rocksdb_iter_seek(it, (const char *)start, slen);
-	    rocksdb_iter_valid(it); rocksdb_iter_next(it)) {
-		size_t klen, vlen;
-		const char *k = rocksdb_iter_key(it, &klen);
-		const char *v;
-		mr_pb_node *node;
-
-		if (after != NULL && klen == slen && memcmp(k, start, slen) == 0)
-			continue;
-		v = rocksdb_iter_value(it, &vlen);
-		node = modelreg__v1__node__unpack(NULL, vlen, (const uint8_t *)v);
-		if (node == NULL) {
-			rv = mr_fail(e, MR_DATA_LOSS,
-			    "a stored lineage node is damaged");
-			break;
-		}
-		if (kind != 0 && (int)node->kind != kind) {
-			modelreg__v1__node__free_unpacked(node, NULL);
-			continue;
-		}
-		if (fn(arg, node) != 0)
-			break;
+	if (after != NULL) {
+		r.start = start;
+		r.slen = keys_node(start, after);
+		r.exclusive = true;
 	}
-	if (rv == MR_OK) {
-		rocksdb_iter_get_error(it, &err);
-		if (err != NULL)
-			rv = store_rocks_err(e, "scanning lineage nodes", err);
-	}
-	rocksdb_iter_destroy(it);
-	rocksdb_readoptions_destroy(ro);
-	return rv;
+	return store_scan_records(s, &r, &modelreg__v1__node__descriptor,
+	    node_one, &f, e);
 }
 
 struct dangling_scan {
@@ -214,8 +185,11 @@ struct dangling_scan {
 };
 
 static int
-dangling_one(void *arg, const uint8_t *k, size_t n)
+dangling_one(void *arg, const uint8_t *k, size_t n, const uint8_t *v,
+    size_t vlen)
 {
+	(void)v;
+	(void)vlen;
 	struct dangling_scan *ds = arg;
 	char id[KEYS_MAX];
 
@@ -380,8 +354,11 @@ key_exists(store *s, const rocksdb_readoptions_t *ro, const uint8_t *k,
 }
 
 static int
-check_edge(void *arg, const uint8_t *k, size_t n)
+check_edge(void *arg, const uint8_t *k, size_t n, const uint8_t *v,
+    size_t vlen)
 {
+	(void)v;
+	(void)vlen;
 	struct check *c = arg;
 	uint8_t other[KEYS_MAX], node[KEYS_MAX];
 	char near[KEYS_MAX], far[KEYS_MAX];
@@ -419,8 +396,11 @@ check_edge(void *arg, const uint8_t *k, size_t n)
 }
 
 static int
-count_up(void *arg, const uint8_t *k, size_t n)
+count_up(void *arg, const uint8_t *k, size_t n, const uint8_t *v,
+    size_t vlen)
 {
+	(void)v;
+	(void)vlen;
 	(void)k;
 	(void)n;
 	(*(uint64_t *)arg)++;

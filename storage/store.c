@@ -275,6 +275,58 @@ store_txn_put_pb(store_txn *t, int cf, const uint8_t *key, size_t klen,
 }
 
 mr_status
+store_scan_range(store *s, const store_range *r, store_kv_fn fn, void *arg,
+    const char *what, mr_err *e)
+{
+	rocksdb_readoptions_t *ro = rocksdb_readoptions_create();
+	uint8_t end[KEYS_MAX];
+	rocksdb_iterator_t *it;
+	char *err = NULL;
+
+	if (r->plen > 0) {
+		/* Our prefixes end in 0x00, a stage number or a kind letter,
+		 * never 0xff, so the smallest key past them all is the prefix
+		 * with its last byte incremented. */
+		memcpy(end, r->prefix, r->plen);
+		end[r->plen - 1]++;
+		rocksdb_readoptions_set_iterate_lower_bound(ro,
+		    (const char *)r->prefix, r->plen);
+		rocksdb_readoptions_set_iterate_upper_bound(ro,
+		    (const char *)end, r->plen);
+	}
+	if (r->snap != NULL)
+		rocksdb_readoptions_set_snapshot(ro, r->snap);
+	it = rocksdb_create_iterator_cf(s->db, ro, s->cf[r->cf]);
+	if (r->start != NULL && !r->descending)
+		rocksdb_iter_seek(it, (const char *)r->start, r->slen);
+	else if (r->start != NULL)
+		rocksdb_iter_seek_for_prev(it, (const char *)r->start, r->slen);
+	else if (r->descending)
+		rocksdb_iter_seek_to_last(it);
+	else
+		rocksdb_iter_seek_to_first(it);
+	for (; rocksdb_iter_valid(it);
+	    r->descending ? rocksdb_iter_prev(it) : rocksdb_iter_next(it)) {
+		size_t klen, vlen;
+		const uint8_t *k = (const uint8_t *)rocksdb_iter_key(it, &klen);
+		const uint8_t *v;
+
+		if (r->exclusive && klen == r->slen &&
+		    memcmp(k, r->start, klen) == 0)
+			continue;
+		v = (const uint8_t *)rocksdb_iter_value(it, &vlen);
+		if (fn(arg, k, klen, v, vlen) != 0)
+			break;
+	}
+	rocksdb_iter_get_error(it, &err);
+	rocksdb_iter_destroy(it);
+	rocksdb_readoptions_destroy(ro);
+	if (err != NULL)
+		return store_rocks_err(e, what, err);
+	return MR_OK;
+}
+
+mr_status
 store_txn_begin(store *s, store_txn **out, mr_err *e)
 {
 	store_txn *t = calloc(1, sizeof(*t));
@@ -358,41 +410,51 @@ store_txn_put_idem(store_txn *t, const char *key, const mr_pb_idem *r,
 	    strlen(key), &r->base, e);
 }
 
+struct prune {
+	store *s;
+	rocksdb_writebatch_t *wb;
+	int64_t cutoff;
+	size_t dropped;
+};
+
+static int
+prune_one(void *arg, const uint8_t *k, size_t klen, const uint8_t *v,
+    size_t vlen)
+{
+	struct prune *p = arg;
+	mr_pb_idem *r = modelreg__v1__idempotency_record__unpack(NULL, vlen, v);
+
+	/* A damaged record protects nothing: drop it as well. */
+	if (r == NULL || r->created_at_ms < p->cutoff) {
+		rocksdb_writebatch_delete_cf(p->wb, p->s->cf[KEYS_CF_IDEM],
+		    (const char *)k, klen);
+		p->dropped++;
+	}
+	if (r != NULL)
+		modelreg__v1__idempotency_record__free_unpacked(r, NULL);
+	return 0;
+}
+
 mr_status
 store_prune_idem(store *s, mr_err *e)
 {
-	int64_t cutoff = mr_now_ms() - STORE_IDEM_TTL_MS;
-	rocksdb_iterator_t *it;
-	rocksdb_writebatch_t *wb;
+	const store_range all = { .cf = KEYS_CF_IDEM };
+	struct prune p = {
+		.s = s,
+		.wb = rocksdb_writebatch_create(),
+		.cutoff = mr_now_ms() - STORE_IDEM_TTL_MS,
+	};
 	char *err = NULL;
-	size_t dropped = 0;
+	mr_status rv;
 
-	it = rocksdb_create_iterator_cf(s->db, s->ro, s->cf[KEYS_CF_IDEM]);
-	wb = rocksdb_writebatch_create();
-	for (rocksdb_iter_seek_to_first(it); rocksdb_iter_valid(it);
-	    rocksdb_iter_next(it)) {
-		size_t klen, vlen;
-		const char *k = rocksdb_iter_key(it, &klen);
-		const char *v = rocksdb_iter_value(it, &vlen);
-		mr_pb_idem *r = modelreg__v1__idempotency_record__unpack(NULL,
-		    vlen, (const uint8_t *)v);
-
-		/* A damaged record protects nothing: drop it as well. */
-		if (r == NULL || r->created_at_ms < cutoff) {
-			rocksdb_writebatch_delete_cf(wb, s->cf[KEYS_CF_IDEM], k,
-			    klen);
-			dropped++;
-		}
-		if (r != NULL)
-			modelreg__v1__idempotency_record__free_unpacked(r,
-			    NULL);
+	rv = store_scan_range(s, &all, prune_one, &p,
+	    "pruning idempotency records", e);
+	if (rv == MR_OK && p.dropped > 0) {
+		rocksdb_write(s->db, s->wo_sync, p.wb, &err);
+		if (err != NULL)
+			rv = store_rocks_err(e, "pruning idempotency records",
+			    err);
 	}
-	rocksdb_iter_get_error(it, &err);
-	rocksdb_iter_destroy(it);
-	if (err == NULL && dropped > 0)
-		rocksdb_write(s->db, s->wo_sync, wb, &err);
-	rocksdb_writebatch_destroy(wb);
-	if (err != NULL)
-		return store_rocks_err(e, "pruning idempotency records", err);
-	return MR_OK;
+	rocksdb_writebatch_destroy(p.wb);
+	return rv;
 }

@@ -45,6 +45,40 @@ mr_status store_get_pb(store *s, const rocksdb_readoptions_t *ro, int cf,
 mr_status store_txn_put_pb(store_txn *t, int cf, const uint8_t *key,
     size_t klen, const ProtobufCMessage *m, mr_err *e);
 
+/*
+ * A range of keys to scan: those starting with prefix[0..plen) (every key
+ * of the family if plen is 0), from `start` (or the first key; the last
+ * one when descending), in key order or backwards. With `exclusive`, a key
+ * equal to `start` is skipped: it is the last item of a previous page.
+ */
+typedef struct store_range {
+	int cf;
+	const uint8_t *prefix;
+	size_t plen;
+	const uint8_t *start;
+	size_t slen;
+	bool exclusive;
+	bool descending;
+	const rocksdb_snapshot_t *snap; /* NULL: the latest state */
+} store_range;
+
+/* Called per key and value; non-zero stops the scan. */
+typedef int (*store_kv_fn)(void *arg, const uint8_t *k, size_t klen,
+    const uint8_t *v, size_t vlen);
+
+/* The one iterator loop of storage/. `what` names it in errors. */
+mr_status store_scan_range(store *s, const store_range *r, store_kv_fn fn,
+    void *arg, const char *what, mr_err *e);
+
+/*
+ * store_scan_range over protobuf records: `fn` gets each value unpacked as
+ * a `desc` message and owns it; a value that does not unpack is
+ * MR_DATA_LOSS.
+ */
+mr_status store_scan_records(store *s, const store_range *r,
+    const ProtobufCMessageDescriptor *desc,
+    int (*fn)(void *arg, ProtobufCMessage *m), void *arg, mr_err *e);
+
 /* Drops idempotency records older than STORE_IDEM_TTL_MS. */
 mr_status store_prune_idem(store *s, mr_err *e);
 
