@@ -111,6 +111,57 @@ svc_alloc(svc_call *c, size_t n, size_t size)
 	return p;
 }
 
+void *
+svc_editable(svc_call *c, ProtobufCMessage *orig)
+{
+	void *copy;
+
+	if (svc_defer_msg(c, orig) != MR_OK)
+		return NULL;
+	if ((copy = svc_alloc(c, 1, orig->descriptor->sizeof_message)) == NULL)
+		return NULL;
+	memcpy(copy, orig, orig->descriptor->sizeof_message);
+	return copy;
+}
+
+/* ---- pages ------------------------------------------------------------ */
+
+size_t
+svc_page_size(uint32_t asked)
+{
+	if (asked == 0)
+		return MR_PAGE_SIZE_DEFAULT;
+	return asked > MR_PAGE_SIZE_MAX ? MR_PAGE_SIZE_MAX : asked;
+}
+
+mr_status
+svc_page_init(svc_page *p, svc_call *c, uint32_t asked)
+{
+	memset(p, 0, sizeof(*p));
+	p->c = c;
+	p->limit = svc_page_size(asked);
+	if ((p->items = svc_alloc(c, p->limit, sizeof(*p->items))) == NULL)
+		return c->err.code;
+	return MR_OK;
+}
+
+int
+svc_page_add(svc_page *p, ProtobufCMessage *m, bool wanted)
+{
+	if (svc_defer_msg(p->c, m) != MR_OK) {
+		p->rv = p->c->err.code;
+		return 1;
+	}
+	if (!wanted || p->rv != MR_OK)
+		return p->rv != MR_OK;
+	if (p->n == p->limit) {
+		p->more = true;
+		return 1;
+	}
+	p->items[p->n++] = m;
+	return 0;
+}
+
 static void
 run_deferred(svc_call *c)
 {

@@ -158,21 +158,28 @@ check_part(svc_call *c, const char *what, const char *s)
 	return MR_OK;
 }
 
-/* Reads a node and hands it to the call's cleanup; editable copy. */
+/* Reads a node and hands it to the call's cleanup, to be read only. */
 static mr_status
 get_node(svc_call *c, const char *id, mr_pb_node **out)
 {
-	mr_pb_node *n, *copy;
+	mr_status rv = store_get_node(c->st, id, out, &c->err);
+
+	if (rv != MR_OK)
+		return rv;
+	return svc_defer_msg(c, *out);
+}
+
+/* Reads a node to change it: see svc_editable. */
+static mr_status
+edit_node(svc_call *c, const char *id, mr_pb_node **out)
+{
+	mr_pb_node *n;
 	mr_status rv = store_get_node(c->st, id, &n, &c->err);
 
 	if (rv != MR_OK)
 		return rv;
-	if (svc_defer_msg(c, n) != MR_OK)
+	if ((*out = svc_editable(c, &n->base)) == NULL)
 		return c->err.code;
-	if ((copy = svc_alloc(c, 1, sizeof(*copy))) == NULL)
-		return c->err.code;
-	*copy = *n;
-	*out = copy;
 	return MR_OK;
 }
 
@@ -439,14 +446,6 @@ depth_of(uint32_t asked, uint32_t dflt)
 	return asked > MR_LINEAGE_DEPTH_MAX ? MR_LINEAGE_DEPTH_MAX : asked;
 }
 
-static size_t
-page_of(uint32_t asked)
-{
-	if (asked == 0)
-		return MR_PAGE_SIZE_DEFAULT;
-	return asked > MR_PAGE_SIZE_MAX ? MR_PAGE_SIZE_MAX : asked;
-}
-
 /* Page tokens are offsets into the walk's order, in decimal. */
 static mr_status
 parse_offset(svc_call *c, const char *token, size_t *out)
@@ -496,7 +495,7 @@ link_dangling(void *arg, const char *model_id, int field)
 	for (size_t i = 0; i < N_REFS; i++) {
 		if (refs[i].field != field || refs[i].kind != r->kind)
 			continue;
-		if ((r->rv = get_node(c, model_id, &m)) != MR_OK)
+		if ((r->rv = edit_node(c, model_id, &m)) != MR_OK)
 			return 1;
 		kept = svc_alloc(c, m->n_dangling, sizeof(*kept));
 		if (kept == NULL) {
@@ -631,7 +630,7 @@ close_one(void *arg, const char *far, int type)
 
 	if (type != MODELREG__V1__EDGE_TYPE__EDGE_TYPE_DEPLOYED_AS)
 		return 0;
-	if ((d->rv = get_node(d->c, far, &n)) != MR_OK)
+	if ((d->rv = edit_node(d->c, far, &n)) != MR_OK)
 		return 1;
 	if ((int)n->stage != d->stage || n->ended_at_ms != 0)
 		return 0;
@@ -1034,7 +1033,7 @@ walk_h(svc_call *c, const ProtobufCMessage *reqm, ProtobufCMessage *respm)
 {
 	const Modelreg__V1__WalkRequest *rq = (const void *)reqm;
 	Modelreg__V1__WalkResponse *resp = (void *)respm;
-	size_t offset, size = page_of(rq->page_size), k = 0;
+	size_t offset, size = svc_page_size(rq->page_size), k = 0;
 	bfs b = { .c = c };
 	char *id;
 	mr_status rv;
@@ -1127,7 +1126,7 @@ impact_h(svc_call *c, const ProtobufCMessage *reqm, ProtobufCMessage *respm)
 {
 	const Modelreg__V1__ImpactRequest *rq = (const void *)reqm;
 	Modelreg__V1__ImpactResponse *resp = (void *)respm;
-	size_t offset, size = page_of(rq->page_size), models = 0, k = 0;
+	size_t offset, size = svc_page_size(rq->page_size), models = 0, k = 0;
 	bfs b = { .c = c, .downstream = true, .stop_after = SIZE_MAX };
 	struct live live = { .c = c };
 	char *id;
@@ -1256,29 +1255,10 @@ path_h(svc_call *c, const ProtobufCMessage *reqm, ProtobufCMessage *respm)
 	    depth_of(rq->depth, MR_LINEAGE_DEPTH_MAX));
 }
 
-struct node_page {
-	svc_call *c;
-	Modelreg__V1__Node **items;
-	size_t n, limit;
-	bool more;
-	mr_status rv;
-};
-
 static int
 node_page_add(void *arg, mr_pb_node *n)
 {
-	struct node_page *p = arg;
-
-	if (svc_defer_msg(p->c, n) != MR_OK) {
-		p->rv = p->c->err.code;
-		return 1;
-	}
-	if (p->n == p->limit) {
-		p->more = true;
-		return 1;
-	}
-	p->items[p->n++] = n;
-	return 0;
+	return svc_page_add(arg, &n->base, true);
 }
 
 static mr_status
@@ -1287,7 +1267,7 @@ list_nodes_h(svc_call *c, const ProtobufCMessage *reqm,
 {
 	const Modelreg__V1__ListNodesRequest *rq = (const void *)reqm;
 	Modelreg__V1__ListNodesResponse *resp = (void *)respm;
-	struct node_page p = { .c = c, .limit = page_of(rq->page_size) };
+	svc_page p;
 	mr_status rv;
 
 	if (rq->kind != 0 && kind_name((int)rq->kind) == NULL)
@@ -1296,17 +1276,17 @@ list_nodes_h(svc_call *c, const ProtobufCMessage *reqm,
 	if (strlen(rq->page_token) > MR_NODE_ID_MAX)
 		return mr_fail(&c->err, MR_INVALID_ARGUMENT,
 		    "the page token is not one this server issued");
-	if ((p.items = svc_alloc(c, p.limit, sizeof(*p.items))) == NULL)
-		return c->err.code;
+	if ((rv = svc_page_init(&p, c, rq->page_size)) != MR_OK)
+		return rv;
 	rv = store_scan_nodes(c->st, (int)rq->kind,
 	    rq->page_token[0] != '\0' ? rq->page_token : NULL, node_page_add,
 	    &p, &c->err);
 	if (rv != MR_OK || (rv = p.rv) != MR_OK)
 		return rv;
-	resp->nodes = p.items;
+	resp->nodes = (Modelreg__V1__Node **)p.items;
 	resp->n_nodes = p.n;
 	if (p.more && p.n > 0)
-		resp->next_page_token = p.items[p.n - 1]->id;
+		resp->next_page_token = resp->nodes[p.n - 1]->id;
 	return MR_OK;
 }
 

@@ -457,26 +457,7 @@ append_event(svc_call *c, Modelreg__V1__EventKind kind, const char *model,
 	return MR_OK;
 }
 
-/*
- * Records read from the store are freed with free_unpacked after the reply
- * is packed, which frees every string they point to. Handlers edit records
- * (a stage, a production version pointing at another record's string), so
- * they get a shallow copy to edit while the original keeps its pointers
- * for the free.
- */
-static void *
-editable(svc_call *c, ProtobufCMessage *orig)
-{
-	void *copy;
-
-	if (svc_defer_msg(c, orig) != MR_OK)
-		return NULL;
-	if ((copy = svc_alloc(c, 1, orig->descriptor->sizeof_message)) == NULL)
-		return NULL;
-	memcpy(copy, orig, orig->descriptor->sizeof_message);
-	return copy;
-}
-
+/* Records the handlers may edit: see svc_editable. */
 static mr_status
 get_model(svc_call *c, const char *name, mr_pb_model **out)
 {
@@ -485,7 +466,7 @@ get_model(svc_call *c, const char *name, mr_pb_model **out)
 
 	if (rv != MR_OK)
 		return rv;
-	if ((*out = editable(c, &m->base)) == NULL)
+	if ((*out = svc_editable(c, &m->base)) == NULL)
 		return c->err.code;
 	return MR_OK;
 }
@@ -499,7 +480,7 @@ get_version(svc_call *c, const char *name, const mr_semver *v,
 
 	if (rv != MR_OK)
 		return rv;
-	if ((*out = editable(c, &r->base)) == NULL)
+	if ((*out = svc_editable(c, &r->base)) == NULL)
 		return c->err.code;
 	return MR_OK;
 }
@@ -716,7 +697,7 @@ get_version_h(svc_call *c, const ProtobufCMessage *reqm,
 		}
 		if (rv != MR_OK)
 			return rv;
-		if ((v = editable(c, &v->base)) == NULL)
+		if ((v = svc_editable(c, &v->base)) == NULL)
 			return c->err.code;
 		if (rq->with_chunks &&
 		    (rv = parse_version(c, v->version, &sv)) != MR_OK)
@@ -766,19 +747,11 @@ check_tag_filter(svc_call *c, const char *filter)
 	return mr_check_tag_key(key, &c->err);
 }
 
-/*
- * A page being filled by a store scan. Every record the scan hands over is
- * deferred for freeing, kept if it passes the request's filter, and the
- * scan stops one record past a full page, which is how `more` is known.
- */
+/* A page of a list, with the request's filters. */
 struct page {
-	svc_call *c;
-	int stage;         /* filter, 0: any */
-	const char *tag;   /* filter, NULL: any */
-	void **items;
-	size_t n, limit;
-	bool more;
-	mr_status rv;
+	svc_page pg;
+	int stage;       /* 0: any */
+	const char *tag; /* NULL: any */
 };
 
 static mr_status
@@ -787,42 +760,17 @@ page_init(struct page *p, svc_call *c, uint32_t asked, int stage,
 {
 	mr_status rv;
 
-	memset(p, 0, sizeof(*p));
-	p->c = c;
 	p->stage = stage;
 	p->tag = tag[0] != '\0' ? tag : NULL;
-	p->limit = asked == 0 ? MR_PAGE_SIZE_DEFAULT
-			      : (asked > MR_PAGE_SIZE_MAX ? MR_PAGE_SIZE_MAX
-							  : asked);
 	if (stage != 0 && !stage_valid(stage))
 		return mr_fail(&c->err, MR_INVALID_ARGUMENT,
 		    "unknown stage %d", stage);
 	if (p->tag != NULL && (rv = check_tag_filter(c, p->tag)) != MR_OK)
 		return rv;
-	if ((p->items = svc_alloc(c, p->limit, sizeof(*p->items))) == NULL)
-		return c->err.code;
-	return MR_OK;
+	return svc_page_init(&p->pg, c, asked);
 }
 
-/* Takes `m` from a scan; returns non-zero to stop the scan. */
-static int
-page_add(struct page *p, ProtobufCMessage *m, bool wanted)
-{
-	if (svc_defer_msg(p->c, m) != MR_OK) {
-		p->rv = p->c->err.code;
-		return 1;
-	}
-	if (!wanted || p->rv != MR_OK)
-		return p->rv != MR_OK;
-	if (p->n == p->limit) {
-		p->more = true;
-		return 1;
-	}
-	p->items[p->n++] = m;
-	return 0;
-}
-
-/* Whether model `m` has a version in `stage`; sets p->rv on failure. */
+/* Whether model `m` has a version in `stage`; sets p->pg.rv on failure. */
 static bool
 model_in_stage(struct page *p, const mr_pb_model *m)
 {
@@ -831,11 +779,12 @@ model_in_stage(struct page *p, const mr_pb_model *m)
 
 	if (p->stage == MR_STAGE_PRODUCTION)
 		return m->production_version[0] != '\0';
-	rv = store_latest_version(p->c->st, m->name, p->stage, &v, &p->c->err);
+	rv = store_latest_version(p->pg.c->st, m->name, p->stage, &v,
+	    &p->pg.c->err);
 	if (rv == MR_OK)
 		protobuf_c_message_free_unpacked(&v->base, NULL);
 	else if (rv != MR_NOT_FOUND)
-		p->rv = rv;
+		p->pg.rv = rv;
 	return rv == MR_OK;
 }
 
@@ -848,7 +797,7 @@ model_page_add(void *arg, mr_pb_model *m)
 				   m->n_tags)) &&
 	    (p->stage == 0 || model_in_stage(p, m));
 
-	return page_add(p, &m->base, wanted);
+	return svc_page_add(&p->pg, &m->base, wanted);
 }
 
 static mr_status
@@ -870,12 +819,12 @@ list_models_h(svc_call *c, const ProtobufCMessage *reqm,
 	rv = store_scan_models(c->st,
 	    rq->page_token[0] != '\0' ? rq->page_token : NULL, model_page_add,
 	    &p, &c->err);
-	if (rv != MR_OK || (rv = p.rv) != MR_OK)
+	if (rv != MR_OK || (rv = p.pg.rv) != MR_OK)
 		return rv;
-	resp->models = (Modelreg__V1__Model **)p.items;
-	resp->n_models = p.n;
-	if (p.more && p.n > 0)
-		resp->next_page_token = resp->models[p.n - 1]->name;
+	resp->models = (Modelreg__V1__Model **)p.pg.items;
+	resp->n_models = p.pg.n;
+	if (p.pg.more && p.pg.n > 0)
+		resp->next_page_token = resp->models[p.pg.n - 1]->name;
 	return MR_OK;
 }
 
@@ -885,7 +834,7 @@ version_page_add(void *arg, mr_pb_version *v)
 	struct page *p = arg;
 
 	/* The scan itself filters by stage, through the stage index. */
-	return page_add(p, &v->base,
+	return svc_page_add(&p->pg, &v->base,
 	    p->tag == NULL ||
 		tags_match(p->tag, (kv_entry **)v->tags, v->n_tags));
 }
@@ -914,19 +863,19 @@ list_versions_h(svc_call *c, const ProtobufCMessage *reqm,
 	rv = store_scan_versions(c->st, rq->name, p.stage,
 	    rq->page_token[0] != '\0' ? &after : NULL, rq->descending,
 	    version_page_add, &p, &c->err);
-	if (rv != MR_OK || (rv = p.rv) != MR_OK)
+	if (rv != MR_OK || (rv = p.pg.rv) != MR_OK)
 		return rv;
-	resp->versions = (Modelreg__V1__ModelVersion **)p.items;
-	resp->n_versions = p.n;
-	if (p.more && p.n > 0)
-		resp->next_page_token = resp->versions[p.n - 1]->version;
+	resp->versions = (Modelreg__V1__ModelVersion **)p.pg.items;
+	resp->n_versions = p.pg.n;
+	if (p.pg.more && p.pg.n > 0)
+		resp->next_page_token = resp->versions[p.pg.n - 1]->version;
 	return MR_OK;
 }
 
 static int
 event_page_add(void *arg, mr_pb_event *ev)
 {
-	return page_add(arg, &ev->base, true);
+	return svc_page_add(arg, &ev->base, true);
 }
 
 static mr_status
@@ -936,12 +885,12 @@ list_events_h(svc_call *c, const ProtobufCMessage *reqm,
 	const Modelreg__V1__ListEventsRequest *rq = (const void *)reqm;
 	Modelreg__V1__ListEventsResponse *resp = (void *)respm;
 	const char *name = rq->name[0] != '\0' ? rq->name : NULL;
-	struct page p;
+	svc_page p;
 	mr_status rv;
 
 	if (name != NULL && (rv = mr_check_name(name, &c->err)) != MR_OK)
 		return rv;
-	if ((rv = page_init(&p, c, rq->page_size, 0, "")) != MR_OK)
+	if ((rv = svc_page_init(&p, c, rq->page_size)) != MR_OK)
 		return rv;
 	rv = store_scan_events(c->st, name, rq->after_revision, event_page_add,
 	    &p, &c->err);

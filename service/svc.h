@@ -88,6 +88,34 @@ mr_status svc_defer(svc_call *c, void (*fn)(void *), void *p);
 mr_status svc_defer_msg(svc_call *c, void *msg);
 /* calloc + svc_defer(free); NULL (with c->err set) on failure. */
 void *svc_alloc(svc_call *c, size_t n, size_t size);
+/*
+ * Defers freeing `orig` (a record unpacked from the store) and returns a
+ * shallow copy the handler may edit. free_unpacked frees every string a
+ * record points to, so a handler that hangs another record's string on a
+ * record it got from the store must edit a copy, never the original.
+ * NULL (with c->err set) on failure.
+ */
+void *svc_editable(svc_call *c, ProtobufCMessage *orig);
+
+/*
+ * A page being filled by a store scan. Every record the scan hands to
+ * svc_page_add is deferred for freeing and kept if wanted; the scan stops
+ * one record past a full page, which is how `more` is known.
+ */
+typedef struct svc_page {
+	svc_call *c;
+	void **items;
+	size_t n, limit;
+	bool more;
+	mr_status rv; /* set by svc_page_add or a filter to stop the scan */
+} svc_page;
+
+/* The page size served for `asked`: 0 is MR_PAGE_SIZE_DEFAULT, and more
+ * than MR_PAGE_SIZE_MAX is served MR_PAGE_SIZE_MAX. */
+size_t svc_page_size(uint32_t asked);
+mr_status svc_page_init(svc_page *p, svc_call *c, uint32_t asked);
+/* Takes `m` from a scan; returns non-zero to stop the scan. */
+int svc_page_add(svc_page *p, ProtobufCMessage *m, bool wanted);
 
 /*
  * Lineage kept by the registry itself (lineage.c), inside the caller's
