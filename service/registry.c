@@ -426,14 +426,7 @@ strip_chunks(svc_call *c, mr_pb_version *v)
 	ptrs = svc_alloc(c, n, sizeof(*ptrs));
 	if (man == NULL || files == NULL || ptrs == NULL)
 		return c->err.code;
-	*man = *v->manifest;
-	for (size_t i = 0; i < n; i++) {
-		files[i] = *v->manifest->files[i];
-		files[i].n_chunks = 0;
-		files[i].chunks = NULL;
-		ptrs[i] = &files[i];
-	}
-	man->files = ptrs;
+	store_manifest_files_only(v->manifest, man, files, ptrs);
 	v->manifest = man;
 	return MR_OK;
 }

@@ -314,8 +314,8 @@ store_txn_put_version(store_txn *t, const mr_pb_version *v, int old_stage,
 	if (v->manifest != NULL && v->manifest->n_files > 0) {
 		/* Pack a shallow copy whose files have no chunk lists. */
 		mr_pb_version copy = *v;
-		mr_pb_manifest man = *v->manifest;
-		size_t nf = man.n_files;
+		mr_pb_manifest man;
+		size_t nf = v->manifest->n_files;
 		Modelreg__V1__FileEntry *files = malloc(nf * sizeof(*files));
 		Modelreg__V1__FileEntry **ptrs = malloc(nf * sizeof(*ptrs));
 
@@ -325,13 +325,7 @@ store_txn_put_version(store_txn *t, const mr_pb_version *v, int old_stage,
 			return mr_fail(e, MR_RESOURCE_EXHAUSTED,
 			    "out of memory");
 		}
-		for (size_t i = 0; i < nf; i++) {
-			files[i] = *man.files[i];
-			files[i].n_chunks = 0;
-			files[i].chunks = NULL;
-			ptrs[i] = &files[i];
-		}
-		man.files = ptrs;
+		store_manifest_files_only(v->manifest, &man, files, ptrs);
 		copy.manifest = &man;
 		rv = store_txn_put_pb(t, KEYS_CF_CATALOG, key, n, &copy.base,
 		    e);
@@ -353,6 +347,20 @@ store_txn_put_version(store_txn *t, const mr_pb_version *v, int old_stage,
 		    (const char *)key, n, "", 0);
 	}
 	return MR_OK;
+}
+
+void
+store_manifest_files_only(const mr_pb_manifest *m, mr_pb_manifest *out,
+    Modelreg__V1__FileEntry *files, Modelreg__V1__FileEntry **ptrs)
+{
+	*out = *m;
+	for (size_t i = 0; i < m->n_files; i++) {
+		files[i] = *m->files[i];
+		files[i].n_chunks = 0;
+		files[i].chunks = NULL;
+		ptrs[i] = &files[i];
+	}
+	out->files = ptrs;
 }
 
 mr_status

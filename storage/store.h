@@ -158,6 +158,13 @@ mr_status store_txn_put_model(store_txn *t, const mr_pb_model *m, mr_err *e);
  */
 mr_status store_txn_put_version(store_txn *t, const mr_pb_version *v,
     int old_stage, mr_err *e);
+/*
+ * Builds in `out` a shallow copy of `m` whose files carry no chunk lists:
+ * the form version records keep, and replies send unless asked for
+ * chunks. `files` and `ptrs` are the caller's, m->n_files long each.
+ */
+void store_manifest_files_only(const mr_pb_manifest *m, mr_pb_manifest *out,
+    Modelreg__V1__FileEntry *files, Modelreg__V1__FileEntry **ptrs);
 mr_status store_txn_put_manifest(store_txn *t, const char *name,
     const mr_semver *v, const mr_pb_manifest *m, mr_err *e);
 /*
