@@ -29,35 +29,13 @@
 #include "client.h" /* client_id_kind */
 #include "common.h"
 
-typedef struct cli {
-	const char *server;
-	const char *user;
-	const char *token;
-	int timeout_ms;
-	bool json;
-	mr_client *c;
-} cli;
-
-typedef struct command command;
-struct command {
-	const char *name; /* a subcommand's is "lineage upstream" */
-	int (*run)(cli *g, const command *cmd, int argc, char **argv);
-	const char *synopsis;
-	const char *help;
-	const command *subs; /* subcommands, chosen by the first argument */
-	size_t n_subs;
-};
 
 static const command *find_command(const char *name);
 static const command *find_sub(const command *cmd, const char *word);
-static int help_for(const command *cmd, FILE *f, int code);
 
 /* ---- errors ------------------------------------------------------------- */
 
-static int usage_error(const command *cmd, const char *fmt, ...)
-    __attribute__((format(printf, 2, 3)));
-
-static int
+int
 usage_error(const command *cmd, const char *fmt, ...)
 {
 	va_list ap;
@@ -75,10 +53,7 @@ usage_error(const command *cmd, const char *fmt, ...)
 }
 
 /* "modelreg: promote fraud 3.1.0: FAILED_PRECONDITION: <why>" */
-static int status_error(const cli *g, mr_status rv, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-
-static int
+int
 status_error(const cli *g, mr_status rv, const char *fmt, ...)
 {
 	va_list ap;
@@ -92,7 +67,7 @@ status_error(const cli *g, mr_status rv, const char *fmt, ...)
 }
 
 /* What getopt_long's ':' and '?' mean, said our way. */
-static int
+int
 option_error(const command *cmd, int ch, char **argv)
 {
 	const char *arg = argv[optind - 1];
@@ -102,7 +77,7 @@ option_error(const command *cmd, int ch, char **argv)
 	return usage_error(cmd, "unknown option %s", arg);
 }
 
-static int
+int
 connect_client(cli *g)
 {
 	mr_client_options o = {
@@ -122,7 +97,7 @@ connect_client(cli *g)
 
 /* ---- argument parsing --------------------------------------------------- */
 
-static bool
+bool
 parse_u64(const char *s, uint64_t max, uint64_t *out)
 {
 	unsigned long long v;
@@ -138,7 +113,7 @@ parse_u64(const char *s, uint64_t max, uint64_t *out)
 	return true;
 }
 
-static int
+int
 stage_arg(const command *cmd, const char *opt, const char *text, mr_stage *out)
 {
 	if (mr_stage_parse(text, out) != 0)
@@ -149,7 +124,7 @@ stage_arg(const command *cmd, const char *opt, const char *text, mr_stage *out)
 	return 0;
 }
 
-static int
+int
 count_arg(const command *cmd, const char *opt, const char *text, uint32_t *out)
 {
 	uint64_t v;
@@ -186,7 +161,7 @@ kind_arg(const command *cmd, const char *text, mr_node_kind *out)
 
 /* A KEY=VALUE option (--tag, --property), added to kv (a later one with
  * the same key wins). */
-static int
+int
 kv_arg(const command *cmd, const char *opt, const char *text, mr_kv **kv,
     size_t *n)
 {
@@ -207,30 +182,7 @@ kv_arg(const command *cmd, const char *opt, const char *text, mr_kv **kv,
 	return 0;
 }
 
-/*
- * The options commands share, each command taking those in its table:
- * the listings' --stage, --tag, --limit, --page-token, --all; lineage's
- * --depth, --dot, --all-deployments, --kind, --type, --version, --from,
- * --property; and --help. options_free releases what --from and
- * --property gathered.
- */
-typedef struct options {
-	mr_list_params lp; /* --stage, --tag, --limit, --page-token */
-	bool all;
-	uint32_t depth;
-	bool dot;
-	bool ended_too; /* --all-deployments */
-	mr_node_kind kind;
-	mr_edge_type type;
-	const char *version;
-	mr_link *links; /* --from, typed later */
-	size_t n_links;
-	mr_kv *props; /* --property */
-	size_t n_props;
-	bool help; /* --help was given, and answered */
-} options;
-
-static void
+void
 options_free(options *o)
 {
 	for (size_t i = 0; i < o->n_props; i++) {
@@ -241,20 +193,8 @@ options_free(options *o)
 	free(o->links);
 }
 
-#define OPT_PAGING                                                             \
-	{"limit", required_argument, NULL, 'n'},                               \
-	    {"page-token", required_argument, NULL, 'p'},                      \
-	{                                                                      \
-		"all", no_argument, NULL, 'a'                                  \
-	}
-#define OPT_END                                                                \
-	{"help", no_argument, NULL, 'h'},                                      \
-	{                                                                      \
-		NULL, 0, NULL, 0                                               \
-	}
-
 /* Parses the options in `opts` into *o; 0 or an exit code. */
-static int
+int
 parse_options(const cli *g, const command *cmd, const struct option *opts,
     int argc, char **argv, options *o)
 {
@@ -330,7 +270,7 @@ parse_options(const cli *g, const command *cmd, const struct option *opts,
  * (else "give <what>"), the connection. Returns 0 to go on; an exit code
  * otherwise, or with o->help set after --help.
  */
-static int
+int
 begin(cli *g, const command *cmd, const struct option *opts, int argc,
     char **argv, int nargs, const char *what, options *o)
 {
@@ -343,16 +283,7 @@ begin(cli *g, const command *cmd, const struct option *opts, int argc,
 	return connect_client(g);
 }
 
-/* Which version a command is about: NAME, NAME@VERSION, --version V or
- * --stage S. */
-typedef struct selector {
-	const char *name;
-	const char *version; /* NULL: by stage or latest */
-	mr_stage stage;
-	char what[MR_NAME_MAX + MR_VERSION_MAX + 32]; /* for messages */
-} selector;
-
-static int
+int
 select_version(const command *cmd, char *arg, const char *version,
     mr_stage stage, selector *s)
 {
@@ -386,7 +317,7 @@ select_version(const command *cmd, char *arg, const char *version,
 }
 
 /* One version, as NAME VERSION or NAME@VERSION from argv[optind]. */
-static int
+int
 select_exact_version(const command *cmd, int argc, char **argv, selector *s)
 {
 	int code;
@@ -404,10 +335,10 @@ select_exact_version(const command *cmd, int argc, char **argv, selector *s)
 
 /* ---- shared output ------------------------------------------------------ */
 
-static const char *const version_headers[] = {
+const char *const version_headers[] = {
     "VERSION", "STAGE", "CREATED", "BY", "ARTIFACT SIZE", "TAGS"};
 
-static void
+void
 version_row(table *t, const mr_version *v)
 {
 	char created[32], size[32];
@@ -420,7 +351,7 @@ version_row(table *t, const mr_version *v)
 	free(tags);
 }
 
-static table *
+table *
 event_table(bool with_model)
 {
 	static const char *const with[] = {"REVISION", "TIME", "EVENT", "MODEL",
@@ -431,7 +362,7 @@ event_table(bool with_model)
 	return with_model ? table_new(9, with) : table_new(8, without);
 }
 
-static void
+void
 event_row(table *t, const mr_event *ev, bool with_model)
 {
 	char rev[24], time[32];
@@ -452,13 +383,7 @@ event_row(table *t, const mr_event *ev, bool with_model)
 	table_row(t, cells);
 }
 
-/* Progress on a terminal: "uploading  42%  12.0 MiB of 28.5 MiB". */
-typedef struct progress {
-	const char *verb;
-	int shown; /* last percentage printed; -1 before the first */
-} progress;
-
-static void
+void
 show_progress(void *arg, uint64_t done, uint64_t total)
 {
 	progress *p = arg;
@@ -472,14 +397,14 @@ show_progress(void *arg, uint64_t done, uint64_t total)
 	    cli_size(done, a), cli_size(total, b));
 }
 
-static void
+void
 end_progress(const progress *p)
 {
 	if (p->shown >= 0)
 		fputs("\r\033[K", stderr);
 }
 
-static bool
+bool
 want_progress(const cli *g)
 {
 	return !g->json && isatty(STDERR_FILENO);
@@ -487,16 +412,8 @@ want_progress(const cli *g)
 
 /* ---- list --------------------------------------------------------------- */
 
-/*
- * One page of a listing: adds its rows to `t` and its items to the arrays
- * of `o` (add_item), and returns the next page's token ("" after the last
- * page). `arg` is the listing's own: a model name, a node id, ...
- */
-typedef mr_status (*page_fn)(cli *g, void *arg, mr_list_params *lp, table *t,
-    json_object *o, char **next);
-
 /* Adds `item` to the array o[key]; drops it when there is no `o`. */
-static void
+void
 add_item(json_object *o, const char *key, json_object *item)
 {
 	if (o != NULL)
@@ -554,7 +471,7 @@ version_page(cli *g, void *arg, mr_list_params *lp, table *t, json_object *o,
  * then the next page's token (malloc'd, "" after the last page; NULL on
  * failure).
  */
-static mr_status
+mr_status
 fetch_pages(cli *g, void *arg, mr_list_params *lp, bool all, page_fn page,
     table *t, json_object *o, char **token)
 {
@@ -574,7 +491,7 @@ fetch_pages(cli *g, void *arg, mr_list_params *lp, bool all, page_fn page,
 }
 
 /* Adds the token to a page's JSON and prints it. */
-static void
+void
 print_json_page(json_object *o, const char *token)
 {
 	json_object_object_add(
@@ -583,7 +500,7 @@ print_json_page(json_object *o, const char *token)
 }
 
 /* On stderr, when pages remain, how to read on. */
-static void
+void
 more_note(const char *what, const char *token)
 {
 	if (token[0] != '\0')
@@ -596,7 +513,7 @@ more_note(const char *what, const char *token)
 /* Prints one page, or with `all` every page, as a table or as JSON
  * {"<what>": [...], "next_page_token": "..."}; `doing` names the listing
  * in an error. */
-static int
+int
 list_pages(cli *g, const char *doing, void *arg, mr_list_params *lp, bool all,
     page_fn page, table *t, const char *what)
 {
@@ -1728,7 +1645,7 @@ cmd_lineage_impact(cli *g, const command *cmd, int argc, char **argv)
 	    OPT_PAGING,
 	    OPT_END,
 	};
-	static const char *const version_headers[] = {
+	const char *const version_headers[] = {
 	    "MODEL", "VERSION", "STAGE", "DEPTH"};
 	static const char *const live_headers[] = {
 	    "ID", "STAGE", "ENVIRONMENT", "SINCE"};
@@ -2485,7 +2402,7 @@ general_help(FILE *f, int code)
 	return code;
 }
 
-static int
+int
 help_for(const command *cmd, FILE *f, int code)
 {
 	fprintf(f, "usage: modelreg %s\n\n%s", cmd->synopsis, cmd->help);

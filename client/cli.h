@@ -10,6 +10,8 @@
 #include <stdbool.h>
 #include <stdio.h>
 
+#include <getopt.h>
+
 #include <json-c/json.h>
 
 #include "modelreg.h"
@@ -152,5 +154,143 @@ json_object *cj_graph(const cli_graph *g);
  * at its ends; 0 when no type is the obvious one.
  */
 mr_edge_type cg_default_edge(mr_node_kind from, mr_node_kind to);
+
+/* ---- commands (cli.c) ---------------------------------------------------
+ *
+ * The pieces every subcommand is built from; commands live in cli.c and,
+ * by subject, in cli_*.c files, and are listed in cli.c's table.
+ */
+
+typedef struct cli {
+	const char *server;
+	const char *user;
+	const char *token;
+	int timeout_ms;
+	bool json;
+	mr_client *c;
+} cli;
+
+typedef struct command command;
+struct command {
+	const char *name; /* a subcommand's is "lineage upstream" */
+	int (*run)(cli *g, const command *cmd, int argc, char **argv);
+	const char *synopsis;
+	const char *help;
+	const command *subs; /* subcommands, chosen by the first argument */
+	size_t n_subs;
+};
+
+int usage_error(const command *cmd, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+/* "modelreg: promote fraud 3.1.0: FAILED_PRECONDITION: <why>" */
+int status_error(const cli *g, mr_status rv, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+/* What getopt_long's ':' and '?' mean, said our way. */
+int option_error(const command *cmd, int ch, char **argv);
+int connect_client(cli *g);
+int help_for(const command *cmd, FILE *f, int code);
+
+bool parse_u64(const char *s, uint64_t max, uint64_t *out);
+int stage_arg(const command *cmd, const char *opt, const char *text,
+    mr_stage *out);
+int count_arg(const command *cmd, const char *opt, const char *text,
+    uint32_t *out);
+int kv_arg(const command *cmd, const char *opt, const char *text, mr_kv **kv,
+    size_t *n);
+
+/*
+ * The options commands share, each command taking those in its table:
+ * the listings' --stage, --tag, --limit, --page-token, --all; lineage's
+ * --depth, --dot, --all-deployments, --kind, --type, --version, --from,
+ * --property; and --help. options_free releases what --from and
+ * --property gathered.
+ */
+typedef struct options {
+	mr_list_params lp; /* --stage, --tag, --limit, --page-token */
+	bool all;
+	uint32_t depth;
+	bool dot;
+	bool ended_too; /* --all-deployments */
+	mr_node_kind kind;
+	mr_edge_type type;
+	const char *version;
+	mr_link *links; /* --from, typed later */
+	size_t n_links;
+	mr_kv *props; /* --property */
+	size_t n_props;
+	bool help; /* --help was given, and answered */
+} options;
+
+void options_free(options *o);
+
+#define OPT_PAGING                                                             \
+	{"limit", required_argument, NULL, 'n'},                               \
+	    {"page-token", required_argument, NULL, 'p'},                      \
+	{                                                                      \
+		"all", no_argument, NULL, 'a'                                  \
+	}
+#define OPT_END                                                                \
+	{"help", no_argument, NULL, 'h'},                                      \
+	{                                                                      \
+		NULL, 0, NULL, 0                                               \
+	}
+
+/* Parses the options in `opts` into *o; 0 or an exit code. */
+int parse_options(const cli *g, const command *cmd, const struct option *opts,
+    int argc, char **argv, options *o);
+/*
+ * The start of most commands: the options, exactly `nargs` arguments
+ * (else "give <what>"), the connection. Returns 0 to go on; an exit code
+ * otherwise, or with o->help set after --help.
+ */
+int begin(cli *g, const command *cmd, const struct option *opts, int argc,
+    char **argv, int nargs, const char *what, options *o);
+
+/* Which version a command is about: NAME, NAME@VERSION, --version V or
+ * --stage S. */
+typedef struct selector {
+	const char *name;
+	const char *version; /* NULL: by stage or latest */
+	mr_stage stage;
+	char what[MR_NAME_MAX + MR_VERSION_MAX + 32]; /* for messages */
+} selector;
+
+int select_version(const command *cmd, char *arg, const char *version,
+    mr_stage stage, selector *s);
+/* One version, as NAME VERSION or NAME@VERSION from argv[optind]. */
+int select_exact_version(const command *cmd, int argc, char **argv,
+    selector *s);
+
+extern const char *const version_headers[6];
+void version_row(table *t, const mr_version *v);
+table *event_table(bool with_model);
+void event_row(table *t, const mr_event *ev, bool with_model);
+
+/* Progress on a terminal: "uploading  42%  12.0 MiB of 28.5 MiB". */
+typedef struct progress {
+	const char *verb;
+	int shown; /* last percentage printed; -1 before the first */
+} progress;
+
+void show_progress(void *arg, uint64_t done, uint64_t total);
+void end_progress(const progress *p);
+bool want_progress(const cli *g);
+
+/*
+ * One page of a listing: adds its rows to `t` and its items to the arrays
+ * of `o` (add_item), and returns the next page's token ("" after the last
+ * page). `arg` is the listing's own: a model name, a node id, ...
+ */
+typedef mr_status (*page_fn)(cli *g, void *arg, mr_list_params *lp, table *t,
+    json_object *o, char **next);
+
+/* Adds `item` to the array o[key]; drops it when there is no `o`. */
+void add_item(json_object *o, const char *key, json_object *item);
+mr_status fetch_pages(cli *g, void *arg, mr_list_params *lp, bool all,
+    page_fn page, table *t, json_object *o, char **token);
+void print_json_page(json_object *o, const char *token);
+void more_note(const char *what, const char *token);
+int list_pages(cli *g, const char *doing, void *arg, mr_list_params *lp,
+    bool all, page_fn page, table *t, const char *what);
 
 #endif /* MR_CLIENT_CLI_H */

@@ -97,6 +97,16 @@ int mr_stage_parse(const char *text, mr_stage *out);
 #define MR_IDEMPOTENCY_KEY_MAX 128
 #define MR_USER_MAX 128           /* claimed user name */
 #define MR_METADATA_MAX 32        /* envelope metadata entries */
+#define MR_ALIAS_MAX 64           /* alias name: [a-z][a-z0-9_-]* */
+#define MR_ALIASES_MAX 64         /* aliases per model */
+#define MR_APPROVERS_MAX 64       /* approvers a policy names, and the
+                                     approvals it may require */
+#define MR_REVIEWS_MAX 256        /* standing reviews per version */
+#define MR_FILTER_MAX 4096        /* search filter or order_by text */
+/* Matches a search may hold to sort when it is ordered other than by name
+ * and version; past it the search is MR_RESOURCE_EXHAUSTED (narrow the
+ * filter). */
+#define MR_SEARCH_SORT_MAX 10000
 /*
  * The largest request the server handles and the largest reply it sends.
  * A request larger than MR_MSG_MAX but within MR_WIRE_MAX is answered with
@@ -159,6 +169,28 @@ typedef struct mr_file {
 	uint32_t mode;
 } mr_file;
 
+/* Whether a higher or lower value of a metric is the better one. */
+typedef enum mr_metric_goal {
+	MR_GOAL_DEFAULT = 0, /* by the metric's name; see mr_model */
+	MR_GOAL_HIGHER = 1,
+	MR_GOAL_LOWER = 2,
+} mr_metric_goal;
+
+typedef enum mr_decision {
+	MR_APPROVE = 1,
+	MR_REJECT = 2,
+} mr_decision;
+
+/* A reviewer's standing decision on a version for a stage. */
+typedef struct mr_review {
+	mr_stage stage;
+	char *reviewer;
+	mr_decision decision;
+	char *comment;
+	int64_t time_ms;
+	uint64_t revision;
+} mr_review;
+
 typedef struct mr_version {
 	char *name;
 	char *version;
@@ -184,7 +216,30 @@ typedef struct mr_version {
 	 * node (see "lineage" below). */
 	struct mr_dangling *dangling;
 	size_t n_dangling;
+	bool deprecated;
+	char *deprecation_reason;  /* "" unless deprecated */
+	int64_t end_of_life_ms;    /* 0: none given */
+	char *deprecated_by;
+	int64_t deprecated_at_ms;
+	mr_review *reviews;        /* by stage, then reviewer */
+	size_t n_reviews;
+	/* How the number was chosen: "explicit", "bump minor", "auto major:
+	 * input amount removed", ... */
+	char *version_rule;
 } mr_version;
+
+typedef struct mr_goal {
+	char *metric;
+	mr_metric_goal goal;
+} mr_goal;
+
+/* Who must approve a version before it enters `stage`. */
+typedef struct mr_policy {
+	mr_stage stage;
+	char **approvers; /* none: anyone but the version's registrant */
+	size_t n_approvers;
+	uint32_t required;
+} mr_policy;
 
 typedef struct mr_model {
 	char *name;
@@ -199,6 +254,18 @@ typedef struct mr_model {
 	char *production_version; /* "" when none */
 	char *rollback_target;     /* "" when none */
 	uint64_t revision;
+	char *primary_metric;      /* "" when none */
+	/*
+	 * Metric goals set on the model. Other metrics are higher-is-better,
+	 * except names holding "latency", "loss", "error", "size", "mae",
+	 * "mse", "rmse" or ending in "_ms", "_bytes": lower-is-better.
+	 */
+	mr_goal *goals;
+	size_t n_goals;
+	mr_policy *policies;       /* by stage */
+	size_t n_policies;
+	mr_kv *aliases;            /* alias -> version, by alias */
+	size_t n_aliases;
 } mr_model;
 
 typedef enum mr_event_kind {
@@ -209,10 +276,20 @@ typedef enum mr_event_kind {
 	MR_EVENT_LINEAGE_NODE_ADDED = 5,
 	MR_EVENT_LINEAGE_EDGE_ADDED = 6,
 	MR_EVENT_LINEAGE_NODE_DELETED = 7,
+	MR_EVENT_MODEL_UPDATED = 8,
+	MR_EVENT_VERSION_UPDATED = 9,
+	MR_EVENT_POLICY_CHANGED = 10,
+	MR_EVENT_REVIEWED = 11,
+	MR_EVENT_DEPRECATED = 12,
+	MR_EVENT_UNDEPRECATED = 13,
+	MR_EVENT_ALIAS_SET = 14,
+	MR_EVENT_ALIAS_DELETED = 15,
 } mr_event_kind;
 
 /* "model_created", "version_registered", "stage_changed", "rollback",
- * "node_added", "edge_added", "node_deleted". */
+ * "node_added", "edge_added", "node_deleted", "model_updated",
+ * "version_updated", "policy_changed", "reviewed", "deprecated",
+ * "undeprecated", "alias_set", "alias_deleted". */
 const char *mr_event_kind_name(mr_event_kind kind);
 
 typedef struct mr_event {
@@ -226,6 +303,7 @@ typedef struct mr_event {
 	char *actor;
 	char *reason;
 	char *node; /* lineage events: the node concerned; "" otherwise */
+	char *alias; /* alias events: the alias; "" otherwise */
 } mr_event;
 
 typedef struct mr_model_list {
@@ -288,9 +366,25 @@ uint64_t mr_client_revision(const mr_client *c);
 
 typedef void (*mr_progress_fn)(void *arg, uint64_t done, uint64_t total);
 
+/* How the server numbers a new version, from the model's highest. */
+typedef enum mr_bump {
+	MR_BUMP_NONE = 0,  /* the version is given */
+	MR_BUMP_MAJOR = 1,
+	MR_BUMP_MINOR = 2,
+	MR_BUMP_PATCH = 3,
+	/* major if the signature lost or retyped a field or a feature was
+	 * dropped; else minor if features were added or the primary metric
+	 * improved; else patch. */
+	MR_BUMP_AUTO = 4,
+} mr_bump;
+
+/* "major", "minor", "patch", "auto"; parse: 0 or -1. */
+int mr_bump_parse(const char *text, mr_bump *out);
+
 typedef struct mr_register_params {
 	const char *name;
-	const char *version;   /* "3.1.0" or "v3.1.0" */
+	const char *version;   /* "3.1.0" or "v3.1.0"; NULL with a bump */
+	mr_bump bump;
 	mr_stage stage;        /* MR_STAGE_NONE: dev */
 	const char *description;
 	const mr_metadata *metadata;   /* may be NULL */
@@ -304,6 +398,7 @@ typedef struct mr_register_params {
 	size_t n_model_tags;
 	mr_progress_fn progress; /* bytes uploaded of bytes to upload */
 	void *progress_arg;
+	const char *reason;    /* kept in the audit log; may be NULL */
 } mr_register_params;
 
 /* Statistics of the last artifact upload or pull on a client. */
@@ -327,10 +422,19 @@ mr_status mr_get_model(mr_client *c, const char *name, mr_model **out);
 
 /*
  * One version of `name`: `version` if not NULL; else the highest version in
- * `stage` if not MR_STAGE_NONE; else the highest version.
+ * `stage` if not MR_STAGE_NONE; else the highest version. Wherever a
+ * function takes a version, an alias of the model ("champion") or a
+ * reserved alias ("latest", "production", ...) may stand in its place.
  */
 mr_status mr_get_version(mr_client *c, const char *name, const char *version,
     mr_stage stage, mr_version **out);
+/*
+ * The version that was in `stage` at `at_ms` (ms since the epoch, UTC),
+ * from the stored stage history: the highest if several were.
+ * MR_NOT_FOUND if none was.
+ */
+mr_status mr_get_version_at(mr_client *c, const char *name, mr_stage stage,
+    int64_t at_ms, mr_version **out);
 
 typedef struct mr_list_params {
 	uint32_t page_size;      /* 0: MR_PAGE_SIZE_DEFAULT */
@@ -364,6 +468,191 @@ mr_status mr_rollback(mr_client *c, const char *name, const char *to_version,
 /* Events after revision `after`, of one model or (name NULL) of all. */
 mr_status mr_list_events(mr_client *c, const char *name, uint64_t after,
     uint32_t page_size, mr_event_list **out);
+
+/* ---- lifecycle ------------------------------------------------------------ */
+
+/* A change to a model; NULL (or 0 counts) leave a part as it is. */
+typedef struct mr_model_update {
+	const char *description; /* "" clears */
+	const char *owner;
+	const char *primary_metric;
+	const mr_kv *set_tags;
+	size_t n_set_tags;
+	const char *const *delete_tags;
+	size_t n_delete_tags;
+	const mr_goal *set_goals; /* MR_GOAL_DEFAULT removes one */
+	size_t n_set_goals;
+	const char *reason;
+} mr_model_update;
+
+mr_status mr_update_model(mr_client *c, const char *name,
+    const mr_model_update *u, mr_model **out);
+
+typedef struct mr_version_update {
+	const char *description;       /* NULL: unchanged; "" clears */
+	const mr_signature *signature; /* NULL: unchanged */
+	const mr_kv *set_tags;
+	size_t n_set_tags;
+	const char *const *delete_tags;
+	size_t n_delete_tags;
+	const char *reason;
+} mr_version_update;
+
+/* A new signature is refused for a production version, and one that
+ * breaks production's unless the version's major number is higher. */
+mr_status mr_update_version(mr_client *c, const char *name,
+    const char *version, const mr_version_update *u, mr_version **out);
+
+/*
+ * Requires `required` approvals (0 removes the policy) from `approvers`
+ * (none: anyone but the registrant) before a version enters `stage`
+ * (staging or production). `out` may be NULL.
+ */
+mr_status mr_set_approval_policy(mr_client *c, const char *name,
+    mr_stage stage, const char *const *approvers, size_t n_approvers,
+    uint32_t required, const char *reason, mr_model **out);
+
+/*
+ * Approves or rejects a version for a stage, as the client's user. The
+ * registrant of a version cannot review it, and a policy with approvers
+ * admits only them (MR_PERMISSION_DENIED). `approvals` and `required`
+ * (may be NULL) get the approvals that count now and the policy's need.
+ */
+mr_status mr_review_version(mr_client *c, const char *name,
+    const char *version, mr_stage stage, mr_decision decision,
+    const char *comment, uint32_t *approvals, uint32_t *required,
+    mr_version **out);
+
+/* Deprecates a version (a reason is required; end_of_life_ms 0: none);
+ * a deprecated version cannot be promoted. `out` may be NULL. */
+mr_status mr_deprecate(mr_client *c, const char *name, const char *version,
+    const char *reason, int64_t end_of_life_ms, mr_version **out);
+mr_status mr_undeprecate(mr_client *c, const char *name,
+    const char *version, const char *reason, mr_version **out);
+
+/* Points `alias` at `version`, creating or moving it; *previous (may be
+ * NULL) gets the version it pointed at before, "" if new. */
+mr_status mr_set_alias(mr_client *c, const char *name, const char *alias,
+    const char *version, const char *reason, char **previous);
+mr_status mr_delete_alias(mr_client *c, const char *name, const char *alias,
+    const char *reason, char **previous);
+
+typedef struct mr_metric_delta {
+	char *name;
+	bool in_baseline, in_candidate;
+	double baseline, candidate;
+	double change;   /* candidate - baseline */
+	double relative; /* change / |baseline|, when has_relative */
+	bool has_relative;
+	mr_metric_goal goal; /* as applied: higher or lower */
+	int outcome;         /* 1 better, -1 worse, 0 equal or not comparable */
+} mr_metric_delta;
+
+typedef enum mr_change_kind {
+	MR_CHANGE_ADDED = 1,
+	MR_CHANGE_REMOVED = 2,
+	MR_CHANGE_RETYPED = 3, /* signature fields */
+	MR_CHANGE_MOVED = 4,   /* features: same name, other position */
+} mr_change_kind;
+
+typedef struct mr_field_change {
+	bool output; /* false: an input */
+	char *name;
+	mr_change_kind kind;
+	char *baseline_type, *candidate_type;
+	bool breaking;
+} mr_field_change;
+
+typedef struct mr_feature_change {
+	char *name;
+	mr_change_kind kind;
+	uint32_t baseline_position, candidate_position; /* 1-based; 0: absent */
+} mr_feature_change;
+
+typedef enum mr_verdict {
+	MR_VERDICT_CANDIDATE = 1,
+	MR_VERDICT_BASELINE = 2,
+	MR_VERDICT_EQUIVALENT = 3,
+	MR_VERDICT_MIXED = 4,
+} mr_verdict;
+
+typedef struct mr_comparison {
+	mr_version *baseline, *candidate;
+	mr_metric_delta *metrics; /* by name */
+	size_t n_metrics;
+	mr_feature_change *features; /* by name */
+	size_t n_features;
+	mr_field_change *signature; /* inputs, then outputs */
+	size_t n_signature;
+	uint64_t baseline_size, candidate_size; /* artifact bytes */
+	mr_verdict verdict;
+	char *recommendation; /* "3.1.0 is better (improves 5 of 5 metrics)" */
+	char **reasons;
+	size_t n_reasons;
+} mr_comparison;
+
+void mr_comparison_free(mr_comparison *cmp);
+/* Compares two versions of `name`: metrics, features, signature, size. */
+mr_status mr_compare(mr_client *c, const char *name, const char *baseline,
+    const char *candidate, mr_comparison **out);
+
+/*
+ * Versions of every model matching `filter` (the language is in
+ * proto/registry.proto; NULL or "": all), ordered by `order_by`
+ * ("metrics.accuracy desc, name"; NULL: name then version), one page.
+ * `page` may be NULL; only its page_size and page_token are used. A
+ * malformed filter is MR_INVALID_ARGUMENT naming the byte position.
+ */
+mr_status mr_search(mr_client *c, const char *filter, const char *order_by,
+    const mr_list_params *page, mr_version_list **out);
+
+/* ---- audit ------------------------------------------------------------------
+ *
+ * Every successful mutation appends one record to a hash-chained log, in
+ * the same atomic write as the change.
+ */
+
+typedef struct mr_audit_record {
+	uint64_t seq; /* 1, 2, ... without gaps */
+	int64_t time_ms;
+	char *actor;
+	char *action; /* the method: "Promote" */
+	char *model;  /* "" for lineage nodes */
+	char *target; /* "fraud@3.1.0", a node id, ... */
+	char *before; /* JSON object */
+	char *after;  /* JSON object */
+	char *reason;
+	uint64_t revision;
+	uint8_t prev_hash[MR_DIGEST_LEN];
+	uint8_t hash[MR_DIGEST_LEN];
+} mr_audit_record;
+
+typedef struct mr_audit_list {
+	mr_audit_record *items;
+	size_t count;
+	uint64_t last_seq; /* pass as after_seq to continue */
+	bool more;
+} mr_audit_list;
+
+void mr_audit_list_free(mr_audit_list *l);
+/* Records of one model (NULL: all) with from_ms <= time <= to_ms (0: no
+ * bound), after seq `after_seq`, one page. */
+mr_status mr_list_audit(mr_client *c, const char *model, int64_t from_ms,
+    int64_t to_ms, uint64_t after_seq, uint32_t page_size,
+    mr_audit_list **out);
+
+typedef struct mr_audit_check {
+	bool ok;
+	uint64_t records;      /* records checked */
+	uint64_t first_broken; /* 0 if ok */
+	char *problem;         /* "" if ok */
+	uint8_t head_hash[MR_DIGEST_LEN];
+} mr_audit_check;
+
+void mr_audit_check_free(mr_audit_check *a);
+/* Recomputes the whole chain on the server. A broken chain is reported in
+ * *out (ok false), not as a failed call. */
+mr_status mr_verify_audit(mr_client *c, mr_audit_check **out);
 
 /* ---- artifacts ------------------------------------------------------------ */
 
