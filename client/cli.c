@@ -365,7 +365,7 @@ event_table(bool with_model)
 void
 event_row(table *t, const mr_event *ev, bool with_model)
 {
-	char rev[24], time[32];
+	char rev[24], time[32], alias[MR_ALIAS_MAX + MR_VERSION_MAX + 2];
 	const char *cells[9];
 	size_t n = 0;
 
@@ -375,7 +375,13 @@ event_row(table *t, const mr_event *ev, bool with_model)
 	cells[n++] = mr_event_kind_name(ev->kind);
 	if (with_model) /* lineage events concern a node, not a model */
 		cells[n++] = ev->model[0] != '\0' ? ev->model : ev->node;
-	cells[n++] = ev->version;
+	if (ev->alias != NULL && ev->alias[0] != '\0') {
+		/* Alias events: the alias and the version it pointed at. */
+		snprintf(alias, sizeof(alias), "%s=%s", ev->alias, ev->version);
+		cells[n++] = alias;
+	} else {
+		cells[n++] = ev->version;
+	}
 	cells[n++] = mr_stage_name(ev->from_stage);
 	cells[n++] = mr_stage_name(ev->to_stage);
 	cells[n++] = ev->actor;
@@ -694,6 +700,7 @@ cmd_info(cli *g, const command *cmd, int argc, char **argv)
 		cli_field(stdout, "production:", m->production_version);
 		cli_field(stdout, "rollback target:", m->rollback_target);
 		cli_field(stdout, "revision:", rev);
+		print_model_lifecycle(m);
 		free(tags);
 		fputs("\n", stdout);
 		table_print(vt, stdout);
@@ -762,6 +769,10 @@ print_registered(const cli *g, const mr_version *v)
 	printf("registered %s %s (%s), revision %llu\n", v->name, v->version,
 	    mr_stage_name(v->stage),
 	    (unsigned long long)mr_client_revision(g->c));
+	if (v->version_rule != NULL && v->version_rule[0] != '\0' &&
+	    strcmp(v->version_rule, "explicit") != 0)
+		printf("version    %s, chosen by %s\n", v->version,
+		    v->version_rule);
 	printf("artifact   sha256:%s, %s in %llu file%s\n",
 	    mr_digest_hex(v->artifact_digest, hex),
 	    cli_size(v->artifact_size, size), (unsigned long long)s->files,
@@ -782,10 +793,12 @@ cmd_register(cli *g, const command *cmd, int argc, char **argv)
 	    {"tag", required_argument, NULL, 't'},
 	    {"model-description", required_argument, NULL, 'D'},
 	    {"owner", required_argument, NULL, 'o'},
+	    {"bump", required_argument, NULL, 'b'},
+	    {"reason", required_argument, NULL, 'r'},
 	    {"help", no_argument, NULL, 'h'},
 	    {NULL, 0, NULL, 0},
 	};
-	const char *metadata = NULL;
+	const char *metadata = NULL, *bump = NULL;
 	mr_register_params p = {0};
 	mr_kv *tags = NULL;
 	size_t n_tags = 0;
@@ -822,6 +835,18 @@ cmd_register(cli *g, const command *cmd, int argc, char **argv)
 		case 'o':
 			p.model_owner = optarg;
 			break;
+		case 'b':
+			bump = optarg;
+			if (mr_bump_parse(optarg, &p.bump) != 0 ||
+			    p.bump == MR_BUMP_NONE)
+				code = usage_error(cmd,
+				    "--bump \"%s\" is not major, minor, patch "
+				    "or auto",
+				    optarg);
+			break;
+		case 'r':
+			p.reason = optarg;
+			break;
 		case 'h':
 			code = help_for(cmd, stdout, 0);
 			goto out;
@@ -838,8 +863,12 @@ cmd_register(cli *g, const command *cmd, int argc, char **argv)
 		    "path");
 		goto out;
 	}
-	if (p.version == NULL) {
-		code = usage_error(cmd, "--version is required");
+	if (p.version == NULL && bump == NULL) {
+		code = usage_error(cmd, "--version is required (or --bump)");
+		goto out;
+	}
+	if (p.version != NULL && bump != NULL) {
+		code = usage_error(cmd, "--version or --bump, not both");
 		goto out;
 	}
 	if (metadata != NULL && cli_meta_load(&meta, metadata, err) != 0) {
@@ -868,7 +897,9 @@ cmd_register(cli *g, const command *cmd, int argc, char **argv)
 	rv = mr_register(g->c, &p, &v);
 	end_progress(&pr);
 	if (rv != MR_OK) {
-		code = status_error(g, rv, "register %s %s", p.name, p.version);
+		code = status_error(g, rv, "register %s %s%s", p.name,
+		    p.version != NULL ? p.version : "--bump ",
+		    p.version != NULL ? "" : bump);
 		goto out;
 	}
 	print_registered(g, v);
@@ -926,6 +957,7 @@ print_version(const mr_version *v)
 	free(s);
 	cli_field(stdout, "description:", v->description);
 	cli_field(stdout, "replaced:", v->displaced_version);
+	print_version_lifecycle(v);
 	line_start(&l);
 	for (size_t i = 0; i < md->n_metrics; i++)
 		fprintf(l.f, "%s%s=%g", i > 0 ? ", " : "", md->metrics[i].name,
@@ -997,11 +1029,13 @@ cmd_get(cli *g, const command *cmd, int argc, char **argv)
 	static const struct option opts[] = {
 	    {"version", required_argument, NULL, 'v'},
 	    {"stage", required_argument, NULL, 's'},
+	    {"at", required_argument, NULL, 'A'},
 	    {"help", no_argument, NULL, 'h'},
 	    {NULL, 0, NULL, 0},
 	};
 	mr_stage stage = MR_STAGE_NONE;
-	const char *version = NULL;
+	const char *version = NULL, *at = NULL;
+	int64_t at_ms = 0;
 	mr_version *v;
 	selector sel;
 	mr_status rv;
@@ -1018,6 +1052,12 @@ cmd_get(cli *g, const command *cmd, int argc, char **argv)
 			         cmd, "--stage", optarg, &stage)) != 0)
 				return code;
 			break;
+		case 'A':
+			at = optarg;
+			if ((code = time_arg(cmd, "--at", at, true, &at_ms)) !=
+			    0)
+				return code;
+			break;
 		case 'h':
 			return help_for(cmd, stdout, 0);
 		default:
@@ -1027,10 +1067,20 @@ cmd_get(cli *g, const command *cmd, int argc, char **argv)
 	if (argc - optind != 1)
 		return usage_error(cmd, "give one model name");
 	if ((code = select_version(cmd, argv[optind], version, stage, &sel)) !=
-	        0 ||
-	    (code = connect_client(g)) != 0)
+	    0)
 		return code;
-	rv = mr_get_version(g->c, sel.name, sel.version, sel.stage, &v);
+	if (at != NULL && sel.version != NULL)
+		return usage_error(cmd, "--at goes with --stage, not a version");
+	if (at != NULL && stage == MR_STAGE_NONE)
+		return usage_error(cmd, "--at needs --stage S");
+	if ((code = connect_client(g)) != 0)
+		return code;
+	if (at != NULL)
+		rv = mr_get_version_at(g->c, sel.name, sel.stage, at_ms, &v);
+	else
+		rv = mr_get_version(g->c, sel.name, sel.version, sel.stage, &v);
+	if (rv != MR_OK && at != NULL)
+		return status_error(g, rv, "get %s at %s", sel.what, at);
 	if (rv != MR_OK)
 		return status_error(g, rv, "get %s", sel.what);
 	if (g->json)
@@ -2187,6 +2237,62 @@ static const command lineage_commands[] = {
     },
 };
 
+static const command alias_commands[] = {
+    {
+        .name = "alias set",
+        .run = cmd_alias_set,
+        .synopsis = "alias set NAME ALIAS VERSION [--reason R]",
+        .help = "Points ALIAS at VERSION (a version or another alias), "
+                "creating or moving it,\n"
+                "and says where it pointed before. Alias names are "
+                "[a-z][a-z0-9_-]*; \"latest\"\n"
+                "and the stage names are reserved.\n"
+                "  --reason R   kept in the audit log\n",
+    },
+    {
+        .name = "alias rm",
+        .run = cmd_alias_rm,
+        .synopsis = "alias rm NAME ALIAS [--reason R]",
+        .help = "Removes an alias, and says where it pointed.\n"
+                "  --reason R   kept in the audit log\n",
+    },
+};
+
+/* `audit` is only its subcommands; a new one is one more entry here. */
+static const command audit_commands[] = {
+    {
+        .name = "audit log",
+        .run = cmd_audit_log,
+        .synopsis = "audit log [NAME] [--from TIME] [--to TIME] [--limit N] "
+                    "[--page-token T] [--all]",
+        .help = "Lists the audit log, of model NAME or of everything, "
+                "oldest first: SEQ,\n"
+                "TIME, ACTOR, ACTION, TARGET, REASON. --json adds each "
+                "record's before and\n"
+                "after states and its hashes.\n"
+                "  --from TIME      records at or after TIME (RFC 3339, "
+                "2024-01-15T10:00:00Z)\n"
+                "  --to TIME        records at or before TIME; without "
+                "fractional seconds,\n"
+                "                   the whole of that second\n"
+                "  --limit N        page size (1..1000; the server's "
+                "default is 100)\n"
+                "  --page-token T   continue after record T (the note on "
+                "stderr gives it)\n"
+                "  --all            follow pages to the end\n",
+    },
+    {
+        .name = "audit verify",
+        .run = cmd_audit_verify,
+        .synopsis = "audit verify",
+        .help = "Has the registry recompute the audit log's hash chain. "
+                "Prints \"audit log\n"
+                "intact: N records, head HASH\" and exits 0, or \"audit "
+                "log broken at record\n"
+                "N: PROBLEM\" and exits 1.\n",
+    },
+};
+
 static const command commands[] = {
     {
         .name = "list",
@@ -2211,15 +2317,17 @@ static const command commands[] = {
         .name = "info",
         .run = cmd_info,
         .synopsis = "info NAME",
-        .help = "Shows a model, a table of all its versions and its last "
-                "20 events.\n",
+        .help = "Shows a model (with its primary metric, metric goals, "
+                "aliases and approval\n"
+                "policies), a table of all its versions and its last 20 "
+                "events.\n",
     },
     {
         .name = "register",
         .run = cmd_register,
-        .synopsis = "register NAME PATH --version V [--stage S] "
+        .synopsis = "register NAME PATH --version V|--bump B [--stage S] "
                     "[--description D] [--metadata FILE] [--tag K=V]... "
-                    "[--model-description D] [--owner O]",
+                    "[--model-description D] [--owner O] [--reason R]",
         .help = "Uploads the artifact at PATH (a file, or a directory of "
                 "regular files)\n"
                 "and registers it as version V of model NAME, creating "
@@ -2227,6 +2335,18 @@ static const command commands[] = {
                 "Only chunks the registry does not hold yet are sent.\n"
                 "  --version V            semantic version (3.1.0 or "
                 "v3.1.0)\n"
+                "  --bump B               let the registry number it from "
+                "the model's highest\n"
+                "                         version: major, minor, patch, "
+                "or auto (major if\n"
+                "                         the signature lost or retyped "
+                "a field or a feature\n"
+                "                         was dropped; else minor if "
+                "features were added or\n"
+                "                         the primary metric improved; "
+                "else patch). The\n"
+                "                         version and the rule that chose "
+                "it are printed.\n"
                 "  --stage S              initial stage (default dev)\n"
                 "  --description D        the version's description "
                 "(wins over the file's)\n"
@@ -2234,17 +2354,30 @@ static const command commands[] = {
                 "  --tag K=V              a version tag; repeatable; wins "
                 "over the file's\n"
                 "  --model-description D  the model's description\n"
-                "  --owner O              the model's owner\n",
+                "  --owner O              the model's owner\n"
+                "  --reason R             kept in the audit log\n",
     },
     {
         .name = "get",
         .run = cmd_get,
-        .synopsis = "get NAME[@VERSION] [--version V | --stage S]",
+        .synopsis = "get NAME[@VERSION] [--version V | --stage S [--at "
+                    "TIME]]",
         .help = "Shows one version: the given one, else the highest in "
                 "stage S, else the\n"
-                "highest. Stage, creation, description, metadata, "
-                "lineage, signature, tags\n"
-                "and the artifact's digest, size and files.\n",
+                "highest. Stage, creation, how its number was chosen, "
+                "deprecation, reviews,\n"
+                "description, metadata, lineage, signature, tags and the "
+                "artifact's digest,\n"
+                "size and files. VERSION may be an alias (fraud@champion), "
+                "\"latest\" or a\n"
+                "stage name.\n"
+                "  --at TIME   the version that was in stage S at TIME "
+                "(RFC 3339,\n"
+                "              2024-01-15T10:00:00Z), from the stage "
+                "history. Without\n"
+                "              fractional seconds TIME means the end of "
+                "that second (.999),\n"
+                "              so a change made within it counts.\n",
     },
     {
         .name = "pull",
@@ -2291,6 +2424,188 @@ static const command commands[] = {
                 "  --limit N     at most N events (1..1000)\n"
                 "When more remain, a note on stderr gives the next "
                 "--after.\n",
+    },
+    {
+        .name = "update",
+        .run = cmd_update,
+        .synopsis = "update NAME [VERSION] [--description D] [--owner O] "
+                    "[--tag K=V]... [--untag K]... [--primary-metric M] "
+                    "[--goal METRIC=higher|lower|default]... "
+                    "[--signature FILE] [--reason R]",
+        .help = "Changes a model (NAME) or a version (NAME VERSION or "
+                "NAME@VERSION); each\n"
+                "change is an event and an audit record.\n"
+                "  --description D     replaces the description (\"\" "
+                "clears it)\n"
+                "  --tag K=V           sets a tag; repeatable\n"
+                "  --untag K           removes a tag; repeatable\n"
+                "  --reason R          kept in the audit log\n"
+                "A model only:\n"
+                "  --owner O           replaces the owner\n"
+                "  --primary-metric M  the metric that decides "
+                "\"improved\" in automatic bumps\n"
+                "                      and comparisons (\"\" clears "
+                "it)\n"
+                "  --goal METRIC=G     whether higher or lower is better "
+                "for METRIC; default\n"
+                "                      removes the goal (then names "
+                "holding latency, loss,\n"
+                "                      error, size, mae, mse, rmse or "
+                "ending in _ms, _bytes\n"
+                "                      are lower-is-better, others "
+                "higher); repeatable\n"
+                "A version only:\n"
+                "  --signature FILE    replaces the signature: JSON "
+                "{\"inputs\": ..., \"outputs\":\n"
+                "                      ...}, each {\"name\": \"type\", "
+                "...} or [{\"name\": ..., \"type\":\n"
+                "                      ...}, ...], in order. Refused "
+                "for a production version,\n"
+                "                      and for one that would break "
+                "production's signature\n"
+                "                      unless its major number is "
+                "higher.\n",
+    },
+    {
+        .name = "signature",
+        .run = cmd_signature,
+        .synopsis = "signature NAME[@VERSION] [--version V | --stage S]",
+        .help = "Shows a version's signature (selected as for get): NAME, "
+                "TYPE, DIRECTION\n"
+                "(input or output), inputs first, each in order.\n",
+    },
+    {
+        .name = "policy",
+        .run = cmd_policy,
+        .synopsis = "policy NAME [STAGE --require N [--approver U]... "
+                    "[--reason R]]",
+        .help = "With NAME alone, shows the model's approval policies: "
+                "STAGE, REQUIRED,\n"
+                "APPROVERS. With STAGE (staging or production), sets that "
+                "stage's: a version\n"
+                "enters it only with N approvals that count (see "
+                "approve).\n"
+                "  --require N    approvals needed (0..64); 0 removes the "
+                "policy\n"
+                "  --approver U   a user whose approval counts; "
+                "repeatable; with none,\n"
+                "                 anyone's but the version's "
+                "registrant\n"
+                "  --reason R     kept in the audit log\n",
+    },
+    {
+        .name = "approve",
+        .run = cmd_review,
+        .synopsis = "approve NAME VERSION --stage S [--comment C]",
+        .help = "Approves a version for stage S as you (--user). A later "
+                "review of yours for\n"
+                "the same stage replaces this one. The registrant of a "
+                "version cannot review\n"
+                "it, and a policy with approvers admits only them. Prints "
+                "the approvals that\n"
+                "count now, of the number the policy needs.\n",
+    },
+    {
+        .name = "reject",
+        .run = cmd_review,
+        .synopsis = "reject NAME VERSION --stage S --comment C",
+        .help = "Rejects a version for stage S as you (--user), saying "
+                "why; replaces a review\n"
+                "of yours for that stage, as approve does.\n",
+    },
+    {
+        .name = "deprecate",
+        .run = cmd_deprecate,
+        .synopsis = "deprecate NAME VERSION --reason R [--eol TIME]",
+        .help = "Marks a version deprecated: it can no longer be promoted "
+                "(archiving still\n"
+                "works), and get shows why.\n"
+                "  --reason R   required\n"
+                "  --eol TIME   its end of life: an RFC 3339 time or a "
+                "date (2025-06-30)\n",
+    },
+    {
+        .name = "undeprecate",
+        .run = cmd_deprecate,
+        .synopsis = "undeprecate NAME VERSION [--reason R]",
+        .help = "Withdraws a version's deprecation.\n"
+                "  --reason R   kept in the audit log\n",
+    },
+    {
+        .name = "alias",
+        .run = cmd_alias,
+        .synopsis = "alias NAME",
+        .help = "Lists a model's aliases: ALIAS, VERSION. Wherever a "
+                "command takes a version,\n"
+                "an alias may stand in its place (get fraud@champion), as "
+                "may \"latest\" and the\n"
+                "stage names. A model named like a subcommand is listed "
+                "with info.\n",
+        .subs = alias_commands,
+        .n_subs = sizeof(alias_commands) / sizeof(alias_commands[0]),
+    },
+    {
+        .name = "compare",
+        .run = cmd_compare,
+        .synopsis = "compare NAME BASELINE CANDIDATE",
+        .help = "Compares two versions (or aliases) of a model:\n"
+                "  Comparison: 3.0.0 vs 3.1.0\n"
+                "  Metrics:\n"
+                "  - accuracy: 0.85 → 0.87 (+2.4%) better\n"
+                "  - latency_p50_ms: 40 → 35 (-12.5%) better\n"
+                "  Features:\n"
+                "  - added: merchant_reputation_score\n"
+                "  Size: 12.0 MiB → 10.1 MiB\n"
+                "  Recommendation: 3.1.0 is better (improves 2 of 2 "
+                "metrics)\n"
+                "Whether a metric is better higher or lower is the "
+                "model's goal for it (see\n"
+                "update --goal). A metric one side lacks shows "
+                "\"(absent)\"; features added,\n"
+                "removed or moved (\"- moved: x (3 → 5)\") and signature "
+                "changes (breaking ones\n"
+                "marked) follow when there are any, and \"Reasons:\" "
+                "after the recommendation.\n",
+    },
+    {
+        .name = "search",
+        .run = cmd_search,
+        .synopsis = "search [FILTER] [--order-by O] [--limit N] "
+                    "[--page-token T] [--all]",
+        .help = "Lists the versions of every model that match FILTER: "
+                "NAME, VERSION, STAGE,\n"
+                "CREATED, BY, TAGS.\n"
+                "  FILTER is one argument, conditions joined by AND, OR, "
+                "NOT and parentheses:\n"
+                "    field op value, op one of = != < <= > >= GLOB "
+                "CONTAINS EXISTS\n"
+                "  fields: name version stage description created_by "
+                "created_at framework\n"
+                "    framework_version python_version experiment "
+                "training_data_version\n"
+                "    feature_set_version increment parent_model "
+                "deprecated features alias\n"
+                "    metrics.K tags.K model.tags.K hyperparameters.K\n"
+                "  e.g. \"name GLOB 'fraud-*' AND metrics.accuracy >= 0.9 "
+                "AND stage != archived\"\n"
+                "  A malformed filter is refused, naming the byte "
+                "position.\n"
+                "  --order-by O     \"field [asc|desc], ...\" over the "
+                "same fields (default:\n"
+                "                   name, then version)\n"
+                "  --limit N        page size (1..1000; the server's "
+                "default is 100)\n"
+                "  --page-token T   continue from a previous page\n"
+                "  --all            follow pages to the end\n",
+    },
+    {
+        .name = "audit",
+        .run = cmd_subcommands,
+        .synopsis = "audit SUBCOMMAND",
+        .help = "The audit log: one hash-chained record of every change, "
+                "written with it.\n",
+        .subs = audit_commands,
+        .n_subs = sizeof(audit_commands) / sizeof(audit_commands[0]),
     },
     {
         .name = "lineage",

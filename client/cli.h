@@ -50,6 +50,14 @@ int cli_meta_parse(
 /* Reads and parses a file; messages begin with the path. */
 int cli_meta_load(cli_meta *m, const char *path, char err[CLI_ERR_MAX]);
 void cli_meta_free(cli_meta *m);
+/*
+ * A signature file, {"inputs": ..., "outputs": ...} with each part as in
+ * a metadata file's "signature", into m->sig (m->has_signature set).
+ * Failure as for cli_meta_load.
+ */
+int cli_sig_parse(
+    cli_meta *m, const char *text, size_t len, char err[CLI_ERR_MAX]);
+int cli_sig_load(cli_meta *m, const char *path, char err[CLI_ERR_MAX]);
 /* Sets key to value, replacing an entry with the same key; -1 if out of
  * memory. Used to merge --tag options into the file's tags. */
 int cli_kv_set(mr_kv **kv, size_t *n, const char *key, const char *value);
@@ -64,6 +72,14 @@ json_object *cj_node(const mr_node *n);
 json_object *cj_edge(const mr_edge *e);
 json_object *cj_dangling(const mr_dangling *d, size_t n); /* an array */
 json_object *cj_impacted(const mr_impacted *v);
+json_object *cj_review(const mr_review *r);
+json_object *cj_policy(const mr_policy *p);
+json_object *cj_comparison(const mr_comparison *cmp);
+json_object *cj_audit_record(const mr_audit_record *r);
+json_object *cj_audit_check(const mr_audit_check *a);
+/* "higher", "lower", "default"; "approve", "reject". */
+const char *cli_goal_name(mr_metric_goal goal);
+const char *cli_decision_name(mr_decision d);
 /* Prints `o` to stdout, pretty, and releases it. */
 void cj_print(json_object *o);
 
@@ -292,5 +308,153 @@ void print_json_page(json_object *o, const char *token);
 void more_note(const char *what, const char *token);
 int list_pages(cli *g, const char *doing, void *arg, mr_list_params *lp,
     bool all, page_fn page, table *t, const char *what);
+
+/* ---- lifecycle commands (cli_lifecycle.c) -------------------------------
+ *
+ * Updates, signatures, approval policies and reviews, deprecation,
+ * aliases, comparisons, search and the audit log; and the lifecycle parts
+ * of get, info and register.
+ */
+
+int cmd_update(cli *g, const command *cmd, int argc, char **argv);
+int cmd_signature(cli *g, const command *cmd, int argc, char **argv);
+int cmd_policy(cli *g, const command *cmd, int argc, char **argv);
+/* approve and reject, told apart by cmd->name. */
+int cmd_review(cli *g, const command *cmd, int argc, char **argv);
+/* deprecate and undeprecate, told apart by cmd->name. */
+int cmd_deprecate(cli *g, const command *cmd, int argc, char **argv);
+/* `alias NAME`, and the dispatch to `alias set|rm`. */
+int cmd_alias(cli *g, const command *cmd, int argc, char **argv);
+int cmd_alias_set(cli *g, const command *cmd, int argc, char **argv);
+int cmd_alias_rm(cli *g, const command *cmd, int argc, char **argv);
+int cmd_compare(cli *g, const command *cmd, int argc, char **argv);
+int cmd_search(cli *g, const command *cmd, int argc, char **argv);
+int cmd_audit_log(cli *g, const command *cmd, int argc, char **argv);
+int cmd_audit_verify(cli *g, const command *cmd, int argc, char **argv);
+/* A command that is only its subcommands (`audit`): runs the one named
+ * by argv[1]; a usage error naming them otherwise. */
+int cmd_subcommands(cli *g, const command *cmd, int argc, char **argv);
+
+/*
+ * An RFC 3339 time (or a date: its midnight, UTC) given to option `opt`,
+ * in ms. With `whole_second`, a time without fractional seconds stands
+ * for the last millisecond of its second, so that what happened within
+ * that second counts.
+ */
+int time_arg(const command *cmd, const char *opt, const char *text,
+    bool whole_second, int64_t *out);
+/* "label:  value" lines: a version's rule, deprecation and reviews; a
+ * model's primary metric, goals, aliases and policies. */
+void print_version_lifecycle(const mr_version *v);
+void print_model_lifecycle(const mr_model *m);
+
+/* ---- exports and reports (export.c, report.c, cli_export.c) --------------
+ *
+ * Library-style: these take a client handle, not a `cli`, and report
+ * failure as an mr_status with an mr_err whose message names what was
+ * being done ("list versions of fraud: ...", "write DIR/x: ..."), be it a
+ * refusal of the registry or a local file error.
+ */
+
+#include "mr_err.h"
+
+/*
+ * One model as the registry holds it now: the model, every version (by
+ * semantic version precedence) and every event of the model (by
+ * revision). The lists point into the answers, which the snapshot keeps.
+ */
+typedef struct export_model {
+	mr_model *model;
+	const mr_version **versions;
+	size_t n_versions;
+	const mr_event **events;
+	size_t n_events;
+	mr_version_list **vpages; /* the answers, kept */
+	size_t n_vpages;
+	mr_event_list **epages;
+	size_t n_epages;
+} export_model;
+
+/* Reads model `name` whole: the model, all pages of versions and events. */
+mr_status export_snapshot(
+    mr_client *c, const char *name, export_model *out, mr_err *e);
+/* Releases a snapshot; accepts a zeroed one. */
+void export_model_free(export_model *m);
+/* The version `version` of the snapshot; NULL if none. */
+const mr_version *export_find_version(
+    const export_model *m, const char *version);
+/* When `version` first (or, with `last`, last) entered production, from
+ * the events; 0 if it never did. */
+int64_t export_production_ms(
+    const export_model *m, const char *version, bool last);
+/* The version a rollback event took out of production: the one archived
+ * in the same change; "" if the events do not say. */
+const char *export_rolled_back(const export_model *m, size_t event);
+
+/* The shortest of %.15g, %.16g, %.17g that reads back as `v`, with ".0"
+ * added to integral values so that they stay floats; NaN and infinities
+ * as "nan", "inf", "-inf". Into out[40]; returns out. */
+char *export_double(double v, char out[40]);
+/* Writes `s` as one Markdown table cell: '|' and '\' escaped, line
+ * breaks as spaces, "-" when empty or NULL. */
+void export_md_cell(FILE *f, const char *s);
+/*
+ * A deep copy of `o` with every object's keys in byte order and every
+ * double printed by export_double (NaN and infinities become null), so
+ * that json-c prints the same text for the same data. Releases `o`.
+ */
+json_object *export_sorted_json(json_object *o);
+
+typedef struct export_options {
+	const char *dir;
+	const char *const *models; /* n_models names; none: every model */
+	size_t n_models;
+	bool no_artifacts; /* metadata only: pull no artifact */
+} export_options;
+
+typedef struct export_summary {
+	size_t models, versions, increments;
+	size_t written;   /* files whose content changed or was new */
+	size_t unchanged; /* files already holding what the export wrote */
+	size_t pulled;    /* artifacts downloaded */
+	size_t removed;   /* stale files removed */
+	bool pruned;      /* whether stale files were looked for */
+} export_summary;
+
+/*
+ * Writes the registry (or the named models) into o->dir as files:
+ *
+ *   registry/model_catalog.yaml, registry/deployment_history.md
+ *   models/NAME/README.md
+ *   models/NAME/NAME-VERSION/{artifact files, metadata.json,
+ *                             requirements.txt, features.yaml}
+ *   increments/INC/registry/..., increments/INC/models/NAME-VERSION/...
+ *
+ * The same registry state gives the same bytes. Each file is written
+ * beside its place and renamed there; a file that already holds the
+ * right bytes is left alone, and so is an artifact whose files match
+ * their digests. A full export (no names) into a folder that an export
+ * made, or that has no models/ and increments/ yet, then removes the
+ * files under models/ and increments/ that it did not write (artifact
+ * files count as written under no_artifacts). `out` may be NULL.
+ */
+mr_status export_registry(mr_client *c, const export_options *o,
+    export_summary *out, mr_err *e);
+
+/*
+ * The governance report of model `name` over [from_ms, to_ms] (ms since
+ * the epoch, inclusive), as a JSON object with sorted keys: model,
+ * period, revision (the model's last revision: the report depends on the
+ * registry's state, never on the clock), production_version,
+ * deployments, approvals, metrics, data_sources, rollbacks, audit.
+ */
+mr_status report_build(mr_client *c, const char *name, int64_t from_ms,
+    int64_t to_ms, json_object **out, mr_err *e);
+/* The same report in Markdown. */
+void report_markdown(json_object *r, FILE *f);
+
+/* The commands (cli_export.c). */
+int cmd_export(cli *g, const command *cmd, int argc, char **argv);
+int cmd_audit_report(cli *g, const command *cmd, int argc, char **argv);
 
 #endif /* MR_CLIENT_CLI_H */

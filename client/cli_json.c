@@ -12,7 +12,9 @@
  * their native types.
  *
  * The --json renderings carry every field of the public structures, with
- * times both as milliseconds and as RFC 3339 text.
+ * times both as milliseconds and as RFC 3339 text, digests in hex, enums
+ * by name, and a value that one side of a comparison lacks as null.
+ * Audit records embed their before/after JSON as objects.
  */
 #include <errno.h>
 #include <math.h>
@@ -338,20 +340,24 @@ where(const char *text, size_t off, int *line, int *col)
 	}
 }
 
-int
-cli_meta_parse(cli_meta *m, const char *text, size_t len, char err[CLI_ERR_MAX])
+/* Parses `text` as one JSON value with nothing after it; on failure
+ * returns NULL with the line and column in err. */
+static json_object *
+parse_root(const char *text, size_t len, char err[CLI_ERR_MAX])
 {
 	json_tokener *tok;
 	json_object *root;
 	size_t end;
-	int rv = 0, line, col;
+	int line, col;
 
-	memset(m, 0, sizeof(*m));
-	if ((tok = json_tokener_new()) == NULL)
-		return bad(err, "out of memory");
+	if ((tok = json_tokener_new()) == NULL) {
+		bad(err, "out of memory");
+		return NULL;
+	}
 	if (len > INT32_MAX) {
 		json_tokener_free(tok);
-		return bad(err, "the file is too large");
+		bad(err, "the file is too large");
+		return NULL;
 	}
 	root = json_tokener_parse_ex(tok, text, (int)len);
 	end = json_tokener_get_parse_end(tok);
@@ -359,20 +365,34 @@ cli_meta_parse(cli_meta *m, const char *text, size_t len, char err[CLI_ERR_MAX])
 		enum json_tokener_error je = json_tokener_get_error(tok);
 		where(text, end, &line, &col);
 		json_tokener_free(tok);
-		return bad(err, "line %d, column %d: %s", line, col,
+		bad(err, "line %d, column %d: %s", line, col,
 		    je == json_tokener_continue ? "the JSON ends too early"
 		                                : json_tokener_error_desc(je));
+		return NULL;
 	}
 	json_tokener_free(tok);
 	while (end < len && strchr(" \t\r\n", text[end]) != NULL)
 		end++;
 	if (end < len) {
 		where(text, end, &line, &col);
-		rv = bad(err,
-		    "line %d, column %d: more text after the JSON "
-		    "object",
+		bad(err, "line %d, column %d: more text after the JSON object",
 		    line, col);
-	} else if (!json_object_is_type(root, json_type_object)) {
+		json_object_put(root);
+		return NULL;
+	}
+	return root;
+}
+
+int
+cli_meta_parse(cli_meta *m, const char *text, size_t len, char err[CLI_ERR_MAX])
+{
+	json_object *root;
+	int rv = 0;
+
+	memset(m, 0, sizeof(*m));
+	if ((root = parse_root(text, len, err)) == NULL)
+		return -1;
+	if (!json_object_is_type(root, json_type_object)) {
 		rv = bad(err, "the metadata must be one JSON object {...}");
 	} else {
 		json_object_object_foreach(root, key, val)
@@ -388,7 +408,33 @@ cli_meta_parse(cli_meta *m, const char *text, size_t len, char err[CLI_ERR_MAX])
 }
 
 int
-cli_meta_load(cli_meta *m, const char *path, char err[CLI_ERR_MAX])
+cli_sig_parse(cli_meta *m, const char *text, size_t len, char err[CLI_ERR_MAX])
+{
+	json_object *root;
+	int rv;
+
+	memset(m, 0, sizeof(*m));
+	if ((root = parse_root(text, len, err)) == NULL)
+		return -1;
+	if (!json_object_is_type(root, json_type_object))
+		rv = bad(err,
+		    "a signature must be one JSON object {\"inputs\": ..., "
+		    "\"outputs\": ...}");
+	else
+		rv = parse_signature(root, m, err);
+	json_object_put(root);
+	if (rv != 0)
+		cli_meta_free(m);
+	return rv;
+}
+
+typedef int (*parse_fn)(
+    cli_meta *m, const char *text, size_t len, char err[CLI_ERR_MAX]);
+
+/* Reads the file at `path` and parses it with `parse`; messages begin
+ * with the path. */
+static int
+load(cli_meta *m, const char *path, parse_fn parse, char err[CLI_ERR_MAX])
 {
 	char msg[CLI_ERR_MAX];
 	struct stat st;
@@ -415,13 +461,25 @@ cli_meta_load(cli_meta *m, const char *path, char err[CLI_ERR_MAX])
 		rv = bad(err, "%s: read error", path);
 	} else {
 		text[n] = '\0';
-		rv = cli_meta_parse(m, text, n, msg);
+		rv = parse(m, text, n, msg);
 		if (rv != 0)
 			bad(err, "%s: %s", path, msg);
 	}
 	free(text);
 	fclose(f);
 	return rv;
+}
+
+int
+cli_meta_load(cli_meta *m, const char *path, char err[CLI_ERR_MAX])
+{
+	return load(m, path, cli_meta_parse, err);
+}
+
+int
+cli_sig_load(cli_meta *m, const char *path, char err[CLI_ERR_MAX])
+{
+	return load(m, path, cli_sig_parse, err);
 }
 
 static void
@@ -571,6 +629,7 @@ cj_version(const mr_version *v)
 	json_object *sig = json_object_new_object();
 	json_object *art = json_object_new_object();
 	json_object *files = json_object_new_array();
+	json_object *reviews = json_object_new_array();
 	char hex[65];
 
 	add_str(o, "name", v->name);
@@ -611,6 +670,22 @@ cj_version(const mr_version *v)
 	add_str(o, "displaced_version", v->displaced_version);
 	json_object_object_add(
 	    o, "ever_production", json_object_new_boolean(v->ever_production));
+	json_object_object_add(
+	    o, "deprecated", json_object_new_boolean(v->deprecated));
+	if (v->deprecated) {
+		json_object *d = json_object_new_object();
+		add_str(d, "reason", v->deprecation_reason);
+		add_time(d, "end_of_life", v->end_of_life_ms);
+		add_str(d, "by", v->deprecated_by);
+		add_time(d, "at", v->deprecated_at_ms);
+		json_object_object_add(o, "deprecation", d);
+	} else {
+		json_object_object_add(o, "deprecation", NULL);
+	}
+	json_object_object_add(o, "reviews", reviews);
+	for (size_t i = 0; i < v->n_reviews; i++)
+		json_object_array_add(reviews, cj_review(&v->reviews[i]));
+	add_str(o, "version_rule", v->version_rule);
 	return o;
 }
 
@@ -618,6 +693,7 @@ json_object *
 cj_model(const mr_model *m)
 {
 	json_object *o = json_object_new_object();
+	json_object *goals, *policies;
 
 	add_str(o, "name", m->name);
 	add_str(o, "description", m->description);
@@ -632,6 +708,18 @@ cj_model(const mr_model *m)
 	add_str(o, "rollback_target", m->rollback_target);
 	json_object_object_add(
 	    o, "revision", json_object_new_uint64(m->revision));
+	add_str(o, "primary_metric", m->primary_metric);
+	goals = json_object_new_object();
+	for (size_t i = 0; i < m->n_goals; i++)
+		add_str(goals, m->goals[i].metric,
+		    cli_goal_name(m->goals[i].goal));
+	json_object_object_add(o, "goals", goals);
+	policies = json_object_new_array();
+	for (size_t i = 0; i < m->n_policies; i++)
+		json_object_array_add(policies, cj_policy(&m->policies[i]));
+	json_object_object_add(o, "policies", policies);
+	json_object_object_add(
+	    o, "aliases", kv_object(m->aliases, m->n_aliases));
 	return o;
 }
 
@@ -651,6 +739,7 @@ cj_event(const mr_event *ev)
 	add_str(o, "actor", ev->actor);
 	add_str(o, "reason", ev->reason);
 	add_str(o, "node", ev->node);
+	add_str(o, "alias", ev->alias);
 	return o;
 }
 
@@ -746,6 +835,237 @@ cj_graph(const cli_graph *g)
 	json_object_object_add(o, "edges", edges);
 	json_object_object_add(
 	    o, "depth_limited", json_object_new_boolean(g->depth_limited));
+	return o;
+}
+
+const char *
+cli_goal_name(mr_metric_goal goal)
+{
+	switch (goal) {
+	case MR_GOAL_HIGHER:
+		return "higher";
+	case MR_GOAL_LOWER:
+		return "lower";
+	default:
+		return "default";
+	}
+}
+
+const char *
+cli_decision_name(mr_decision d)
+{
+	switch (d) {
+	case MR_APPROVE:
+		return "approve";
+	case MR_REJECT:
+		return "reject";
+	default:
+		return "";
+	}
+}
+
+json_object *
+cj_review(const mr_review *r)
+{
+	json_object *o = json_object_new_object();
+
+	add_str(o, "stage", mr_stage_name(r->stage));
+	add_str(o, "reviewer", r->reviewer);
+	add_str(o, "decision", cli_decision_name(r->decision));
+	add_str(o, "comment", r->comment);
+	add_time(o, "time", r->time_ms);
+	json_object_object_add(
+	    o, "revision", json_object_new_uint64(r->revision));
+	return o;
+}
+
+json_object *
+cj_policy(const mr_policy *p)
+{
+	json_object *o = json_object_new_object();
+	json_object *approvers = json_object_new_array();
+
+	add_str(o, "stage", mr_stage_name(p->stage));
+	for (size_t i = 0; i < p->n_approvers; i++)
+		json_object_array_add(
+		    approvers, json_object_new_string(p->approvers[i]));
+	json_object_object_add(o, "approvers", approvers);
+	json_object_object_add(
+	    o, "required", json_object_new_int64(p->required));
+	return o;
+}
+
+static const char *
+change_name(mr_change_kind k)
+{
+	switch (k) {
+	case MR_CHANGE_ADDED:
+		return "added";
+	case MR_CHANGE_REMOVED:
+		return "removed";
+	case MR_CHANGE_RETYPED:
+		return "retyped";
+	case MR_CHANGE_MOVED:
+		return "moved";
+	default:
+		return "";
+	}
+}
+
+static const char *
+verdict_name(mr_verdict v)
+{
+	switch (v) {
+	case MR_VERDICT_CANDIDATE:
+		return "candidate";
+	case MR_VERDICT_BASELINE:
+		return "baseline";
+	case MR_VERDICT_EQUIVALENT:
+		return "equivalent";
+	case MR_VERDICT_MIXED:
+		return "mixed";
+	default:
+		return "";
+	}
+}
+
+/* A number, or null when `has` is false. */
+static json_object *
+maybe_double(bool has, double v)
+{
+	return has ? json_object_new_double(v) : NULL;
+}
+
+static json_object *
+metric_delta_object(const mr_metric_delta *d)
+{
+	json_object *o = json_object_new_object();
+	bool both = d->in_baseline && d->in_candidate;
+
+	add_str(o, "name", d->name);
+	json_object_object_add(
+	    o, "in_baseline", json_object_new_boolean(d->in_baseline));
+	json_object_object_add(
+	    o, "in_candidate", json_object_new_boolean(d->in_candidate));
+	json_object_object_add(
+	    o, "baseline", maybe_double(d->in_baseline, d->baseline));
+	json_object_object_add(
+	    o, "candidate", maybe_double(d->in_candidate, d->candidate));
+	json_object_object_add(o, "change", maybe_double(both, d->change));
+	json_object_object_add(
+	    o, "relative", maybe_double(both && d->has_relative, d->relative));
+	add_str(o, "goal", cli_goal_name(d->goal));
+	add_str(o, "outcome",
+	    !both                ? "n/a"
+	        : d->outcome > 0 ? "better"
+	        : d->outcome < 0 ? "worse"
+	                         : "same");
+	return o;
+}
+
+json_object *
+cj_comparison(const mr_comparison *cmp)
+{
+	json_object *o = json_object_new_object();
+	json_object *metrics = json_object_new_array();
+	json_object *features = json_object_new_array();
+	json_object *sig = json_object_new_array();
+	json_object *reasons = json_object_new_array();
+
+	json_object_object_add(o, "baseline", cj_version(cmp->baseline));
+	json_object_object_add(o, "candidate", cj_version(cmp->candidate));
+	for (size_t i = 0; i < cmp->n_metrics; i++)
+		json_object_array_add(
+		    metrics, metric_delta_object(&cmp->metrics[i]));
+	json_object_object_add(o, "metrics", metrics);
+	for (size_t i = 0; i < cmp->n_features; i++) {
+		const mr_feature_change *c = &cmp->features[i];
+		json_object *f = json_object_new_object();
+
+		add_str(f, "name", c->name);
+		add_str(f, "kind", change_name(c->kind));
+		json_object_object_add(f, "baseline_position",
+		    json_object_new_int64(c->baseline_position));
+		json_object_object_add(f, "candidate_position",
+		    json_object_new_int64(c->candidate_position));
+		json_object_array_add(features, f);
+	}
+	json_object_object_add(o, "features", features);
+	for (size_t i = 0; i < cmp->n_signature; i++) {
+		const mr_field_change *c = &cmp->signature[i];
+		json_object *f = json_object_new_object();
+
+		add_str(f, "direction", c->output ? "output" : "input");
+		add_str(f, "name", c->name);
+		add_str(f, "kind", change_name(c->kind));
+		add_str(f, "baseline_type", c->baseline_type);
+		add_str(f, "candidate_type", c->candidate_type);
+		json_object_object_add(
+		    f, "breaking", json_object_new_boolean(c->breaking));
+		json_object_array_add(sig, f);
+	}
+	json_object_object_add(o, "signature", sig);
+	json_object_object_add(
+	    o, "baseline_size", json_object_new_uint64(cmp->baseline_size));
+	json_object_object_add(
+	    o, "candidate_size", json_object_new_uint64(cmp->candidate_size));
+	add_str(o, "verdict", verdict_name(cmp->verdict));
+	add_str(o, "recommendation", cmp->recommendation);
+	for (size_t i = 0; i < cmp->n_reasons; i++)
+		json_object_array_add(
+		    reasons, json_object_new_string(cmp->reasons[i]));
+	json_object_object_add(o, "reasons", reasons);
+	return o;
+}
+
+/* The before/after of an audit record: its JSON when it parses, else the
+ * text as it is. */
+static json_object *
+embedded_json(const char *text)
+{
+	json_object *o;
+
+	if (text == NULL || text[0] == '\0')
+		return json_object_new_object();
+	o = json_tokener_parse(text);
+	return o != NULL ? o : json_object_new_string(text);
+}
+
+json_object *
+cj_audit_record(const mr_audit_record *r)
+{
+	json_object *o = json_object_new_object();
+	char hex[65];
+
+	json_object_object_add(o, "seq", json_object_new_uint64(r->seq));
+	add_time(o, "time", r->time_ms);
+	add_str(o, "actor", r->actor);
+	add_str(o, "action", r->action);
+	add_str(o, "model", r->model);
+	add_str(o, "target", r->target);
+	json_object_object_add(o, "before", embedded_json(r->before));
+	json_object_object_add(o, "after", embedded_json(r->after));
+	add_str(o, "reason", r->reason);
+	json_object_object_add(
+	    o, "revision", json_object_new_uint64(r->revision));
+	add_str(o, "prev_hash", mr_digest_hex(r->prev_hash, hex));
+	add_str(o, "hash", mr_digest_hex(r->hash, hex));
+	return o;
+}
+
+json_object *
+cj_audit_check(const mr_audit_check *a)
+{
+	json_object *o = json_object_new_object();
+	char hex[65];
+
+	json_object_object_add(o, "ok", json_object_new_boolean(a->ok));
+	json_object_object_add(
+	    o, "records", json_object_new_uint64(a->records));
+	json_object_object_add(
+	    o, "first_broken", json_object_new_uint64(a->first_broken));
+	add_str(o, "problem", a->problem);
+	add_str(o, "head_hash", mr_digest_hex(a->head_hash, hex));
 	return o;
 }
 

@@ -62,13 +62,58 @@ client_sys_fail(mr_err *e, const char *what, const char *path)
 }
 
 mr_status
+client_alias_check(const char *alias, mr_err *e)
+{
+	size_t len;
+
+	if (alias == NULL || alias[0] == '\0')
+		return mr_fail(e, MR_INVALID_ARGUMENT, "alias is empty");
+	len = strlen(alias);
+	if (len > MR_ALIAS_MAX)
+		return mr_fail(e, MR_INVALID_ARGUMENT,
+		    "alias is %zu bytes long; the limit is %d", len,
+		    MR_ALIAS_MAX);
+	if (alias[0] < 'a' || alias[0] > 'z')
+		return mr_fail(e, MR_INVALID_ARGUMENT,
+		    "alias \"%.64s\" must start with a lower-case letter",
+		    alias);
+	for (size_t i = 1; i < len; i++) {
+		char ch = alias[i];
+		if (!((ch >= 'a' && ch <= 'z') || (ch >= '0' && ch <= '9') ||
+		        ch == '_' || ch == '-'))
+			return mr_fail(e, MR_INVALID_ARGUMENT,
+			    "alias has a character not allowed at byte %zu "
+			    "(allowed: lower-case letters, digits, \"_\" and "
+			    "\"-\")",
+			    i);
+	}
+	return MR_OK;
+}
+
+mr_status
 client_version_arg(const char *version, char *out, mr_err *e)
 {
 	if (version == NULL || version[0] == '\0') {
 		out[0] = '\0';
 		return MR_OK;
 	}
+	_Static_assert(MR_ALIAS_MAX <= MR_VERSION_MAX,
+	    "an alias must fit where a version goes");
+	if (client_alias_check(version, NULL) == MR_OK) {
+		strcpy(out, version);
+		return MR_OK;
+	}
 	return mr_semver_normalize(version, out, e);
+}
+
+mr_status
+client_version_need(
+    const char *what, const char *version, char *out, mr_err *e)
+{
+	if (version == NULL || version[0] == '\0')
+		return mr_fail(e, MR_INVALID_ARGUMENT,
+		    "no %s given (a version or an alias)", what);
+	return client_version_arg(version, out, e);
 }
 
 mr_status
@@ -431,7 +476,8 @@ mr_promote(mr_client *c, const char *name, const char *version, mr_stage to,
 		return MR_INVALID_ARGUMENT;
 	mr_err_clear(&c->err);
 	if ((rv = mr_check_name(name, &c->err)) != MR_OK ||
-	    (rv = mr_semver_normalize(version, v, &c->err)) != MR_OK ||
+	    (rv = client_version_need("version", version, v, &c->err)) !=
+	        MR_OK ||
 	    (rv = client_stage_arg("target stage", to, false, &c->err)) !=
 	        MR_OK ||
 	    (rv = client_stage_arg(

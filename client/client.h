@@ -25,6 +25,17 @@
 #define M_PROMOTE       "/modelreg.v1.Registry/Promote"
 #define M_ROLLBACK      "/modelreg.v1.Registry/Rollback"
 #define M_LIST_EVENTS   "/modelreg.v1.Registry/ListEvents"
+#define M_UPDATE_MODEL  "/modelreg.v1.Registry/UpdateModel"
+#define M_UPDATE_VERSION "/modelreg.v1.Registry/UpdateVersion"
+#define M_SET_POLICY    "/modelreg.v1.Registry/SetApprovalPolicy"
+#define M_REVIEW        "/modelreg.v1.Registry/Review"
+#define M_DEPRECATE     "/modelreg.v1.Registry/Deprecate"
+#define M_SET_ALIAS     "/modelreg.v1.Registry/SetAlias"
+#define M_DELETE_ALIAS  "/modelreg.v1.Registry/DeleteAlias"
+#define M_COMPARE       "/modelreg.v1.Registry/CompareVersions"
+#define M_SEARCH        "/modelreg.v1.Registry/SearchVersions"
+#define M_LIST_AUDIT    "/modelreg.v1.Audit/ListAudit"
+#define M_VERIFY_AUDIT  "/modelreg.v1.Audit/VerifyAudit"
 #define M_FIND_MISSING  "/modelreg.v1.Artifacts/FindMissingChunks"
 #define M_PUT_CHUNK     "/modelreg.v1.Artifacts/PutChunk"
 #define M_GET_CHUNK     "/modelreg.v1.Artifacts/GetChunk"
@@ -53,9 +64,21 @@ struct mr_client {
  */
 mr_status client_sys_fail(mr_err *e, const char *what, const char *path);
 
-/* Validates a version selector and normalizes it into out[MR_VERSION_MAX
- * + 1] ("" when `version` is NULL or empty). */
+/*
+ * Validates a version selector - a semantic version, normalized, or an
+ * alias, as it is - into out[MR_VERSION_MAX + 1] ("" when `version` is
+ * NULL or empty). The two cannot be confused: a semantic version has
+ * dots, an alias none.
+ */
 mr_status client_version_arg(const char *version, char *out, mr_err *e);
+/* The same for a selector that must be given: `what` names it. */
+mr_status client_version_need(
+    const char *what, const char *version, char *out, mr_err *e);
+/* An alias name: [a-z][a-z0-9_-]*, 1..MR_ALIAS_MAX bytes; `e` may be
+ * NULL. */
+mr_status client_alias_check(const char *alias, mr_err *e);
+/* Signature field counts, names and types as the server limits them. */
+mr_status client_check_signature(const mr_signature *s, mr_err *e);
 mr_status client_stage_arg(
     const char *what, mr_stage stage, bool none_ok, mr_err *e);
 

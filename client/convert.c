@@ -37,6 +37,9 @@ SAME_AS_KV_ENTRY(Modelreg__V1__RegisterVersionRequest__TagsEntry);
 SAME_AS_KV_ENTRY(Modelreg__V1__RegisterVersionRequest__ModelTagsEntry);
 SAME_AS_KV_ENTRY(Modelreg__V1__Node__PropertiesEntry);
 SAME_AS_KV_ENTRY(Modelreg__V1__AddNodeRequest__PropertiesEntry);
+SAME_AS_KV_ENTRY(Modelreg__V1__Model__AliasesEntry);
+SAME_AS_KV_ENTRY(Modelreg__V1__UpdateModelRequest__SetTagsEntry);
+SAME_AS_KV_ENTRY(Modelreg__V1__UpdateVersionRequest__SetTagsEntry);
 
 /* ---- messages to results ------------------------------------------------ */
 
@@ -215,9 +218,55 @@ dangling_clear(mr_dangling *d, size_t n)
 	free(d);
 }
 
+static int
+cmp_review(const void *a, const void *b)
+{
+	const mr_review *x = a, *y = b;
+
+	if (x->stage != y->stage)
+		return x->stage < y->stage ? -1 : 1;
+	return strcmp(x->reviewer, y->reviewer);
+}
+
+static void
+reviews_fill(mr_review **out, size_t *n_out, size_t n,
+    Modelreg__V1__Approval *const *pb, bool *oom)
+{
+	mr_review *r = alloc_array(n, sizeof(*r), oom);
+
+	*out = r;
+	*n_out = r != NULL ? n : 0;
+	for (size_t i = 0; r != NULL && i < n; i++) {
+		r[i].stage = (mr_stage)pb[i]->stage;
+		r[i].reviewer = copy_str(pb[i]->reviewer, oom);
+		r[i].decision = (mr_decision)pb[i]->decision;
+		r[i].comment = copy_str(pb[i]->comment, oom);
+		r[i].time_ms = pb[i]->time_ms;
+		r[i].revision = pb[i]->revision;
+	}
+	/* The server sends them in this order; sorting again costs little
+	 * and makes the order modelreg.h promises hold whatever it sent. */
+	if (r != NULL && !*oom)
+		qsort(r, n, sizeof(*r), cmp_review);
+}
+
+static void
+reviews_clear(mr_review *r, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		free(r[i].reviewer);
+		free(r[i].comment);
+	}
+	free(r);
+}
+
 static void
 version_fill(mr_version *v, const Modelreg__V1__ModelVersion *pb, bool *oom)
 {
+	static const Modelreg__V1__Deprecation none =
+	    MODELREG__V1__DEPRECATION__INIT;
+	const Modelreg__V1__Deprecation *dep =
+	    pb->deprecation != NULL ? pb->deprecation : &none;
 	const Modelreg__V1__Manifest *mf = pb->manifest;
 
 	v->name = copy_str(pb->name, oom);
@@ -253,6 +302,14 @@ version_fill(mr_version *v, const Modelreg__V1__ModelVersion *pb, bool *oom)
 	v->stage_changed_at_ms = pb->stage_changed_at_ms;
 	v->displaced_version = copy_str(pb->displaced_version, oom);
 	v->ever_production = pb->ever_production;
+	v->deprecated = pb->deprecation != NULL;
+	v->deprecation_reason = copy_str(dep->reason, oom);
+	v->end_of_life_ms = dep->end_of_life_ms;
+	v->deprecated_by = copy_str(dep->by, oom);
+	v->deprecated_at_ms = dep->at_ms;
+	reviews_fill(
+	    &v->reviews, &v->n_reviews, pb->n_approvals, pb->approvals, oom);
+	v->version_rule = copy_str(pb->version_rule, oom);
 }
 
 static void
@@ -271,6 +328,73 @@ version_clear(mr_version *v)
 	free(v->created_by);
 	free(v->displaced_version);
 	dangling_clear(v->dangling, v->n_dangling);
+	free(v->deprecation_reason);
+	free(v->deprecated_by);
+	reviews_clear(v->reviews, v->n_reviews);
+	free(v->version_rule);
+}
+
+static int
+cmp_goal(const void *a, const void *b)
+{
+	return strcmp(((const mr_goal *)a)->metric, ((const mr_goal *)b)->metric);
+}
+
+static void
+goals_fill(mr_goal **out, size_t *n_out, size_t n,
+    Modelreg__V1__Model__MetricGoalsEntry *const *pb, bool *oom)
+{
+	mr_goal *g = alloc_array(n, sizeof(*g), oom);
+
+	*out = g;
+	*n_out = g != NULL ? n : 0;
+	for (size_t i = 0; g != NULL && i < n; i++) {
+		g[i].metric = copy_str(pb[i]->key, oom);
+		g[i].goal = (mr_metric_goal)pb[i]->value;
+	}
+	if (g != NULL && !*oom)
+		qsort(g, n, sizeof(*g), cmp_goal);
+}
+
+static int
+cmp_policy(const void *a, const void *b)
+{
+	const mr_policy *x = a, *y = b;
+
+	return x->stage < y->stage ? -1 : x->stage > y->stage;
+}
+
+static void
+policies_fill(mr_policy **out, size_t *n_out, size_t n,
+    Modelreg__V1__ApprovalPolicy *const *pb, bool *oom)
+{
+	mr_policy *p = alloc_array(n, sizeof(*p), oom);
+
+	*out = p;
+	*n_out = p != NULL ? n : 0;
+	for (size_t i = 0; p != NULL && i < n; i++) {
+		p[i].stage = (mr_stage)pb[i]->stage;
+		p[i].approvers =
+		    alloc_array(pb[i]->n_approvers, sizeof(char *), oom);
+		p[i].n_approvers =
+		    p[i].approvers != NULL ? pb[i]->n_approvers : 0;
+		for (size_t k = 0; k < p[i].n_approvers; k++)
+			p[i].approvers[k] = copy_str(pb[i]->approvers[k], oom);
+		p[i].required = pb[i]->required;
+	}
+	if (p != NULL && !*oom)
+		qsort(p, n, sizeof(*p), cmp_policy);
+}
+
+static void
+policies_clear(mr_policy *p, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		for (size_t k = 0; k < p[i].n_approvers; k++)
+			free(p[i].approvers[k]);
+		free(p[i].approvers);
+	}
+	free(p);
 }
 
 static void
@@ -287,6 +411,13 @@ model_fill(mr_model *m, const Modelreg__V1__Model *pb, bool *oom)
 	m->production_version = copy_str(pb->production_version, oom);
 	m->rollback_target = copy_str(pb->rollback_target, oom);
 	m->revision = pb->revision;
+	m->primary_metric = copy_str(pb->primary_metric, oom);
+	goals_fill(&m->goals, &m->n_goals, pb->n_metric_goals, pb->metric_goals,
+	    oom);
+	policies_fill(
+	    &m->policies, &m->n_policies, pb->n_policies, pb->policies, oom);
+	kv_fill(&m->aliases, &m->n_aliases, pb->n_aliases,
+	    (void *const *)pb->aliases, oom);
 }
 
 static void
@@ -299,6 +430,12 @@ model_clear(mr_model *m)
 	free(m->latest_version);
 	free(m->production_version);
 	free(m->rollback_target);
+	free(m->primary_metric);
+	for (size_t i = 0; i < m->n_goals; i++)
+		free(m->goals[i].metric);
+	free(m->goals);
+	policies_clear(m->policies, m->n_policies);
+	kv_clear(m->aliases, m->n_aliases);
 }
 
 static void
@@ -314,6 +451,7 @@ event_fill(mr_event *ev, const Modelreg__V1__Event *pb, bool *oom)
 	ev->actor = copy_str(pb->actor, oom);
 	ev->reason = copy_str(pb->reason, oom);
 	ev->node = copy_str(pb->node, oom);
+	ev->alias = copy_str(pb->alias, oom);
 }
 
 static void
@@ -324,6 +462,7 @@ event_clear(mr_event *ev)
 	free(ev->actor);
 	free(ev->reason);
 	free(ev->node);
+	free(ev->alias);
 }
 
 static void
@@ -435,25 +574,33 @@ cv_model_list_new(
 }
 
 mr_status
-cv_version_list_new(mr_version_list **out,
-    const Modelreg__V1__ListVersionsResponse *pb, mr_err *e)
+cv_versions_new(mr_version_list **out, Modelreg__V1__ModelVersion *const *pb,
+    size_t n, const char *next_page_token, mr_err *e)
 {
 	bool oom = false;
 	mr_version_list *l;
 
 	if ((l = calloc(1, sizeof(*l))) == NULL)
 		return out_of_memory(e);
-	l->items = alloc_array(pb->n_versions, sizeof(mr_version), &oom);
-	l->count = l->items != NULL ? pb->n_versions : 0;
+	l->items = alloc_array(n, sizeof(mr_version), &oom);
+	l->count = l->items != NULL ? n : 0;
 	for (size_t i = 0; i < l->count; i++)
-		version_fill(&l->items[i], pb->versions[i], &oom);
-	l->next_page_token = copy_str(pb->next_page_token, &oom);
+		version_fill(&l->items[i], pb[i], &oom);
+	l->next_page_token = copy_str(next_page_token, &oom);
 	if (oom) {
 		mr_version_list_free(l);
 		return out_of_memory(e);
 	}
 	*out = l;
 	return MR_OK;
+}
+
+mr_status
+cv_version_list_new(mr_version_list **out,
+    const Modelreg__V1__ListVersionsResponse *pb, mr_err *e)
+{
+	return cv_versions_new(
+	    out, pb->versions, pb->n_versions, pb->next_page_token, e);
 }
 
 mr_status
@@ -496,6 +643,150 @@ cv_registered_new(mr_version **out,
 		return out_of_memory(e);
 	}
 	*out = v;
+	return MR_OK;
+}
+
+/* A comparison's version: a copy, or (absent) NULL so free passes it. */
+static mr_version *
+compared_version(const Modelreg__V1__ModelVersion *pb, bool *oom)
+{
+	mr_version *v;
+
+	if (pb == NULL)
+		return NULL;
+	if ((v = calloc(1, sizeof(*v))) == NULL) {
+		*oom = true;
+		return NULL;
+	}
+	version_fill(v, pb, oom);
+	return v;
+}
+
+mr_status
+cv_comparison_new(mr_comparison **out,
+    const Modelreg__V1__CompareVersionsResponse *pb, mr_err *e)
+{
+	bool oom = false;
+	mr_comparison *cmp;
+
+	if (pb->baseline == NULL || pb->candidate == NULL)
+		return mr_fail(e, MR_INTERNAL,
+		    "the server's comparison lacks one of the two versions");
+	if ((cmp = calloc(1, sizeof(*cmp))) == NULL)
+		return out_of_memory(e);
+	cmp->baseline = compared_version(pb->baseline, &oom);
+	cmp->candidate = compared_version(pb->candidate, &oom);
+	cmp->metrics = alloc_array(pb->n_metrics, sizeof(mr_metric_delta), &oom);
+	cmp->n_metrics = cmp->metrics != NULL ? pb->n_metrics : 0;
+	for (size_t i = 0; i < cmp->n_metrics; i++) {
+		const Modelreg__V1__MetricDelta *d = pb->metrics[i];
+		mr_metric_delta *m = &cmp->metrics[i];
+		m->name = copy_str(d->name, &oom);
+		m->in_baseline = d->in_baseline;
+		m->in_candidate = d->in_candidate;
+		m->baseline = d->baseline;
+		m->candidate = d->candidate;
+		m->change = d->change;
+		m->relative = d->relative;
+		m->has_relative = d->has_relative;
+		m->goal = (mr_metric_goal)d->goal;
+		m->outcome = d->outcome;
+	}
+	cmp->features =
+	    alloc_array(pb->n_features, sizeof(mr_feature_change), &oom);
+	cmp->n_features = cmp->features != NULL ? pb->n_features : 0;
+	for (size_t i = 0; i < cmp->n_features; i++) {
+		const Modelreg__V1__FeatureChange *fc = pb->features[i];
+		cmp->features[i].name = copy_str(fc->name, &oom);
+		cmp->features[i].kind = (mr_change_kind)fc->kind;
+		cmp->features[i].baseline_position = fc->baseline_position;
+		cmp->features[i].candidate_position = fc->candidate_position;
+	}
+	cmp->signature =
+	    alloc_array(pb->n_signature, sizeof(mr_field_change), &oom);
+	cmp->n_signature = cmp->signature != NULL ? pb->n_signature : 0;
+	for (size_t i = 0; i < cmp->n_signature; i++) {
+		const Modelreg__V1__FieldChange *fc = pb->signature[i];
+		mr_field_change *f = &cmp->signature[i];
+		f->output = fc->output;
+		f->name = copy_str(fc->name, &oom);
+		f->kind = (mr_change_kind)fc->kind;
+		f->baseline_type = copy_str(fc->baseline_type, &oom);
+		f->candidate_type = copy_str(fc->candidate_type, &oom);
+		f->breaking = fc->breaking;
+	}
+	cmp->baseline_size = pb->baseline_size;
+	cmp->candidate_size = pb->candidate_size;
+	cmp->verdict = (mr_verdict)pb->verdict;
+	cmp->recommendation = copy_str(pb->recommendation, &oom);
+	cmp->reasons = alloc_array(pb->n_reasons, sizeof(char *), &oom);
+	cmp->n_reasons = cmp->reasons != NULL ? pb->n_reasons : 0;
+	for (size_t i = 0; i < cmp->n_reasons; i++)
+		cmp->reasons[i] = copy_str(pb->reasons[i], &oom);
+	if (oom) {
+		mr_comparison_free(cmp);
+		return out_of_memory(e);
+	}
+	*out = cmp;
+	return MR_OK;
+}
+
+mr_status
+cv_audit_list_new(
+    mr_audit_list **out, const Modelreg__V1__ListAuditResponse *pb, mr_err *e)
+{
+	bool oom = false;
+	mr_audit_list *l;
+
+	if ((l = calloc(1, sizeof(*l))) == NULL)
+		return out_of_memory(e);
+	l->items = alloc_array(pb->n_records, sizeof(mr_audit_record), &oom);
+	l->count = l->items != NULL ? pb->n_records : 0;
+	for (size_t i = 0; i < l->count; i++) {
+		const Modelreg__V1__AuditRecord *r = pb->records[i];
+		mr_audit_record *a = &l->items[i];
+		a->seq = r->seq;
+		a->time_ms = r->time_ms;
+		a->actor = copy_str(r->actor, &oom);
+		a->action = copy_str(r->action, &oom);
+		a->model = copy_str(r->model, &oom);
+		a->target = copy_str(r->target, &oom);
+		a->before = copy_str(r->before, &oom);
+		a->after = copy_str(r->after, &oom);
+		a->reason = copy_str(r->reason, &oom);
+		a->revision = r->revision;
+		digest_copy(a->prev_hash, r->prev_hash);
+		digest_copy(a->hash, r->hash);
+	}
+	l->last_seq = pb->last_seq;
+	l->more = pb->more;
+	if (oom) {
+		mr_audit_list_free(l);
+		return out_of_memory(e);
+	}
+	*out = l;
+	return MR_OK;
+}
+
+mr_status
+cv_audit_check_new(mr_audit_check **out,
+    const Modelreg__V1__VerifyAuditResponse *pb, mr_err *e)
+{
+	bool oom = false;
+	mr_audit_check *a;
+
+	if ((a = calloc(1, sizeof(*a))) == NULL)
+		return out_of_memory(e);
+	a->ok = pb->ok;
+	a->records = pb->records;
+	a->first_broken = pb->first_broken;
+	a->problem = copy_str(pb->problem, &oom);
+	digest_copy(a->head_hash, pb->head_hash);
+	if (oom) {
+		mr_audit_check_free(a);
+		return out_of_memory(e);
+	}
+	*out = a;
 	return MR_OK;
 }
 
@@ -647,6 +938,60 @@ mr_event_list_free(mr_event_list *l)
 		event_clear(&l->items[i]);
 	free(l->items);
 	free(l);
+}
+
+void
+mr_comparison_free(mr_comparison *cmp)
+{
+	if (cmp == NULL)
+		return;
+	mr_version_free(cmp->baseline);
+	mr_version_free(cmp->candidate);
+	for (size_t i = 0; i < cmp->n_metrics; i++)
+		free(cmp->metrics[i].name);
+	free(cmp->metrics);
+	for (size_t i = 0; i < cmp->n_features; i++)
+		free(cmp->features[i].name);
+	free(cmp->features);
+	for (size_t i = 0; i < cmp->n_signature; i++) {
+		free(cmp->signature[i].name);
+		free(cmp->signature[i].baseline_type);
+		free(cmp->signature[i].candidate_type);
+	}
+	free(cmp->signature);
+	free(cmp->recommendation);
+	for (size_t i = 0; i < cmp->n_reasons; i++)
+		free(cmp->reasons[i]);
+	free(cmp->reasons);
+	free(cmp);
+}
+
+void
+mr_audit_list_free(mr_audit_list *l)
+{
+	if (l == NULL)
+		return;
+	for (size_t i = 0; i < l->count; i++) {
+		mr_audit_record *a = &l->items[i];
+		free(a->actor);
+		free(a->action);
+		free(a->model);
+		free(a->target);
+		free(a->before);
+		free(a->after);
+		free(a->reason);
+	}
+	free(l->items);
+	free(l);
+}
+
+void
+mr_audit_check_free(mr_audit_check *a)
+{
+	if (a == NULL)
+		return;
+	free(a->problem);
+	free(a);
 }
 
 void

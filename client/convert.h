@@ -16,6 +16,7 @@
 
 #include <stdbool.h>
 
+#include "audit.pb-c.h"
 #include "lineage.pb-c.h"
 #include "model.pb-c.h"
 #include "mr_err.h"
@@ -29,11 +30,23 @@ mr_status cv_model_list_new(
     mr_model_list **out, const Modelreg__V1__ListModelsResponse *pb, mr_err *e);
 mr_status cv_version_list_new(mr_version_list **out,
     const Modelreg__V1__ListVersionsResponse *pb, mr_err *e);
+/* A page of `n` versions, whichever answer holds them (searches too). */
+mr_status cv_versions_new(mr_version_list **out,
+    Modelreg__V1__ModelVersion *const *pb, size_t n,
+    const char *next_page_token, mr_err *e);
 mr_status cv_event_list_new(
     mr_event_list **out, const Modelreg__V1__ListEventsResponse *pb, mr_err *e);
 /* The registered version with the references that were left dangling. */
 mr_status cv_registered_new(mr_version **out,
     const Modelreg__V1__RegisterVersionResponse *pb, mr_err *e);
+
+/* CompareVersions; both versions must be present. */
+mr_status cv_comparison_new(mr_comparison **out,
+    const Modelreg__V1__CompareVersionsResponse *pb, mr_err *e);
+mr_status cv_audit_list_new(
+    mr_audit_list **out, const Modelreg__V1__ListAuditResponse *pb, mr_err *e);
+mr_status cv_audit_check_new(mr_audit_check **out,
+    const Modelreg__V1__VerifyAuditResponse *pb, mr_err *e);
 
 mr_status cv_node_new(mr_node **out, const Modelreg__V1__Node *pb, mr_err *e);
 mr_status cv_impact_new(

@@ -298,6 +298,8 @@ commit(mr_client *c, const mr_register_params *p, const char *version,
 	req.model_tags =
 	    cv_tags_pb(&a, model_tags_entry, p->model_tags, p->n_model_tags);
 	req.n_model_tags = req.model_tags != NULL ? p->n_model_tags : 0;
+	req.bump = (Modelreg__V1__Bump)p->bump;
+	req.reason = client_str(p->reason);
 	if (a.failed) {
 		cv_arena_free(&a);
 		return mr_fail(&c->err, MR_RESOURCE_EXHAUSTED, "out of memory");
@@ -393,6 +395,50 @@ check_fields(const char *what, const mr_field *f, size_t n, mr_err *e)
 	return MR_OK;
 }
 
+mr_status
+client_check_signature(const mr_signature *s, mr_err *e)
+{
+	mr_status rv;
+
+	if (s->n_inputs + s->n_outputs > MR_FIELDS_MAX)
+		return mr_fail(e, MR_INVALID_ARGUMENT,
+		    "the signature has %zu fields; the limit is %d",
+		    s->n_inputs + s->n_outputs, MR_FIELDS_MAX);
+	if ((s->n_inputs > 0 && s->inputs == NULL) ||
+	    (s->n_outputs > 0 && s->outputs == NULL))
+		return mr_fail(e, MR_INVALID_ARGUMENT,
+		    "signature fields announced but none given");
+	if ((rv = check_fields("signature input name", s->inputs, s->n_inputs,
+	         e)) != MR_OK ||
+	    (rv = check_fields("signature output name", s->outputs,
+	         s->n_outputs, e)) != MR_OK)
+		return rv;
+	return MR_OK;
+}
+
+/*
+ * The version to register: with a bump the server chooses it, so none
+ * may be given ("" goes on the wire); without one it is required.
+ */
+static mr_status
+check_version(const mr_register_params *p, char *version, mr_err *e)
+{
+	if ((int)p->bump < MR_BUMP_NONE || p->bump > MR_BUMP_AUTO)
+		return mr_fail(e, MR_INVALID_ARGUMENT,
+		    "bump %d is not one of none, major, minor, patch or auto",
+		    (int)p->bump);
+	if (p->bump == MR_BUMP_NONE)
+		return mr_semver_normalize(p->version, version, e);
+	if (p->version != NULL && p->version[0] != '\0')
+		return mr_fail(e, MR_INVALID_ARGUMENT,
+		    "version \"%.64s\" is given together with a bump; the "
+		    "server chooses the version of a bump, so give one or "
+		    "the other",
+		    p->version);
+	version[0] = '\0';
+	return MR_OK;
+}
+
 static mr_status
 check_params(const mr_register_params *p, char *version, mr_err *e)
 {
@@ -402,7 +448,7 @@ check_params(const mr_register_params *p, char *version, mr_err *e)
 		return mr_fail(
 		    e, MR_INVALID_ARGUMENT, "no registration parameters");
 	if ((rv = mr_check_name(p->name, e)) != MR_OK ||
-	    (rv = mr_semver_normalize(p->version, version, e)) != MR_OK ||
+	    (rv = check_version(p, version, e)) != MR_OK ||
 	    (rv = client_stage_arg("stage", p->stage, true, e)) != MR_OK ||
 	    (rv = mr_check_text("description", p->description, MR_TEXT_MAX,
 	         true, e)) != MR_OK ||
@@ -413,23 +459,16 @@ check_params(const mr_register_params *p, char *version, mr_err *e)
 	    (rv = check_string("model owner", p->model_owner, false, e)) !=
 	        MR_OK ||
 	    (rv = client_check_kv("model tag", p->model_tags, p->n_model_tags,
-	         MR_TAGS_MAX, e)) != MR_OK)
+	         MR_TAGS_MAX, e)) != MR_OK ||
+	    (rv = mr_check_text("reason", p->reason, MR_REASON_MAX, true, e)) !=
+	        MR_OK)
 		return rv;
 	if (p->metadata != NULL &&
 	    (rv = check_metadata(p->metadata, e)) != MR_OK)
 		return rv;
-	if (p->signature != NULL) {
-		const mr_signature *s = p->signature;
-		if (s->n_inputs + s->n_outputs > MR_FIELDS_MAX)
-			return mr_fail(e, MR_INVALID_ARGUMENT,
-			    "the signature has %zu fields; the limit is %d",
-			    s->n_inputs + s->n_outputs, MR_FIELDS_MAX);
-		if ((rv = check_fields("signature input name", s->inputs,
-		         s->n_inputs, e)) != MR_OK ||
-		    (rv = check_fields("signature output name", s->outputs,
-		         s->n_outputs, e)) != MR_OK)
-			return rv;
-	}
+	if (p->signature != NULL &&
+	    (rv = client_check_signature(p->signature, e)) != MR_OK)
+		return rv;
 	if (p->path == NULL || p->path[0] == '\0')
 		return mr_fail(
 		    e, MR_INVALID_ARGUMENT, "no artifact path given");

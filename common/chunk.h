@@ -36,6 +36,9 @@ void mr_codec_free(mr_codec *c);
 void mr_sha256(mr_codec *c, const void *data, size_t len,
     uint8_t out[MR_DIGEST_LEN]);
 
+/* One-shot SHA-256 without a codec, for occasional digests (audit). */
+void mr_sha256_once(const void *data, size_t len, uint8_t out[MR_DIGEST_LEN]);
+
 /* Incremental SHA-256 on the codec's second context (file digests). */
 void mr_sha256_begin(mr_codec *c);
 void mr_sha256_update(mr_codec *c, const void *data, size_t len);

@@ -213,6 +213,9 @@ find_method(const char *name)
 		{ svc_registry_methods, &svc_registry_method_count },
 		{ svc_artifact_methods, &svc_artifact_method_count },
 		{ svc_lineage_methods, &svc_lineage_method_count },
+		{ svc_audit_methods, &svc_audit_method_count },
+		{ svc_lifecycle_methods, &svc_lifecycle_method_count },
+		{ svc_search_methods, &svc_search_method_count },
 	};
 
 	for (size_t i = 0; i < sizeof(services) / sizeof(services[0]); i++)
@@ -434,7 +437,8 @@ run_mutation(svc_call *c, const svc_method *m,
 		}
 	}
 
-	if ((rv = m->handler(c, req, resp)) != MR_OK) {
+	if ((rv = m->handler(c, req, resp)) != MR_OK ||
+	    (rv = svc_audit_append(c, m, req)) != MR_OK) {
 		abort_txn(c);
 		return reply_err(reply, &c->err);
 	}

@@ -22,45 +22,38 @@
 
 #include "model.pb-c.h"
 #include "registry.pb-c.h"
-#include "svc.h"
+#include "reg.h"
 
-/* A <string, string> map entry; every generated one has this layout. */
-typedef struct kv_entry {
-	ProtobufCMessage base;
-	char *key;
-	char *value;
-} kv_entry;
-
-static const char *
-stage_name(int stage)
+const char *
+reg_stage_name(int stage)
 {
 	const char *s = mr_stage_name((mr_stage)stage);
 
 	return s[0] != '\0' ? s : "no stage";
 }
 
-static bool
-stage_valid(int stage)
+bool
+reg_stage_valid(int stage)
 {
 	return stage >= MR_STAGE_DEV && stage <= MR_STAGE_ARCHIVED;
 }
 
-static mr_status
-parse_version(svc_call *c, const char *text, mr_semver *v)
+mr_status
+reg_parse_version(svc_call *c, const char *text, mr_semver *v)
 {
 	return mr_semver_parse(text, v, &c->err);
 }
 
 /* qsort, which must not be given NULL even for zero items. */
-static void
-sort(void *base, size_t n, size_t size, int (*cmp)(const void *, const void *))
+void
+reg_sort(void *base, size_t n, size_t size, int (*cmp)(const void *, const void *))
 {
 	if (n > 1)
 		qsort(base, n, size, cmp);
 }
 
-static int
-cmp_kv(const void *a, const void *b)
+int
+reg_cmp_kv(const void *a, const void *b)
 {
 	const kv_entry *x = *(kv_entry *const *)a, *y = *(kv_entry *const *)b;
 
@@ -68,15 +61,15 @@ cmp_kv(const void *a, const void *b)
 }
 
 /* Sorts tag entries by key and checks them. */
-static mr_status
-check_tags(svc_call *c, const char *what, kv_entry **tags, size_t n)
+mr_status
+reg_check_tags(svc_call *c, const char *what, kv_entry **tags, size_t n)
 {
 	mr_status rv;
 
 	if (n > MR_TAGS_MAX)
 		return mr_fail(&c->err, MR_INVALID_ARGUMENT,
 		    "%s: %zu tags; the limit is %d", what, n, MR_TAGS_MAX);
-	sort(tags, n, sizeof(*tags), cmp_kv);
+	reg_sort(tags, n, sizeof(*tags), reg_cmp_kv);
 	for (size_t i = 0; i < n; i++) {
 		if ((rv = mr_check_tag_key(tags[i]->key, &c->err)) != MR_OK ||
 		    (rv = mr_check_text("tag value", tags[i]->value,
@@ -91,8 +84,8 @@ check_tags(svc_call *c, const char *what, kv_entry **tags, size_t n)
 }
 
 /* Copies tag entries into entries of another map type (same layout). */
-static kv_entry **
-copy_tags(svc_call *c, const ProtobufCMessageDescriptor *d,
+kv_entry **
+reg_copy_tags(svc_call *c, const ProtobufCMessageDescriptor *d,
     kv_entry *const *src, size_t n)
 {
 	kv_entry **out = svc_alloc(c, n, sizeof(*out));
@@ -109,8 +102,8 @@ copy_tags(svc_call *c, const ProtobufCMessageDescriptor *d,
 	return out;
 }
 
-static mr_status
-check_string(svc_call *c, const char *what, const char *s)
+mr_status
+reg_check_string(svc_call *c, const char *what, const char *s)
 {
 	return mr_check_text(what, s, MR_STRING_MAX, false, &c->err);
 }
@@ -142,9 +135,9 @@ check_metadata(svc_call *c, Modelreg__V1__Metadata *md)
 		    "%zu features; the limit is %d", md->n_features,
 		    MR_FEATURES_MAX);
 	/* Sorted maps make stored records, and so exports, deterministic. */
-	sort(md->metrics, md->n_metrics, sizeof(*md->metrics), cmp_kv);
+	reg_sort(md->metrics, md->n_metrics, sizeof(*md->metrics), reg_cmp_kv);
 	for (size_t i = 0; i < md->n_metrics; i++) {
-		if ((rv = check_string(c, "metric name", md->metrics[i]->key)) !=
+		if ((rv = reg_check_string(c, "metric name", md->metrics[i]->key)) !=
 		    MR_OK)
 			return rv;
 		if (md->metrics[i]->key[0] == '\0')
@@ -160,13 +153,13 @@ check_metadata(svc_call *c, Modelreg__V1__Metadata *md)
 			    "metric \"%s\" is given twice",
 			    md->metrics[i]->key);
 	}
-	sort(md->hyperparameters, md->n_hyperparameters,
-	    sizeof(*md->hyperparameters), cmp_kv);
+	reg_sort(md->hyperparameters, md->n_hyperparameters,
+	    sizeof(*md->hyperparameters), reg_cmp_kv);
 	for (size_t i = 0; i < md->n_hyperparameters; i++) {
 		kv_entry *h = (kv_entry *)md->hyperparameters[i];
-		if ((rv = check_string(c, "hyperparameter name", h->key)) !=
+		if ((rv = reg_check_string(c, "hyperparameter name", h->key)) !=
 			MR_OK ||
-		    (rv = check_string(c, "hyperparameter value", h->value)) !=
+		    (rv = reg_check_string(c, "hyperparameter value", h->value)) !=
 			MR_OK)
 			return rv;
 		if (h->key[0] == '\0' ||
@@ -177,25 +170,25 @@ check_metadata(svc_call *c, Modelreg__V1__Metadata *md)
 			    "hyperparameter \"%s\" is empty or given twice",
 			    h->key);
 	}
-	if ((rv = check_string(c, "framework", md->framework)) != MR_OK ||
-	    (rv = check_string(c, "framework version",
+	if ((rv = reg_check_string(c, "framework", md->framework)) != MR_OK ||
+	    (rv = reg_check_string(c, "framework version",
 		 md->framework_version)) != MR_OK ||
-	    (rv = check_string(c, "python version", md->python_version)) !=
+	    (rv = reg_check_string(c, "python version", md->python_version)) !=
 		MR_OK ||
-	    (rv = check_string(c, "training data version",
+	    (rv = reg_check_string(c, "training data version",
 		 md->training_data_version)) != MR_OK ||
-	    (rv = check_string(c, "feature set version",
+	    (rv = reg_check_string(c, "feature set version",
 		 md->feature_set_version)) != MR_OK ||
-	    (rv = check_string(c, "experiment", md->experiment)) != MR_OK ||
-	    (rv = check_string(c, "increment", md->increment)) != MR_OK ||
-	    (rv = check_string(c, "parent model", md->parent_model)) != MR_OK)
+	    (rv = reg_check_string(c, "experiment", md->experiment)) != MR_OK ||
+	    (rv = reg_check_string(c, "increment", md->increment)) != MR_OK ||
+	    (rv = reg_check_string(c, "parent model", md->parent_model)) != MR_OK)
 		return rv;
 	/* Features keep their order (it is the model's input order); find
 	 * duplicates on a sorted copy. */
 	if ((sorted = svc_alloc(c, md->n_features, sizeof(*sorted))) == NULL)
 		return c->err.code;
 	for (size_t i = 0; i < md->n_features; i++) {
-		if ((rv = check_string(c, "feature name", md->features[i])) !=
+		if ((rv = reg_check_string(c, "feature name", md->features[i])) !=
 		    MR_OK)
 			return rv;
 		if (md->features[i][0] == '\0')
@@ -203,7 +196,7 @@ check_metadata(svc_call *c, Modelreg__V1__Metadata *md)
 			    "feature %zu has an empty name", i);
 		sorted[i] = md->features[i];
 	}
-	sort(sorted, md->n_features, sizeof(*sorted), cmp_str);
+	reg_sort(sorted, md->n_features, sizeof(*sorted), cmp_str);
 	for (size_t i = 1; i < md->n_features; i++)
 		if (strcmp(sorted[i - 1], sorted[i]) == 0)
 			return mr_fail(&c->err, MR_INVALID_ARGUMENT,
@@ -217,9 +210,9 @@ check_fields(svc_call *c, const char *what, Modelreg__V1__Field **f, size_t n)
 	mr_status rv;
 
 	for (size_t i = 0; i < n; i++) {
-		if ((rv = check_string(c, "signature field name", f[i]->name)) !=
+		if ((rv = reg_check_string(c, "signature field name", f[i]->name)) !=
 			MR_OK ||
-		    (rv = check_string(c, "signature field type",
+		    (rv = reg_check_string(c, "signature field type",
 			 f[i]->type)) != MR_OK)
 			return rv;
 		if (f[i]->name[0] == '\0')
@@ -234,8 +227,8 @@ check_fields(svc_call *c, const char *what, Modelreg__V1__Field **f, size_t n)
 	return MR_OK;
 }
 
-static mr_status
-check_signature(svc_call *c, const Modelreg__V1__Signature *sig)
+mr_status
+reg_check_signature(svc_call *c, const Modelreg__V1__Signature *sig)
 {
 	mr_status rv;
 
@@ -411,8 +404,8 @@ check_chunks_stored(svc_call *c, const mr_pb_manifest *man)
 }
 
 /* The version as the client should see it: files without chunk lists. */
-static mr_status
-strip_chunks(svc_call *c, mr_pb_version *v)
+mr_status
+reg_strip_chunks(svc_call *c, mr_pb_version *v)
 {
 	mr_pb_manifest *man;
 	Modelreg__V1__FileEntry *files, **ptrs;
@@ -431,8 +424,8 @@ strip_chunks(svc_call *c, mr_pb_version *v)
 	return MR_OK;
 }
 
-static mr_status
-append_event(svc_call *c, Modelreg__V1__EventKind kind, const char *model,
+mr_status
+reg_append_event(svc_call *c, Modelreg__V1__EventKind kind, const char *model,
     const char *version, int from, int to, const char *reason)
 {
 	mr_pb_event ev = MODELREG__V1__EVENT__INIT;
@@ -451,8 +444,8 @@ append_event(svc_call *c, Modelreg__V1__EventKind kind, const char *model,
 }
 
 /* Records the handlers may edit: see svc_editable. */
-static mr_status
-get_model(svc_call *c, const char *name, mr_pb_model **out)
+mr_status
+reg_get_model(svc_call *c, const char *name, mr_pb_model **out)
 {
 	mr_pb_model *m;
 	mr_status rv = store_get_model(c->st, name, &m, &c->err);
@@ -464,8 +457,8 @@ get_model(svc_call *c, const char *name, mr_pb_model **out)
 	return MR_OK;
 }
 
-static mr_status
-get_version(svc_call *c, const char *name, const mr_semver *v,
+mr_status
+reg_get_version(svc_call *c, const char *name, const mr_semver *v,
     mr_pb_version **out)
 {
 	mr_pb_version *r;
@@ -499,7 +492,7 @@ update_model(svc_call *c, mr_pb_model *m,
 		return c->err.code;
 	for (size_t i = 0; i < m->n_tags; i++)
 		merged[i] = (kv_entry *)m->tags[i];
-	add = copy_tags(c, &modelreg__v1__model__tags_entry__descriptor,
+	add = reg_copy_tags(c, &modelreg__v1__model__tags_entry__descriptor,
 	    (kv_entry *const *)rq->model_tags, rq->n_model_tags);
 	if (add == NULL)
 		return c->err.code;
@@ -517,7 +510,7 @@ update_model(svc_call *c, mr_pb_model *m,
 		return mr_fail(&c->err, MR_INVALID_ARGUMENT,
 		    "model \"%s\" would have %zu tags; the limit is %d",
 		    m->name, n, MR_TAGS_MAX);
-	sort(merged, n, sizeof(*merged), cmp_kv);
+	reg_sort(merged, n, sizeof(*merged), reg_cmp_kv);
 	m->tags = (Modelreg__V1__Model__TagsEntry **)merged;
 	m->n_tags = n;
 	return MR_OK;
@@ -531,34 +524,42 @@ register_version(svc_call *c, const ProtobufCMessage *reqm,
 	Modelreg__V1__RegisterVersionResponse *resp = (void *)respm;
 	mr_pb_version *v, *existing;
 	mr_pb_model *m, fresh = MODELREG__V1__MODEL__INIT;
-	char *text;
+	char *text, *rule = "explicit";
 	int stage = rq->stage ? (int)rq->stage : MR_STAGE_DEV;
 	mr_semver sv;
 	mr_status rv;
 
 	if ((rv = mr_check_name(rq->name, &c->err)) != MR_OK ||
-	    (rv = parse_version(c, rq->version, &sv)) != MR_OK)
+	    (rv = mr_check_text("reason", rq->reason, MR_REASON_MAX, true,
+		 &c->err)) != MR_OK)
 		return rv;
 	/* The response outlives this function: no stack memory in it. */
 	if ((text = svc_alloc(c, MR_VERSION_MAX + 1, 1)) == NULL)
 		return c->err.code;
-	mr_semver_format(&sv, text);
+	if (rq->bump == MODELREG__V1__BUMP__BUMP_NONE) {
+		if ((rv = reg_parse_version(c, rq->version, &sv)) != MR_OK)
+			return rv;
+		mr_semver_format(&sv, text);
+	} else if ((rv = reg_choose_version(c, rq, text, &rule)) != MR_OK ||
+	    (rv = reg_parse_version(c, text, &sv)) != MR_OK) {
+		return rv;
+	}
 	if (stage != MR_STAGE_DEV && stage != MR_STAGE_STAGING)
 		return mr_fail(&c->err, MR_INVALID_ARGUMENT,
 		    "a new version starts in dev or staging, not %s; promote "
 		    "it from there",
-		    stage_valid(stage) ? stage_name(stage) : "an unknown stage");
+		    reg_stage_valid(stage) ? reg_stage_name(stage) : "an unknown stage");
 	if ((rv = mr_check_text("description", rq->description, MR_TEXT_MAX,
 		 true, &c->err)) != MR_OK ||
 	    (rv = mr_check_text("model description", rq->model_description,
 		 MR_TEXT_MAX, true, &c->err)) != MR_OK ||
-	    (rv = check_string(c, "model owner", rq->model_owner)) != MR_OK ||
-	    (rv = check_tags(c, "version", (kv_entry **)rq->tags,
+	    (rv = reg_check_string(c, "model owner", rq->model_owner)) != MR_OK ||
+	    (rv = reg_check_tags(c, "version", (kv_entry **)rq->tags,
 		 rq->n_tags)) != MR_OK ||
-	    (rv = check_tags(c, "model", (kv_entry **)rq->model_tags,
+	    (rv = reg_check_tags(c, "model", (kv_entry **)rq->model_tags,
 		 rq->n_model_tags)) != MR_OK ||
 	    (rv = check_metadata(c, rq->metadata)) != MR_OK ||
-	    (rv = check_signature(c, rq->signature)) != MR_OK ||
+	    (rv = reg_check_signature(c, rq->signature)) != MR_OK ||
 	    (rv = check_manifest(c, rq->manifest)) != MR_OK)
 		return rv;
 
@@ -578,12 +579,15 @@ register_version(svc_call *c, const ProtobufCMessage *reqm,
 	if ((rv = check_chunks_stored(c, rq->manifest)) != MR_OK)
 		return rv;
 
-	rv = get_model(c, rq->name, &m);
+	rv = reg_get_model(c, rq->name, &m);
+	if (rv == MR_OK &&
+	    (rv = reg_check_breaking(c, m, &sv, rq->signature)) != MR_OK)
+		return rv;
 	if (rv == MR_NOT_FOUND) {
 		m = &fresh;
 		m->name = rq->name;
 		m->created_at_ms = c->now_ms;
-		if ((rv = append_event(c, MODELREG__V1__EVENT_KIND__EVENT_MODEL_CREATED,
+		if ((rv = reg_append_event(c, MODELREG__V1__EVENT_KIND__EVENT_MODEL_CREATED,
 			 rq->name, "", 0, 0, "")) != MR_OK)
 			return rv;
 	} else if (rv != MR_OK) {
@@ -605,13 +609,14 @@ register_version(svc_call *c, const ProtobufCMessage *reqm,
 	v->created_by = (char *)c->user;
 	v->created_at_ms = c->now_ms;
 	v->stage_changed_at_ms = c->now_ms;
+	v->version_rule = rule;
 	v->n_tags = rq->n_tags;
-	v->tags = (Modelreg__V1__ModelVersion__TagsEntry **)copy_tags(c,
+	v->tags = (Modelreg__V1__ModelVersion__TagsEntry **)reg_copy_tags(c,
 	    &modelreg__v1__model_version__tags_entry__descriptor,
 	    (kv_entry *const *)rq->tags, rq->n_tags);
 	if (v->tags == NULL)
 		return c->err.code;
-	if ((rv = append_event(c,
+	if ((rv = reg_append_event(c,
 		 MODELREG__V1__EVENT_KIND__EVENT_VERSION_REGISTERED, rq->name,
 		 text, 0, stage, "")) != MR_OK)
 		return rv;
@@ -633,12 +638,14 @@ register_version(svc_call *c, const ProtobufCMessage *reqm,
 	m->updated_at_ms = c->now_ms;
 	m->revision = store_txn_revision(c->txn);
 
-	if ((rv = store_txn_put_version(c->txn, v, 0, &c->err)) != MR_OK ||
+	if ((rv = store_txn_put_version(c->txn, v, NULL, &c->err)) != MR_OK ||
 	    (rv = store_txn_put_manifest(c->txn, rq->name, &sv, rq->manifest,
 		 &c->err)) != MR_OK ||
 	    (rv = store_txn_put_model(c->txn, m, &c->err)) != MR_OK)
 		return rv;
-	if ((rv = strip_chunks(c, v)) != MR_OK)
+	if ((rv = reg_strip_chunks(c, v)) != MR_OK ||
+	    (rv = svc_audit_after(c, &v->base)) != MR_OK ||
+	    (rv = svc_audit_target(c, v->name, v->version)) != MR_OK)
 		return rv;
 	resp->version = v;
 	return MR_OK;
@@ -655,7 +662,7 @@ get_model_h(svc_call *c, const ProtobufCMessage *reqm, ProtobufCMessage *respm)
 
 	if ((rv = mr_check_name(rq->name, &c->err)) != MR_OK)
 		return rv;
-	return get_model(c, rq->name, &resp->model);
+	return reg_get_model(c, rq->name, &resp->model);
 }
 
 static mr_status
@@ -670,12 +677,20 @@ get_version_h(svc_call *c, const ProtobufCMessage *reqm,
 
 	if ((rv = mr_check_name(rq->name, &c->err)) != MR_OK)
 		return rv;
-	if (rq->stage != 0 && !stage_valid(rq->stage))
+	if (rq->stage != 0 && !reg_stage_valid(rq->stage))
 		return mr_fail(&c->err, MR_INVALID_ARGUMENT,
 		    "unknown stage %d", rq->stage);
-	if (rq->version[0] != '\0') {
-		if ((rv = parse_version(c, rq->version, &sv)) != MR_OK ||
-		    (rv = get_version(c, rq->name, &sv, &v)) != MR_OK)
+	if (rq->at_ms != 0) {
+		if (rq->stage == 0 || rq->version[0] != '\0' || rq->at_ms < 0)
+			return mr_fail(&c->err, MR_INVALID_ARGUMENT,
+			    "a point-in-time get names a stage and a time "
+			    "after the epoch, and no version");
+		if ((rv = reg_version_at(c, rq->name, (int)rq->stage,
+			 rq->at_ms, &v)) != MR_OK)
+			return rv;
+	} else if (rq->version[0] != '\0') {
+		if ((rv = reg_resolve(c, rq->name, rq->version, NULL, &v)) !=
+		    MR_OK)
 			return rv;
 	} else {
 		rv = store_latest_version(c->st, rq->name, (int)rq->stage, &v,
@@ -684,7 +699,7 @@ get_version_h(svc_call *c, const ProtobufCMessage *reqm,
 			/* Say whether the model itself is missing. */
 			mr_pb_model *m;
 			mr_err saved = c->err;
-			if (get_model(c, rq->name, &m) == MR_OK)
+			if (reg_get_model(c, rq->name, &m) == MR_OK)
 				c->err = saved;
 			return MR_NOT_FOUND;
 		}
@@ -692,11 +707,10 @@ get_version_h(svc_call *c, const ProtobufCMessage *reqm,
 			return rv;
 		if ((v = svc_editable(c, &v->base)) == NULL)
 			return c->err.code;
-		if (rq->with_chunks &&
-		    (rv = parse_version(c, v->version, &sv)) != MR_OK)
-			return rv;
 	}
 	if (rq->with_chunks) {
+		if ((rv = reg_parse_version(c, v->version, &sv)) != MR_OK)
+			return rv;
 		mr_pb_manifest *man;
 		rv = store_get_manifest(c->st, rq->name, &sv, &man, &c->err);
 		if (rv == MR_NOT_FOUND)
@@ -712,8 +726,8 @@ get_version_h(svc_call *c, const ProtobufCMessage *reqm,
 }
 
 /* A tag filter "key" or "key=value" against a sorted tag list. */
-static bool
-tags_match(const char *filter, kv_entry *const *tags, size_t n)
+bool
+reg_tags_match(const char *filter, kv_entry *const *tags, size_t n)
 {
 	const char *eq = strchr(filter, '=');
 	size_t klen = eq != NULL ? (size_t)(eq - filter) : strlen(filter);
@@ -755,7 +769,7 @@ page_init(struct page *p, svc_call *c, uint32_t asked, int stage,
 
 	p->stage = stage;
 	p->tag = tag[0] != '\0' ? tag : NULL;
-	if (stage != 0 && !stage_valid(stage))
+	if (stage != 0 && !reg_stage_valid(stage))
 		return mr_fail(&c->err, MR_INVALID_ARGUMENT,
 		    "unknown stage %d", stage);
 	if (p->tag != NULL && (rv = check_tag_filter(c, p->tag)) != MR_OK)
@@ -786,7 +800,7 @@ model_page_add(void *arg, mr_pb_model *m)
 {
 	struct page *p = arg;
 	bool wanted =
-	    (p->tag == NULL || tags_match(p->tag, (kv_entry **)m->tags,
+	    (p->tag == NULL || reg_tags_match(p->tag, (kv_entry **)m->tags,
 				   m->n_tags)) &&
 	    (p->stage == 0 || model_in_stage(p, m));
 
@@ -829,7 +843,7 @@ version_page_add(void *arg, mr_pb_version *v)
 	/* The scan itself filters by stage, through the stage index. */
 	return svc_page_add(&p->pg, &v->base,
 	    p->tag == NULL ||
-		tags_match(p->tag, (kv_entry **)v->tags, v->n_tags));
+		reg_tags_match(p->tag, (kv_entry **)v->tags, v->n_tags));
 }
 
 static mr_status
@@ -851,7 +865,7 @@ list_versions_h(svc_call *c, const ProtobufCMessage *reqm,
 	    mr_semver_parse(rq->page_token, &after, NULL) != MR_OK)
 		return mr_fail(&c->err, MR_INVALID_ARGUMENT,
 		    "the page token is not one this server issued");
-	if ((rv = get_model(c, rq->name, &m)) != MR_OK)
+	if ((rv = reg_get_model(c, rq->name, &m)) != MR_OK)
 		return rv;
 	rv = store_scan_versions(c->st, rq->name, p.stage,
 	    rq->page_token[0] != '\0' ? &after : NULL, rq->descending,
@@ -905,17 +919,18 @@ move_version(svc_call *c, mr_pb_version *v, int to,
     Modelreg__V1__EventKind kind, const char *reason)
 {
 	int from = (int)v->stage;
+	mr_pb_version old = *v;
 	mr_status rv;
 
 	v->stage = (Modelreg__V1__Stage)to;
 	v->stage_changed_at_ms = c->now_ms;
 	if (to == MR_STAGE_PRODUCTION)
 		v->ever_production = true;
-	if ((rv = append_event(c, kind, v->name, v->version, from, to,
+	if ((rv = reg_append_event(c, kind, v->name, v->version, from, to,
 		 reason)) != MR_OK ||
 	    (rv = svc_lineage_stage(c, v, from, to)) != MR_OK)
 		return rv;
-	return store_txn_put_version(c->txn, v, from, &c->err);
+	return store_txn_put_version(c->txn, v, &old, &c->err);
 }
 
 /* Archives the model's production version, if any, for `why`. */
@@ -929,8 +944,8 @@ archive_production(svc_call *c, mr_pb_model *m, const char *why,
 	*out = NULL;
 	if (m->production_version[0] == '\0')
 		return MR_OK;
-	if ((rv = parse_version(c, m->production_version, &sv)) != MR_OK ||
-	    (rv = get_version(c, m->name, &sv, out)) != MR_OK)
+	if ((rv = reg_parse_version(c, m->production_version, &sv)) != MR_OK ||
+	    (rv = reg_get_version(c, m->name, &sv, out)) != MR_OK)
 		return rv == MR_NOT_FOUND ? mr_fail(&c->err, MR_DATA_LOSS,
 		    "model \"%s\" names a missing production version %s",
 		    m->name, m->production_version) : rv;
@@ -938,8 +953,8 @@ archive_production(svc_call *c, mr_pb_model *m, const char *why,
 	    MODELREG__V1__EVENT_KIND__EVENT_STAGE_CHANGED, why);
 }
 
-static mr_status
-finish_model(svc_call *c, mr_pb_model *m)
+mr_status
+reg_finish_model(svc_call *c, mr_pb_model *m)
 {
 	m->updated_at_ms = c->now_ms;
 	m->revision = store_txn_revision(c->txn);
@@ -959,44 +974,49 @@ promote_h(svc_call *c, const ProtobufCMessage *reqm, ProtobufCMessage *respm)
 	char why[MR_VERSION_MAX + 64];
 
 	if ((rv = mr_check_name(rq->name, &c->err)) != MR_OK ||
-	    (rv = parse_version(c, rq->version, &sv)) != MR_OK ||
 	    (rv = mr_check_text("reason", rq->reason, MR_REASON_MAX, true,
 		 &c->err)) != MR_OK)
+		return rv;
+	if (!reg_is_alias(rq->version) &&
+	    (rv = reg_parse_version(c, rq->version, &sv)) != MR_OK)
 		return rv;
 	if (to != MR_STAGE_STAGING && to != MR_STAGE_PRODUCTION &&
 	    to != MR_STAGE_ARCHIVED)
 		return mr_fail(&c->err, MR_INVALID_ARGUMENT,
 		    "promotion goes to staging, production or archived, not "
 		    "%s",
-		    stage_valid(to) ? stage_name(to) : "an unknown stage");
-	if (rq->expected_stage != 0 && !stage_valid(rq->expected_stage))
+		    reg_stage_valid(to) ? reg_stage_name(to) : "an unknown stage");
+	if (rq->expected_stage != 0 && !reg_stage_valid(rq->expected_stage))
 		return mr_fail(&c->err, MR_INVALID_ARGUMENT,
 		    "unknown expected stage %d", rq->expected_stage);
 
-	if ((rv = get_model(c, rq->name, &m)) != MR_OK ||
-	    (rv = get_version(c, rq->name, &sv, &v)) != MR_OK)
+	if ((rv = reg_get_model(c, rq->name, &m)) != MR_OK ||
+	    (rv = reg_resolve(c, rq->name, rq->version, m, &v)) != MR_OK ||
+	    (rv = svc_audit_before(c, &v->base)) != MR_OK)
 		return rv;
 	from = (int)v->stage;
 	if (rq->expected_stage != 0 && from != (int)rq->expected_stage)
 		return mr_fail(&c->err, MR_FAILED_PRECONDITION,
 		    "version %s of \"%s\" is in %s, not %s: someone changed it "
 		    "first",
-		    v->version, rq->name, stage_name(from),
-		    stage_name((int)rq->expected_stage));
+		    v->version, rq->name, reg_stage_name(from),
+		    reg_stage_name((int)rq->expected_stage));
 	if (from == to)
 		return mr_fail(&c->err, MR_FAILED_PRECONDITION,
 		    "version %s of \"%s\" is already in %s", v->version,
-		    rq->name, stage_name(to));
+		    rq->name, reg_stage_name(to));
 	if ((to == MR_STAGE_STAGING && from != MR_STAGE_DEV) ||
 	    (to == MR_STAGE_PRODUCTION && from != MR_STAGE_STAGING))
 		return mr_fail(&c->err, MR_FAILED_PRECONDITION,
 		    "version %s of \"%s\" is in %s; only %s versions go to %s%s",
-		    v->version, rq->name, stage_name(from),
-		    to == MR_STAGE_STAGING ? "dev" : "staging", stage_name(to),
+		    v->version, rq->name, reg_stage_name(from),
+		    to == MR_STAGE_STAGING ? "dev" : "staging", reg_stage_name(to),
 		    from == MR_STAGE_ARCHIVED && to == MR_STAGE_PRODUCTION
 			? " (use rollback to return an earlier production "
 			  "version)"
 			: "");
+	if ((rv = reg_check_promotion(c, m, v, to)) != MR_OK)
+		return rv;
 
 	if (to == MR_STAGE_PRODUCTION) {
 		snprintf(why, sizeof(why), "replaced by %s", v->version);
@@ -1015,7 +1035,9 @@ promote_h(svc_call *c, const ProtobufCMessage *reqm, ProtobufCMessage *respm)
 	if ((rv = move_version(c, v, to,
 		 MODELREG__V1__EVENT_KIND__EVENT_STAGE_CHANGED, rq->reason)) !=
 		MR_OK ||
-	    (rv = finish_model(c, m)) != MR_OK)
+	    (rv = reg_finish_model(c, m)) != MR_OK ||
+	    (rv = svc_audit_after(c, &v->base)) != MR_OK ||
+	    (rv = svc_audit_target(c, m->name, v->version)) != MR_OK)
 		return rv;
 	resp->version = v;
 	return MR_OK;
@@ -1040,23 +1062,19 @@ rollback_h(svc_call *c, const ProtobufCMessage *reqm, ProtobufCMessage *respm)
 	if (rq->reason[0] == '\0')
 		return mr_fail(&c->err, MR_INVALID_ARGUMENT,
 		    "a rollback needs a reason");
-	if (rq->to_version[0] != '\0' &&
-	    (rv = parse_version(c, rq->to_version, &sv)) != MR_OK)
+	if (rq->to_version[0] != '\0' && !reg_is_alias(rq->to_version) &&
+	    (rv = reg_parse_version(c, rq->to_version, &sv)) != MR_OK)
 		return rv;
-	if ((rv = get_model(c, rq->name, &m)) != MR_OK)
+	if ((rv = reg_get_model(c, rq->name, &m)) != MR_OK)
 		return rv;
-	to = rq->to_version[0] != '\0' ? NULL : m->rollback_target;
-	if (to != NULL) {
-		if (to[0] == '\0')
-			return mr_fail(&c->err, MR_FAILED_PRECONDITION,
-			    "model \"%s\" has no earlier production version "
-			    "to roll back to",
-			    rq->name);
-		if ((rv = parse_version(c, to, &sv)) != MR_OK)
-			return rv;
-	}
-	rv = get_version(c, rq->name, &sv, &target);
-	if (rv != MR_OK)
+	to = rq->to_version[0] != '\0' ? rq->to_version : m->rollback_target;
+	if (to[0] == '\0')
+		return mr_fail(&c->err, MR_FAILED_PRECONDITION,
+		    "model \"%s\" has no earlier production version to roll "
+		    "back to",
+		    rq->name);
+	if ((rv = reg_resolve(c, rq->name, to, m, &target)) != MR_OK ||
+	    (rv = svc_audit_before(c, &target->base)) != MR_OK)
 		return rv;
 	if (target->stage == MODELREG__V1__STAGE__STAGE_PRODUCTION)
 		return mr_fail(&c->err, MR_FAILED_PRECONDITION,
@@ -1076,7 +1094,9 @@ rollback_h(svc_call *c, const ProtobufCMessage *reqm, ProtobufCMessage *respm)
 		return rv;
 	m->production_version = target->version;
 	m->rollback_target = target->displaced_version;
-	if ((rv = finish_model(c, m)) != MR_OK)
+	if ((rv = reg_finish_model(c, m)) != MR_OK ||
+	    (rv = svc_audit_after(c, &target->base)) != MR_OK ||
+	    (rv = svc_audit_target(c, m->name, target->version)) != MR_OK)
 		return rv;
 	resp->version = target;
 	resp->rolled_back_version = cur != NULL ? cur->version : "";

@@ -59,6 +59,12 @@ typedef struct svc_call {
 	mr_err err;
 	struct svc_deferred *deferred;
 	size_t n_deferred, cap_deferred;
+	/* What a mutation's audit record says, where the handler knows
+	 * better than the request (see audit.c); NULL: from the request. */
+	struct {
+		const char *model, *target;
+		char *before, *after; /* JSON */
+	} audit;
 } svc_call;
 
 typedef mr_status (*svc_handler)(svc_call *c, const ProtobufCMessage *req,
@@ -78,6 +84,13 @@ extern const svc_method svc_artifact_methods[];
 extern const size_t svc_artifact_method_count;
 extern const svc_method svc_lineage_methods[];
 extern const size_t svc_lineage_method_count;
+extern const svc_method svc_audit_methods[];
+extern const size_t svc_audit_method_count;
+/* Registry methods kept in lifecycle.c and search.c. */
+extern const svc_method svc_lifecycle_methods[];
+extern const size_t svc_lifecycle_method_count;
+extern const svc_method svc_search_methods[];
+extern const size_t svc_search_method_count;
 
 /*
  * Frees `p` with `fn` once the reply is packed. If recording fails (out of
@@ -129,6 +142,20 @@ mr_status svc_lineage_register(svc_call *c, const mr_pb_version *v,
     Modelreg__V1__DanglingRef ***dangling, size_t *n_dangling);
 mr_status svc_lineage_stage(svc_call *c, const mr_pb_version *v, int from,
     int to);
+
+/*
+ * The audit record of a mutation (audit.c). Handlers name what they
+ * changed and render the record before and after the change; the
+ * dispatcher appends the record with svc_audit_append() in the mutation's
+ * transaction, filling what the handler left unset from the request.
+ */
+/* The target "model@version", or "model" with version NULL. */
+mr_status svc_audit_target(svc_call *c, const char *model,
+    const char *version);
+mr_status svc_audit_before(svc_call *c, const ProtobufCMessage *m);
+mr_status svc_audit_after(svc_call *c, const ProtobufCMessage *m);
+mr_status svc_audit_append(svc_call *c, const svc_method *m,
+    const ProtobufCMessage *req);
 
 /* How the dispatcher gets memory for the reply: exactly `len` bytes. */
 typedef struct svc_reply {

@@ -299,9 +299,40 @@ store_txn_put_model(store_txn *t, const mr_pb_model *m, mr_err *e)
 	return store_txn_put_pb(t, KEYS_CF_CATALOG, key, n, &m->base, e);
 }
 
+/* Stages (put) or removes the search index entries of a version. */
+static void
+index_entries(store_txn *t, const mr_pb_version *v, const mr_semver *sv,
+    bool put)
+{
+	rocksdb_column_family_handle_t *cf = t->s->cf[KEYS_CF_CATALOG];
+	uint8_t key[KEYS_MAX];
+	size_t n;
+
+	n = keys_stage(key, v->name, (int)v->stage, sv);
+	if (put)
+		rocksdb_writebatch_put_cf(t->wb, cf, (const char *)key, n, "", 0);
+	else
+		rocksdb_writebatch_delete_cf(t->wb, cf, (const char *)key, n);
+	n = keys_stage_all(key, (int)v->stage, v->name, sv);
+	if (put)
+		rocksdb_writebatch_put_cf(t->wb, cf, (const char *)key, n, "", 0);
+	else
+		rocksdb_writebatch_delete_cf(t->wb, cf, (const char *)key, n);
+	for (size_t i = 0; i < v->n_tags; i++) {
+		n = keys_tag(key, v->tags[i]->key, v->tags[i]->value, v->name,
+		    sv);
+		if (put)
+			rocksdb_writebatch_put_cf(t->wb, cf, (const char *)key,
+			    n, "", 0);
+		else
+			rocksdb_writebatch_delete_cf(t->wb, cf,
+			    (const char *)key, n);
+	}
+}
+
 mr_status
-store_txn_put_version(store_txn *t, const mr_pb_version *v, int old_stage,
-    mr_err *e)
+store_txn_put_version(store_txn *t, const mr_pb_version *v,
+    const mr_pb_version *old, mr_err *e)
 {
 	uint8_t key[KEYS_MAX];
 	mr_semver sv;
@@ -336,17 +367,152 @@ store_txn_put_version(store_txn *t, const mr_pb_version *v, int old_stage,
 	}
 	if (rv != MR_OK)
 		return rv;
-	if (old_stage != (int)v->stage) {
-		if (old_stage != 0) {
-			n = keys_stage(key, v->name, old_stage, &sv);
-			rocksdb_writebatch_delete_cf(t->wb,
-			    t->s->cf[KEYS_CF_CATALOG], (const char *)key, n);
-		}
-		n = keys_stage(key, v->name, (int)v->stage, &sv);
-		rocksdb_writebatch_put_cf(t->wb, t->s->cf[KEYS_CF_CATALOG],
-		    (const char *)key, n, "", 0);
-	}
+	/* Deletes come first: within a batch the later write of a key
+	 * wins, so entries the new record keeps are put back. */
+	if (old != NULL)
+		index_entries(t, old, &sv, false);
+	index_entries(t, v, &sv, true);
 	return MR_OK;
+}
+
+/* Index entries of the versions of a format-1 store, which had only the
+ * per-model stage index. */
+static int
+migrate_one(void *arg, ProtobufCMessage *m)
+{
+	store_txn *t = arg;
+	mr_pb_version *v = (mr_pb_version *)m;
+	mr_semver sv;
+
+	if (mr_semver_parse(v->version, &sv, NULL) == MR_OK)
+		index_entries(t, v, &sv, true);
+	protobuf_c_message_free_unpacked(m, NULL);
+	return 0;
+}
+
+mr_status
+store_catalog_migrate(store *s, mr_err *e)
+{
+	const uint8_t prefix[1] = { KEYS_VERSION };
+	store_range r = { .cf = KEYS_CF_CATALOG, .prefix = prefix, .plen = 1 };
+	store_txn *t;
+	mr_status rv;
+
+	if ((rv = store_txn_begin(s, &t, e)) != MR_OK)
+		return rv;
+	rv = store_scan_records(s, &r, &modelreg__v1__model_version__descriptor,
+	    migrate_one, t, e);
+	if (rv != MR_OK) {
+		store_txn_abort(t);
+		return rv;
+	}
+	return store_txn_commit(t, e);
+}
+
+/* ---- searches --------------------------------------------------------- */
+
+struct ref_scan {
+	store *s;
+	const rocksdb_readoptions_t *ro;
+	size_t skip; /* bytes of index prefix before "name 0x00 verkey" */
+	bool records; /* the values are the records ('V' keys) */
+	store_version_fn fn;
+	void *arg;
+	mr_status rv;
+	mr_err *e;
+};
+
+static int
+ref_one(void *arg, const uint8_t *k, size_t klen, const uint8_t *val,
+    size_t vlen)
+{
+	struct ref_scan *rs = arg;
+	char name[MR_NAME_MAX + 1];
+	ProtobufCMessage *m;
+	mr_semver sv;
+
+	if (keys_ref_decode(k + rs->skip, klen - rs->skip, name, &sv) != 0) {
+		rs->rv = mr_fail(rs->e, MR_DATA_LOSS,
+		    "a damaged search index key in the catalog");
+		return 1;
+	}
+	if (rs->records) {
+		m = protobuf_c_message_unpack(
+		    &modelreg__v1__model_version__descriptor, NULL, vlen, val);
+		if (m == NULL) {
+			rs->rv = mr_fail(rs->e, MR_DATA_LOSS,
+			    "a stored version record of \"%s\" is damaged",
+			    name);
+			return 1;
+		}
+	} else {
+		rs->rv = get_version_ro(rs->s, rs->ro, KEYS_VERSION, name, &sv,
+		    &m, rs->e);
+		if (rs->rv != MR_OK) {
+			if (rs->rv == MR_NOT_FOUND)
+				rs->rv = mr_fail(rs->e, MR_DATA_LOSS,
+				    "a search index names a missing version "
+				    "of \"%s\"",
+				    name);
+			return 1;
+		}
+	}
+	return rs->fn(rs->arg, (mr_pb_version *)m);
+}
+
+mr_status
+store_scan_catalog(store *s, const store_query *q, store_version_fn fn,
+    void *arg, mr_err *e)
+{
+	uint8_t prefix[KEYS_MAX], start[KEYS_MAX];
+	const char *np = q->name_prefix != NULL ? q->name_prefix : "";
+	const rocksdb_snapshot_t *snap = rocksdb_create_snapshot(s->db);
+	rocksdb_readoptions_t *ro = rocksdb_readoptions_create();
+	struct ref_scan rs = {
+		.s = s, .ro = ro, .fn = fn, .arg = arg, .rv = MR_OK, .e = e,
+	};
+	store_range r = { .cf = KEYS_CF_CATALOG, .snap = snap };
+	mr_status rv;
+
+	rocksdb_readoptions_set_snapshot(ro, snap);
+	switch (q->index) {
+	case STORE_BY_STAGE:
+		r.plen = keys_stage_all(prefix, q->stage, np, NULL);
+		rs.skip = r.plen - strlen(np);
+		if (q->after_name != NULL)
+			r.slen = keys_stage_all(start, q->stage, q->after_name,
+			    q->after);
+		break;
+	case STORE_BY_TAG:
+		r.plen = keys_tag(prefix, q->tag_key, q->tag_value, np, NULL);
+		rs.skip = r.plen - strlen(np);
+		if (q->after_name != NULL)
+			r.slen = keys_tag(start, q->tag_key, q->tag_value,
+			    q->after_name, q->after);
+		break;
+	default:
+		r.plen = keys_version_all(prefix, np, NULL);
+		rs.skip = 1;
+		rs.records = true;
+		if (q->after_name != NULL)
+			r.slen = keys_version_all(start, q->after_name,
+			    q->after);
+		break;
+	}
+	r.prefix = prefix;
+	if (q->after_name != NULL) {
+		r.start = start;
+		r.exclusive = true;
+		/* A page token before the prefix starts at the prefix. */
+		if (memcmp(start, prefix, r.plen < r.slen ? r.plen : r.slen) < 0)
+			r.start = NULL;
+	}
+	rv = store_scan_range(s, &r, ref_one, &rs, "searching the catalog", e);
+	if (rv == MR_OK)
+		rv = rs.rv;
+	rocksdb_readoptions_destroy(ro);
+	rocksdb_release_snapshot(s->db, snap);
+	return rv;
 }
 
 void

@@ -16,6 +16,7 @@ const char *const keys_cf_names[KEYS_CF_COUNT] = {
 	[KEYS_CF_CHUNKMETA] = "chunkmeta",
 	[KEYS_CF_IDEM] = "idem",
 	[KEYS_CF_LINEAGE] = "lineage",
+	[KEYS_CF_AUDIT] = "audit",
 };
 
 void
@@ -226,6 +227,84 @@ keys_stage(uint8_t *out, const char *name, int stage, const mr_semver *v)
 	size_t n = keys_stage_prefix(out, name, stage);
 
 	return n + keys_verkey(out + n, v);
+}
+
+static size_t put_str(uint8_t *p, const char *s);
+
+/* The tail shared by the search indexes: name [0x00 verkey]. */
+static size_t
+put_ref(uint8_t *out, const char *name, const mr_semver *v)
+{
+	size_t n = strlen(name);
+
+	assert(n <= MR_NAME_MAX);
+	memcpy(out, name, n);
+	if (v == NULL)
+		return n;
+	out[n++] = 0x00;
+	return n + keys_verkey(out + n, v);
+}
+
+size_t
+keys_stage_all(uint8_t *out, int stage, const char *name, const mr_semver *v)
+{
+	out[0] = KEYS_STAGE_ALL;
+	out[1] = (uint8_t)stage;
+	return 2 + put_ref(out + 2, name, v);
+}
+
+size_t
+keys_tag(uint8_t *out, const char *key, const char *value, const char *name,
+    const mr_semver *v)
+{
+	size_t n = 1;
+
+	out[0] = KEYS_TAG;
+	n += put_str(out + n, key);
+	n += put_str(out + n, value);
+	return n + put_ref(out + n, name, v);
+}
+
+size_t
+keys_version_all(uint8_t *out, const char *name, const mr_semver *v)
+{
+	out[0] = KEYS_VERSION;
+	return 1 + put_ref(out + 1, name, v);
+}
+
+int
+keys_ref_decode(const uint8_t *p, size_t n, char name[MR_NAME_MAX + 1],
+    mr_semver *v)
+{
+	const uint8_t *z = memchr(p, 0x00, n);
+	size_t len;
+
+	if (z == NULL || (len = (size_t)(z - p)) == 0 || len > MR_NAME_MAX)
+		return -1;
+	memcpy(name, p, len);
+	name[len] = '\0';
+	return keys_verkey_decode(z + 1, n - len - 1, v);
+}
+
+size_t
+keys_audit(uint8_t *out, uint64_t seq)
+{
+	out[0] = KEYS_AUDIT_LOG;
+	keys_put_u64(out + 1, seq);
+	return 9;
+}
+
+size_t
+keys_audit_model(uint8_t *out, const char *model, uint64_t seq)
+{
+	size_t n;
+
+	out[0] = KEYS_AUDIT_BY_MODEL;
+	n = 1 + put_name(out + 1, model);
+	if (seq == 0)
+		return n;
+	keys_put_u64(out + n, seq);
+	return n + 8;
 }
 
 size_t

@@ -9,6 +9,9 @@
  * Column family "default"
  *   "format"                                  -> u32 BE format version
  *   "revision"                                -> u64 BE last revision
+ *   "audit_head"                              -> u64 BE seq of the last
+ *                                                audit record, then its
+ *                                                32-byte hash
  *
  * Column family "catalog"
  *   OFFSET  SIZE   FIELD
@@ -25,6 +28,25 @@
  *   1+n     1      0x00
  *   2+n     1      stage number (1..4)
  *   3+n     k      version key                -> empty
+ *
+ *   0       1      'G' (stage index across models, for searches)
+ *   1       1      stage number (1..4)
+ *   2       n      model name
+ *   2+n     1      0x00
+ *   3+n     k      version key                -> empty
+ *
+ *   0       1      'T' (version tag index, for searches)
+ *   1       a      tag key
+ *   1+a     1      0x00
+ *   2+a     b      tag value (printable UTF-8: never 0x00)
+ *   2+a+b   1      0x00
+ *   3+a+b   n      model name
+ *   3+a+b+n 1      0x00
+ *   4+a+b+n k      version key                -> empty
+ *
+ * Both search indexes end in "name 0x00 version key", so a scan of one
+ * yields versions in name-then-precedence order, like the 'V' keys, and a
+ * name prefix narrows any of them to a contiguous range.
  *
  * Column family "history" (stage history of one model, oldest first)
  *   0       n      model name
@@ -47,6 +69,10 @@
  * Column family "chunks": 32-byte SHA-256    -> the chunk's bytes as sent
  * Column family "chunkmeta": 32-byte SHA-256 -> chunk record (below)
  * Column family "idem": idempotency key      -> IdempotencyRecord
+ *
+ * Column family "audit" (the hash-chained audit log; see audit.proto)
+ *   'L' seq(8, BE)                           -> AuditRecord
+ *   'M' model 0x00 seq(8, BE)                -> empty (records by model)
  *
  * Version key (k bytes):
  *   0       4      major, BE
@@ -84,6 +110,7 @@ enum keys_cf {
 	KEYS_CF_CHUNKMETA,
 	KEYS_CF_IDEM,
 	KEYS_CF_LINEAGE,
+	KEYS_CF_AUDIT,
 	KEYS_CF_COUNT
 };
 
@@ -102,12 +129,15 @@ extern const char *const keys_cf_names[KEYS_CF_COUNT];
 
 #define KEYS_FORMAT "format"
 #define KEYS_REVISION "revision"
+#define KEYS_AUDIT_HEAD "audit_head"
 
 enum {
 	KEYS_MODEL = 'M',
 	KEYS_VERSION = 'V',
 	KEYS_MANIFEST = 'C',
 	KEYS_STAGE = 'S',
+	KEYS_STAGE_ALL = 'G',
+	KEYS_TAG = 'T',
 };
 
 size_t keys_verkey(uint8_t *out, const mr_semver *v);
@@ -126,6 +156,29 @@ size_t keys_stage(uint8_t *out, const char *name, int stage,
     const mr_semver *v);
 /* 'S' name 0x00 stage */
 size_t keys_stage_prefix(uint8_t *out, const char *name, int stage);
+
+/* 'G' stage [name 0x00 verkey]: with v NULL, the prefix up to the end of
+ * `name` (no 0x00), so a name prefix ("" for all) gives a range */
+size_t keys_stage_all(uint8_t *out, int stage, const char *name,
+    const mr_semver *v);
+/* 'T' key 0x00 value 0x00 [name 0x00 verkey]: with v NULL, as above */
+size_t keys_tag(uint8_t *out, const char *key, const char *value,
+    const char *name, const mr_semver *v);
+/* 'V' [name 0x00 verkey]: with v NULL, 'V' and the bare name prefix */
+size_t keys_version_all(uint8_t *out, const char *name, const mr_semver *v);
+/* Splits the "name 0x00 verkey" tail of an index key. */
+int keys_ref_decode(const uint8_t *p, size_t n, char name[MR_NAME_MAX + 1],
+    mr_semver *v);
+
+enum {
+	KEYS_AUDIT_LOG = 'L',
+	KEYS_AUDIT_BY_MODEL = 'M',
+};
+
+/* 'L' seq */
+size_t keys_audit(uint8_t *out, uint64_t seq);
+/* 'M' model 0x00 [seq]: with seq 0, the prefix */
+size_t keys_audit_model(uint8_t *out, const char *model, uint64_t seq);
 
 /* name 0x00 revision */
 size_t keys_history(uint8_t *out, const char *name, uint64_t rev);

@@ -97,34 +97,50 @@ free_handles(store *s)
 		rocksdb_writeoptions_destroy(s->wo_nosync);
 }
 
-/* Reads or initializes the format and revision records. */
+/* Writes the format record. */
 static mr_status
-load_meta(store *s, mr_err *e)
+put_format(store *s, mr_err *e)
+{
+	uint8_t buf[4];
+	char *err = NULL;
+
+	keys_put_u32(buf, STORE_FORMAT_VERSION);
+	rocksdb_put_cf(s->db, s->wo_sync, s->cf[KEYS_CF_DEFAULT], KEYS_FORMAT,
+	    strlen(KEYS_FORMAT), (const char *)buf, sizeof(buf), &err);
+	if (err != NULL)
+		return store_rocks_err(e, "writing the format record", err);
+	return MR_OK;
+}
+
+/*
+ * Reads or initializes the format and revision records; *upgrade is set
+ * for a format-1 store, which the caller upgrades once it is open.
+ */
+static mr_status
+load_meta(store *s, bool *upgrade, mr_err *e)
 {
 	char *err = NULL;
 	size_t len;
 	char *val;
+	mr_status rv;
 
+	*upgrade = false;
 	val = rocksdb_get_cf(s->db, s->ro, s->cf[KEYS_CF_DEFAULT], KEYS_FORMAT,
 	    strlen(KEYS_FORMAT), &len, &err);
 	if (err != NULL)
 		return store_rocks_err(e, "reading the format record", err);
 	if (val == NULL) {
-		uint8_t buf[4];
-		keys_put_u32(buf, STORE_FORMAT_VERSION);
-		rocksdb_put_cf(s->db, s->wo_sync, s->cf[KEYS_CF_DEFAULT],
-		    KEYS_FORMAT, strlen(KEYS_FORMAT), (const char *)buf,
-		    sizeof(buf), &err);
-		if (err != NULL)
-			return store_rocks_err(e, "writing the format record",
-			    err);
+		if ((rv = put_format(s, e)) != MR_OK)
+			return rv;
 	} else {
 		uint32_t fmt = len == 4 ? keys_get_u32((uint8_t *)val) : 0;
 		rocksdb_free(val);
-		if (fmt != STORE_FORMAT_VERSION)
+		if (fmt == 1)
+			*upgrade = true;
+		else if (fmt != STORE_FORMAT_VERSION)
 			return mr_fail(e, MR_FAILED_PRECONDITION,
-			    "the store has format %u; this build reads format "
-			    "%d",
+			    "the store has format %u; this build reads formats "
+			    "1 and %d",
 			    fmt, STORE_FORMAT_VERSION);
 	}
 
@@ -149,6 +165,7 @@ store_open(store **out, const char *dir, mr_err *e)
 {
 	const rocksdb_options_t *cfo[KEYS_CF_COUNT];
 	char *err = NULL;
+	bool upgrade;
 	mr_status rv;
 	store *s;
 
@@ -198,7 +215,11 @@ store_open(store **out, const char *dir, mr_err *e)
 			    dir, e != NULL ? e->msg : "");
 		goto err_open;
 	}
-	if ((rv = load_meta(s, e)) != MR_OK)
+	if ((rv = load_meta(s, &upgrade, e)) != MR_OK ||
+	    (rv = store_audit_load(s, e)) != MR_OK)
+		goto err_open;
+	if (upgrade && ((rv = store_catalog_migrate(s, e)) != MR_OK ||
+			   (rv = put_format(s, e)) != MR_OK))
 		goto err_open;
 	if ((rv = store_prune_idem(s, e)) != MR_OK)
 		goto err_open;
@@ -373,11 +394,18 @@ store_txn_commit(store_txn *t, mr_err *e)
 		    KEYS_REVISION, strlen(KEYS_REVISION), (const char *)buf,
 		    sizeof(buf));
 	}
+	store_audit_stage_head(t);
 	rocksdb_write(s->db, s->wo_sync, t->wb, &err);
-	if (err != NULL)
+	if (err != NULL) {
 		rv = store_rocks_err(e, "committing", err);
-	else if (t->last_rev != 0)
-		atomic_store(&s->revision, t->last_rev);
+	} else {
+		if (t->last_rev != 0)
+			atomic_store(&s->revision, t->last_rev);
+		if (t->audit_seq != 0) {
+			s->audit_seq = t->audit_seq;
+			memcpy(s->audit_hash, t->audit_hash, MR_DIGEST_LEN);
+		}
+	}
 	txn_free(t);
 	return rv;
 }

@@ -33,6 +33,7 @@
 #include <stdint.h>
 
 #include "common.h"
+#include "audit.pb-c.h"
 #include "lineage.pb-c.h"
 #include "model.pb-c.h"
 #include "store.pb-c.h"
@@ -43,14 +44,18 @@ typedef Modelreg__V1__Manifest mr_pb_manifest;
 typedef Modelreg__V1__Event mr_pb_event;
 typedef Modelreg__V1__IdempotencyRecord mr_pb_idem;
 typedef Modelreg__V1__Node mr_pb_node;
+typedef Modelreg__V1__AuditRecord mr_pb_audit;
 
 typedef struct store store;
 typedef struct store_txn store_txn;
 
 /* Idempotency records older than this are dropped when the store opens. */
 #define STORE_IDEM_TTL_MS (24LL * 3600 * 1000)
-/* On-disk format written by this code; a store with another is refused. */
-#define STORE_FORMAT_VERSION 1
+/*
+ * On-disk format written by this code. Format 1 (no search indexes, no
+ * audit log) is upgraded in place when opened; others are refused.
+ */
+#define STORE_FORMAT_VERSION 2
 
 /*
  * Opens (creating if needed) the database in directory `dir`. Fails with
@@ -101,6 +106,31 @@ mr_status store_scan_models(store *s, const char *after, store_model_fn fn,
 mr_status store_scan_versions(store *s, const char *name, int stage,
     const mr_semver *after, bool descending, store_version_fn fn, void *arg,
     mr_err *e);
+/* Which index a catalog search reads. */
+enum store_index {
+	STORE_BY_NAME,  /* every version */
+	STORE_BY_STAGE, /* versions in `stage` */
+	STORE_BY_TAG,   /* versions with tag_key = tag_value */
+};
+
+typedef struct store_query {
+	enum store_index index;
+	int stage;
+	const char *tag_key, *tag_value;
+	const char *name_prefix; /* only models whose name starts so; NULL */
+	/* Resume after this version (exclusive); after_name NULL: start. */
+	const char *after_name;
+	const mr_semver *after;
+} store_query;
+
+/*
+ * Versions of every model through one index, in name-then-precedence
+ * order, from one snapshot. Index entries are read back as records with
+ * point lookups.
+ */
+mr_status store_scan_catalog(store *s, const store_query *q,
+    store_version_fn fn, void *arg, mr_err *e);
+
 /* Events after revision `after`, of model `name` or (NULL) of all. */
 mr_status store_scan_events(store *s, const char *name, uint64_t after,
     store_event_fn fn, void *arg, mr_err *e);
@@ -153,11 +183,12 @@ uint64_t store_txn_revision(const store_txn *t);
 mr_status store_txn_put_model(store_txn *t, const mr_pb_model *m, mr_err *e);
 /*
  * Stages a version record (its manifest's chunk lists are left out; store
- * them with store_txn_put_manifest) and moves its stage index entry from
- * `old_stage` (0 for a new version) to v->stage.
+ * them with store_txn_put_manifest) and moves its index entries (stage,
+ * stage across models, tags) from those of `old`, its previous record
+ * (NULL for a new version), to those of `v`.
  */
 mr_status store_txn_put_version(store_txn *t, const mr_pb_version *v,
-    int old_stage, mr_err *e);
+    const mr_pb_version *old, mr_err *e);
 /*
  * Builds in `out` a shallow copy of `m` whose files carry no chunk lists:
  * the form version records keep, and replies send unless asked for
@@ -241,5 +272,34 @@ void store_txn_delete_dangling(store_txn *t, int kind, const char *ref,
  * of its nodes. Counts edges; MR_DATA_LOSS naming the first violation.
  */
 mr_status store_lineage_check(store *s, uint64_t *edges, mr_err *e);
+
+/* ---- audit log ---------------------------------------------------------- */
+
+/*
+ * Stages an audit record after the last one (committed or staged in `t`):
+ * assigns r->seq, r->prev_hash and r->hash (r's bytes must stay valid
+ * until the commit). Record hashes are the SHA-256 of the record packed
+ * with `hash` empty.
+ */
+mr_status store_txn_append_audit(store_txn *t, mr_pb_audit *r, mr_err *e);
+
+typedef int (*store_audit_fn)(void *arg, mr_pb_audit *r);
+/* Records after seq `after`, of model `model` or (NULL) of all, by seq. */
+mr_status store_scan_audit(store *s, const char *model, uint64_t after,
+    store_audit_fn fn, void *arg, mr_err *e);
+
+typedef struct store_audit_check {
+	uint64_t records;      /* records read */
+	uint64_t first_broken; /* 0 if the chain holds */
+	char problem[256];
+	uint8_t head_hash[MR_DIGEST_LEN];
+} store_audit_check;
+
+/*
+ * Recomputes the chain from record 1 to the head record: sequence
+ * numbers without gaps, each record's prev_hash and hash, and the head.
+ * A broken chain is reported in *out, not as a failure.
+ */
+mr_status store_audit_verify(store *s, store_audit_check *out, mr_err *e);
 
 #endif /* MR_STORE_H */

@@ -25,6 +25,9 @@ struct store {
 	rocksdb_writeoptions_t *wo_nosync;
 	pthread_mutex_t write_lock;
 	_Atomic uint64_t revision; /* last committed */
+	/* Head of the audit log: changed only under write_lock. */
+	uint64_t audit_seq;
+	uint8_t audit_hash[MR_DIGEST_LEN];
 };
 
 struct store_txn {
@@ -32,6 +35,8 @@ struct store_txn {
 	rocksdb_writebatch_t *wb;
 	uint64_t next_rev; /* revision the next staged event gets */
 	uint64_t last_rev; /* last revision staged; 0 if none */
+	uint64_t audit_seq; /* audit head staged; 0 if no record staged */
+	uint8_t audit_hash[MR_DIGEST_LEN];
 };
 
 /* Converts RocksDB's error string (and frees it) into a status. */
@@ -78,6 +83,13 @@ mr_status store_scan_range(store *s, const store_range *r, store_kv_fn fn,
 mr_status store_scan_records(store *s, const store_range *r,
     const ProtobufCMessageDescriptor *desc,
     int (*fn)(void *arg, ProtobufCMessage *m), void *arg, mr_err *e);
+
+/* Adds the search index entries a format-1 store lacks (catalog.c). */
+mr_status store_catalog_migrate(store *s, mr_err *e);
+/* Reads the audit head record into s (audit.c). */
+mr_status store_audit_load(store *s, mr_err *e);
+/* Stages the audit head of `t` into its batch (audit.c). */
+void store_audit_stage_head(store_txn *t);
 
 /* Drops idempotency records older than STORE_IDEM_TTL_MS. */
 mr_status store_prune_idem(store *s, mr_err *e);

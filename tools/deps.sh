@@ -10,7 +10,7 @@ PACKAGES=(
 	gcc make cmake pkg-config
 	protobuf-c-compiler libprotobuf-c-dev
 	libnng-dev librocksdb-dev libzstd-dev libssl-dev
-	libjson-c-dev libcmocka-dev
+	libjson-c-dev libyaml-dev libcmocka-dev
 	protobuf-compiler python3-protobuf
 )
 

@@ -421,8 +421,11 @@ test_rollback_bad_targets_are_refused_and_change_nothing(void **state)
 	    MR_FAILED_PRECONDITION);
 	assert_non_null(strstr(env->last_message, "already in production"));
 	assert_int_equal(st_rollback(env, "m", NULL, ""), MR_INVALID_ARGUMENT);
-	assert_int_equal(st_rollback(env, "m", "bad", "x"),
+	assert_int_equal(st_rollback(env, "m", "1.x", "x"),
 	    MR_INVALID_ARGUMENT);
+	/* Text without a '.' names an alias. */
+	assert_int_equal(st_rollback(env, "m", "bad", "x"), MR_NOT_FOUND);
+	assert_non_null(strstr(env->last_message, "no alias \"bad\""));
 	assert_int_equal(st_rollback(env, "zz", NULL, "x"), MR_NOT_FOUND);
 	assert_int_equal(store_revision(env->st), before);
 	assert_int_equal(st_stage(env, "m", "1.0.0"), PROD);

@@ -51,14 +51,18 @@ stage_version(store_txn *t, const char *name, const char *version, int stage,
     int old_stage)
 {
 	mr_pb_version v = MODELREG__V1__MODEL_VERSION__INIT;
+	mr_pb_version old;
 	mr_err e;
 
 	v.name = (char *)name;
 	v.version = (char *)version;
 	v.stage = (Modelreg__V1__Stage)stage;
 	v.created_by = (char *)"tester";
+	old = v;
+	old.stage = (Modelreg__V1__Stage)old_stage;
 	mr_err_clear(&e);
-	if (store_txn_put_version(t, &v, old_stage, &e) != MR_OK)
+	if (store_txn_put_version(t, &v, old_stage != 0 ? &old : NULL, &e) !=
+	    MR_OK)
 		fail_msg("put_version %s %s: %s", name, version, e.msg);
 }
 
@@ -268,7 +272,7 @@ test_put_then_get_version_round_trips(void **state)
 	v.created_revision = 17;
 	v.displaced_version = (char *)"2.0.0";
 	v.ever_production = 1;
-	assert_int_equal(store_txn_put_version(t, &v, 0, &e), MR_OK);
+	assert_int_equal(store_txn_put_version(t, &v, NULL, &e), MR_OK);
 	st_commit(t);
 
 	assert_int_equal(
@@ -299,7 +303,7 @@ test_put_version_with_unparsable_version_is_invalid_argument(void **state)
 	v.version = (char *)"1.0";
 	mr_err_clear(&e);
 	assert_int_equal(
-	    store_txn_put_version(t, &v, 0, &e), MR_INVALID_ARGUMENT);
+	    store_txn_put_version(t, &v, NULL, &e), MR_INVALID_ARGUMENT);
 	store_txn_abort(t);
 }
 
@@ -391,7 +395,7 @@ test_version_record_has_no_chunk_lists_while_manifest_has(void **state)
 	v.manifest = &man;
 
 	t = begin(f->s);
-	assert_int_equal(store_txn_put_version(t, &v, 0, &e), MR_OK);
+	assert_int_equal(store_txn_put_version(t, &v, NULL, &e), MR_OK);
 	assert_int_equal(store_txn_put_manifest(t, "m", &ver, &man, &e), MR_OK);
 	st_commit(t);
 	/* Stripping the record did not touch the caller's message. */

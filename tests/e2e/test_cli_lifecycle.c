@@ -1,0 +1,919 @@
+/*
+ * test_cli_lifecycle.c - the lifecycle commands of modelreg as users run
+ * them, against the real modelregd on an ipc:// socket in a temporary
+ * directory (e2e.c): automatic version numbers, comparisons in the shape
+ * the issue gives, point-in-time reads across a promotion and a
+ * rollback, aliases used where versions go, approvals gating a
+ * promotion, deprecation refusing one, search filters, updates and the
+ * events and audit records they leave. Each check runs one command and
+ * looks at its exit code (0 done, 1 refused, 2 bad usage), stdout and
+ * stderr, as test_cli.c does.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <json-c/json.h>
+
+#include "e2e.h"
+#include "testutil.h"
+
+#define MODEL_SIZE 200000
+
+typedef struct fixture {
+	e2e_server s;
+	char model[PATH_MAX + 32];
+	char out[PATH_MAX + 32]; /* an empty directory to pull into */
+} fixture;
+
+typedef struct run {
+	int code;
+	char *out;
+	char *err;
+} run;
+
+static void
+run_free(run *r)
+{
+	free(r->out);
+	free(r->err);
+	r->out = r->err = NULL;
+}
+
+/* Runs `modelreg --server URL --user tester ARGS...` into `r`. */
+#define CLI(f, r, ...)                                                         \
+	(run_free(&(r)),                                                       \
+	    (r).code = e2e_cli(                                                \
+	        &(f)->s, &(r).out, &(r).err, __VA_ARGS__, (char *)NULL))
+
+/* The exit code and, when not NULL, text that stdout and stderr hold. */
+static void
+expect(const run *r, int code, const char *in_out, const char *in_err)
+{
+	if (r->code != code ||
+	    (in_out != NULL && strstr(r->out, in_out) == NULL) ||
+	    (in_err != NULL && strstr(r->err, in_err) == NULL))
+		fail_msg("exit %d (want %d), stdout%s%s%s, stderr%s%s%s:\n"
+		         "--- stdout\n%s--- stderr\n%s",
+		    r->code, code, in_out ? " with \"" : "",
+		    in_out ? in_out : "", in_out ? "\"" : "",
+		    in_err ? " with \"" : "", in_err ? in_err : "",
+		    in_err ? "\"" : "", r->out, r->err);
+}
+
+static void
+path_in(char *out, const fixture *f, const char *name)
+{
+	snprintf(out, PATH_MAX + 32, "%.*s/%s", PATH_MAX - 64, f->s.dir, name);
+}
+
+static int
+setup(void **state)
+{
+	fixture *f = calloc(1, sizeof(*f));
+	char *buf = malloc(MODEL_SIZE);
+
+	e2e_start(&f->s, "clilife");
+	path_in(f->model, f, "model.bin");
+	path_in(f->out, f, "out");
+	tu_fill_random(buf, MODEL_SIZE, 7);
+	tu_write_file(f->model, buf, MODEL_SIZE);
+	free(buf);
+	assert_int_equal(mkdir(f->out, 0755), 0);
+	*state = f;
+	return 0;
+}
+
+static int
+teardown(void **state)
+{
+	fixture *f = *state;
+
+	e2e_finish(&f->s);
+	free(f);
+	return 0;
+}
+
+/* Writes `text` to a file of the test directory; its path into out. */
+static void
+write_file(const fixture *f, char out[PATH_MAX + 32], const char *name,
+    const char *text)
+{
+	path_in(out, f, name);
+	tu_write_file(out, text, strlen(text));
+}
+
+/* ---- JSON ------------------------------------------------------------- */
+
+static json_object *
+parse_json(const run *r)
+{
+	json_object *o = json_tokener_parse(r->out);
+
+	if (o == NULL)
+		fail_msg("stdout is not JSON:\n%s", r->out);
+	return o;
+}
+
+/* The value at a dotted path ("events.3.kind"); numbers index arrays.
+ * Fails the test if there is none. */
+static json_object *
+jget(json_object *o, const char *path)
+{
+	char buf[256], *save = NULL;
+
+	snprintf(buf, sizeof(buf), "%s", path);
+	for (char *k = strtok_r(buf, ".", &save); k != NULL;
+	     k = strtok_r(NULL, ".", &save)) {
+		json_object *next = NULL;
+
+		if (json_object_is_type(o, json_type_array))
+			next = json_object_array_get_idx(o, (size_t)atoi(k));
+		else if (!json_object_object_get_ex(o, k, &next))
+			next = NULL;
+		if (next == NULL)
+			fail_msg(
+			    "no %s in %s", path, json_object_to_json_string(o));
+		o = next;
+	}
+	return o;
+}
+
+static const char *
+jstr(json_object *o, const char *path)
+{
+	json_object *v = jget(o, path);
+
+	if (!json_object_is_type(v, json_type_string))
+		fail_msg("%s is not a string: %s", path,
+		    json_object_to_json_string(v));
+	return json_object_get_string(v);
+}
+
+static int64_t
+jint(json_object *o, const char *path)
+{
+	json_object *v = jget(o, path);
+
+	assert_true(json_object_is_type(v, json_type_int));
+	return json_object_get_int64(v);
+}
+
+/* ---- helpers ---------------------------------------------------------- */
+
+/* The line of `text` holding `part`; NULL if none. Malloc'd. */
+static char *
+line_with(const char *text, const char *part)
+{
+	const char *at = strstr(text, part), *start, *end;
+
+	if (at == NULL)
+		return NULL;
+	for (start = at; start > text && start[-1] != '\n'; start--)
+		;
+	end = strchr(at, '\n');
+	return strndup(
+	    start, end != NULL ? (size_t)(end - start) : strlen(start));
+}
+
+/* Asserts that a line holding `label` shows `value` too. */
+static void
+expect_field(const run *r, const char *label, const char *value)
+{
+	char *line = line_with(r->out, label);
+
+	if (line == NULL || strstr(line, value) == NULL)
+		fail_msg("no \"%s ... %s\" line in:\n%s", label, value, r->out);
+	free(line);
+}
+
+/* Line `n` (from 0) of `text`, without its newline, into out. */
+static const char *
+nth_line(const char *text, int n, char *out, size_t size)
+{
+	const char *end;
+
+	for (; n > 0 && text != NULL; n--)
+		if ((text = strchr(text, '\n')) != NULL)
+			text++;
+	if (text == NULL)
+		return "(no such line)";
+	end = strchr(text, '\n');
+	snprintf(out, size, "%.*s",
+	    (int)(end != NULL ? (size_t)(end - text) : strlen(text)), text);
+	return out;
+}
+
+/* Asserts that lines first.. of stdout are exactly `want`, in order. */
+static void
+expect_lines(const run *r, int first, const char *const *want, int n)
+{
+	char buf[512];
+
+	for (int i = 0; i < n; i++)
+		if (strcmp(nth_line(r->out, first + i, buf, sizeof(buf)),
+		        want[i]) != 0)
+			fail_msg("line %d is \"%s\", want \"%s\", in:\n%s",
+			    first + i + 1, buf, want[i], r->out);
+}
+
+/* Registers NAME@VERSION of the fixture's artifact with metadata `meta`
+ * (JSON text, may be NULL). */
+static void
+register_version(fixture *f, run *r, const char *name, const char *version,
+    const char *meta)
+{
+	char path[PATH_MAX + 32], file[64];
+
+	if (meta == NULL) {
+		CLI(f, *r, "register", name, f->model, "--version", version);
+	} else {
+		snprintf(file, sizeof(file), "meta-%s-%s.json", name, version);
+		write_file(f, path, file, meta);
+		CLI(f, *r, "register", name, f->model, "--version", version,
+		    "--metadata", path);
+	}
+	expect(r, 0, "registered ", NULL);
+}
+
+/* The RFC 3339 text of a time in ms, with milliseconds: "...:05.123Z". */
+static void
+time_with_ms(int64_t ms, char out[48])
+{
+	time_t t = (time_t)(ms / 1000);
+	struct tm tm;
+	char base[32];
+
+	gmtime_r(&t, &tm);
+	strftime(base, sizeof(base), "%Y-%m-%dT%H:%M:%S", &tm);
+	snprintf(out, 48, "%s.%03dZ", base, (int)(ms % 1000));
+}
+
+static const char meta_300[] =
+    "{\"metrics\": {\"accuracy\": 0.85, \"precision\": 0.8, \"recall\": 0.7,"
+    " \"latency_p50_ms\": 40, \"model_size_mb\": 12},"
+    " \"features\": [\"amount\", \"obsolete_feature_x\"]}";
+static const char meta_310[] =
+    "{\"metrics\": {\"accuracy\": 0.87, \"precision\": 0.82, "
+    "\"recall\": 0.75, \"latency_p50_ms\": 35, \"model_size_mb\": 10},"
+    " \"features\": [\"amount\", \"merchant_reputation_score\"]}";
+
+/* ---- tests ------------------------------------------------------------ */
+
+static void
+test_cli_register_bump_auto_prints_the_rule(void **state)
+{
+	fixture *f = *state;
+	char m1[PATH_MAX + 32], m2[PATH_MAX + 32], m3[PATH_MAX + 32];
+	run r = {0};
+	json_object *j;
+
+	write_file(f, m1, "m1.json",
+	    "{\"features\": [\"amount\", \"merchant\"],"
+	    " \"signature\": {\"inputs\": {\"amount\": \"float32\"}}}");
+	write_file(f, m2, "m2.json",
+	    "{\"features\": [\"amount\", \"merchant\", \"hour\"],"
+	    " \"signature\": {\"inputs\": {\"amount\": \"float32\"}}}");
+	write_file(f, m3, "m3.json",
+	    "{\"features\": [\"amount\", \"hour\"],"
+	    " \"signature\": {\"inputs\": {\"amount\": \"float32\"}}}");
+
+	CLI(f, r, "register", "fraud", f->model, "--bump", "auto",
+	    "--metadata", m1, "--reason", "first model");
+	expect(&r, 0, "registered fraud 1.0.0 (dev)", NULL);
+	/* A feature added: minor. */
+	CLI(f, r, "register", "fraud", f->model, "--bump", "auto",
+	    "--metadata", m2);
+	expect(&r, 0, "registered fraud 1.1.0 (dev)", NULL);
+	expect(&r, 0, "version    1.1.0, chosen by auto minor", NULL);
+	/* A feature dropped: major. */
+	CLI(f, r, "register", "fraud", f->model, "--bump", "auto",
+	    "--metadata", m3);
+	expect(&r, 0, "registered fraud 2.0.0 (dev)", NULL);
+	expect(&r, 0, "chosen by auto major", NULL);
+	CLI(f, r, "register", "fraud", f->model, "--bump", "patch");
+	expect(&r, 0, "registered fraud 2.0.1 (dev)", NULL);
+	expect(&r, 0, "chosen by bump patch", NULL);
+
+	CLI(f, r, "--json", "register", "fraud", f->model, "--bump", "minor");
+	expect(&r, 0, NULL, NULL);
+	j = parse_json(&r);
+	assert_string_equal(jstr(j, "version.version"), "2.1.0");
+	assert_true(strncmp(jstr(j, "version.version_rule"), "bump minor", 10) ==
+	    0);
+	json_object_put(j);
+
+	/* An explicit version says so in get, not in register. */
+	CLI(f, r, "register", "fraud", f->model, "--version", "9.0.0");
+	expect(&r, 0, "registered fraud 9.0.0", NULL);
+	assert_null(strstr(r.out, "chosen by"));
+	CLI(f, r, "get", "fraud@1.1.0");
+	expect_field(&r, "version rule:", "auto minor");
+
+	CLI(f, r, "register", "fraud", f->model, "--bump", "sideways");
+	expect(&r, 2, NULL, "--bump \"sideways\" is not major, minor");
+	CLI(f, r, "register", "fraud", f->model, "--bump", "auto", "--version",
+	    "1.0.0");
+	expect(&r, 2, NULL, "--version or --bump, not both");
+	run_free(&r);
+}
+
+static void
+test_cli_compare_prints_the_issue_shape(void **state)
+{
+	static const char *const want[] = {
+	    "Comparison: 3.0.0 vs 3.1.0",
+	    "Metrics:",
+	    "- accuracy: 0.85 → 0.87 (+2.4%) better",
+	    "- latency_p50_ms: 40 → 35 (-12.5%) better",
+	    "- model_size_mb: 12 → 10 (-16.7%) better",
+	    "- precision: 0.8 → 0.82 (+2.5%) better",
+	    "- recall: 0.7 → 0.75 (+7.1%) better",
+	    "Features:",
+	    "- added: merchant_reputation_score",
+	    "- removed: obsolete_feature_x",
+	};
+	fixture *f = *state;
+	run r = {0};
+	json_object *j;
+	int n = (int)(sizeof(want) / sizeof(want[0]));
+
+	register_version(f, &r, "fraud", "3.0.0", meta_300);
+	register_version(f, &r, "fraud", "3.1.0", meta_310);
+	register_version(f, &r, "fraud", "3.2.0",
+	    "{\"metrics\": {\"accuracy\": 0.9},"
+	    " \"features\": [\"merchant_reputation_score\", \"amount\"]}");
+
+	CLI(f, r, "compare", "fraud", "3.0.0", "3.1.0");
+	expect(&r, 0, NULL, NULL);
+	expect_lines(&r, 0, want, n);
+	/* Same artifact on both sides. */
+	expect_lines(&r, n, (const char *const[]){"Size: 195.3 KiB → 195.3 KiB"},
+	    1);
+	expect_lines(&r, n + 1,
+	    (const char *const[]){
+	        "Recommendation: 3.1.0 is better (improves 5 of 5 metrics)"},
+	    1);
+
+	/* The other way round, every metric is worse. */
+	CLI(f, r, "compare", "fraud", "3.1.0", "3.0.0");
+	expect(&r, 0, "- accuracy: 0.87 → 0.85 (-2.3%) worse\n", NULL);
+	expect(&r, 0, "- latency_p50_ms: 35 → 40 (+14.3%) worse\n", NULL);
+	expect(&r, 0, "\nRecommendation: ", NULL);
+
+	/* Metrics on one side only; features that moved. */
+	CLI(f, r, "compare", "fraud", "3.1.0", "3.2.0");
+	expect(&r, 0, "- precision: 0.82 → (absent)\n", NULL);
+	expect(&r, 0, "- accuracy: 0.87 → 0.9 (+3.4%) better\n", NULL);
+	expect(&r, 0, "- moved: amount (1 → 2)\n", NULL);
+	expect(&r, 0, "- moved: merchant_reputation_score (2 → 1)\n", NULL);
+	CLI(f, r, "compare", "fraud", "3.2.0", "3.1.0");
+	expect(&r, 0, "- recall: (absent) → 0.75\n", NULL);
+
+	CLI(f, r, "--json", "compare", "fraud", "3.0.0", "3.1.0");
+	expect(&r, 0, NULL, NULL);
+	j = parse_json(&r);
+	assert_string_equal(jstr(j, "baseline.version"), "3.0.0");
+	assert_string_equal(jstr(j, "candidate.version"), "3.1.0");
+	assert_int_equal(json_object_array_length(jget(j, "metrics")), 5);
+	assert_string_equal(jstr(j, "metrics.1.name"), "latency_p50_ms");
+	assert_string_equal(jstr(j, "metrics.1.goal"), "lower");
+	assert_string_equal(jstr(j, "metrics.1.outcome"), "better");
+	assert_true(json_object_get_double(jget(j, "metrics.1.relative")) ==
+	    -0.125);
+	assert_string_equal(jstr(j, "features.0.kind"), "added");
+	assert_string_equal(jstr(j, "verdict"), "candidate");
+	assert_string_equal(jstr(j, "recommendation"),
+	    "3.1.0 is better (improves 5 of 5 metrics)");
+	assert_int_equal(jint(j, "baseline_size"), MODEL_SIZE);
+	json_object_put(j);
+
+	CLI(f, r, "compare", "fraud", "3.0.0", "7.0.0");
+	expect(&r, 1, NULL, "modelreg: compare fraud 3.0.0 7.0.0: NOT_FOUND");
+	assert_string_equal(r.out, "");
+	CLI(f, r, "compare", "fraud", "3.0.0");
+	expect(&r, 2, NULL, "give NAME BASELINE CANDIDATE");
+	run_free(&r);
+}
+
+/* The time of the first event of `kind` for `version` in `history
+ * --json` output, as text (seconds) and in ms. */
+static int64_t
+event_time(const run *r, const char *kind, const char *version,
+    const char *to_stage, char text[32])
+{
+	json_object *j = parse_json(r), *events = jget(j, "events");
+	int64_t ms = -1;
+
+	for (size_t i = 0; i < json_object_array_length(events); i++) {
+		json_object *e = json_object_array_get_idx(events, i);
+
+		if (strcmp(jstr(e, "kind"), kind) == 0 &&
+		    strcmp(jstr(e, "version"), version) == 0 &&
+		    strcmp(jstr(e, "to_stage"), to_stage) == 0) {
+			ms = jint(e, "time_ms");
+			snprintf(text, 32, "%s", jstr(e, "time"));
+			break;
+		}
+	}
+	json_object_put(j);
+	if (ms < 0)
+		fail_msg("no %s event of %s in:\n%s", kind, version, r->out);
+	return ms;
+}
+
+static void
+test_cli_get_at_follows_promotions_and_rollback(void **state)
+{
+	fixture *f = *state;
+	char t1[32], t2[32], t3[32], before[48];
+	int64_t ms1, ms2;
+	run r = {0};
+	json_object *j;
+
+	register_version(f, &r, "fraud", "3.0.0", NULL);
+	register_version(f, &r, "fraud", "3.1.0", NULL);
+	CLI(f, r, "promote", "fraud", "3.0.0", "--to", "staging");
+	CLI(f, r, "promote", "fraud", "3.0.0", "--to", "production");
+	expect(&r, 0, "is now in production", NULL);
+	/* Each change in a second of its own, so that whole seconds tell
+	 * them apart. */
+	usleep(1100 * 1000);
+	CLI(f, r, "promote", "fraud", "3.1.0", "--to", "staging");
+	CLI(f, r, "promote", "fraud", "3.1.0", "--to", "production");
+	expect(&r, 0, "is now in production", NULL);
+	usleep(1100 * 1000);
+	CLI(f, r, "rollback", "fraud", "--reason", "p99 doubled");
+	expect(&r, 0, "production is now 3.0.0", NULL);
+
+	CLI(f, r, "--json", "history", "fraud");
+	expect(&r, 0, NULL, NULL);
+	ms1 = event_time(&r, "stage_changed", "3.0.0", "production", t1);
+	ms2 = event_time(&r, "stage_changed", "3.1.0", "production", t2);
+	event_time(&r, "rollback", "3.0.0", "production", t3);
+
+	/* Whole seconds: the end of that second. */
+	CLI(f, r, "get", "fraud", "--stage", "production", "--at", t1);
+	expect(&r, 0, NULL, NULL);
+	expect_field(&r, "version:", "3.0.0");
+	CLI(f, r, "get", "fraud", "--stage", "production", "--at", t2);
+	expect_field(&r, "version:", "3.1.0");
+	CLI(f, r, "--json", "get", "fraud", "--stage", "prod", "--at", t3);
+	expect(&r, 0, NULL, NULL);
+	j = parse_json(&r);
+	assert_string_equal(jstr(j, "version"), "3.0.0");
+	json_object_put(j);
+
+	/* Milliseconds count as given. */
+	time_with_ms(ms2 - 1, before);
+	CLI(f, r, "get", "fraud", "--stage", "production", "--at", before);
+	expect_field(&r, "version:", "3.0.0");
+	time_with_ms(ms1 - 1, before);
+	CLI(f, r, "get", "fraud", "--stage", "production", "--at", before);
+	expect(&r, 1, NULL, "modelreg: get fraud (production) at ");
+	expect(&r, 1, NULL, "NOT_FOUND");
+	assert_string_equal(r.out, "");
+
+	CLI(f, r, "get", "fraud", "--at", t1);
+	expect(&r, 2, NULL, "--at needs --stage S");
+	CLI(f, r, "get", "fraud@3.0.0", "--at", t1);
+	expect(&r, 2, NULL, "--at goes with --stage, not a version");
+	CLI(f, r, "get", "fraud", "--stage", "production", "--at", "noon");
+	expect(&r, 2, NULL, "--at wants an RFC 3339 time");
+	run_free(&r);
+}
+
+static void
+test_cli_alias_stands_for_a_version_in_get_and_pull(void **state)
+{
+	fixture *f = *state;
+	char dest[PATH_MAX + 64];
+	run r = {0};
+	json_object *j;
+
+	register_version(f, &r, "fraud", "3.0.0", NULL);
+	register_version(f, &r, "fraud", "3.1.0", NULL);
+	CLI(f, r, "alias", "set", "fraud", "champion", "3.1.0", "--reason",
+	    "best offline");
+	expect(&r, 0, "fraud: champion -> 3.1.0 (new)", NULL);
+	CLI(f, r, "get", "fraud@champion");
+	expect(&r, 0, NULL, NULL);
+	expect_field(&r, "version:", "3.1.0");
+	snprintf(dest, sizeof(dest), "%s/champion.bin", f->out);
+	CLI(f, r, "pull", "fraud@champion", dest);
+	expect(&r, 0, "pulled fraud 3.1.0 to ", NULL);
+	CLI(f, r, "promote", "fraud@champion", "--to", "staging");
+	expect(&r, 0, "fraud 3.1.0 is now in staging", NULL);
+
+	CLI(f, r, "alias", "set", "fraud", "challenger", "3.0.0");
+	expect(&r, 0, "(new)", NULL);
+	CLI(f, r, "alias", "fraud");
+	expect(&r, 0, NULL, NULL);
+	expect_field(&r, "ALIAS", "VERSION");
+	expect_field(&r, "champion", "3.1.0");
+	expect_field(&r, "challenger", "3.0.0");
+	CLI(f, r, "alias", "set", "fraud", "champion", "3.0.0");
+	expect(&r, 0, "fraud: champion -> 3.0.0 (was 3.1.0)", NULL);
+	CLI(f, r, "info", "fraud");
+	expect_field(&r, "aliases:", "champion=3.0.0");
+	CLI(f, r, "--json", "alias", "fraud");
+	expect(&r, 0, NULL, NULL);
+	j = parse_json(&r);
+	assert_string_equal(jstr(j, "aliases.champion"), "3.0.0");
+	json_object_put(j);
+
+	CLI(f, r, "alias", "rm", "fraud", "champion");
+	expect(&r, 0, "fraud: removed alias champion (was 3.0.0)", NULL);
+	CLI(f, r, "get", "fraud@champion");
+	expect(&r, 1, NULL, "modelreg: get fraud champion: NOT_FOUND");
+	CLI(f, r, "alias", "set", "fraud", "latest", "3.0.0");
+	expect(&r, 1, NULL, "reserved");
+	CLI(f, r, "alias", "set", "fraud", "x");
+	expect(&r, 2, NULL, "give NAME ALIAS VERSION");
+	CLI(f, r, "history", "fraud");
+	expect(&r, 0, "alias_set", NULL);
+	expect(&r, 0, "alias_deleted", NULL);
+	expect_field(&r, "alias_set", "challenger=3.0.0");
+	run_free(&r);
+}
+
+static void
+test_cli_approvals_gate_a_promotion(void **state)
+{
+	fixture *f = *state;
+	run r = {0};
+	json_object *j;
+
+	register_version(f, &r, "fraud", "3.1.0", NULL);
+	CLI(f, r, "promote", "fraud", "3.1.0", "--to", "staging");
+	expect(&r, 0, NULL, NULL);
+	CLI(f, r, "policy", "fraud");
+	expect(&r, 0, "fraud has no approval policy", NULL);
+	CLI(f, r, "policy", "fraud", "production", "--require", "1",
+	    "--approver", "alice", "--reason", "four eyes");
+	expect(&r, 0, "fraud: production needs 1 approval from alice", NULL);
+	CLI(f, r, "policy", "fraud");
+	expect_field(&r, "STAGE", "APPROVERS");
+	expect_field(&r, "production", "alice");
+	CLI(f, r, "info", "fraud");
+	expect_field(&r, "approval policy:", "production: 1 approval from alice");
+
+	CLI(f, r, "promote", "fraud", "3.1.0", "--to", "production");
+	expect(&r, 1, NULL, "modelreg: promote fraud 3.1.0: ");
+	/* The registrant, then someone the policy does not name. */
+	CLI(f, r, "approve", "fraud", "3.1.0", "--stage", "production");
+	expect(&r, 1, NULL, "approve fraud 3.1.0: PERMISSION_DENIED");
+	CLI(f, r, "--user", "bob", "approve", "fraud", "3.1.0", "--stage",
+	    "production");
+	expect(&r, 1, NULL, "PERMISSION_DENIED");
+	/* A rejection needs a comment; --json has the counts. */
+	CLI(f, r, "--user", "alice", "reject", "fraud", "3.1.0", "--stage",
+	    "production");
+	expect(&r, 2, NULL, "--comment C is required");
+	CLI(f, r, "--json", "--user", "alice", "reject", "fraud", "3.1.0",
+	    "--stage", "production", "--comment", "drifted");
+	expect(&r, 0, NULL, NULL);
+	j = parse_json(&r);
+	assert_int_equal(jint(j, "approvals"), 0);
+	assert_int_equal(jint(j, "required"), 1);
+	assert_string_equal(jstr(j, "decision"), "reject");
+	assert_string_equal(jstr(j, "version.reviews.0.reviewer"), "alice");
+	assert_string_equal(jstr(j, "version.reviews.0.decision"), "reject");
+	json_object_put(j);
+	CLI(f, r, "promote", "fraud", "3.1.0", "--to", "production");
+	expect(&r, 1, NULL, "modelreg: promote fraud 3.1.0: ");
+
+	/* Her approval replaces her rejection. */
+	CLI(f, r, "--user", "alice", "approve", "fraud@3.1.0", "--stage",
+	    "production", "--comment", "metrics hold up");
+	expect(&r, 0, "approved fraud 3.1.0 for production: approvals 1 of 1",
+	    NULL);
+	CLI(f, r, "get", "fraud@3.1.0");
+	expect_field(&r, "review:", "production: approved by alice");
+	expect_field(&r, "review:", "metrics hold up");
+	CLI(f, r, "promote", "fraud", "3.1.0", "--to", "production");
+	expect(&r, 0, "fraud 3.1.0 is now in production", NULL);
+
+	CLI(f, r, "policy", "fraud", "production", "--require", "0");
+	expect(&r, 0, "fraud: production needs no approval", NULL);
+	CLI(f, r, "approve", "fraud", "3.1.0");
+	expect(&r, 2, NULL, "--stage S is required");
+	CLI(f, r, "policy", "fraud", "production");
+	expect(&r, 2, NULL, "--require N is required");
+	run_free(&r);
+}
+
+static void
+test_cli_deprecated_version_cannot_be_promoted(void **state)
+{
+	fixture *f = *state;
+	run r = {0};
+	json_object *j;
+
+	register_version(f, &r, "fraud", "3.0.0", NULL);
+	CLI(f, r, "deprecate", "fraud", "3.0.0", "--reason", "leaks PII",
+	    "--eol", "2030-01-01");
+	expect(&r, 0,
+	    "deprecated fraud 3.0.0: leaks PII; end of life "
+	    "2030-01-01T00:00:00Z",
+	    NULL);
+	CLI(f, r, "get", "fraud@3.0.0");
+	expect_field(&r, "deprecated:", "leaks PII; end of life 2030-01-01");
+	expect_field(&r, "deprecated:", "by tester");
+	CLI(f, r, "promote", "fraud", "3.0.0", "--to", "staging");
+	expect(&r, 1, NULL,
+	    "modelreg: promote fraud 3.0.0: FAILED_PRECONDITION: ");
+	assert_string_equal(r.out, "");
+	CLI(f, r, "--json", "get", "fraud@3.0.0");
+	j = parse_json(&r);
+	assert_true(json_object_get_boolean(jget(j, "deprecated")));
+	assert_string_equal(jstr(j, "deprecation.reason"), "leaks PII");
+	assert_int_equal(jint(j, "deprecation.end_of_life_ms"), 1893456000000);
+	json_object_put(j);
+
+	CLI(f, r, "undeprecate", "fraud", "3.0.0", "--reason", "scrubbed");
+	expect(&r, 0, "fraud 3.0.0 is no longer deprecated", NULL);
+	CLI(f, r, "promote", "fraud", "3.0.0", "--to", "staging");
+	expect(&r, 0, "is now in staging", NULL);
+	CLI(f, r, "deprecate", "fraud", "3.0.0");
+	expect(&r, 2, NULL, "--reason R is required");
+	CLI(f, r, "deprecate", "fraud", "3.0.0", "--reason", "x", "--eol",
+	    "someday");
+	expect(&r, 2, NULL, "--eol wants an RFC 3339 time");
+	run_free(&r);
+}
+
+static void
+test_cli_search_filters_and_refuses_a_malformed_filter(void **state)
+{
+	fixture *f = *state;
+	char *row;
+	run r = {0};
+	json_object *j;
+
+	register_version(f, &r, "fraud", "3.0.0", meta_300);
+	register_version(f, &r, "fraud", "3.1.0", meta_310);
+	register_version(f, &r, "ranker", "1.0.0", NULL);
+
+	CLI(f, r, "search", "metrics.accuracy > 0.86");
+	expect(&r, 0, NULL, NULL);
+	expect_field(&r, "NAME", "VERSION  STAGE");
+	expect_field(&r, "NAME", "CREATED");
+	expect_field(&r, "NAME", "TAGS");
+	row = line_with(r.out, "3.1.0");
+	assert_non_null(row);
+	assert_non_null(strstr(row, "fraud"));
+	assert_non_null(strstr(row, "tester"));
+	free(row);
+	assert_null(strstr(r.out, "3.0.0"));
+	assert_null(strstr(r.out, "ranker"));
+
+	CLI(f, r, "--json", "search", "name GLOB 'fra*' AND stage = dev",
+	    "--order-by", "metrics.accuracy desc");
+	expect(&r, 0, NULL, NULL);
+	j = parse_json(&r);
+	assert_int_equal(json_object_array_length(jget(j, "versions")), 2);
+	assert_string_equal(jstr(j, "versions.0.version"), "3.1.0");
+	assert_string_equal(jstr(j, "versions.1.version"), "3.0.0");
+	assert_string_equal(jstr(j, "next_page_token"), "");
+	json_object_put(j);
+
+	CLI(f, r, "search", "--limit", "1");
+	expect(&r, 0, "fraud", "more versions: add --page-token ");
+	CLI(f, r, "search", "--limit", "1", "--all");
+	expect(&r, 0, "ranker", NULL);
+	assert_string_equal(r.err, "");
+
+	CLI(f, r, "search", "metrics.accuracy >");
+	expect(&r, 1, NULL, "modelreg: search: INVALID_ARGUMENT: ");
+	expect(&r, 1, NULL, "position");
+	assert_string_equal(r.out, "");
+	CLI(f, r, "search", "metrics.accuracy", "> 0.8");
+	expect(&r, 2, NULL, "give the filter as one argument");
+	run_free(&r);
+}
+
+static void
+test_cli_update_changes_tags_and_leaves_events(void **state)
+{
+	fixture *f = *state;
+	char sig[PATH_MAX + 32], bad[PATH_MAX + 32];
+	size_t model_updates = 0, version_updates = 0;
+	run r = {0};
+	json_object *j, *events;
+
+	register_version(f, &r, "fraud", "3.0.0",
+	    "{\"signature\": {\"inputs\": {\"amount\": \"float32\"},"
+	    " \"outputs\": {\"score\": \"float32\"}}}");
+	CLI(f, r, "update", "fraud", "--tag", "team=risk", "--description",
+	    "fraud models", "--reason", "ownership");
+	expect(&r, 0, "updated fraud (revision ", NULL);
+	expect_field(&r, "tags:", "team=risk");
+	expect_field(&r, "description:", "fraud models");
+	CLI(f, r, "update", "fraud", "--primary-metric", "accuracy", "--goal",
+	    "latency=higher", "--goal", "coverage=lower");
+	expect(&r, 0, NULL, NULL);
+	CLI(f, r, "info", "fraud");
+	expect_field(&r, "primary metric:", "accuracy");
+	expect_field(&r, "metric goals:", "latency higher");
+	expect_field(&r, "metric goals:", "coverage lower");
+
+	CLI(f, r, "update", "fraud", "3.0.0", "--tag", "qa=passed", "--tag",
+	    "owner=ml");
+	expect(&r, 0, "updated fraud 3.0.0 (revision ", NULL);
+	CLI(f, r, "get", "fraud@3.0.0");
+	expect_field(&r, "tags:", "qa=passed");
+	CLI(f, r, "update", "fraud@3.0.0", "--untag", "qa");
+	expect(&r, 0, NULL, NULL);
+	CLI(f, r, "--json", "get", "fraud@3.0.0");
+	j = parse_json(&r);
+	assert_false(json_object_object_get_ex(jget(j, "tags"), "qa", NULL));
+	assert_string_equal(jstr(j, "tags.owner"), "ml");
+	json_object_put(j);
+
+	/* A signature file: either form of a metadata file's signature. */
+	write_file(f, sig, "sig.json",
+	    "{\"inputs\": [{\"name\": \"amount\", \"type\": \"float32\"},"
+	    " {\"name\": \"hour\", \"type\": \"int8\"}],"
+	    " \"outputs\": {\"score\": \"float32\"}}");
+	CLI(f, r, "update", "fraud", "3.0.0", "--signature", sig);
+	expect(&r, 0, "updated fraud 3.0.0", NULL);
+	expect_field(&r, "inputs:", "amount float32, hour int8");
+	CLI(f, r, "signature", "fraud@3.0.0");
+	expect(&r, 0, NULL, NULL);
+	expect_field(&r, "NAME", "DIRECTION");
+	expect_field(&r, "hour", "int8");
+	expect_field(&r, "hour", "input");
+	expect_field(&r, "score", "output");
+	CLI(f, r, "--json", "signature", "fraud", "3.0.0");
+	j = parse_json(&r);
+	assert_string_equal(jstr(j, "inputs.1.name"), "hour");
+	assert_string_equal(jstr(j, "outputs.0.type"), "float32");
+	json_object_put(j);
+	write_file(f, bad, "bad-sig.json", "{\"inputs\": {}, \"extra\": 1}");
+	CLI(f, r, "update", "fraud", "3.0.0", "--signature", bad);
+	expect(&r, 2, NULL, "unknown key \"signature.extra\"");
+
+	CLI(f, r, "audit", "log", "fraud");
+	expect(&r, 0, NULL, NULL);
+	expect_field(&r, "UpdateModel", "ownership");
+	expect(&r, 0, "UpdateVersion", NULL);
+
+	CLI(f, r, "update", "fraud");
+	expect(&r, 2, NULL, "nothing to change");
+	CLI(f, r, "update", "fraud", "3.0.0", "--owner", "me");
+	expect(&r, 2, NULL, "are for a model");
+	CLI(f, r, "update", "fraud", "--goal", "accuracy=up");
+	expect(&r, 2, NULL, "\"up\" is not higher, lower or default");
+	CLI(f, r, "update", "fraud", "--tag", "novalue");
+	expect(&r, 2, NULL, "--tag wants KEY=VALUE");
+
+	CLI(f, r, "--json", "history", "fraud");
+	expect(&r, 0, NULL, NULL);
+	j = parse_json(&r);
+	events = jget(j, "events");
+	for (size_t i = 0; i < json_object_array_length(events); i++) {
+		const char *kind = jstr(json_object_array_get_idx(events, i),
+		    "kind");
+		model_updates += strcmp(kind, "model_updated") == 0;
+		version_updates += strcmp(kind, "version_updated") == 0;
+	}
+	json_object_put(j);
+	assert_int_equal(model_updates, 2);
+	assert_int_equal(version_updates, 3);
+	run_free(&r);
+}
+
+static void
+test_cli_audit_log_pages_and_verify_finds_it_intact(void **state)
+{
+	fixture *f = *state;
+	char *line;
+	run r = {0};
+	json_object *j;
+
+	register_version(f, &r, "fraud", "3.0.0", NULL);
+	CLI(f, r, "promote", "fraud", "3.0.0", "--to", "staging", "--reason",
+	    "tests pass");
+	expect(&r, 0, NULL, NULL);
+	register_version(f, &r, "other", "1.0.0", NULL);
+
+	CLI(f, r, "audit", "verify");
+	expect(&r, 0, "audit log intact: ", NULL);
+	line = line_with(r.out, "intact");
+	assert_non_null(strstr(line, " records, head "));
+	assert_int_equal(strlen(strstr(line, "head ") + 5), 64);
+	free(line);
+	CLI(f, r, "--json", "audit", "verify");
+	j = parse_json(&r);
+	assert_true(json_object_get_boolean(jget(j, "ok")));
+	assert_int_equal(jint(j, "first_broken"), 0);
+	assert_true(jint(j, "records") >= 3);
+	json_object_put(j);
+
+	CLI(f, r, "audit", "log");
+	expect(&r, 0, NULL, NULL);
+	expect_field(&r, "SEQ", "ACTION");
+	expect_field(&r, "SEQ", "TARGET");
+	expect_field(&r, "Promote", "tests pass");
+	expect_field(&r, "Promote", "fraud@3.0.0");
+	CLI(f, r, "audit", "log", "fraud");
+	assert_null(strstr(r.out, "other"));
+	CLI(f, r, "audit", "log", "--limit", "1");
+	expect(&r, 0, NULL, "more records: add --page-token 1 ");
+	CLI(f, r, "audit", "log", "--limit", "1", "--page-token", "1");
+	expect(&r, 0, NULL, "--page-token 2 ");
+	CLI(f, r, "--json", "audit", "log", "--limit", "1", "--all");
+	expect(&r, 0, NULL, NULL);
+	assert_string_equal(r.err, "");
+	j = parse_json(&r);
+	assert_int_equal(jint(j, "records.0.seq"), 1);
+	assert_true(json_object_is_type(
+	    jget(j, "records.0.after"), json_type_object));
+	assert_int_equal(strlen(jstr(j, "records.1.prev_hash")), 64);
+	assert_string_equal(
+	    jstr(j, "records.1.prev_hash"), jstr(j, "records.0.hash"));
+	json_object_put(j);
+	/* Nothing after a time in the future. */
+	CLI(f, r, "--json", "audit", "log", "--from", "2999-01-01");
+	j = parse_json(&r);
+	assert_int_equal(json_object_array_length(jget(j, "records")), 0);
+	json_object_put(j);
+
+	CLI(f, r, "audit");
+	expect(&r, 2, NULL, "give a subcommand: log, verify");
+	CLI(f, r, "audit", "nope");
+	expect(&r, 2, NULL, "no subcommand \"nope\"");
+	CLI(f, r, "audit", "log", "--from", "yesterday");
+	expect(&r, 2, NULL, "--from wants an RFC 3339 time");
+	CLI(f, r, "audit", "verify", "extra");
+	expect(&r, 2, NULL, "give no arguments");
+	run_free(&r);
+}
+
+static void
+test_cli_lifecycle_help_names_every_command(void **state)
+{
+	static const char *const synopses[] = {
+	    "  modelreg update NAME [VERSION]",
+	    "  modelreg signature NAME[@VERSION]",
+	    "  modelreg policy NAME [STAGE --require N",
+	    "  modelreg approve NAME VERSION --stage S",
+	    "  modelreg reject NAME VERSION --stage S --comment C",
+	    "  modelreg deprecate NAME VERSION --reason R",
+	    "  modelreg undeprecate NAME VERSION",
+	    "  modelreg alias NAME",
+	    "  modelreg alias set NAME ALIAS VERSION",
+	    "  modelreg alias rm NAME ALIAS",
+	    "  modelreg compare NAME BASELINE CANDIDATE",
+	    "  modelreg search [FILTER]",
+	    "  modelreg audit log [NAME]",
+	    "  modelreg audit verify",
+	};
+	fixture *f = *state;
+	run r = {0};
+
+	CLI(f, r, "--help");
+	for (size_t i = 0; i < sizeof(synopses) / sizeof(synopses[0]); i++)
+		expect(&r, 0, synopses[i], NULL);
+	CLI(f, r, "help", "get");
+	expect(&r, 0, "the end of", NULL);
+	expect(&r, 0, "that second (.999)", NULL);
+	CLI(f, r, "help", "audit");
+	expect(&r, 0, "\nmodelreg audit verify\n", NULL);
+	CLI(f, r, "audit", "log", "--help");
+	expect(&r, 0, "usage: modelreg audit log", NULL);
+	CLI(f, r, "alias", "set", "--help");
+	expect(&r, 0, "usage: modelreg alias set", NULL);
+	CLI(f, r, "compare", "--help");
+	expect(&r, 0, "Comparison: 3.0.0 vs 3.1.0", NULL);
+	CLI(f, r, "update", "--help");
+	expect(&r, 0, "--signature FILE", NULL);
+	CLI(f, r, "help", "register");
+	expect(&r, 0, "--bump B", NULL);
+	run_free(&r);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+#define T(name) cmocka_unit_test_setup_teardown(name, setup, teardown)
+	    T(test_cli_register_bump_auto_prints_the_rule),
+	    T(test_cli_compare_prints_the_issue_shape),
+	    T(test_cli_get_at_follows_promotions_and_rollback),
+	    T(test_cli_alias_stands_for_a_version_in_get_and_pull),
+	    T(test_cli_approvals_gate_a_promotion),
+	    T(test_cli_deprecated_version_cannot_be_promoted),
+	    T(test_cli_search_filters_and_refuses_a_malformed_filter),
+	    T(test_cli_update_changes_tags_and_leaves_events),
+	    T(test_cli_audit_log_pages_and_verify_finds_it_intact),
+	    T(test_cli_lifecycle_help_names_every_command),
+#undef T
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
