@@ -42,18 +42,23 @@
  * - A comparison on a metric or key the version lacks is false whatever
  *   the operator, != included; NOT inverts it. Absent metadata strings are
  *   "".
+ * Limits: MR_FILTER_MAX bytes of text, FILTER_DEPTH_MAX levels of '(' and
+ * NOT, FILTER_CMP_MAX comparisons. Errors name the 1-based byte position
+ * of the offending token, or the text's length + 1 when it ended early.
  *
+ * order_by is "field [ASC|DESC], ..." over the orderable fields (filter.h),
+ * at most FILTER_ORDER_MAX terms, always followed by name then version.
  * Sort keys concatenate one encoding per term, each prefix-free so that
  * memcmp decides at the first differing term: doubles as 8 bytes whose
  * unsigned order is numeric order, times and stages as big-endian
  * integers, versions as keys_verkey(), strings (cut at MR_STRING_MAX
- * bytes) with 0x00 written 0x00 0xFF and a 0x00 0x01 terminator. DESC
+ * bytes) with a 0x00 0x01 terminator (C strings hold no 0x00, which
+ * would need escaping as 0x00 0xFF). DESC
  * inverts a term's bytes. Metric and key terms start with a presence byte
  * outside the inversion, so a missing value sorts last in both
  * directions; key values that are wholly numbers sort first, numerically,
  * then the rest bytewise ("2" before "10" for max_depth).
  */
-#include <errno.h>
 #include <fnmatch.h>
 #include <math.h>
 #include <stdarg.h>
@@ -223,6 +228,18 @@ static const char *
 tok_echo(const struct lexer *lx, const struct token *t, char out[48])
 {
 	return echo(lx->s + t->pos, t->len, out);
+}
+
+/* A token as messages quote it: 'AND', or a string as it was written. */
+static const char *
+tok_quoted(const struct lexer *lx, const struct token *t, char out[52])
+{
+	if (t->kind == T_STRING)
+		return tok_echo(lx, t, out);
+	out[0] = '\'';
+	tok_echo(lx, t, out + 1);
+	strcat(out, "'");
+	return out;
 }
 
 static char *
@@ -833,7 +850,7 @@ parse_factor(struct parser *p, int depth, int *out)
 {
 	struct lexer *lx = &p->lx;
 	struct token t = lx->tok;
-	char buf[48];
+	char buf[52];
 	mr_status rv;
 	int a;
 
@@ -857,9 +874,9 @@ parse_factor(struct parser *p, int depth, int *out)
 	if (t.kind == T_WORD && !is_reserved(&t))
 		return parse_cmp(p, out);
 	if (t.kind == T_END)
-		return fail_at(lx, t.pos, "expected a comparison after '%s'",
-		    tok_echo(lx, &lx->prev, buf));
-	return fail_at(lx, t.pos, "unexpected '%s'", tok_echo(lx, &t, buf));
+		return fail_at(lx, t.pos, "expected a comparison after %s",
+		    tok_quoted(lx, &lx->prev, buf));
+	return fail_at(lx, t.pos, "unexpected %s", tok_quoted(lx, &t, buf));
 }
 
 static mr_status
@@ -902,7 +919,7 @@ mr_status
 filter_parse(const char *text, filter **out, mr_err *e)
 {
 	struct parser p;
-	char buf[48];
+	char buf[52];
 	mr_status rv;
 
 	memset(&p, 0, sizeof(p));
@@ -917,8 +934,8 @@ filter_parse(const char *text, filter **out, mr_err *e)
 		if ((rv = parse_expr(&p, 0, &p.f->root)) != MR_OK)
 			goto err_filter;
 		if (p.lx.tok.kind != T_END) {
-			rv = fail_at(&p.lx, p.lx.tok.pos, "unexpected '%s'",
-			    tok_echo(&p.lx, &p.lx.tok, buf));
+			rv = fail_at(&p.lx, p.lx.tok.pos, "unexpected %s",
+			    tok_quoted(&p.lx, &p.lx.tok, buf));
 			goto err_filter;
 		}
 	}
@@ -1159,7 +1176,7 @@ filter_order_parse(const char *text, filter_order **out, mr_err *e)
 {
 	struct lexer lx;
 	filter_order *o;
-	char buf[48];
+	char buf[52];
 	mr_status rv;
 
 	if ((o = calloc(1, sizeof(*o))) == NULL)
@@ -1169,13 +1186,13 @@ filter_order_parse(const char *text, filter_order **out, mr_err *e)
 	if (rv != MR_OK)
 		goto err_order;
 	while (lx.tok.kind != T_END) {
-		struct term *t = &o->terms[o->n];
+		struct term *t;
 		const struct field_def *fd;
 
 		if (lx.tok.kind != T_WORD || lx.tok.kw != KW_NONE) {
 			rv = fail_at(&lx, lx.tok.pos,
-			    "expected a field, not '%s'",
-			    tok_echo(&lx, &lx.tok, buf));
+			    "expected a field, not %s",
+			    tok_quoted(&lx, &lx.tok, buf));
 			goto err_order;
 		}
 		if (o->n == FILTER_ORDER_MAX) {
@@ -1183,6 +1200,7 @@ filter_order_parse(const char *text, filter_order **out, mr_err *e)
 			    "too many terms (limit %d)", FILTER_ORDER_MAX);
 			goto err_order;
 		}
+		t = &o->terms[o->n];
 		if ((rv = resolve_field(&lx, &lx.tok, true, &fd, &t->key)) !=
 			MR_OK ||
 		    (rv = advance(&lx)) != MR_OK)
@@ -1201,8 +1219,8 @@ filter_order_parse(const char *text, filter_order **out, mr_err *e)
 			break;
 		if (lx.tok.kind != T_COMMA) {
 			rv = fail_at(&lx, lx.tok.pos,
-			    "expected ',' or the end, not '%s'",
-			    tok_echo(&lx, &lx.tok, buf));
+			    "expected ',' or the end, not %s",
+			    tok_quoted(&lx, &lx.tok, buf));
 			goto err_order;
 		}
 		if ((rv = advance(&lx)) != MR_OK)

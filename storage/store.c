@@ -243,6 +243,12 @@ store_close(store *s)
 	free(s);
 }
 
+void
+store_set_synced(store *s, bool synced)
+{
+	rocksdb_writeoptions_set_sync(s->wo_sync, synced ? 1 : 0);
+}
+
 uint64_t
 store_revision(store *s)
 {

@@ -65,6 +65,12 @@ typedef struct store_txn store_txn;
 mr_status store_open(store **out, const char *dir, mr_err *e);
 /* Closes the database. Accepts NULL. No transaction may be open. */
 void store_close(store *s);
+/*
+ * Bulk loading (benchmarks, restores): with `synced` false, commits skip
+ * the WAL sync and so are NOT durable until the next synced commit or
+ * store_close(). Never for a store that serves clients.
+ */
+void store_set_synced(store *s, bool synced);
 /* The revision of the last committed event; 0 for an empty registry. */
 uint64_t store_revision(store *s);
 
