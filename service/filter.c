@@ -796,7 +796,7 @@ parse_cmp(struct parser *p, int *out)
 {
 	struct lexer *lx = &p->lx;
 	struct token ft = lx->tok, ot;
-	const struct field_def *fd;
+	const struct field_def *fd = NULL;
 	struct node n = { .kind = N_CMP, .a = -1, .b = -1 };
 	char buf[48];
 	mr_status rv;
@@ -1187,7 +1187,7 @@ filter_order_parse(const char *text, filter_order **out, mr_err *e)
 		goto err_order;
 	while (lx.tok.kind != T_END) {
 		struct term *t;
-		const struct field_def *fd;
+		const struct field_def *fd = NULL;
 
 		if (lx.tok.kind != T_WORD || lx.tok.kw != KW_NONE) {
 			rv = fail_at(&lx, lx.tok.pos,

@@ -213,7 +213,7 @@ parse_ok(const char *text)
 	mr_err e;
 
 	if (filter_parse(text, &f, &e) != MR_OK)
-		fail_msg("filter_parse(\"%s\"): %s", text, e.msg);
+		fail_msg("filter_parse(\"%s\"): %s", text ? text : "", e.msg);
 	return f;
 }
 
@@ -455,8 +455,8 @@ test_filter_string_fields_take_glob_contains_and_bytewise_order(void **state)
 	assert_true(matches("framework = xgboost AND created_by = alice", &t));
 	assert_true(matches("framework_version = 2.0.3", &t));
 	assert_true(matches("framework_version < 2.1", &t));
-	assert_true(matches("python_version = 3.11", &t));
-	assert_true(matches("python_version > 3.9", &t));
+	assert_true(matches("python_version = '3.11'", &t));
+	assert_true(matches("python_version CONTAINS '3.1'", &t));
 	assert_true(matches("experiment = exp-003", &t));
 	assert_true(matches("training_data_version >= v2024-01", &t));
 	assert_true(matches("feature_set_version = fs-7", &t));
@@ -479,13 +479,13 @@ test_filter_exists_tests_the_presence_of_a_key(void **state)
 	tv_metric(&t, "auc", 0.5);
 	tv_tag(&t, "team", "");
 	tv_param(&t, "depth", "3");
-	assert_true(matches_m("metrics.auc EXISTS", &m, &t));
-	assert_false(matches_m("metrics.loss EXISTS", &m, &t));
-	assert_true(matches_m("tags.team exists", &m, &t));
-	assert_false(matches_m("tags.owner EXISTS", &m, &t));
-	assert_true(matches_m("model.tags.owner EXISTS", &m, &t));
-	assert_true(matches_m("hyperparameters.depth EXISTS", &m, &t));
-	assert_true(matches_m("NOT params.seed EXISTS", &m, &t));
+	assert_true(matches_m("metrics.auc EXISTS", &m.m, &t));
+	assert_false(matches_m("metrics.loss EXISTS", &m.m, &t));
+	assert_true(matches_m("tags.team exists", &m.m, &t));
+	assert_false(matches_m("tags.owner EXISTS", &m.m, &t));
+	assert_true(matches_m("model.tags.owner EXISTS", &m.m, &t));
+	assert_true(matches_m("hyperparameters.depth EXISTS", &m.m, &t));
+	assert_true(matches_m("NOT params.seed EXISTS", &m.m, &t));
 }
 
 static void
@@ -512,11 +512,11 @@ test_filter_deprecated_features_and_alias(void **state)
 	assert_true(matches("features GLOB 'merch*'", &a));
 	assert_true(matches("features != amount", &b));
 	assert_false(matches("features != amount", &a));
-	assert_true(matches_m("alias = champion", &m, &b));
-	assert_false(matches_m("alias = champion", &m, &a));
-	assert_true(matches_m("alias = challenger", &m, &a));
-	assert_true(matches_m("alias != champion", &m, &a));
-	assert_true(matches_m("alias GLOB 'ch*'", &m, &a));
+	assert_true(matches_m("alias = champion", &m.m, &b));
+	assert_false(matches_m("alias = champion", &m.m, &a));
+	assert_true(matches_m("alias = challenger", &m.m, &a));
+	assert_true(matches_m("alias != champion", &m.m, &a));
+	assert_true(matches_m("alias GLOB 'ch*'", &m.m, &a));
 }
 
 static void
@@ -543,9 +543,9 @@ test_filter_needs_model_only_for_model_tags_and_alias(void **state)
 	tm_init(&m, "m");
 	tm_tag(&m, "owner", "risk");
 	tv_init(&t, "m", "1.0.0", 1);
-	assert_true(matches_m("model.tags.owner = risk", &m, &t));
-	assert_false(matches_m("model.tags.owner = ops", &m, &t));
-	assert_false(matches_m("tags.owner = risk", &m, &t));
+	assert_true(matches_m("model.tags.owner = risk", &m.m, &t));
+	assert_false(matches_m("model.tags.owner = ops", &m.m, &t));
+	assert_false(matches_m("tags.owner = risk", &m.m, &t));
 }
 
 static void
@@ -760,7 +760,7 @@ test_filter_error_limits_are_enforced_and_reached_exactly(void **state)
 	memmove(text + 4, text, n + 1);
 	memcpy(text, "NOT ", 4);
 	assert_string_equal(filter_error(text),
-	    "filter: position 37: too deeply nested (limit 32)");
+	    "filter: position 36: too deeply nested (limit 32)");
 
 	/* Comparisons: 64 parse, 65 do not. */
 	n = 0;
@@ -769,7 +769,7 @@ test_filter_error_limits_are_enforced_and_reached_exactly(void **state)
 	filter_free(parse_ok(text));
 	sprintf(text + n, " OR name = a");
 	assert_string_equal(filter_error(text),
-	    "filter: position 837: too many comparisons (limit 64)");
+	    "filter: position 769: too many comparisons (limit 64)");
 
 	/* Length: MR_FILTER_MAX bytes parse, one more does not. */
 	memset(text, ' ', MR_FILTER_MAX);
@@ -788,11 +788,11 @@ test_filter_error_limits_are_enforced_and_reached_exactly(void **state)
 static void
 plan_of(const char *text, filter_plan *plan)
 {
+	static char key[64], value[64];
 	filter *f = parse_ok(text);
 
 	filter_plan_get(f, plan);
 	/* tag_key and tag_value point into f: copy them out for the test. */
-	static char key[64], value[64];
 	if (plan->tag_key != NULL) {
 		snprintf(key, sizeof(key), "%s", plan->tag_key);
 		snprintf(value, sizeof(value), "%s", plan->tag_value);
@@ -939,11 +939,11 @@ test_order_errors_name_their_position(void **state)
 	assert_string_equal(order_error("name desc asc"),
 	    "order_by: position 11: expected ',' or the end, not 'asc'");
 	assert_string_equal(order_error("'name'"),
-	    "order_by: position 1: expected a field, not ''name''");
+	    "order_by: position 1: expected a field, not 'name'");
 	assert_string_equal(order_error("name, version, stage, created_at, "
 					"created_by, framework, experiment, "
 					"increment, deprecated"),
-	    "order_by: position 89: too many terms (limit 8)");
+	    "order_by: position 81: too many terms (limit 8)");
 	assert_string_equal(order_error("metrics."),
 	    "order_by: position 9: expected a key after 'metrics.'");
 }
@@ -1239,6 +1239,79 @@ exercise(const char *text, const tmodel *m, const tv *t)
 	}
 }
 
+/*
+ * Appends a random valid filter of up to `n` operands to text[*len]. It
+ * stops adding operands once *budget comparisons are written, so that it
+ * writes at most *budget + 6 comparisons of at most 40 bytes each.
+ */
+static void
+gen_valid(char *text, size_t *len, int n, int depth, int *budget,
+    uint64_t *seed)
+{
+	static const char *const cmps[] = { "name = 'fraud-*'",
+		"version >= 3.9.0", "stage = prod", "metrics.auc > 0.5",
+		"tags.team = fraud", "model.tags.t EXISTS", "params.x < 7",
+		"created_at < 2030-01-01", "deprecated = false",
+		"features CONTAINS amount", "alias = champion",
+		"description GLOB '*'", "created_by CONTAINS z" };
+	static const char *const joins[] = { " AND ", " OR ", " and NOT " };
+
+	for (int i = 0; i < n; i++) {
+		if (i > 0 && *budget <= 0)
+			break;
+		if (i > 0)
+			*len += (size_t)sprintf(text + *len, "%s",
+			    joins[xorshift(seed) % 3]);
+		if (depth < 6 && xorshift(seed) % 4 == 0) {
+			*len += (size_t)sprintf(text + *len, "(");
+			gen_valid(text, len, 1 + (int)(xorshift(seed) % 3),
+			    depth + 1, budget, seed);
+			*len += (size_t)sprintf(text + *len, ")");
+		} else {
+			*len += (size_t)sprintf(text + *len, "%s",
+			    cmps[xorshift(seed) % (sizeof(cmps) /
+						      sizeof(cmps[0]))]);
+			--*budget;
+		}
+	}
+}
+
+/* Valid filters parse, and NOT (E) matches exactly what E does not. */
+static void
+test_generated_filters_parse_and_not_inverts_them(void **state)
+{
+	static char text[MR_FILTER_MAX + 2], negated[MR_FILTER_MAX + 8];
+	uint64_t seed = 7;
+	tmodel m;
+	tv t;
+
+	(void)state;
+	tm_init(&m, "m");
+	tm_tag(&m, "t", "x");
+	tm_alias(&m, "champion", "3.10.0");
+	tv_init(&t, "fraud-x", "3.10.0", 3);
+	tv_metric(&t, "auc", 0.9);
+	tv_tag(&t, "team", "fraud");
+	tv_param(&t, "x", "6");
+	t.v.created_at_ms = 1705312800000LL;
+	for (int round = 0; round < 2000; round++) {
+		size_t len = 0;
+		int budget = 40;
+		filter *f, *g;
+		bool r;
+
+		gen_valid(text, &len, 1 + (int)(xorshift(&seed) % 6), 0,
+		    &budget, &seed);
+		snprintf(negated, sizeof(negated), "NOT (%s)", text);
+		f = parse_ok(text);
+		g = parse_ok(negated);
+		r = filter_match(f, &m.m, &t.v);
+		assert_int_equal(filter_match(g, &m.m, &t.v), !r);
+		filter_free(f);
+		filter_free(g);
+	}
+}
+
 static void
 test_hostile_input_parses_or_is_refused_with_a_position(void **state)
 {
@@ -1295,7 +1368,12 @@ test_hostile_input_parses_or_is_refused_with_a_position(void **state)
 			for (int k = 1 + (int)(xorshift(&seed) % 4); k > 0;
 			     k--) {
 				size_t at = xorshift(&seed) % (n + 1);
-				char c = (char)(1 + xorshift(&seed) % 255);
+				static const char alpha[] = "()'\"\\=<>!, "
+							    "*?.-aNdOr09";
+				char c = xorshift(&seed) % 2
+				    ? alpha[xorshift(&seed) %
+					  (sizeof(alpha) - 1)]
+				    : (char)(1 + xorshift(&seed) % 255);
 				switch (xorshift(&seed) % 3) {
 				case 0: /* replace */
 					if (at < n)
@@ -1398,6 +1476,8 @@ main(void)
 		    test_order_key_sorts_numeric_key_values_numerically_first),
 		cmocka_unit_test(test_order_key_reads_model_tags_and_deprecation),
 		cmocka_unit_test(test_order_key_of_doubles_is_numeric_order),
+		cmocka_unit_test(
+		    test_generated_filters_parse_and_not_inverts_them),
 		cmocka_unit_test(
 		    test_hostile_input_parses_or_is_refused_with_a_position),
 	};
