@@ -1070,7 +1070,8 @@ cmd_get(cli *g, const command *cmd, int argc, char **argv)
 	    0)
 		return code;
 	if (at != NULL && sel.version != NULL)
-		return usage_error(cmd, "--at goes with --stage, not a version");
+		return usage_error(
+		    cmd, "--at goes with --stage, not a version");
 	if (at != NULL && stage == MR_STAGE_NONE)
 		return usage_error(cmd, "--at needs --stage S");
 	if ((code = connect_client(g)) != 0)
@@ -2291,6 +2292,43 @@ static const command audit_commands[] = {
                 "log broken at record\n"
                 "N: PROBLEM\" and exits 1.\n",
     },
+    {
+        .name = "audit report",
+        .run = cmd_audit_report,
+        .synopsis = "audit report NAME --from DATE --to DATE",
+        .help = "Prints a governance report of model NAME over a period, "
+                "in Markdown (with\n"
+                "--json, as one JSON object): the versions deployed to "
+                "production (when, by\n"
+                "whom, why), who approved each promotion (the reviews "
+                "standing for the stage\n"
+                "it entered), the metrics of every version registered by "
+                "the end of the\n"
+                "period, by registration time, the data sources "
+                "(training_data_version,\n"
+                "feature_set_version, and the dataset and feature set "
+                "nodes within 5 edges\n"
+                "upstream in the lineage graph), rollbacks with their "
+                "reasons, and the\n"
+                "model's audit records. The header names the registry "
+                "revision it reflects,\n"
+                "not the time it was made: the same state gives the same "
+                "report.\n"
+                "  --from DATE   start: RFC 3339 (2024-01-15T10:00:00Z) or "
+                "a day (2024-01-15,\n"
+                "                from its midnight UTC)\n"
+                "  --to DATE     end, included: a day runs to its last "
+                "millisecond, a time\n"
+                "                without fractions to the end of its "
+                "second\n"
+                "Approval policies are shown as they are now, with the "
+                "times they changed.\n"
+                "JSON keys: model, period, revision, production_version, "
+                "primary_metric,\n"
+                "deployments, approvals, policies, policy_changes, metrics, "
+                "data_sources,\n"
+                "rollbacks, audit.\n",
+    },
 };
 
 static const command commands[] = {
@@ -2654,6 +2692,54 @@ static const command commands[] = {
                 "subcommand is shown with NAME@VERSION.\n",
         .subs = lineage_commands,
         .n_subs = sizeof(lineage_commands) / sizeof(lineage_commands[0]),
+    },
+    {
+        .name = "export",
+        .run = cmd_export,
+        .synopsis = "export DIR [--model NAME]... [--no-artifacts]",
+        .help = "Writes the registry, or the models named, into folder DIR "
+                "as plain files:\n"
+                "  registry/model_catalog.yaml     every model and version: "
+                "stage, creation,\n"
+                "                                  framework, metrics, tags, "
+                "deprecation, artifact\n"
+                "  registry/deployment_history.md  each model's stage "
+                "changes and rollbacks\n"
+                "  models/NAME/README.md           production version, "
+                "key metrics, version\n"
+                "                                  history and rollback "
+                "plan\n"
+                "  models/NAME/NAME-VERSION/       the artifact's files, "
+                "metadata.json (the\n"
+                "                                  whole record), "
+                "requirements.txt, features.yaml\n"
+                "  increments/INC/...              the same, for the "
+                "versions whose metadata\n"
+                "                                  names increment INC "
+                "(artifact files are hard\n"
+                "                                  links where possible)\n"
+                "An artifact with a file named like one of ours goes into "
+                "NAME-VERSION/artifact/.\n"
+                "The same registry state gives the same bytes: nothing "
+                "says when the export\n"
+                "ran, and everything is sorted. Each file is written beside "
+                "its place and\n"
+                "renamed there; files that hold the right bytes already, "
+                "and artifacts whose\n"
+                "files match their digests, are left alone, so exporting "
+                "again into DIR\n"
+                "updates it in place. A full export (no --model) then "
+                "removes the files\n"
+                "under DIR/models and DIR/increments that it did not "
+                "write, but only in a\n"
+                "folder an export made (it holds .modelreg-export) or where "
+                "neither existed;\n"
+                "with --model nothing is removed.\n"
+                "  --model NAME     export this model; repeatable "
+                "(default: every model)\n"
+                "  --no-artifacts   metadata only: pull no artifact files "
+                "(those already in\n"
+                "                   DIR are kept)\n",
     },
     {
         .name = "help",

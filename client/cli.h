@@ -446,7 +446,8 @@ mr_status export_registry(mr_client *c, const export_options *o,
  * the epoch, inclusive), as a JSON object with sorted keys: model,
  * period, revision (the model's last revision: the report depends on the
  * registry's state, never on the clock), production_version,
- * deployments, approvals, metrics, data_sources, rollbacks, audit.
+ * primary_metric, deployments, approvals, policies (as they are now),
+ * policy_changes, metrics, data_sources, rollbacks, audit.
  */
 mr_status report_build(mr_client *c, const char *name, int64_t from_ms,
     int64_t to_ms, json_object **out, mr_err *e);

@@ -711,8 +711,8 @@ cj_model(const mr_model *m)
 	add_str(o, "primary_metric", m->primary_metric);
 	goals = json_object_new_object();
 	for (size_t i = 0; i < m->n_goals; i++)
-		add_str(goals, m->goals[i].metric,
-		    cli_goal_name(m->goals[i].goal));
+		add_str(
+		    goals, m->goals[i].metric, cli_goal_name(m->goals[i].goal));
 	json_object_object_add(o, "goals", goals);
 	policies = json_object_new_array();
 	for (size_t i = 0; i < m->n_policies; i++)

