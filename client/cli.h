@@ -375,7 +375,9 @@ typedef struct export_model {
 	size_t n_epages;
 } export_model;
 
-/* Reads model `name` whole: the model, all pages of versions and events. */
+/* Reads model `name` whole: the model, all pages of versions and events.
+ * These are several calls: a change made meanwhile may show in some
+ * parts only, and the next export shows it whole. */
 mr_status export_snapshot(
     mr_client *c, const char *name, export_model *out, mr_err *e);
 /* Releases a snapshot; accepts a zeroed one. */
@@ -387,16 +389,18 @@ const mr_version *export_find_version(
  * the events; 0 if it never did. */
 int64_t export_production_ms(
     const export_model *m, const char *version, bool last);
-/* The version a rollback event took out of production: the one archived
- * in the same change; "" if the events do not say. */
-const char *export_rolled_back(const export_model *m, size_t event);
+/* The version that events[event], a promotion to production or a
+ * rollback, took out of production: the one archived in the same change;
+ * "" if there was none. */
+const char *export_replaced(const export_model *m, size_t event);
 
 /* The shortest of %.15g, %.16g, %.17g that reads back as `v`, with ".0"
- * added to integral values so that they stay floats; NaN and infinities
- * as "nan", "inf", "-inf". Into out[40]; returns out. */
+ * added where there is no point so that it stays a float ("1.0",
+ * "1.0e-07"); NaN and infinities as "nan", "inf", "-inf". Into out[40];
+ * returns out. */
 char *export_double(double v, char out[40]);
-/* Writes `s` as one Markdown table cell: '|' and '\' escaped, line
- * breaks as spaces, "-" when empty or NULL. */
+/* Writes `s` as one Markdown table cell: pipes and backslashes escaped,
+ * line breaks as spaces, "-" when empty or NULL. */
 void export_md_cell(FILE *f, const char *s);
 /*
  * A deep copy of `o` with every object's keys in byte order and every
@@ -438,8 +442,8 @@ typedef struct export_summary {
  * files under models/ and increments/ that it did not write (artifact
  * files count as written under no_artifacts). `out` may be NULL.
  */
-mr_status export_registry(mr_client *c, const export_options *o,
-    export_summary *out, mr_err *e);
+mr_status export_registry(
+    mr_client *c, const export_options *o, export_summary *out, mr_err *e);
 
 /*
  * The governance report of model `name` over [from_ms, to_ms] (ms since

@@ -58,9 +58,9 @@
 static const char *const generated[] = {
     "metadata.json", "requirements.txt", "features.yaml"};
 #define ARTIFACT_SUBDIR "artifact"
-#define IO_BUF (1u << 20)
+#define IO_BUF          (1u << 20)
 
-/* ---- snapshots -------------------------------------------------------------- */
+/* ---- snapshots ----------------------------------------------------------- */
 
 static mr_status registry_fail(mr_client *c, mr_status rv, mr_err *e,
     const char *fmt, ...) __attribute__((format(printf, 4, 5)));
@@ -117,11 +117,12 @@ export_snapshot(mr_client *c, const char *name, export_model *out, mr_err *e)
 		mr_version_list *l;
 
 		if ((rv = mr_list_versions(c, name, &lp, &l)) != MR_OK) {
-			rv = registry_fail(c, rv, e, "list versions of %s", name);
+			rv = registry_fail(
+			    c, rv, e, "list versions of %s", name);
 			goto err_snapshot;
 		}
-		m.vpages = cli_must(realloc(
-		    m.vpages, (m.n_vpages + 1) * sizeof(*m.vpages)));
+		m.vpages = cli_must(
+		    realloc(m.vpages, (m.n_vpages + 1) * sizeof(*m.vpages)));
 		m.vpages[m.n_vpages++] = l;
 		m.versions = cli_must(realloc(m.versions,
 		    (m.n_versions + l->count) * sizeof(*m.versions)));
@@ -134,18 +135,18 @@ export_snapshot(mr_client *c, const char *name, export_model *out, mr_err *e)
 		lp.page_token = token;
 	}
 	if (m.n_versions > 1)
-		qsort(m.versions, m.n_versions, sizeof(*m.versions),
-		    version_cmp);
+		qsort(
+		    m.versions, m.n_versions, sizeof(*m.versions), version_cmp);
 	for (;;) {
 		mr_event_list *l;
 
-		if ((rv = mr_list_events(c, name, after, MR_PAGE_SIZE_MAX,
-		         &l)) != MR_OK) {
+		if ((rv = mr_list_events(
+		         c, name, after, MR_PAGE_SIZE_MAX, &l)) != MR_OK) {
 			rv = registry_fail(c, rv, e, "list events of %s", name);
 			goto err_snapshot;
 		}
-		m.epages = cli_must(realloc(
-		    m.epages, (m.n_epages + 1) * sizeof(*m.epages)));
+		m.epages = cli_must(
+		    realloc(m.epages, (m.n_epages + 1) * sizeof(*m.epages)));
 		m.epages[m.n_epages++] = l;
 		m.events = cli_must(realloc(
 		    m.events, (m.n_events + l->count) * sizeof(*m.events)));
@@ -211,8 +212,8 @@ export_production_ms(const export_model *m, const char *version, bool last)
 
 		if (!enters_production(ev) || strcmp(ev->version, version) != 0)
 			continue;
-		if (when == 0 || (last ? ev->time_ms >= when
-		                       : ev->time_ms < when))
+		if (when == 0 ||
+		    (last ? ev->time_ms >= when : ev->time_ms < when))
 			when = ev->time_ms;
 	}
 	return when;
@@ -224,7 +225,7 @@ export_production_ms(const export_model *m, const char *version, bool last)
  * before, one revision earlier.
  */
 const char *
-export_rolled_back(const export_model *m, size_t event)
+export_replaced(const export_model *m, size_t event)
 {
 	const mr_event *ev = m->events[event], *prev;
 
@@ -239,7 +240,7 @@ export_rolled_back(const export_model *m, size_t event)
 	return "";
 }
 
-/* ---- formatting ------------------------------------------------------------- */
+/* ---- formatting ---------------------------------------------------------- */
 
 char *
 export_double(double v, char out[40])
@@ -255,8 +256,15 @@ export_double(double v, char out[40])
 		if (strtod(out, NULL) == v)
 			break;
 	}
-	if (strpbrk(out, ".eE") == NULL)
-		strcat(out, ".0");
+	/* A point keeps the value a float to every reader; YAML 1.1 wants
+	 * one in exponent forms too ("1.0e-07", not "1e-07"). */
+	if (strchr(out, '.') == NULL) {
+		char *exp = strchr(out, 'e');
+		size_t at = exp != NULL ? (size_t)(exp - out) : strlen(out);
+
+		memmove(out + at + 2, out + at, strlen(out + at) + 1);
+		memcpy(out + at, ".0", 2);
+	}
 	return out;
 }
 
@@ -309,7 +317,8 @@ export_sorted_json(json_object *o)
 		char text[40];
 
 		if (isfinite(d))
-			copy = json_object_new_double_s(d, export_double(d, text));
+			copy =
+			    json_object_new_double_s(d, export_double(d, text));
 		break;
 	}
 	case json_type_array: {
@@ -318,8 +327,8 @@ export_sorted_json(json_object *o)
 		copy = cli_must(json_object_new_array());
 		for (size_t i = 0; i < n; i++)
 			json_object_array_add(copy,
-			    export_sorted_json(
-				json_object_get(json_object_array_get_idx(o, i))));
+			    export_sorted_json(json_object_get(
+			        json_object_array_get_idx(o, i))));
 		break;
 	}
 	case json_type_object: {
@@ -335,8 +344,8 @@ export_sorted_json(json_object *o)
 		copy = cli_must(json_object_new_object());
 		for (size_t i = 0; i < k; i++)
 			json_object_object_add(copy, keys[i],
-			    export_sorted_json(
-				json_object_get(json_object_object_get(o, keys[i]))));
+			    export_sorted_json(json_object_get(
+			        json_object_object_get(o, keys[i]))));
 		free(keys);
 		break;
 	}
@@ -349,7 +358,8 @@ export_sorted_json(json_object *o)
 static int
 metric_cmp(const void *a, const void *b)
 {
-	return strcmp(((const mr_metric *)a)->name, ((const mr_metric *)b)->name);
+	return strcmp(
+	    ((const mr_metric *)a)->name, ((const mr_metric *)b)->name);
 }
 
 static int
@@ -364,8 +374,10 @@ sorted_metrics(const mr_metadata *md)
 {
 	mr_metric *s = cli_must(malloc((md->n_metrics + 1) * sizeof(*s)));
 
-	memcpy(s, md->metrics, md->n_metrics * sizeof(*s));
-	qsort(s, md->n_metrics, sizeof(*s), metric_cmp);
+	if (md->n_metrics > 0) { /* metrics is NULL when there are none */
+		memcpy(s, md->metrics, md->n_metrics * sizeof(*s));
+		qsort(s, md->n_metrics, sizeof(*s), metric_cmp);
+	}
 	return s;
 }
 
@@ -374,8 +386,10 @@ sorted_kv(const mr_kv *kv, size_t n)
 {
 	mr_kv *s = cli_must(malloc((n + 1) * sizeof(*s)));
 
-	memcpy(s, kv, n * sizeof(*s));
-	qsort(s, n, sizeof(*s), kv_cmp);
+	if (n > 0) {
+		memcpy(s, kv, n * sizeof(*s));
+		qsort(s, n, sizeof(*s), kv_cmp);
+	}
 	return s;
 }
 
@@ -388,7 +402,7 @@ find_metric(const mr_metadata *md, const char *name)
 	return NULL;
 }
 
-/* ---- YAML --------------------------------------------------------------------
+/* ---- YAML ----------------------------------------------------------------
  *
  * A thin layer over libyaml's event API. Errors are remembered and the
  * rest of the events dropped, so that callers check once at the end.
@@ -451,7 +465,7 @@ y_str(yw *y, const char *s)
 		style = YAML_LITERAL_SCALAR_STYLE;
 	y_event(y, &ev,
 	    yaml_scalar_event_initialize(&ev, NULL, NULL, (yaml_char_t *)s,
-		(int)strlen(s), !quote, 1, style));
+	        (int)strlen(s), !quote, 1, style));
 }
 
 /* A plain scalar read by its form: a number, null. */
@@ -462,7 +476,7 @@ y_plain(yw *y, const char *text)
 
 	y_event(y, &ev,
 	    yaml_scalar_event_initialize(&ev, NULL, NULL, (yaml_char_t *)text,
-		(int)strlen(text), 1, 0, YAML_PLAIN_SCALAR_STYLE));
+	        (int)strlen(text), 1, 0, YAML_PLAIN_SCALAR_STYLE));
 }
 
 /* A string, or null when it is empty. */
@@ -516,7 +530,7 @@ y_map(yw *y)
 
 	y_event(y, &ev,
 	    yaml_mapping_start_event_initialize(
-		&ev, NULL, NULL, 1, YAML_BLOCK_MAPPING_STYLE));
+	        &ev, NULL, NULL, 1, YAML_BLOCK_MAPPING_STYLE));
 }
 
 static void
@@ -526,7 +540,7 @@ y_seq(yw *y)
 
 	y_event(y, &ev,
 	    yaml_sequence_start_event_initialize(
-		&ev, NULL, NULL, 1, YAML_BLOCK_SEQUENCE_STYLE));
+	        &ev, NULL, NULL, 1, YAML_BLOCK_SEQUENCE_STYLE));
 }
 
 static void
@@ -621,7 +635,7 @@ y_finish(yw *y, const char *what, mr_err *e)
 	return rv;
 }
 
-/* ---- files -------------------------------------------------------------------- */
+/* ---- files --------------------------------------------------------------- */
 
 /* Text built in memory before it is written. */
 typedef struct mem {
@@ -692,8 +706,8 @@ keep(exporter *x, const char *rel)
 {
 	if (x->n_kept == x->cap_kept) {
 		x->cap_kept = x->cap_kept > 0 ? 2 * x->cap_kept : 64;
-		x->kept = cli_must(
-		    realloc(x->kept, x->cap_kept * sizeof(*x->kept)));
+		x->kept =
+		    cli_must(realloc(x->kept, x->cap_kept * sizeof(*x->kept)));
 	}
 	x->kept[x->n_kept++] = cli_strdup(rel);
 }
@@ -701,7 +715,8 @@ keep(exporter *x, const char *rel)
 static bool
 is_kept(const exporter *x, const char *rel)
 {
-	return bsearch(&rel, x->kept, x->n_kept, sizeof(*x->kept), key_cmp) !=
+	return x->n_kept > 0 &&
+	    bsearch(&rel, x->kept, x->n_kept, sizeof(*x->kept), key_cmp) !=
 	    NULL;
 }
 
@@ -773,7 +788,8 @@ holds(const char *path, const void *data, size_t len, uint8_t *buf)
 
 		if (got <= 0)
 			same = false;
-		else if (memcmp(buf, (const char *)data + off, (size_t)got) != 0)
+		else if (memcmp(buf, (const char *)data + off, (size_t)got) !=
+		    0)
 			same = false;
 		else
 			off += (size_t)got;
@@ -896,7 +912,7 @@ remove_tree(const char *path)
 		nftw(path, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
 }
 
-/* ---- names and paths -------------------------------------------------------- */
+/* ---- names and paths ----------------------------------------------------- */
 
 /*
  * An increment as a folder name. Increments are free text in metadata;
@@ -953,7 +969,7 @@ versions_in(const export_model *m, const char *inc)
 	return n;
 }
 
-/* ---- the catalog ---------------------------------------------------------------- */
+/* ---- the catalog --------------------------------------------------------- */
 
 static void
 y_deprecation(yw *y, const mr_version *v)
@@ -1030,7 +1046,7 @@ write_catalog(exporter *x, const char *inc, const char *rel)
 		const export_model *em = &x->models[i];
 		const mr_model *md = em->model;
 
-		if (versions_in(em, inc) == 0)
+		if (inc != NULL && versions_in(em, inc) == 0)
 			continue;
 		y_map(&y);
 		y_field(&y, "name", md->name);
@@ -1055,7 +1071,7 @@ write_catalog(exporter *x, const char *inc, const char *rel)
 			folder = inc != NULL
 			    ? path_fmt("models/%s-%s", md->name, v->version)
 			    : path_fmt("models/%s/%s-%s", md->name, md->name,
-				  v->version);
+			          v->version);
 			y_version(&y, v, folder);
 			free(folder);
 		}
@@ -1073,7 +1089,7 @@ write_catalog(exporter *x, const char *inc, const char *rel)
 	return write_mem(x, &m, rel);
 }
 
-/* ---- deployment history --------------------------------------------------------- */
+/* ---- deployment history -------------------------------------------------- */
 
 static bool
 is_deployment_event(const mr_event *ev)
@@ -1098,7 +1114,7 @@ write_history(exporter *x, const char *inc, const char *rel)
 		const export_model *em = &x->models[i];
 		size_t rows = 0;
 
-		if (versions_in(em, inc) == 0)
+		if (inc != NULL && versions_in(em, inc) == 0)
 			continue;
 		fprintf(f, "\n## %s\n\n", em->model->name);
 		for (size_t k = 0; k < em->n_events; k++) {
@@ -1137,12 +1153,13 @@ write_history(exporter *x, const char *inc, const char *rel)
 	return write_mem(x, &m, rel);
 }
 
-/* ---- README.md -------------------------------------------------------------------- */
+/* ---- README.md ----------------------------------------------------------- */
 
 static void
 md_metrics(FILE *f, const mr_model *md, const mr_version *v)
 {
-	const mr_metric *primary = find_metric(&v->metadata, md->primary_metric);
+	const mr_metric *primary =
+	    find_metric(&v->metadata, md->primary_metric);
 	mr_metric *s;
 	char num[40];
 
@@ -1199,8 +1216,7 @@ version_notes(const export_model *em, const mr_version *v)
 			    any ? "; " : "", mr_format_time(ev->time_ms, t),
 			    ev->reason);
 			any = true;
-		} else if (strcmp(export_rolled_back(em, i), v->version) ==
-		    0) {
+		} else if (strcmp(export_replaced(em, i), v->version) == 0) {
 			fprintf(l.f, "%srolled back %s: %s", any ? "; " : "",
 			    mr_format_time(ev->time_ms, t), ev->reason);
 			any = true;
@@ -1221,7 +1237,7 @@ write_readme(exporter *x, const export_model *em)
 
 	if (md->production_version[0] != '\0')
 		prod = export_find_version(em, md->production_version);
-	key = prod != NULL ? prod
+	key = prod != NULL       ? prod
 	    : em->n_versions > 0 ? em->versions[em->n_versions - 1]
 	                         : NULL;
 
@@ -1254,15 +1270,15 @@ write_readme(exporter *x, const export_model *em)
 
 	fputs("\n## Production\n\n", f);
 	if (prod != NULL) {
-		int64_t deployed_ms = export_production_ms(em, prod->version, true);
+		int64_t deployed_ms =
+		    export_production_ms(em, prod->version, true);
 
 		if (deployed_ms == 0)
 			deployed_ms = prod->stage_changed_at_ms;
 		fprintf(f,
 		    "Version **%s** is in production; it was deployed (entered "
 		    "production) %s.\n",
-		    prod->version,
-		    mr_format_time(deployed_ms, t));
+		    prod->version, mr_format_time(deployed_ms, t));
 	} else {
 		fputs("No version is in production.\n", f);
 	}
@@ -1287,7 +1303,8 @@ write_readme(exporter *x, const export_model *em)
 	for (size_t i = 0; i < em->n_versions; i++) {
 		const mr_version *v = em->versions[i];
 		const mr_metric *acc = find_metric(&v->metadata, "accuracy");
-		const mr_metric *pm = find_metric(&v->metadata, md->primary_metric);
+		const mr_metric *pm =
+		    find_metric(&v->metadata, md->primary_metric);
 		int64_t deployed = export_production_ms(em, v->version, false);
 		char *notes = version_notes(em, v);
 
@@ -1312,8 +1329,7 @@ write_readme(exporter *x, const export_model *em)
 		    "\nAccuracy is the metric \"accuracy\"; where a version "
 		    "has none, the primary metric (%s) is shown by name.\n",
 		    md->primary_metric);
-	fputs("\nDeployed: when the version first entered production.\n",
-	    f);
+	fputs("\nDeployed: when the version first entered production.\n", f);
 
 	fputs("\n## Rollback plan\n\n", f);
 	if (md->rollback_target[0] != '\0') {
@@ -1332,8 +1348,8 @@ write_readme(exporter *x, const export_model *em)
 		    "```\n",
 		    md->name, md->rollback_target);
 	} else {
-		fputs("No earlier production version: there is nothing to "
-		      "roll back to.\n",
+		fputs("There is no earlier production version to roll back "
+		      "to.\n",
 		    f);
 	}
 
@@ -1343,7 +1359,7 @@ write_readme(exporter *x, const export_model *em)
 	return rv;
 }
 
-/* ---- version folders -------------------------------------------------------------- */
+/* ---- version folders ----------------------------------------------------- */
 
 /* The pip name of a framework: the common ones mapped, others as given. */
 static const char *
@@ -1385,56 +1401,7 @@ build_version_files(exporter *x, const mr_version *v, version_files *vf)
 	yw y;
 	mr_status rv;
 
-	/* The whole record, with what cj_version may not render yet. */
-	if (!json_object_object_get_ex(o, "version_rule", NULL))
-		json_object_object_add(o, "version_rule",
-		    json_object_new_string(v->version_rule));
-	if (!json_object_object_get_ex(o, "deprecation", NULL)) {
-		json_object *d = NULL;
-		char t[32];
-
-		if (v->deprecated) {
-			d = json_object_new_object();
-			json_object_object_add(d, "reason",
-			    json_object_new_string(v->deprecation_reason));
-			json_object_object_add(d, "by",
-			    json_object_new_string(v->deprecated_by));
-			json_object_object_add(d, "at",
-			    json_object_new_string(
-				mr_format_time(v->deprecated_at_ms, t)));
-			json_object_object_add(d, "end_of_life",
-			    v->end_of_life_ms > 0
-				? json_object_new_string(
-				      mr_format_time(v->end_of_life_ms, t))
-				: NULL);
-		}
-		json_object_object_add(o, "deprecation", d);
-	}
-	if (!json_object_object_get_ex(o, "reviews", NULL)) {
-		json_object *a = json_object_new_array();
-		char t[32];
-
-		for (size_t i = 0; i < v->n_reviews; i++) {
-			const mr_review *r = &v->reviews[i];
-			json_object *ro = json_object_new_object();
-
-			json_object_object_add(ro, "stage",
-			    json_object_new_string(mr_stage_name(r->stage)));
-			json_object_object_add(ro, "reviewer",
-			    json_object_new_string(r->reviewer));
-			json_object_object_add(ro, "decision",
-			    json_object_new_string(r->decision == MR_APPROVE
-				    ? "approve"
-				    : "reject"));
-			json_object_object_add(ro, "comment",
-			    json_object_new_string(r->comment));
-			json_object_object_add(ro, "time",
-			    json_object_new_string(
-				mr_format_time(r->time_ms, t)));
-			json_object_array_add(a, ro);
-		}
-		json_object_object_add(o, "reviews", a);
-	}
+	/* The whole record, as `modelreg get --json` shows it. */
 	o = export_sorted_json(o);
 	f = mem_open(&vf->meta);
 	fputs(json_object_to_json_string_ext(o,
@@ -1565,8 +1532,8 @@ export_artifact(exporter *x, const mr_model *md, const mr_version *v,
 	}
 	if ((rv = mr_pull(x->c, md->name, v->version, MR_STAGE_NONE, staging,
 	         &po, NULL)) != MR_OK) {
-		rv = registry_fail(x->c, rv, x->e, "pull %s %s", md->name,
-		    v->version);
+		rv = registry_fail(
+		    x->c, rv, x->e, "pull %s %s", md->name, v->version);
 		goto err_staging;
 	}
 	x->sum.pulled++;
@@ -1666,7 +1633,8 @@ export_version(exporter *x, const export_model *em, const mr_version *v)
 {
 	const mr_model *md = em->model;
 	const char *prefix = artifact_prefix(v);
-	char *vrel = path_fmt("models/%s/%s-%s", md->name, md->name, v->version);
+	char *vrel =
+	    path_fmt("models/%s/%s-%s", md->name, md->name, v->version);
 	version_files vf = {0};
 	mr_status rv;
 
@@ -1676,15 +1644,15 @@ export_version(exporter *x, const export_model *em, const mr_version *v)
 		goto out;
 	if (v->metadata.increment[0] != '\0') {
 		char *inc = increment_dir(v->metadata.increment);
-		char *irel = path_fmt("increments/%s/models/%s-%s", inc,
-		    md->name, v->version);
+		char *irel = path_fmt(
+		    "increments/%s/models/%s-%s", inc, md->name, v->version);
 
 		rv = write_version_files(x, &vf, irel);
 		for (size_t i = 0; rv == MR_OK && i < v->n_files; i++) {
-			char *s = path_fmt(
-			    "%s/%s%s", vrel, prefix, v->files[i].path);
-			char *d = path_fmt(
-			    "%s/%s%s", irel, prefix, v->files[i].path);
+			char *s =
+			    path_fmt("%s/%s%s", vrel, prefix, v->files[i].path);
+			char *d =
+			    path_fmt("%s/%s%s", irel, prefix, v->files[i].path);
 
 			rv = link_file(x, s, d);
 			free(s);
@@ -1699,7 +1667,7 @@ out:
 	return rv;
 }
 
-/* ---- stale files ------------------------------------------------------------------ */
+/* ---- stale files --------------------------------------------------------- */
 
 /* Removes what under DIR/rel is not kept, and folders left empty. */
 static mr_status
@@ -1720,7 +1688,8 @@ prune(exporter *x, const char *rel)
 		char *crel, *cpath;
 		struct stat st;
 
-		if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
+		if (strcmp(de->d_name, ".") == 0 ||
+		    strcmp(de->d_name, "..") == 0)
 			continue;
 		crel = path_fmt("%s/%s", rel, de->d_name);
 		cpath = full_path(x, crel);
@@ -1757,7 +1726,7 @@ exists_rel(const exporter *x, const char *rel, bool dir_only)
 	return there;
 }
 
-/* ---- the export ------------------------------------------------------------------- */
+/* ---- the export ---------------------------------------------------------- */
 
 static int
 name_cmp(const void *a, const void *b)
@@ -1792,8 +1761,8 @@ model_names(exporter *x, char ***out, size_t *n_out)
 				return registry_fail(
 				    x->c, rv, x->e, "list models");
 			}
-			names = cli_must(
-			    realloc(names, (n + l->count + 1) * sizeof(*names)));
+			names = cli_must(realloc(
+			    names, (n + l->count + 1) * sizeof(*names)));
 			for (size_t i = 0; i < l->count; i++)
 				names[n++] = cli_strdup(l->items[i].name);
 			free(token);
@@ -1865,15 +1834,16 @@ write_all_files(exporter *x)
 		if ((rv = write_readme(x, em)) != MR_OK)
 			return rv;
 		for (size_t k = 0; k < em->n_versions; k++)
-			if ((rv = export_version(x, em, em->versions[k])) != MR_OK)
+			if ((rv = export_version(x, em, em->versions[k])) !=
+			    MR_OK)
 				return rv;
 		x->sum.versions += em->n_versions;
 	}
 	incs = increments(x, &n_incs);
 	for (size_t i = 0; rv == MR_OK && i < n_incs; i++) {
 		char *dir = increment_dir(incs[i]);
-		char *cat = path_fmt("increments/%s/registry/model_catalog.yaml",
-		    dir);
+		char *cat =
+		    path_fmt("increments/%s/registry/model_catalog.yaml", dir);
 		char *hist = path_fmt(
 		    "increments/%s/registry/deployment_history.md", dir);
 
@@ -1889,22 +1859,24 @@ write_all_files(exporter *x)
 }
 
 mr_status
-export_registry(mr_client *c, const export_options *o, export_summary *out,
-    mr_err *e)
+export_registry(
+    mr_client *c, const export_options *o, export_summary *out, mr_err *e)
 {
 	exporter x = {.c = c, .o = o, .e = e};
 	char **names = NULL;
 	size_t n_names = 0;
-	bool may_prune;
+	bool ours, may_prune;
 	mr_status rv;
 
 	if (o->dir == NULL || o->dir[0] == '\0')
-		return mr_fail(e, MR_INVALID_ARGUMENT, "no folder to export to");
+		return mr_fail(
+		    e, MR_INVALID_ARGUMENT, "no folder to export to");
 	if ((rv = model_names(&x, &names, &n_names)) != MR_OK)
 		return rv;
 	x.models = cli_must(calloc(n_names + 1, sizeof(*x.models)));
 	for (size_t i = 0; i < n_names; i++) {
-		if ((rv = export_snapshot(c, names[i], &x.models[i], e)) != MR_OK)
+		if ((rv = export_snapshot(c, names[i], &x.models[i], e)) !=
+		    MR_OK)
 			goto out;
 		x.n_models++;
 	}
@@ -1919,19 +1891,25 @@ export_registry(mr_client *c, const export_options *o, export_summary *out,
 	/*
 	 * Removing files is safe only where they are ours: in a folder an
 	 * export made (it has the marker), or where models/ and
-	 * increments/ do not exist yet. A partial export (--model) leaves
-	 * the other models' files alone, so it removes nothing.
+	 * increments/ do not exist yet; such a folder gets the marker. A
+	 * folder that was not ours stays unmarked, so that a later export
+	 * does not take its files for stale ones either. A partial export
+	 * (--model) leaves the other models' files alone, so it removes
+	 * nothing.
 	 */
-	may_prune = o->n_models == 0 &&
-	    (exists_rel(&x, MARKER, false) ||
-		(!exists_rel(&x, "models", false) &&
-		    !exists_rel(&x, "increments", false)));
-	if ((rv = write_file(&x, MARKER, MARKER_TEXT, strlen(MARKER_TEXT))) !=
-	        MR_OK ||
-	    (rv = write_all_files(&x)) != MR_OK)
+	ours = exists_rel(&x, MARKER, false) ||
+	    (!exists_rel(&x, "models", false) &&
+	        !exists_rel(&x, "increments", false));
+	may_prune = ours && o->n_models == 0;
+	if (ours &&
+	    (rv = write_file(&x, MARKER, MARKER_TEXT, strlen(MARKER_TEXT))) !=
+	        MR_OK)
+		goto out;
+	if ((rv = write_all_files(&x)) != MR_OK)
 		goto out;
 	if (may_prune) {
-		qsort(x.kept, x.n_kept, sizeof(*x.kept), key_cmp);
+		if (x.n_kept > 1)
+			qsort(x.kept, x.n_kept, sizeof(*x.kept), key_cmp);
 		/* Not through a symlink: only real folders are pruned. */
 		if (exists_rel(&x, "models", true) &&
 		    (rv = prune(&x, "models")) != MR_OK)
