@@ -107,8 +107,7 @@ client_version_arg(const char *version, char *out, mr_err *e)
 }
 
 mr_status
-client_version_need(
-    const char *what, const char *version, char *out, mr_err *e)
+client_version_need(const char *what, const char *version, char *out, mr_err *e)
 {
 	if (version == NULL || version[0] == '\0')
 		return mr_fail(e, MR_INVALID_ARGUMENT,

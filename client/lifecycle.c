@@ -28,19 +28,19 @@
 _Static_assert((int)MR_BUMP_MAJOR == MODELREG__V1__BUMP__BUMP_MAJOR &&
         (int)MR_BUMP_AUTO == MODELREG__V1__BUMP__BUMP_AUTO,
     "mr_bump differs from Bump");
-_Static_assert((int)MR_GOAL_HIGHER ==
-            MODELREG__V1__METRIC_GOAL__METRIC_GOAL_HIGHER &&
+_Static_assert(
+    (int)MR_GOAL_HIGHER == MODELREG__V1__METRIC_GOAL__METRIC_GOAL_HIGHER &&
         (int)MR_GOAL_LOWER == MODELREG__V1__METRIC_GOAL__METRIC_GOAL_LOWER,
     "mr_metric_goal differs from MetricGoal");
 _Static_assert((int)MR_APPROVE == MODELREG__V1__DECISION__DECISION_APPROVE &&
         (int)MR_REJECT == MODELREG__V1__DECISION__DECISION_REJECT,
     "mr_decision differs from Decision");
-_Static_assert((int)MR_CHANGE_ADDED ==
-            MODELREG__V1__CHANGE_KIND__CHANGE_ADDED &&
+_Static_assert(
+    (int)MR_CHANGE_ADDED == MODELREG__V1__CHANGE_KIND__CHANGE_ADDED &&
         (int)MR_CHANGE_MOVED == MODELREG__V1__CHANGE_KIND__CHANGE_MOVED,
     "mr_change_kind differs from ChangeKind");
-_Static_assert((int)MR_VERDICT_CANDIDATE ==
-            MODELREG__V1__VERDICT__VERDICT_CANDIDATE &&
+_Static_assert(
+    (int)MR_VERDICT_CANDIDATE == MODELREG__V1__VERDICT__VERDICT_CANDIDATE &&
         (int)MR_VERDICT_MIXED == MODELREG__V1__VERDICT__VERDICT_MIXED,
     "mr_verdict differs from Verdict");
 _Static_assert((int)MR_EVENT_ALIAS_DELETED ==
@@ -219,8 +219,8 @@ give_previous(char **previous, const char *s, mr_err *e)
 /* ---- reads -------------------------------------------------------------- */
 
 mr_status
-mr_get_version_at(mr_client *c, const char *name, mr_stage stage,
-    int64_t at_ms, mr_version **out)
+mr_get_version_at(mr_client *c, const char *name, mr_stage stage, int64_t at_ms,
+    mr_version **out)
 {
 	Modelreg__V1__GetVersionRequest req =
 	    MODELREG__V1__GET_VERSION_REQUEST__INIT;
@@ -299,10 +299,10 @@ mr_search(mr_client *c, const char *filter, const char *order_by,
 	if (out == NULL)
 		return client_no_out(&c->err);
 	/* Newlines and tabs are white space to the filter language. */
-	if ((rv = mr_check_text("filter", filter, MR_FILTER_MAX, true,
-	         &c->err)) != MR_OK ||
-	    (rv = mr_check_text("order_by", order_by, MR_FILTER_MAX, true,
-	         &c->err)) != MR_OK)
+	if ((rv = mr_check_text(
+	         "filter", filter, MR_FILTER_MAX, true, &c->err)) != MR_OK ||
+	    (rv = mr_check_text(
+	         "order_by", order_by, MR_FILTER_MAX, true, &c->err)) != MR_OK)
 		return rv;
 	req.filter = client_str(filter);
 	req.order_by = client_str(order_by);
@@ -347,8 +347,8 @@ mr_update_model(
 	         &c->err)) != MR_OK ||
 	    (rv = client_check_kv("tag", u->set_tags, u->n_set_tags,
 	         MR_TAGS_MAX, &c->err)) != MR_OK ||
-	    (rv = check_delete_tags(u->delete_tags, u->n_delete_tags,
-	         &c->err)) != MR_OK ||
+	    (rv = check_delete_tags(
+	         u->delete_tags, u->n_delete_tags, &c->err)) != MR_OK ||
 	    (rv = check_goals(u->set_goals, u->n_set_goals, &c->err)) !=
 	        MR_OK ||
 	    (rv = check_reason(u->reason, &c->err)) != MR_OK)
@@ -380,7 +380,8 @@ mr_update_model(
 	    u->n_set_goals);
 	for (size_t i = 0; goals != NULL && i < u->n_set_goals; i++) {
 		goals[i]->key = (char *)u->set_goals[i].metric;
-		goals[i]->value = (Modelreg__V1__MetricGoal)u->set_goals[i].goal;
+		goals[i]->value =
+		    (Modelreg__V1__MetricGoal)u->set_goals[i].goal;
 	}
 	req.set_metric_goals = goals;
 	req.n_set_metric_goals = goals != NULL ? u->n_set_goals : 0;
@@ -424,8 +425,8 @@ mr_update_version(mr_client *c, const char *name, const char *version,
 	         true, &c->err)) != MR_OK ||
 	    (rv = client_check_kv("tag", u->set_tags, u->n_set_tags,
 	         MR_TAGS_MAX, &c->err)) != MR_OK ||
-	    (rv = check_delete_tags(u->delete_tags, u->n_delete_tags,
-	         &c->err)) != MR_OK ||
+	    (rv = check_delete_tags(
+	         u->delete_tags, u->n_delete_tags, &c->err)) != MR_OK ||
 	    (rv = check_reason(u->reason, &c->err)) != MR_OK)
 		return rv;
 	if (u->signature != NULL &&
@@ -481,8 +482,8 @@ mr_set_approval_policy(mr_client *c, const char *name, mr_stage stage,
 	mr_err_clear(&c->err);
 	if ((rv = mr_check_name(name, &c->err)) != MR_OK ||
 	    (rv = check_gated_stage(stage, &c->err)) != MR_OK ||
-	    (rv = check_approvers(
-	         approvers, n_approvers, required, &c->err)) != MR_OK ||
+	    (rv = check_approvers(approvers, n_approvers, required, &c->err)) !=
+	        MR_OK ||
 	    (rv = check_reason(reason, &c->err)) != MR_OK)
 		return rv;
 	req.name = (char *)name;
@@ -518,8 +519,8 @@ mr_review_version(mr_client *c, const char *name, const char *version,
 	    (rv = client_version_need("version", version, v, &c->err)) !=
 	        MR_OK ||
 	    (rv = check_gated_stage(stage, &c->err)) != MR_OK ||
-	    (rv = mr_check_text("comment", comment, MR_REASON_MAX, true,
-	         &c->err)) != MR_OK)
+	    (rv = mr_check_text(
+	         "comment", comment, MR_REASON_MAX, true, &c->err)) != MR_OK)
 		return rv;
 	if (decision != MR_APPROVE && decision != MR_REJECT)
 		return mr_fail(&c->err, MR_INVALID_ARGUMENT,

@@ -515,7 +515,7 @@ mr_status mr_set_approval_policy(mr_client *c, const char *name,
 /*
  * Approves or rejects a version for a stage, as the client's user. The
  * registrant of a version cannot review it, and a policy with approvers
- * admits only them (MR_PERMISSION_DENIED). `approvals` and `required`
+ * admits only them (MR_PERMISSION_DENIED). A rejection needs a comment. `approvals` and `required`
  * (may be NULL) get the approvals that count now and the policy's need.
  */
 mr_status mr_review_version(mr_client *c, const char *name,

@@ -58,8 +58,8 @@ typedef struct reg {
 
 /* Registers with an artifact of its own (seeded by a counter). */
 static mr_status
-try_register(fixture *f, mr_client *c, const char *name, const reg *r,
-    mr_version **out)
+try_register(
+    fixture *f, mr_client *c, const char *name, const reg *r, mr_version **out)
 {
 	static uint64_t seed = 1;
 	char *path = rs_path(f->s.dir, "w.bin");
@@ -85,8 +85,8 @@ try_register(fixture *f, mr_client *c, const char *name, const reg *r,
 
 /* Registers or fails the test; the version is returned if `out`. */
 static void
-must_register(fixture *f, mr_client *c, const char *name, const reg *r,
-    mr_version **out)
+must_register(
+    fixture *f, mr_client *c, const char *name, const reg *r, mr_version **out)
 {
 	if (try_register(f, c, name, r, out) != MR_OK)
 		fail_msg("register %s %s: %s", name,
@@ -118,8 +118,8 @@ to_production(mr_client *c, const char *name, const char *version)
 
 /* Events of `kind` for `name`; the last one copied into *last. */
 static int
-count_events(mr_client *c, const char *name, mr_event_kind kind,
-    mr_event *last, char reason[128])
+count_events(mr_client *c, const char *name, mr_event_kind kind, mr_event *last,
+    char reason[128])
 {
 	mr_event_list *l;
 	int n = 0;
@@ -135,9 +135,9 @@ count_events(mr_client *c, const char *name, mr_event_kind kind,
 			last->to_stage = l->items[i].to_stage;
 		}
 		if (reason != NULL)
-			snprintf(reason, 128, "%s|%s|%s|%s", l->items[i].version,
-			    l->items[i].alias, l->items[i].actor,
-			    l->items[i].reason);
+			snprintf(reason, 128, "%s|%s|%s|%s",
+			    l->items[i].version, l->items[i].alias,
+			    l->items[i].actor, l->items[i].reason);
 	}
 	mr_event_list_free(l);
 	return n;
@@ -211,15 +211,15 @@ test_lifecycle_bad_arguments_are_refused_without_a_round_trip(void **state)
 	c = rs_client(url, "alice", 30000, 0);
 
 	/* Point in time: a stage is required, and a moment. */
-	assert_int_equal(mr_get_version_at(c, "fraud", MR_STAGE_NONE,
-	                     now_ms(), &v),
+	assert_int_equal(
+	    mr_get_version_at(c, "fraud", MR_STAGE_NONE, now_ms(), &v),
 	    MR_INVALID_ARGUMENT);
 	assert_non_null(strstr(mr_client_errmsg(c), "stage"));
 	assert_int_equal(
 	    mr_get_version_at(c, "fraud", MR_STAGE_PRODUCTION, 0, &v),
 	    MR_INVALID_ARGUMENT);
-	assert_int_equal(mr_get_version_at(c, "fraud", MR_STAGE_PRODUCTION,
-	                     now_ms(), NULL),
+	assert_int_equal(
+	    mr_get_version_at(c, "fraud", MR_STAGE_PRODUCTION, now_ms(), NULL),
 	    MR_INVALID_ARGUMENT);
 
 	/* Aliases: [a-z][a-z0-9_-]*, MR_ALIAS_MAX, not reserved. */
@@ -227,7 +227,8 @@ test_lifecycle_bad_arguments_are_refused_without_a_round_trip(void **state)
 	    mr_set_alias(c, "fraud", "Champion", "1.0.0", NULL, &prev),
 	    MR_INVALID_ARGUMENT);
 	assert_non_null(strstr(mr_client_errmsg(c), "lower-case"));
-	assert_int_equal(mr_set_alias(c, "fraud", "9lives", "1.0.0", NULL, NULL),
+	assert_int_equal(
+	    mr_set_alias(c, "fraud", "9lives", "1.0.0", NULL, NULL),
 	    MR_INVALID_ARGUMENT);
 	assert_int_equal(
 	    mr_set_alias(c, "fraud", "cham.pion", "1.0.0", NULL, NULL),
@@ -236,7 +237,8 @@ test_lifecycle_bad_arguments_are_refused_without_a_round_trip(void **state)
 	    mr_set_alias(c, "fraud", long_alias, "1.0.0", NULL, NULL),
 	    MR_INVALID_ARGUMENT);
 	assert_non_null(strstr(mr_client_errmsg(c), "limit is 64"));
-	assert_int_equal(mr_set_alias(c, "fraud", "latest", "1.0.0", NULL, NULL),
+	assert_int_equal(
+	    mr_set_alias(c, "fraud", "latest", "1.0.0", NULL, NULL),
 	    MR_INVALID_ARGUMENT);
 	assert_non_null(strstr(mr_client_errmsg(c), "reserved"));
 	assert_int_equal(
@@ -244,22 +246,23 @@ test_lifecycle_bad_arguments_are_refused_without_a_round_trip(void **state)
 	    MR_INVALID_ARGUMENT);
 	assert_int_equal(mr_set_alias(c, "fraud", "champion", NULL, NULL, NULL),
 	    MR_INVALID_ARGUMENT);
-	assert_int_equal(mr_set_alias(c, "fraud", "champion", "1.0", NULL, NULL),
+	assert_int_equal(
+	    mr_set_alias(c, "fraud", "champion", "1.0", NULL, NULL),
 	    MR_INVALID_ARGUMENT);
 	assert_non_null(strstr(mr_client_errmsg(c), "semantic version"));
-	assert_int_equal(mr_delete_alias(c, "fraud", "", NULL, NULL),
-	    MR_INVALID_ARGUMENT);
-	assert_int_equal(mr_get_version(c, "fraud", "Champion", MR_STAGE_NONE,
-	                     &v),
+	assert_int_equal(
+	    mr_delete_alias(c, "fraud", "", NULL, NULL), MR_INVALID_ARGUMENT);
+	assert_int_equal(
+	    mr_get_version(c, "fraud", "Champion", MR_STAGE_NONE, &v),
 	    MR_INVALID_ARGUMENT);
 	assert_null(prev);
 
 	/* Searches: filter and order_by up to MR_FILTER_MAX. */
-	assert_int_equal(mr_search(c, long_filter, NULL, NULL, &vl),
-	    MR_INVALID_ARGUMENT);
+	assert_int_equal(
+	    mr_search(c, long_filter, NULL, NULL, &vl), MR_INVALID_ARGUMENT);
 	assert_non_null(strstr(mr_client_errmsg(c), "filter"));
-	assert_int_equal(mr_search(c, NULL, long_filter, NULL, &vl),
-	    MR_INVALID_ARGUMENT);
+	assert_int_equal(
+	    mr_search(c, NULL, long_filter, NULL, &vl), MR_INVALID_ARGUMENT);
 	assert_non_null(strstr(mr_client_errmsg(c), "order_by"));
 	assert_int_equal(mr_search(c, "", "", NULL, NULL), MR_INVALID_ARGUMENT);
 
@@ -271,8 +274,8 @@ test_lifecycle_bad_arguments_are_refused_without_a_round_trip(void **state)
 	    MR_INVALID_ARGUMENT);
 	assert_int_equal(mr_deprecate(c, "fraud", "1.0.0", "old", -5, NULL),
 	    MR_INVALID_ARGUMENT);
-	assert_int_equal(mr_undeprecate(c, "fraud", NULL, NULL, NULL),
-	    MR_INVALID_ARGUMENT);
+	assert_int_equal(
+	    mr_undeprecate(c, "fraud", NULL, NULL, NULL), MR_INVALID_ARGUMENT);
 
 	/* Approvals: staging or production, a real decision, a policy
 	 * that can be met. */
@@ -287,17 +290,16 @@ test_lifecycle_bad_arguments_are_refused_without_a_round_trip(void **state)
 	assert_int_equal(mr_set_approval_policy(c, "fraud", MR_STAGE_ARCHIVED,
 	                     NULL, 0, 1, NULL, NULL),
 	    MR_INVALID_ARGUMENT);
-	assert_int_equal(mr_set_approval_policy(c, "fraud",
-	                     MR_STAGE_PRODUCTION, one, 1, 2, NULL, NULL),
+	assert_int_equal(mr_set_approval_policy(c, "fraud", MR_STAGE_PRODUCTION,
+	                     one, 1, 2, NULL, NULL),
 	    MR_INVALID_ARGUMENT);
 	assert_non_null(strstr(mr_client_errmsg(c), "can never be given"));
-	assert_int_equal(mr_set_approval_policy(c, "fraud",
-	                     MR_STAGE_PRODUCTION, two, 2, 1, NULL, NULL),
+	assert_int_equal(mr_set_approval_policy(c, "fraud", MR_STAGE_PRODUCTION,
+	                     two, 2, 1, NULL, NULL),
 	    MR_INVALID_ARGUMENT);
 	assert_non_null(strstr(mr_client_errmsg(c), "twice"));
-	assert_int_equal(mr_set_approval_policy(c, "fraud",
-	                     MR_STAGE_PRODUCTION, NULL, 0,
-	                     MR_APPROVERS_MAX + 1, NULL, NULL),
+	assert_int_equal(mr_set_approval_policy(c, "fraud", MR_STAGE_PRODUCTION,
+	                     NULL, 0, MR_APPROVERS_MAX + 1, NULL, NULL),
 	    MR_INVALID_ARGUMENT);
 
 	/* Edits. */
@@ -320,22 +322,22 @@ test_lifecycle_bad_arguments_are_refused_without_a_round_trip(void **state)
 	    mr_update_model(c, "fraud", &mu, NULL), MR_INVALID_ARGUMENT);
 	assert_int_equal(mr_update_version(c, "fraud", "1.0.0", NULL, NULL),
 	    MR_INVALID_ARGUMENT);
-	vu.signature = &(mr_signature){.inputs = &(mr_field){"", "float32"},
-	    .n_inputs = 1};
+	vu.signature = &(mr_signature){
+	    .inputs = &(mr_field){"", "float32"}, .n_inputs = 1};
 	assert_int_equal(mr_update_version(c, "fraud", "1.0.0", &vu, NULL),
 	    MR_INVALID_ARGUMENT);
 	assert_non_null(strstr(mr_client_errmsg(c), "signature input name"));
 
 	/* Comparisons need both sides. */
-	assert_int_equal(mr_compare(c, "fraud", "1.0.0", NULL, &cmp),
-	    MR_INVALID_ARGUMENT);
+	assert_int_equal(
+	    mr_compare(c, "fraud", "1.0.0", NULL, &cmp), MR_INVALID_ARGUMENT);
 	assert_non_null(strstr(mr_client_errmsg(c), "candidate"));
 	assert_int_equal(mr_compare(c, "fraud", "1.0.0", "2.0.0", NULL),
 	    MR_INVALID_ARGUMENT);
 
 	/* Audit. */
-	assert_int_equal(mr_list_audit(c, "bad name", 0, 0, 0, 0, &al),
-	    MR_INVALID_ARGUMENT);
+	assert_int_equal(
+	    mr_list_audit(c, "bad name", 0, 0, 0, 0, &al), MR_INVALID_ARGUMENT);
 	assert_int_equal(
 	    mr_list_audit(c, NULL, -1, 0, 0, 0, &al), MR_INVALID_ARGUMENT);
 	assert_int_equal(
@@ -357,7 +359,8 @@ test_lifecycle_bad_arguments_are_refused_without_a_round_trip(void **state)
 		assert_int_equal(mr_register(c, &p, NULL), MR_INVALID_ARGUMENT);
 		p.bump = MR_BUMP_NONE;
 		assert_int_equal(mr_register(c, &p, NULL), MR_INVALID_ARGUMENT);
-		assert_non_null(strstr(mr_client_errmsg(c), "version is empty"));
+		assert_non_null(
+		    strstr(mr_client_errmsg(c), "version is empty"));
 	}
 	assert_int_equal(atomic_load(&calls), 0);
 
@@ -373,8 +376,7 @@ test_lifecycle_bad_arguments_are_refused_without_a_round_trip(void **state)
 /* ---- bumps and signatures ------------------------------------------------ */
 
 static void
-test_lifecycle_register_with_bump_numbers_from_the_highest_version(
-    void **state)
+test_lifecycle_register_with_bump_numbers_from_the_highest_version(void **state)
 {
 	fixture *f = *state;
 	static const struct {
@@ -402,8 +404,7 @@ test_lifecycle_register_with_bump_numbers_from_the_highest_version(
 	register_plain(f, "fraud", "0.9.0");
 	for (size_t i = 0; i < sizeof(steps) / sizeof(steps[0]); i++) {
 		must_register(f, f->c, "fraud",
-		    &(reg){.version = i % 2 ? "" : NULL,
-		        .bump = steps[i].bump},
+		    &(reg){.version = i % 2 ? "" : NULL, .bump = steps[i].bump},
 		    &v);
 		assert_string_equal(v->version, steps[i].version);
 		/* "bump minor", perhaps followed by what it started from. */
@@ -435,9 +436,9 @@ test_lifecycle_auto_bump_follows_signature_features_and_primary_metric(
 	char *f2[] = {"amount", "merchant"};
 	char *f3[] = {"amount", "merchant", "hour"};
 	mr_metric auc90[] = {{"auc", 0.90}}, auc95[] = {{"auc", 0.95}},
-		  auc80[] = {{"auc", 0.80}};
-	mr_metadata md = {.metrics = auc90, .n_metrics = 1, .features = f2,
-	    .n_features = 2};
+	          auc80[] = {{"auc", 0.80}};
+	mr_metadata md = {
+	    .metrics = auc90, .n_metrics = 1, .features = f2, .n_features = 2};
 	mr_model_update mu = {.primary_metric = "auc"};
 	mr_version *v;
 
@@ -504,8 +505,8 @@ test_lifecycle_registration_breaking_production_signature_is_refused_unless_majo
 	mr_field prod_in[] = {{"amount", "float32"}, {"merchant", "string"}};
 	mr_field no_merchant[] = {{"amount", "float32"}};
 	mr_field retyped[] = {{"amount", "float64"}, {"merchant", "string"}};
-	mr_field wider[] = {{"amount", "float32"}, {"merchant", "string"},
-	    {"hour", "int32"}};
+	mr_field wider[] = {
+	    {"amount", "float32"}, {"merchant", "string"}, {"hour", "int32"}};
 	mr_field out[] = {{"score", "float32"}};
 	mr_signature prod = {prod_in, 2, out, 1};
 	mr_signature dropped = {no_merchant, 1, out, 1};
@@ -554,8 +555,7 @@ test_lifecycle_registration_breaking_production_signature_is_refused_unless_majo
 /* ---- point in time ------------------------------------------------------ */
 
 static void
-test_lifecycle_get_version_at_replays_production_across_a_rollback(
-    void **state)
+test_lifecycle_get_version_at_replays_production_across_a_rollback(void **state)
 {
 	fixture *f = *state;
 	int64_t t0, t1, t2, t3;
@@ -573,8 +573,8 @@ test_lifecycle_get_version_at_replays_production_across_a_rollback(
 	sleep_ms(20);
 	t2 = now_ms();
 	sleep_ms(20);
-	assert_int_equal(mr_rollback(f->c, "fraud", NULL, "p99 doubled", NULL),
-	    MR_OK);
+	assert_int_equal(
+	    mr_rollback(f->c, "fraud", NULL, "p99 doubled", NULL), MR_OK);
 	sleep_ms(20);
 	t3 = now_ms();
 
@@ -626,22 +626,21 @@ test_lifecycle_promotion_needs_the_policys_approvals_from_others(void **state)
 
 	register_plain(f, "fraud", "1.0.0");
 	assert_int_equal(mr_set_approval_policy(f->c, "fraud",
-	                     MR_STAGE_PRODUCTION, NULL, 0, 2, "two eyes",
-	                     &m),
+	                     MR_STAGE_PRODUCTION, NULL, 0, 2, "two eyes", &m),
 	    MR_OK);
 	assert_int_equal(m->n_policies, 1);
 	assert_int_equal(m->policies[0].stage, MR_STAGE_PRODUCTION);
 	assert_int_equal(m->policies[0].required, 2);
 	assert_int_equal(m->policies[0].n_approvers, 0);
 	mr_model_free(m);
-	assert_int_equal(count_events(f->c, "fraud", MR_EVENT_POLICY_CHANGED,
-	                     NULL, NULL),
+	assert_int_equal(
+	    count_events(f->c, "fraud", MR_EVENT_POLICY_CHANGED, NULL, NULL),
 	    1);
 
 	/* Staging has no policy. */
 	promote(f->c, "fraud", "1.0.0", MR_STAGE_STAGING);
-	assert_int_equal(mr_promote(f->c, "fraud", "1.0.0",
-	                     MR_STAGE_PRODUCTION, MR_STAGE_NONE, NULL, NULL),
+	assert_int_equal(mr_promote(f->c, "fraud", "1.0.0", MR_STAGE_PRODUCTION,
+	                     MR_STAGE_NONE, NULL, NULL),
 	    MR_FAILED_PRECONDITION);
 	msg = mr_client_errmsg(f->c);
 	assert_non_null(strstr(msg, "approv"));
@@ -665,8 +664,8 @@ test_lifecycle_promotion_needs_the_policys_approvals_from_others(void **state)
 	assert_int_equal(v->reviews[0].decision, MR_APPROVE);
 	assert_string_equal(v->reviews[0].comment, "metrics ok");
 	mr_version_free(v);
-	assert_int_equal(mr_promote(f->c, "fraud", "1.0.0",
-	                     MR_STAGE_PRODUCTION, MR_STAGE_NONE, NULL, NULL),
+	assert_int_equal(mr_promote(f->c, "fraud", "1.0.0", MR_STAGE_PRODUCTION,
+	                     MR_STAGE_NONE, NULL, NULL),
 	    MR_FAILED_PRECONDITION);
 	assert_non_null(strstr(mr_client_errmsg(f->c), "1"));
 
@@ -683,9 +682,8 @@ test_lifecycle_promotion_needs_the_policys_approvals_from_others(void **state)
 	assert_string_equal(v->reviews[1].comment, "");
 	assert_true(v->reviews[1].time_ms > 0);
 	mr_version_free(v);
-	assert_int_equal(count_events(f->c, "fraud", MR_EVENT_REVIEWED, NULL,
-	                     NULL),
-	    2);
+	assert_int_equal(
+	    count_events(f->c, "fraud", MR_EVENT_REVIEWED, NULL, NULL), 2);
 	promote(f->c, "fraud", "1.0.0", MR_STAGE_PRODUCTION);
 
 	/* Required 0 removes the policy. */
@@ -709,33 +707,33 @@ test_lifecycle_policy_with_approvers_admits_only_them(void **state)
 	mr_model *m;
 
 	register_plain(f, "fraud", "1.0.0");
-	assert_int_equal(mr_set_approval_policy(f->c, "fraud",
-	                     MR_STAGE_STAGING, approvers, 2, 1, NULL, &m),
+	assert_int_equal(mr_set_approval_policy(f->c, "fraud", MR_STAGE_STAGING,
+	                     approvers, 2, 1, NULL, &m),
 	    MR_OK);
 	assert_int_equal(m->policies[0].stage, MR_STAGE_STAGING);
 	assert_int_equal(m->policies[0].n_approvers, 2);
 	assert_string_equal(m->policies[0].approvers[0], "carol"); /* sorted */
 	assert_string_equal(m->policies[0].approvers[1], "dave");
 	mr_model_free(m);
-	assert_int_equal(mr_review_version(bob, "fraud", "1.0.0",
-	                     MR_STAGE_STAGING, MR_APPROVE, NULL, NULL, NULL,
-	                     NULL),
+	assert_int_equal(
+	    mr_review_version(bob, "fraud", "1.0.0", MR_STAGE_STAGING,
+	        MR_APPROVE, NULL, NULL, NULL, NULL),
 	    MR_PERMISSION_DENIED);
 	assert_string_not_equal(mr_client_errmsg(bob), "");
 	assert_int_equal(mr_promote(f->c, "fraud", "1.0.0", MR_STAGE_STAGING,
 	                     MR_STAGE_NONE, NULL, NULL),
 	    MR_FAILED_PRECONDITION);
-	assert_int_equal(mr_review_version(carol, "fraud", "1.0.0",
-	                     MR_STAGE_STAGING, MR_APPROVE, "ok", &approvals,
-	                     &required, NULL),
+	assert_int_equal(
+	    mr_review_version(carol, "fraud", "1.0.0", MR_STAGE_STAGING,
+	        MR_APPROVE, "ok", &approvals, &required, NULL),
 	    MR_OK);
 	assert_int_equal(approvals, 1);
 	assert_int_equal(required, 1);
 	promote(f->c, "fraud", "1.0.0", MR_STAGE_STAGING);
 	/* A review of an unknown version is NOT_FOUND. */
-	assert_int_equal(mr_review_version(carol, "fraud", "9.0.0",
-	                     MR_STAGE_STAGING, MR_APPROVE, NULL, NULL, NULL,
-	                     NULL),
+	assert_int_equal(
+	    mr_review_version(carol, "fraud", "9.0.0", MR_STAGE_STAGING,
+	        MR_APPROVE, NULL, NULL, NULL, NULL),
 	    MR_NOT_FOUND);
 	mr_client_close(bob);
 	mr_client_close(carol);
@@ -756,26 +754,32 @@ test_lifecycle_rejection_blocks_promotion_until_the_reviewer_approves(
 	assert_int_equal(mr_set_approval_policy(f->c, "fraud",
 	                     MR_STAGE_PRODUCTION, NULL, 0, 1, NULL, NULL),
 	    MR_OK);
-	assert_int_equal(mr_review_version(bob, "fraud", "1.0.0",
-	                     MR_STAGE_PRODUCTION, MR_APPROVE, NULL, NULL,
-	                     NULL, NULL),
+	assert_int_equal(
+	    mr_review_version(bob, "fraud", "1.0.0", MR_STAGE_PRODUCTION,
+	        MR_APPROVE, NULL, NULL, NULL, NULL),
 	    MR_OK);
-	assert_int_equal(mr_review_version(carol, "fraud", "1.0.0",
-	                     MR_STAGE_PRODUCTION, MR_REJECT,
-	                     "p99 too high", NULL, NULL, &v),
+	/* A rejection says why. */
+	assert_int_equal(
+	    mr_review_version(carol, "fraud", "1.0.0", MR_STAGE_PRODUCTION,
+	        MR_REJECT, NULL, NULL, NULL, NULL),
+	    MR_INVALID_ARGUMENT);
+	assert_non_null(strstr(mr_client_errmsg(carol), "comment"));
+	assert_int_equal(
+	    mr_review_version(carol, "fraud", "1.0.0", MR_STAGE_PRODUCTION,
+	        MR_REJECT, "p99 too high", NULL, NULL, &v),
 	    MR_OK);
 	assert_int_equal(v->n_reviews, 2);
 	assert_int_equal(v->reviews[1].decision, MR_REJECT);
 	mr_version_free(v);
-	assert_int_equal(mr_promote(f->c, "fraud", "1.0.0",
-	                     MR_STAGE_PRODUCTION, MR_STAGE_NONE, NULL, NULL),
+	assert_int_equal(mr_promote(f->c, "fraud", "1.0.0", MR_STAGE_PRODUCTION,
+	                     MR_STAGE_NONE, NULL, NULL),
 	    MR_FAILED_PRECONDITION);
 	assert_non_null(strstr(mr_client_errmsg(f->c), "reject"));
 	assert_non_null(strstr(mr_client_errmsg(f->c), "carol"));
 	/* A later review by the same reviewer replaces the first. */
-	assert_int_equal(mr_review_version(carol, "fraud", "1.0.0",
-	                     MR_STAGE_PRODUCTION, MR_APPROVE, "fixed",
-	                     &approvals, &required, &v),
+	assert_int_equal(
+	    mr_review_version(carol, "fraud", "1.0.0", MR_STAGE_PRODUCTION,
+	        MR_APPROVE, "fixed", &approvals, &required, &v),
 	    MR_OK);
 	assert_int_equal(approvals, 2);
 	assert_int_equal(required, 1);
@@ -827,9 +831,8 @@ test_lifecycle_deprecated_version_cannot_be_promoted_and_shows_in_reads(
 	assert_false(vl->items[1].deprecated);
 	assert_string_equal(vl->items[1].deprecation_reason, "");
 	mr_version_list_free(vl);
-	assert_int_equal(count_events(f->c, "fraud", MR_EVENT_DEPRECATED, NULL,
-	                     events),
-	    1);
+	assert_int_equal(
+	    count_events(f->c, "fraud", MR_EVENT_DEPRECATED, NULL, events), 1);
 	assert_non_null(strstr(events, "leaks PII"));
 
 	assert_int_equal(
@@ -838,17 +841,16 @@ test_lifecycle_deprecated_version_cannot_be_promoted_and_shows_in_reads(
 	assert_string_equal(v->deprecation_reason, "");
 	assert_int_equal(v->end_of_life_ms, 0);
 	mr_version_free(v);
-	assert_int_equal(count_events(f->c, "fraud", MR_EVENT_UNDEPRECATED,
-	                     NULL, NULL),
-	    1);
+	assert_int_equal(
+	    count_events(f->c, "fraud", MR_EVENT_UNDEPRECATED, NULL, NULL), 1);
 	promote(f->c, "fraud", "1.0.0", MR_STAGE_STAGING);
 
 	/* Archiving a deprecated version is allowed. */
 	assert_int_equal(
 	    mr_deprecate(f->c, "fraud", "1.1.0", "superseded", 0, NULL), MR_OK);
 	promote(f->c, "fraud", "1.1.0", MR_STAGE_ARCHIVED);
-	assert_int_equal(mr_deprecate(f->c, "fraud", "7.0.0", "x", 0, NULL),
-	    MR_NOT_FOUND);
+	assert_int_equal(
+	    mr_deprecate(f->c, "fraud", "7.0.0", "x", 0, NULL), MR_NOT_FOUND);
 }
 
 /* ---- aliases ------------------------------------------------------------ */
@@ -877,17 +879,18 @@ test_lifecycle_alias_stands_in_for_a_version_in_get_promote_and_pull(
 	assert_string_equal(prev, ""); /* new */
 	free(prev);
 	assert_int_equal(
-	    mr_get_version(f->c, "fraud", "champion", MR_STAGE_NONE, &v), MR_OK);
+	    mr_get_version(f->c, "fraud", "champion", MR_STAGE_NONE, &v),
+	    MR_OK);
 	assert_string_equal(v->version, "1.0.0");
 	mr_version_free(v);
-	assert_int_equal(mr_pull(f->c, "fraud", "champion", MR_STAGE_NONE, dest,
-	                     NULL, &v),
+	assert_int_equal(
+	    mr_pull(f->c, "fraud", "champion", MR_STAGE_NONE, dest, NULL, &v),
 	    MR_OK);
 	assert_string_equal(v->version, "1.0.0");
 	mr_version_free(v);
 	assert_true(rs_same_file(src, dest));
-	assert_int_equal(mr_promote(f->c, "fraud", "champion",
-	                     MR_STAGE_STAGING, MR_STAGE_DEV, NULL, &v),
+	assert_int_equal(mr_promote(f->c, "fraud", "champion", MR_STAGE_STAGING,
+	                     MR_STAGE_DEV, NULL, &v),
 	    MR_OK);
 	assert_string_equal(v->version, "1.0.0");
 	mr_version_free(v);
@@ -919,7 +922,8 @@ test_lifecycle_alias_stands_in_for_a_version_in_get_promote_and_pull(
 	    MR_NOT_FOUND);
 
 	assert_int_equal(
-	    mr_delete_alias(f->c, "fraud", "champion", "retired", &prev), MR_OK);
+	    mr_delete_alias(f->c, "fraud", "champion", "retired", &prev),
+	    MR_OK);
 	assert_string_equal(prev, "2.0.0");
 	free(prev);
 	prev = NULL;
@@ -930,16 +934,16 @@ test_lifecycle_alias_stands_in_for_a_version_in_get_promote_and_pull(
 	    mr_delete_alias(f->c, "fraud", "champion", NULL, &prev),
 	    MR_NOT_FOUND);
 	assert_null(prev);
-	assert_int_equal(mr_delete_alias(f->c, "fraud", "shadow", NULL, NULL),
-	    MR_OK);
+	assert_int_equal(
+	    mr_delete_alias(f->c, "fraud", "shadow", NULL, NULL), MR_OK);
 	assert_int_equal(mr_get_model(f->c, "fraud", &m), MR_OK);
 	assert_int_equal(m->n_aliases, 0);
 	mr_model_free(m);
 
 	{
 		char ev[128];
-		assert_int_equal(count_events(f->c, "fraud",
-		                     MR_EVENT_ALIAS_SET, NULL, ev),
+		assert_int_equal(
+		    count_events(f->c, "fraud", MR_EVENT_ALIAS_SET, NULL, ev),
 		    3);
 		assert_string_equal(ev, "2.0.0|shadow|alice|");
 		assert_int_equal(count_events(f->c, "fraud",
@@ -977,11 +981,9 @@ test_lifecycle_alias_set_whose_reply_is_lost_is_applied_once(void **state)
 	wr_tap_key(tap, "SetAlias", 1, k1);
 	assert_string_not_equal(k0, "");
 	assert_string_equal(k0, k1);
-	assert_int_equal(count_events(f->c, "fraud", MR_EVENT_ALIAS_SET, NULL,
-	                     NULL),
-	    1);
 	assert_int_equal(
-	    mr_list_audit(f->c, "fraud", 0, 0, 0, 0, &al), MR_OK);
+	    count_events(f->c, "fraud", MR_EVENT_ALIAS_SET, NULL, NULL), 1);
+	assert_int_equal(mr_list_audit(f->c, "fraud", 0, 0, 0, 0, &al), MR_OK);
 	for (size_t i = 0; i < al->count; i++)
 		n += strcmp(al->items[i].action, "SetAlias") == 0;
 	mr_audit_list_free(al);
@@ -1025,25 +1027,30 @@ test_lifecycle_compare_reports_metrics_features_signature_and_verdict(
 	mr_field cin[] = {{"amount", "float64"}, {"hour", "int32"}};
 	mr_field out[] = {{"score", "float32"}};
 	mr_signature bs = {bin, 2, out, 1}, cs = {cin, 2, out, 1};
-	mr_metadata bmd = {.metrics = bm, .n_metrics = 2, .features = bf,
-	    .n_features = 3};
-	mr_metadata cmd = {.metrics = cm, .n_metrics = 3, .features = cf,
-	    .n_features = 4};
+	mr_metadata bmd = {
+	    .metrics = bm, .n_metrics = 2, .features = bf, .n_features = 3};
+	mr_metadata cmd = {
+	    .metrics = cm, .n_metrics = 3, .features = cf, .n_features = 4};
 	mr_model_update mu = {.primary_metric = "auc"};
 	const mr_metric_delta *d;
 	const mr_field_change *fc;
 	mr_comparison *cmp;
 
 	must_register(f, f->c, "fraud",
-	    &(reg){.version = "1.0.0", .metadata = &bmd, .signature = &bs,
+	    &(reg){.version = "1.0.0",
+	        .metadata = &bmd,
+	        .signature = &bs,
 	        .size = 5000},
 	    NULL);
 	must_register(f, f->c, "fraud",
-	    &(reg){.version = "2.0.0", .metadata = &cmd, .signature = &cs,
+	    &(reg){.version = "2.0.0",
+	        .metadata = &cmd,
+	        .signature = &cs,
 	        .size = 6000},
 	    NULL);
 	assert_int_equal(
-	    mr_set_alias(f->c, "fraud", "champion", "1.0.0", NULL, NULL), MR_OK);
+	    mr_set_alias(f->c, "fraud", "champion", "1.0.0", NULL, NULL),
+	    MR_OK);
 	assert_int_equal(
 	    mr_compare(f->c, "fraud", "champion", "v2.0.0", &cmp), MR_OK);
 	assert_string_equal(cmp->baseline->version, "1.0.0");
@@ -1106,25 +1113,25 @@ test_lifecycle_compare_reports_metrics_features_signature_and_verdict(
 
 	/* The primary metric breaks the tie. */
 	assert_int_equal(mr_update_model(f->c, "fraud", &mu, NULL), MR_OK);
-	assert_int_equal(mr_compare(f->c, "fraud", "1.0.0", "2.0.0", &cmp),
-	    MR_OK);
+	assert_int_equal(
+	    mr_compare(f->c, "fraud", "1.0.0", "2.0.0", &cmp), MR_OK);
 	assert_int_equal(cmp->verdict, MR_VERDICT_CANDIDATE);
 	assert_non_null(strstr(cmp->recommendation, "2.0.0"));
 	mr_comparison_free(cmp);
 	/* And the other way round. */
-	assert_int_equal(mr_compare(f->c, "fraud", "2.0.0", "1.0.0", &cmp),
-	    MR_OK);
+	assert_int_equal(
+	    mr_compare(f->c, "fraud", "2.0.0", "1.0.0", &cmp), MR_OK);
 	assert_int_equal(cmp->verdict, MR_VERDICT_BASELINE);
 	assert_int_equal(find_metric(cmp, "auc")->outcome, -1);
 	mr_comparison_free(cmp);
 	/* A version against itself. */
-	assert_int_equal(mr_compare(f->c, "fraud", "1.0.0", "1.0.0", &cmp),
-	    MR_OK);
+	assert_int_equal(
+	    mr_compare(f->c, "fraud", "1.0.0", "1.0.0", &cmp), MR_OK);
 	assert_int_equal(cmp->verdict, MR_VERDICT_EQUIVALENT);
 	assert_int_equal(cmp->n_features + cmp->n_signature, 0);
 	mr_comparison_free(cmp);
-	assert_int_equal(mr_compare(f->c, "fraud", "1.0.0", "3.0.0", &cmp),
-	    MR_NOT_FOUND);
+	assert_int_equal(
+	    mr_compare(f->c, "fraud", "1.0.0", "3.0.0", &cmp), MR_NOT_FOUND);
 }
 
 /* ---- search ------------------------------------------------------------- */
@@ -1143,23 +1150,24 @@ page_text(const mr_version_list *l, char *out, size_t cap)
 }
 
 static void
-search_register(fixture *f, const char *name, const char *version,
-    double auc, const char *framework)
+search_register(fixture *f, const char *name, const char *version, double auc,
+    const char *framework)
 {
 	mr_metric m[] = {{"auc", auc}};
 	mr_kv tags[] = {{"team", "risk"}};
-	mr_metadata md = {.metrics = m, .n_metrics = 1,
-	    .framework = (char *)framework};
+	mr_metadata md = {
+	    .metrics = m, .n_metrics = 1, .framework = (char *)framework};
 
 	must_register(f, f->c, name,
-	    &(reg){.version = version, .metadata = &md, .tags = tags,
+	    &(reg){.version = version,
+	        .metadata = &md,
+	        .tags = tags,
 	        .n_tags = strcmp(name, "fraud") == 0},
 	    NULL);
 }
 
 static void
-test_lifecycle_search_filters_orders_and_pages_with_a_stable_token(
-    void **state)
+test_lifecycle_search_filters_orders_and_pages_with_a_stable_token(void **state)
 {
 	fixture *f = *state;
 	const char *filter = "metrics.auc > 0.75 AND framework = 'xgboost'";
@@ -1190,8 +1198,8 @@ test_lifecycle_search_filters_orders_and_pages_with_a_stable_token(
 	 * even after a version sorting before it was added. */
 	assert_int_equal(
 	    mr_search(f->c, filter, "metrics.auc desc", &page, &l), MR_OK);
-	assert_string_equal(page_text(l, text, sizeof(text)),
-	    "fraud@1.1.0,fraud@2.0.0");
+	assert_string_equal(
+	    page_text(l, text, sizeof(text)), "fraud@1.1.0,fraud@2.0.0");
 	assert_string_not_equal(l->next_page_token, "");
 	token = strdup(l->next_page_token);
 	mr_version_list_free(l);
@@ -1216,16 +1224,16 @@ test_lifecycle_search_filters_orders_and_pages_with_a_stable_token(
 	assert_string_equal(
 	    page_text(l, text, sizeof(text)), "fraud@3.0.0,fraud@2.0.0");
 	mr_version_list_free(l);
-	assert_int_equal(mr_search(f->c, "tags.team EXISTS", NULL, NULL, &l),
-	    MR_OK);
+	assert_int_equal(
+	    mr_search(f->c, "tags.team EXISTS", NULL, NULL, &l), MR_OK);
 	assert_int_equal(l->count, 4);
 	mr_version_list_free(l);
-	assert_int_equal(mr_deprecate(f->c, "churn", "1.0.0", "old", 0, NULL),
-	    MR_OK);
+	assert_int_equal(
+	    mr_deprecate(f->c, "churn", "1.0.0", "old", 0, NULL), MR_OK);
 	promote(f->c, "spam", "1.0.0", MR_STAGE_STAGING);
-	assert_int_equal(mr_search(f->c,
-	                     "deprecated = true OR stage = 'staging'", NULL,
-	                     NULL, &l),
+	assert_int_equal(
+	    mr_search(
+	        f->c, "deprecated = true OR stage = 'staging'", NULL, NULL, &l),
 	    MR_OK);
 	assert_string_equal(
 	    page_text(l, text, sizeof(text)), "churn@1.0.0,spam@1.0.0");
@@ -1240,8 +1248,7 @@ test_lifecycle_search_filters_orders_and_pages_with_a_stable_token(
 	assert_int_equal(mr_search(f->c, "(name = 'x'", NULL, NULL, &l),
 	    MR_INVALID_ARGUMENT);
 	assert_non_null(strstr(mr_client_errmsg(f->c), "position"));
-	assert_int_equal(
-	    mr_search(f->c, NULL, "nonsense_field", NULL, &l),
+	assert_int_equal(mr_search(f->c, NULL, "nonsense_field", NULL, &l),
 	    MR_INVALID_ARGUMENT);
 }
 
@@ -1300,17 +1307,16 @@ test_lifecycle_update_model_edits_fields_tags_goals_and_writes_events(
 	assert_string_equal(m->goals[0].metric, "latency");
 	mr_model_free(m);
 
-	assert_int_equal(count_events(f->c, "fraud", MR_EVENT_MODEL_UPDATED,
-	                     NULL, events),
+	assert_int_equal(
+	    count_events(f->c, "fraud", MR_EVENT_MODEL_UPDATED, NULL, events),
 	    2);
 	u = (mr_model_update){.owner = "x", .reason = "handover"};
 	assert_int_equal(mr_update_model(f->c, "fraud", &u, NULL), MR_OK);
-	assert_int_equal(count_events(f->c, "fraud", MR_EVENT_MODEL_UPDATED,
-	                     NULL, events),
+	assert_int_equal(
+	    count_events(f->c, "fraud", MR_EVENT_MODEL_UPDATED, NULL, events),
 	    3);
 	assert_non_null(strstr(events, "handover"));
-	assert_int_equal(
-	    mr_update_model(f->c, "nope", &u, NULL), MR_NOT_FOUND);
+	assert_int_equal(mr_update_model(f->c, "nope", &u, NULL), MR_NOT_FOUND);
 }
 
 static void
@@ -1335,7 +1341,9 @@ test_lifecycle_update_version_edits_description_tags_signature_and_writes_events
 	mr_version *v;
 
 	must_register(f, f->c, "fraud",
-	    &(reg){.version = "1.0.0", .signature = &s1, .tags = vtags,
+	    &(reg){.version = "1.0.0",
+	        .signature = &s1,
+	        .tags = vtags,
 	        .n_tags = 1},
 	    NULL);
 	register_plain(f, "fraud", "1.1.0");
@@ -1346,16 +1354,16 @@ test_lifecycle_update_version_edits_description_tags_signature_and_writes_events
 	assert_string_equal(v->tags[0].key, "dataset");
 	assert_string_equal(v->tags[1].value, "bob");
 	mr_version_free(v);
-	u = (mr_version_update){.signature = &s2, .delete_tags = del,
-	    .n_delete_tags = 1};
+	u = (mr_version_update){
+	    .signature = &s2, .delete_tags = del, .n_delete_tags = 1};
 	assert_int_equal(
 	    mr_update_version(f->c, "fraud", "1.0.0", &u, &v), MR_OK);
 	assert_int_equal(v->signature.n_inputs, 1);
 	assert_int_equal(v->n_tags, 0);
 	assert_string_equal(v->description, ""); /* untouched */
 	mr_version_free(v);
-	assert_int_equal(count_events(f->c, "fraud", MR_EVENT_VERSION_UPDATED,
-	                     NULL, events),
+	assert_int_equal(
+	    count_events(f->c, "fraud", MR_EVENT_VERSION_UPDATED, NULL, events),
 	    2);
 	assert_non_null(strstr(events, "1.0.0"));
 
@@ -1377,16 +1385,15 @@ test_lifecycle_update_version_edits_description_tags_signature_and_writes_events
 	assert_string_equal(v->version, "1.0.0");
 	assert_string_equal(v->description, "in production");
 	mr_version_free(v);
-	assert_int_equal(count_events(f->c, "fraud", MR_EVENT_VERSION_UPDATED,
-	                     NULL, NULL),
+	assert_int_equal(
+	    count_events(f->c, "fraud", MR_EVENT_VERSION_UPDATED, NULL, NULL),
 	    4);
 }
 
 /* ---- audit -------------------------------------------------------------- */
 
 static void
-test_lifecycle_audit_lists_every_mutation_in_a_chain_that_verifies(
-    void **state)
+test_lifecycle_audit_lists_every_mutation_in_a_chain_that_verifies(void **state)
 {
 	fixture *f = *state;
 	uint8_t zero[MR_DIGEST_LEN] = {0};
@@ -1403,7 +1410,8 @@ test_lifecycle_audit_lists_every_mutation_in_a_chain_that_verifies(
 	                     MR_STAGE_NONE, "tests pass", NULL),
 	    MR_OK);
 	assert_int_equal(
-	    mr_set_alias(f->c, "fraud", "champion", "1.0.0", NULL, NULL), MR_OK);
+	    mr_set_alias(f->c, "fraud", "champion", "1.0.0", NULL, NULL),
+	    MR_OK);
 
 	assert_int_equal(mr_list_audit(f->c, NULL, 0, 0, 0, 0, &all), MR_OK);
 	assert_int_equal(all->count, 4);
@@ -1454,9 +1462,8 @@ test_lifecycle_audit_lists_every_mutation_in_a_chain_that_verifies(
 	assert_int_equal(l->count, 1);
 	assert_int_equal(l->items[0].seq, 2);
 	mr_audit_list_free(l);
-	assert_int_equal(mr_list_audit(f->c, NULL, now_ms() + 3600000, 0, 0, 0,
-	                     &l),
-	    MR_OK);
+	assert_int_equal(
+	    mr_list_audit(f->c, NULL, now_ms() + 3600000, 0, 0, 0, &l), MR_OK);
 	assert_int_equal(l->count, 0);
 	mr_audit_list_free(l);
 	assert_int_equal(mr_list_audit(f->c, NULL, all->items[0].time_ms,
