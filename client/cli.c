@@ -496,6 +496,23 @@ fetch_pages(cli *g, void *arg, mr_list_params *lp, bool all, page_fn page,
 	}
 }
 
+void
+add_revision(const cli *g, json_object *o)
+{
+	json_object_object_add(
+	    o, "revision", json_object_new_uint64(mr_client_revision(g->c)));
+}
+
+void
+print_with_revision(const cli *g, const char *key, json_object *item)
+{
+	json_object *o = json_object_new_object();
+
+	json_object_object_add(o, key, item);
+	add_revision(g, o);
+	cj_print(o);
+}
+
 /* Adds the token to a page's JSON and prints it. */
 void
 print_json_page(json_object *o, const char *token)
@@ -759,8 +776,7 @@ print_registered(const cli *g, const mr_version *v)
 		json_object *o = json_object_new_object();
 		json_object_object_add(o, "version", cj_version(v));
 		json_object_object_add(o, "transfer", cj_stats(s));
-		json_object_object_add(o, "revision",
-		    json_object_new_uint64(mr_client_revision(g->c)));
+		add_revision(g, o);
 		json_object_object_add(
 		    o, "dangling", cj_dangling(v->dangling, v->n_dangling));
 		cj_print(o);
@@ -1249,11 +1265,7 @@ cmd_promote(cli *g, const command *cmd, int argc, char **argv)
 	if (rv != MR_OK)
 		return status_error(g, rv, "promote %s", sel.what);
 	if (g->json) {
-		json_object *o = json_object_new_object();
-		json_object_object_add(o, "version", cj_version(v));
-		json_object_object_add(o, "revision",
-		    json_object_new_uint64(mr_client_revision(g->c)));
-		cj_print(o);
+		print_with_revision(g, "version", cj_version(v));
 	} else {
 		printf("%s %s is now in %s (revision %llu)", v->name,
 		    v->version, mr_stage_name(v->stage),
@@ -1306,11 +1318,7 @@ cmd_rollback(cli *g, const command *cmd, int argc, char **argv)
 	if ((rv = mr_rollback(g->c, name, to, reason, &v)) != MR_OK)
 		return status_error(g, rv, "rollback %s", name);
 	if (g->json) {
-		json_object *o = json_object_new_object();
-		json_object_object_add(o, "version", cj_version(v));
-		json_object_object_add(o, "revision",
-		    json_object_new_uint64(mr_client_revision(g->c)));
-		cj_print(o);
+		print_with_revision(g, "version", cj_version(v));
 	} else {
 		printf("%s: production is now %s (revision %llu)\n", v->name,
 		    v->version, (unsigned long long)mr_client_revision(g->c));

@@ -305,6 +305,11 @@ void add_item(json_object *o, const char *key, json_object *item);
 mr_status fetch_pages(cli *g, void *arg, mr_list_params *lp, bool all,
     page_fn page, table *t, json_object *o, char **token);
 void print_json_page(json_object *o, const char *token);
+/* Adds "revision": the registry's revision as of the last call of g->c. */
+void add_revision(const cli *g, json_object *o);
+/* Prints {key: item, "revision": N}, what a change prints with --json;
+ * takes `item`. */
+void print_with_revision(const cli *g, const char *key, json_object *item);
 void more_note(const char *what, const char *token);
 int list_pages(cli *g, const char *doing, void *arg, mr_list_params *lp,
     bool all, page_fn page, table *t, const char *what);

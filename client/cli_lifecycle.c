@@ -113,30 +113,6 @@ kvs_free(mr_kv *kv, size_t n)
 	free(kv);
 }
 
-/* {"version": ..., "revision": N}: what a change to a version prints
- * with --json. */
-static void
-print_version_json(const cli *g, const mr_version *v)
-{
-	json_object *o = json_object_new_object();
-
-	json_object_object_add(o, "version", cj_version(v));
-	json_object_object_add(
-	    o, "revision", json_object_new_uint64(mr_client_revision(g->c)));
-	cj_print(o);
-}
-
-static void
-print_model_json(const cli *g, const mr_model *m)
-{
-	json_object *o = json_object_new_object();
-
-	json_object_object_add(o, "model", cj_model(m));
-	json_object_object_add(
-	    o, "revision", json_object_new_uint64(mr_client_revision(g->c)));
-	cj_print(o);
-}
-
 static unsigned long long
 revision(const cli *g)
 {
@@ -296,7 +272,7 @@ update_model(cli *g, const command *cmd, const char *name, const change *c)
 	if ((rv = mr_update_model(g->c, name, &u, &m)) != MR_OK)
 		return status_error(g, rv, "update %s", name);
 	if (g->json) {
-		print_model_json(g, m);
+		print_with_revision(g, "model", cj_model(m));
 	} else {
 		printf("updated %s (revision %llu)\n", m->name, revision(g));
 		cli_field(stdout, "description:", m->description);
@@ -362,7 +338,7 @@ update_version(cli *g, const command *cmd, const selector *sel, const change *c)
 		goto out;
 	}
 	if (g->json) {
-		print_version_json(g, v);
+		print_with_revision(g, "version", cj_version(v));
 	} else {
 		printf("updated %s %s (revision %llu)\n", v->name, v->version,
 		    revision(g));
@@ -690,7 +666,7 @@ cmd_policy(cli *g, const command *cmd, int argc, char **argv)
 		goto out;
 	}
 	if (g->json) {
-		print_model_json(g, m);
+		print_with_revision(g, "model", cj_model(m));
 	} else {
 		const mr_policy *p = NULL;
 
@@ -774,8 +750,7 @@ cmd_review(cli *g, const command *cmd, int argc, char **argv)
 		    o, "approvals", json_object_new_int64(approvals));
 		json_object_object_add(
 		    o, "required", json_object_new_int64(required));
-		json_object_object_add(o, "revision",
-		    json_object_new_uint64(mr_client_revision(g->c)));
+		add_revision(g, o);
 		cj_print(o);
 	} else {
 		printf("%s %s %s for %s: approvals %u",
@@ -845,7 +820,7 @@ cmd_deprecate(cli *g, const command *cmd, int argc, char **argv)
 	if (rv != MR_OK)
 		return status_error(g, rv, "%s %s", cmd->name, sel.what);
 	if (g->json) {
-		print_version_json(g, v);
+		print_with_revision(g, "version", cj_version(v));
 	} else if (undo) {
 		printf("%s %s is no longer deprecated (revision %llu)\n",
 		    v->name, v->version, revision(g));
@@ -925,8 +900,7 @@ print_alias_json(const cli *g, const char *name, const char *alias,
 	    version != NULL ? json_object_new_string(version) : NULL);
 	json_object_object_add(o, "previous",
 	    json_object_new_string(previous != NULL ? previous : ""));
-	json_object_object_add(
-	    o, "revision", json_object_new_uint64(mr_client_revision(g->c)));
+	add_revision(g, o);
 	cj_print(o);
 }
 

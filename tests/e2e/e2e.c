@@ -167,3 +167,78 @@ e2e_cli(const e2e_server *s, char **out, char **err, const char *arg0, ...)
 	}
 	return WIFEXITED(status) ? WEXITSTATUS(status) : 128;
 }
+
+void
+e2e_run_free(e2e_run *r)
+{
+	free(r->out);
+	free(r->err);
+	r->out = r->err = NULL;
+}
+
+void
+e2e_expect(const e2e_run *r, int code, const char *in_out, const char *in_err)
+{
+	if (r->code != code ||
+	    (in_out != NULL && strstr(r->out, in_out) == NULL) ||
+	    (in_err != NULL && strstr(r->err, in_err) == NULL))
+		fail_msg("exit %d (want %d), stdout%s%s%s, stderr%s%s%s:\n"
+		         "--- stdout\n%s--- stderr\n%s",
+		    r->code, code, in_out ? " with \"" : "",
+		    in_out ? in_out : "", in_out ? "\"" : "",
+		    in_err ? " with \"" : "", in_err ? in_err : "",
+		    in_err ? "\"" : "", r->out, r->err);
+}
+
+char *
+e2e_line_with(const char *text, const char *part)
+{
+	const char *at = strstr(text, part), *start, *end;
+
+	if (at == NULL)
+		return NULL;
+	for (start = at; start > text && start[-1] != '\n'; start--)
+		;
+	end = strchr(at, '\n');
+	return strndup(
+	    start, end != NULL ? (size_t)(end - start) : strlen(start));
+}
+
+void
+e2e_expect_field(const e2e_run *r, const char *label, const char *value)
+{
+	char *line = e2e_line_with(r->out, label);
+
+	if (line == NULL || strstr(line, value) == NULL)
+		fail_msg("no \"%s ... %s\" line in:\n%s", label, value, r->out);
+	free(line);
+}
+
+char *
+e2e_path(char out[E2E_PATH_SIZE], const char *dir, const char *name)
+{
+	/* The precision keeps the compiler sure that the result fits. */
+	snprintf(out, E2E_PATH_SIZE, "%.*s/%s", PATH_MAX - 128, dir, name);
+	return out;
+}
+
+void
+e2e_write_random(const char *path, size_t size, uint64_t seed)
+{
+	char *buf = malloc(size);
+
+	tu_fill_random(buf, size, seed);
+	tu_write_file(path, buf, size);
+	free(buf);
+}
+
+int
+e2e_teardown(void **state)
+{
+	/* A pointer to a struct points to its first member too. */
+	e2e_server *s = *state;
+
+	e2e_finish(s);
+	free(*state);
+	return 0;
+}

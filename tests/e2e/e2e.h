@@ -8,6 +8,8 @@
 
 #include <limits.h>
 #include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
 #include <sys/types.h>
 
 #include "modelreg.h"
@@ -37,5 +39,61 @@ mr_client *e2e_client(const e2e_server *s);
  */
 int e2e_cli(const e2e_server *s, char **out, char **err, const char *arg0,
     ...) __attribute__((sentinel));
+
+/*
+ * The tests below share one way of running the CLI and checking what it
+ * did, so that a failure reads the same in each of them: the exit code
+ * wanted and got, then all of stdout and stderr.
+ */
+
+/* One run of the CLI: its exit code and its stdout and stderr (malloc'd). */
+typedef struct e2e_run {
+	int code;
+	char *out;
+	char *err;
+} e2e_run;
+
+/* Frees the output of `r` and sets it to NULL; a run may then be reused. */
+void e2e_run_free(e2e_run *r);
+
+/*
+ * Runs `modelreg --server URL --user tester ARGS...` against the server
+ * `s` into the e2e_run `r`, freeing what `r` held before; evaluates to
+ * the exit code.
+ */
+#define E2E_CLI(s, r, ...)                                                     \
+	(e2e_run_free(&(r)),                                                   \
+	    (r).code = e2e_cli(                                                \
+	        (s), &(r).out, &(r).err, __VA_ARGS__, (char *)NULL))
+
+/*
+ * Fails the test unless `r` exited with `code` and, for each of `in_out`
+ * and `in_err` that is not NULL, stdout or stderr holds that text.
+ */
+void e2e_expect(
+    const e2e_run *r, int code, const char *in_out, const char *in_err);
+
+/* Fails the test unless a line of stdout holds both `label` and `value`. */
+void e2e_expect_field(const e2e_run *r, const char *label, const char *value);
+
+/* The line of `text` holding `part`, without its newline (malloc'd); NULL
+ * if none. */
+char *e2e_line_with(const char *text, const char *part);
+
+/* The size of a path made by e2e_path. */
+#define E2E_PATH_SIZE (PATH_MAX + 32)
+
+/* Writes "dir/name" into `out` (E2E_PATH_SIZE bytes); returns `out`. */
+char *e2e_path(char out[E2E_PATH_SIZE], const char *dir, const char *name);
+
+/* Writes `size` pseudo-random bytes from `seed` (tu_fill_random) to `path`,
+ * making its directories. */
+void e2e_write_random(const char *path, size_t size, uint64_t seed);
+
+/*
+ * The cmocka teardown of a fixture that is malloc'd and begins with its
+ * e2e_server: stops the server (e2e_finish), then frees the fixture.
+ */
+int e2e_teardown(void **state);
 
 #endif /* MR_E2E_H */

@@ -45,87 +45,35 @@ static const char meta_json[] =
 
 typedef struct fixture {
 	e2e_server s;
-	char model[PATH_MAX + 32]; /* 3 MB, three chunks */
-	char other[PATH_MAX + 32]; /* 2.5 MB, three chunks */
-	char tree[PATH_MAX + 32];  /* config.json, sub/w.bin */
-	char meta[PATH_MAX + 32];
-	char bad_key[PATH_MAX + 32];
-	char bad_syntax[PATH_MAX + 32];
-	char out[PATH_MAX + 32]; /* an empty directory to pull into */
+	char model[E2E_PATH_SIZE]; /* 3 MB, three chunks */
+	char other[E2E_PATH_SIZE]; /* 2.5 MB, three chunks */
+	char tree[E2E_PATH_SIZE];  /* config.json, sub/w.bin */
+	char meta[E2E_PATH_SIZE];
+	char bad_key[E2E_PATH_SIZE];
+	char bad_syntax[E2E_PATH_SIZE];
+	char out[E2E_PATH_SIZE]; /* an empty directory to pull into */
 } fixture;
-
-/* One run of the CLI. */
-typedef struct run {
-	int code;
-	char *out;
-	char *err;
-} run;
-
-static void
-run_free(run *r)
-{
-	free(r->out);
-	free(r->err);
-	r->out = r->err = NULL;
-}
-
-/* Runs `modelreg --server URL --user tester ARGS...` into `r`. */
-#define CLI(f, r, ...)                                                         \
-	(run_free(&(r)),                                                       \
-	    (r).code = e2e_cli(                                                \
-	        &(f)->s, &(r).out, &(r).err, __VA_ARGS__, (char *)NULL))
-
-/* The exit code and, when not NULL, text that stdout and stderr hold. */
-static void
-expect(const run *r, int code, const char *in_out, const char *in_err)
-{
-	if (r->code != code ||
-	    (in_out != NULL && strstr(r->out, in_out) == NULL) ||
-	    (in_err != NULL && strstr(r->err, in_err) == NULL))
-		fail_msg("exit %d (want %d), stdout%s%s%s, stderr%s%s%s:\n"
-		         "--- stdout\n%s--- stderr\n%s",
-		    r->code, code, in_out ? " with \"" : "",
-		    in_out ? in_out : "", in_out ? "\"" : "",
-		    in_err ? " with \"" : "", in_err ? in_err : "",
-		    in_err ? "\"" : "", r->out, r->err);
-}
-
-static void
-path_in(char *out, const fixture *f, const char *name)
-{
-	snprintf(out, PATH_MAX + 32, "%.*s/%s", PATH_MAX - 64, f->s.dir, name);
-}
-
-static void
-write_random(const char *path, size_t size, uint64_t seed)
-{
-	char *buf = malloc(size);
-
-	tu_fill_random(buf, size, seed);
-	tu_write_file(path, buf, size);
-	free(buf);
-}
 
 static int
 setup(void **state)
 {
 	fixture *f = calloc(1, sizeof(*f));
-	char p[PATH_MAX + 32];
+	char p[E2E_PATH_SIZE];
 
 	e2e_start(&f->s, "cli");
-	path_in(f->model, f, "model.bin");
-	path_in(f->other, f, "other.bin");
-	path_in(f->tree, f, "tree");
-	path_in(f->meta, f, "meta.json");
-	path_in(f->bad_key, f, "bad-key.json");
-	path_in(f->bad_syntax, f, "bad-syntax.json");
-	path_in(f->out, f, "out");
-	write_random(f->model, MODEL_SIZE, 1);
-	write_random(f->other, 2500000, 2);
-	path_in(p, f, "tree/config.json");
+	e2e_path(f->model, f->s.dir, "model.bin");
+	e2e_path(f->other, f->s.dir, "other.bin");
+	e2e_path(f->tree, f->s.dir, "tree");
+	e2e_path(f->meta, f->s.dir, "meta.json");
+	e2e_path(f->bad_key, f->s.dir, "bad-key.json");
+	e2e_path(f->bad_syntax, f->s.dir, "bad-syntax.json");
+	e2e_path(f->out, f->s.dir, "out");
+	e2e_write_random(f->model, MODEL_SIZE, 1);
+	e2e_write_random(f->other, 2500000, 2);
+	e2e_path(p, f->s.dir, "tree/config.json");
 	tu_write_file(p, "{\"a\": 1}\n", 9);
-	path_in(p, f, "tree/sub/w.bin");
-	write_random(p, 5000, 3);
+	e2e_path(p, f->s.dir, "tree/sub/w.bin");
+	e2e_write_random(p, 5000, 3);
 	tu_write_file(f->meta, meta_json, strlen(meta_json));
 	tu_write_file(f->bad_key, "{\"framework\": \"x\", \"epochs\": 3}", 31);
 	tu_write_file(f->bad_syntax, "{\n  \"framework\": \"x\",,\n}", 25);
@@ -134,21 +82,11 @@ setup(void **state)
 	return 0;
 }
 
-static int
-teardown(void **state)
-{
-	fixture *f = *state;
-
-	e2e_finish(&f->s);
-	free(f);
-	return 0;
-}
-
 /* ---- JSON -------------------------------------------------------------------
  */
 
 static json_object *
-parse_json(const run *r)
+parse_json(const e2e_run *r)
 {
 	json_object *o = json_tokener_parse(r->out);
 
@@ -202,32 +140,6 @@ jint(json_object *o, const char *path)
 /* ---- helpers ----------------------------------------------------------------
  */
 
-/* The line of `text` holding `part`; NULL if none. Malloc'd. */
-static char *
-line_with(const char *text, const char *part)
-{
-	const char *at = strstr(text, part), *start, *end;
-
-	if (at == NULL)
-		return NULL;
-	for (start = at; start > text && start[-1] != '\n'; start--)
-		;
-	end = strchr(at, '\n');
-	return strndup(
-	    start, end != NULL ? (size_t)(end - start) : strlen(start));
-}
-
-/* Asserts that a "label:  value" line shows `value`. */
-static void
-expect_field(const run *r, const char *label, const char *value)
-{
-	char *line = line_with(r->out, label);
-
-	if (line == NULL || strstr(line, value) == NULL)
-		fail_msg("no \"%s ... %s\" line in:\n%s", label, value, r->out);
-	free(line);
-}
-
 static int
 entries(const char *dir)
 {
@@ -256,11 +168,11 @@ same_file(const char *a, const char *b)
 }
 
 static void
-register_fraud(fixture *f, run *r)
+register_fraud(fixture *f, e2e_run *r)
 {
-	CLI(f, *r, "register", "fraud", f->model, "--version", "v3.1.0",
+	E2E_CLI(&f->s, *r, "register", "fraud", f->model, "--version", "v3.1.0",
 	    "--metadata", f->meta, "--tag", "env=test");
-	expect(r, 0, "registered fraud 3.1.0 (dev), revision", NULL);
+	e2e_expect(r, 0, "registered fraud 3.1.0 (dev), revision", NULL);
 }
 
 /* ---- tests ------------------------------------------------------------------
@@ -270,21 +182,21 @@ static void
 test_cli_register_sends_only_missing_chunks_and_says_so(void **state)
 {
 	fixture *f = *state;
-	run r = {0};
+	e2e_run r = {0};
 	json_object *j;
 
 	register_fraud(f, &r);
-	expect(&r, 0, "3 of 3 chunks sent", NULL);
+	e2e_expect(&r, 0, "3 of 3 chunks sent", NULL);
 	assert_string_equal(r.err, "");
-	CLI(f, r, "register", "other", f->other, "--version", "1.0.0");
-	expect(&r, 0, "3 of 3 chunks sent", NULL);
-	CLI(f, r, "register", "fraud", f->model, "--version", "3.2.0");
-	expect(&r, 0, "0 of 3 chunks sent", NULL);
-	expect(&r, 0, "artifact   sha256:", NULL);
+	E2E_CLI(&f->s, r, "register", "other", f->other, "--version", "1.0.0");
+	e2e_expect(&r, 0, "3 of 3 chunks sent", NULL);
+	E2E_CLI(&f->s, r, "register", "fraud", f->model, "--version", "3.2.0");
+	e2e_expect(&r, 0, "0 of 3 chunks sent", NULL);
+	e2e_expect(&r, 0, "artifact   sha256:", NULL);
 
-	CLI(f, r, "--json", "register", "ranker", f->tree, "--version",
+	E2E_CLI(&f->s, r, "--json", "register", "ranker", f->tree, "--version",
 	    "1.0.0");
-	expect(&r, 0, NULL, NULL);
+	e2e_expect(&r, 0, NULL, NULL);
 	j = parse_json(&r);
 	assert_string_equal(jstr(j, "version.name"), "ranker");
 	assert_string_equal(jstr(j, "version.version"), "1.0.0");
@@ -303,43 +215,44 @@ test_cli_register_sends_only_missing_chunks_and_says_so(void **state)
 	json_object_put(j);
 
 	/* Refusals exit 1 with the status and the reason on stderr. */
-	CLI(f, r, "register", "fraud", f->model, "--version", "3.1.0");
-	expect(&r, 1, NULL, "modelreg: register fraud 3.1.0: ALREADY_EXISTS: ");
-	expect(&r, 1, NULL, "already exists");
+	E2E_CLI(&f->s, r, "register", "fraud", f->model, "--version", "3.1.0");
+	e2e_expect(
+	    &r, 1, NULL, "modelreg: register fraud 3.1.0: ALREADY_EXISTS: ");
+	e2e_expect(&r, 1, NULL, "already exists");
 	assert_string_equal(r.out, "");
-	CLI(f, r, "register", "fraud", f->model, "--version", "3.1");
-	expect(&r, 1, NULL, "INVALID_ARGUMENT: version \"3.1\" is not");
-	CLI(f, r, "register", "fraud", f->s.dir, "--version", "4.0.0");
-	expect(&r, 1, NULL, "register fraud 4.0.0: INVALID_ARGUMENT: ");
-	expect(&r, 1, NULL, "socket"); /* modelregd's, in the directory */
-	run_free(&r);
+	E2E_CLI(&f->s, r, "register", "fraud", f->model, "--version", "3.1");
+	e2e_expect(&r, 1, NULL, "INVALID_ARGUMENT: version \"3.1\" is not");
+	E2E_CLI(&f->s, r, "register", "fraud", f->s.dir, "--version", "4.0.0");
+	e2e_expect(&r, 1, NULL, "register fraud 4.0.0: INVALID_ARGUMENT: ");
+	e2e_expect(&r, 1, NULL, "socket"); /* modelregd's, in the directory */
+	e2e_run_free(&r);
 }
 
 static void
 test_cli_get_shows_a_version_as_text_and_as_json(void **state)
 {
 	fixture *f = *state;
-	run r = {0};
+	e2e_run r = {0};
 	json_object *j;
 
 	register_fraud(f, &r);
-	CLI(f, r, "get", "fraud@3.1.0");
-	expect(&r, 0, NULL, NULL);
-	expect_field(&r, "name:", "fraud");
-	expect_field(&r, "stage:", "dev");
-	expect_field(&r, "description:", "gradient boosted trees");
-	expect_field(&r, "framework:", "xgboost");
-	expect_field(&r, "metrics:", "accuracy=0.87");
-	expect_field(&r, "features:", "amount, merchant");
-	expect_field(&r, "inputs:", "amount float32");
-	expect_field(&r, "tags:", "env=test");
-	expect_field(&r, "tags:", "team=risk");
-	expect_field(&r, "created:", "by tester");
-	expect_field(&r, "MODE", "PATH");
-	expect_field(&r, "model.bin", "0644");
+	E2E_CLI(&f->s, r, "get", "fraud@3.1.0");
+	e2e_expect(&r, 0, NULL, NULL);
+	e2e_expect_field(&r, "name:", "fraud");
+	e2e_expect_field(&r, "stage:", "dev");
+	e2e_expect_field(&r, "description:", "gradient boosted trees");
+	e2e_expect_field(&r, "framework:", "xgboost");
+	e2e_expect_field(&r, "metrics:", "accuracy=0.87");
+	e2e_expect_field(&r, "features:", "amount, merchant");
+	e2e_expect_field(&r, "inputs:", "amount float32");
+	e2e_expect_field(&r, "tags:", "env=test");
+	e2e_expect_field(&r, "tags:", "team=risk");
+	e2e_expect_field(&r, "created:", "by tester");
+	e2e_expect_field(&r, "MODE", "PATH");
+	e2e_expect_field(&r, "model.bin", "0644");
 
-	CLI(f, r, "--json", "get", "fraud", "--version", "3.1.0");
-	expect(&r, 0, NULL, NULL);
+	E2E_CLI(&f->s, r, "--json", "get", "fraud", "--version", "3.1.0");
+	e2e_expect(&r, 0, NULL, NULL);
 	j = parse_json(&r);
 	assert_string_equal(jstr(j, "name"), "fraud");
 	assert_string_equal(jstr(j, "version"), "3.1.0");
@@ -364,13 +277,14 @@ test_cli_get_shows_a_version_as_text_and_as_json(void **state)
 	assert_non_null(strchr(jstr(j, "created_at"), 'T'));
 	json_object_put(j);
 
-	CLI(f, r, "get", "fraud@7.0.0");
-	expect(&r, 1, NULL, "modelreg: get fraud 7.0.0: NOT_FOUND: ");
+	E2E_CLI(&f->s, r, "get", "fraud@7.0.0");
+	e2e_expect(&r, 1, NULL, "modelreg: get fraud 7.0.0: NOT_FOUND: ");
 	assert_string_equal(r.out, "");
-	CLI(f, r, "--json", "get", "fraud", "--stage", "production");
-	expect(&r, 1, NULL, "modelreg: get fraud (production): NOT_FOUND: ");
+	E2E_CLI(&f->s, r, "--json", "get", "fraud", "--stage", "production");
+	e2e_expect(
+	    &r, 1, NULL, "modelreg: get fraud (production): NOT_FOUND: ");
 	assert_string_equal(r.out, "");
-	run_free(&r);
+	e2e_run_free(&r);
 }
 
 static void
@@ -379,27 +293,27 @@ test_cli_pull_writes_verified_artifacts_and_keeps_existing_files(void **state)
 	fixture *f = *state;
 	char dest[PATH_MAX + 64], tree_dest[PATH_MAX + 64];
 	char a[2 * PATH_MAX], b[2 * PATH_MAX];
-	run r = {0};
+	e2e_run r = {0};
 	json_object *j;
 
 	register_fraud(f, &r);
-	CLI(f, r, "register", "ranker", f->tree, "--version", "1.0.0");
-	expect(&r, 0, NULL, NULL);
+	E2E_CLI(&f->s, r, "register", "ranker", f->tree, "--version", "1.0.0");
+	e2e_expect(&r, 0, NULL, NULL);
 
 	snprintf(dest, sizeof(dest), "%s/copy.bin", f->out);
-	CLI(f, r, "pull", "fraud@3.1.0", dest);
-	expect(&r, 0, "pulled fraud 3.1.0 to ", NULL);
-	expect(&r, 0, dest, NULL);
+	E2E_CLI(&f->s, r, "pull", "fraud@3.1.0", dest);
+	e2e_expect(&r, 0, "pulled fraud 3.1.0 to ", NULL);
+	e2e_expect(&r, 0, dest, NULL);
 	assert_true(same_file(f->model, dest));
-	CLI(f, r, "pull", "fraud@3.1.0", dest);
-	expect(&r, 1, NULL, "pull fraud 3.1.0: ALREADY_EXISTS: ");
-	CLI(f, r, "pull", "fraud@3.1.0", dest, "--force");
-	expect(&r, 0, "pulled fraud 3.1.0", NULL);
+	E2E_CLI(&f->s, r, "pull", "fraud@3.1.0", dest);
+	e2e_expect(&r, 1, NULL, "pull fraud 3.1.0: ALREADY_EXISTS: ");
+	E2E_CLI(&f->s, r, "pull", "fraud@3.1.0", dest, "--force");
+	e2e_expect(&r, 0, "pulled fraud 3.1.0", NULL);
 	assert_true(same_file(f->model, dest));
 
 	snprintf(tree_dest, sizeof(tree_dest), "%s/ranker", f->out);
-	CLI(f, r, "pull", "ranker@1.0.0", tree_dest);
-	expect(&r, 0, "a directory", NULL);
+	E2E_CLI(&f->s, r, "pull", "ranker@1.0.0", tree_dest);
+	e2e_expect(&r, 0, "a directory", NULL);
 	snprintf(a, sizeof(a), "%s/sub/w.bin", f->tree);
 	snprintf(b, sizeof(b), "%s/sub/w.bin", tree_dest);
 	assert_true(same_file(a, b));
@@ -408,8 +322,9 @@ test_cli_pull_writes_verified_artifacts_and_keeps_existing_files(void **state)
 	assert_true(same_file(a, b));
 
 	/* Into a directory: the artifact keeps its name. */
-	CLI(f, r, "--json", "pull", "fraud", "--version", "3.1.0", tree_dest);
-	expect(&r, 0, NULL, NULL);
+	E2E_CLI(&f->s, r, "--json", "pull", "fraud", "--version", "3.1.0",
+	    tree_dest);
+	e2e_expect(&r, 0, NULL, NULL);
 	j = parse_json(&r);
 	snprintf(b, sizeof(b), "%s/model.bin", tree_dest);
 	assert_string_equal(jstr(j, "path"), b);
@@ -425,72 +340,73 @@ test_cli_pull_writes_verified_artifacts_and_keeps_existing_files(void **state)
 	/* Missing directories above the destination are made; global
 	 * options may follow the command. */
 	snprintf(dest, sizeof(dest), "%s/new/deeper/model.bin", f->out);
-	CLI(f, r, "pull", "fraud@3.1.0", dest, "--json");
-	expect(&r, 0, NULL, NULL);
+	E2E_CLI(&f->s, r, "pull", "fraud@3.1.0", dest, "--json");
+	e2e_expect(&r, 0, NULL, NULL);
 	j = parse_json(&r);
 	assert_string_equal(jstr(j, "path"), dest);
 	json_object_put(j);
 	assert_true(same_file(f->model, dest));
-	run_free(&r);
+	e2e_run_free(&r);
 }
 
 static void
 test_cli_promote_rollback_and_history_follow_the_lifecycle(void **state)
 {
 	fixture *f = *state;
-	run r = {0};
+	e2e_run r = {0};
 	json_object *j, *events;
 	size_t n;
 
 	register_fraud(f, &r);
-	CLI(f, r, "register", "fraud", f->model, "--version", "3.2.0");
-	expect(&r, 0, NULL, NULL);
-	CLI(f, r, "promote", "fraud", "3.1.0", "--to", "staging", "--reason",
-	    "tests pass");
-	expect(&r, 0, "fraud 3.1.0 is now in staging (revision ", NULL);
-	CLI(f, r, "promote", "fraud@3.1.0", "--to", "prod");
-	expect(&r, 0, "fraud 3.1.0 is now in production", NULL);
-	CLI(f, r, "promote", "fraud", "3.2.0", "--to", "production");
-	expect(&r, 1, NULL,
+	E2E_CLI(&f->s, r, "register", "fraud", f->model, "--version", "3.2.0");
+	e2e_expect(&r, 0, NULL, NULL);
+	E2E_CLI(&f->s, r, "promote", "fraud", "3.1.0", "--to", "staging",
+	    "--reason", "tests pass");
+	e2e_expect(&r, 0, "fraud 3.1.0 is now in staging (revision ", NULL);
+	E2E_CLI(&f->s, r, "promote", "fraud@3.1.0", "--to", "prod");
+	e2e_expect(&r, 0, "fraud 3.1.0 is now in production", NULL);
+	E2E_CLI(&f->s, r, "promote", "fraud", "3.2.0", "--to", "production");
+	e2e_expect(&r, 1, NULL,
 	    "modelreg: promote fraud 3.2.0: FAILED_PRECONDITION: ");
-	expect(&r, 1, NULL, "is in dev");
-	CLI(f, r, "promote", "fraud", "3.2.0", "--to", "staging", "--expect",
-	    "staging");
-	expect(&r, 1, NULL, "someone changed it");
-	CLI(f, r, "promote", "fraud", "3.2.0", "--to", "staging", "--expect",
-	    "dev");
-	expect(&r, 0, "is now in staging", NULL);
-	CLI(f, r, "--json", "promote", "fraud", "3.2.0", "--to", "production",
-	    "--reason", "canary clean");
-	expect(&r, 0, NULL, NULL);
+	e2e_expect(&r, 1, NULL, "is in dev");
+	E2E_CLI(&f->s, r, "promote", "fraud", "3.2.0", "--to", "staging",
+	    "--expect", "staging");
+	e2e_expect(&r, 1, NULL, "someone changed it");
+	E2E_CLI(&f->s, r, "promote", "fraud", "3.2.0", "--to", "staging",
+	    "--expect", "dev");
+	e2e_expect(&r, 0, "is now in staging", NULL);
+	E2E_CLI(&f->s, r, "--json", "promote", "fraud", "3.2.0", "--to",
+	    "production", "--reason", "canary clean");
+	e2e_expect(&r, 0, NULL, NULL);
 	j = parse_json(&r);
 	assert_string_equal(jstr(j, "version.stage"), "production");
 	assert_string_equal(jstr(j, "version.displaced_version"), "3.1.0");
 	assert_true(jint(j, "revision") > 0);
 	json_object_put(j);
 
-	CLI(f, r, "rollback", "fraud", "--reason", "p99 doubled");
-	expect(&r, 0, "fraud: production is now 3.1.0 (revision ", NULL);
-	CLI(f, r, "--json", "rollback", "fraud", "--reason", "again");
-	expect(&r, 1, NULL, "modelreg: rollback fraud: FAILED_PRECONDITION: ");
+	E2E_CLI(&f->s, r, "rollback", "fraud", "--reason", "p99 doubled");
+	e2e_expect(&r, 0, "fraud: production is now 3.1.0 (revision ", NULL);
+	E2E_CLI(&f->s, r, "--json", "rollback", "fraud", "--reason", "again");
+	e2e_expect(
+	    &r, 1, NULL, "modelreg: rollback fraud: FAILED_PRECONDITION: ");
 	assert_string_equal(r.out, "");
-	CLI(f, r, "--json", "rollback", "fraud", "--to", "3.2.0", "--reason",
-	    "forward");
-	expect(&r, 0, NULL, NULL);
+	E2E_CLI(&f->s, r, "--json", "rollback", "fraud", "--to", "3.2.0",
+	    "--reason", "forward");
+	e2e_expect(&r, 0, NULL, NULL);
 	j = parse_json(&r);
 	assert_string_equal(jstr(j, "version.version"), "3.2.0");
 	assert_string_equal(jstr(j, "version.stage"), "production");
 	json_object_put(j);
 
-	CLI(f, r, "history", "fraud");
-	expect(&r, 0, NULL, NULL);
-	expect_field(&r, "REVISION", "EVENT");
-	expect_field(&r, "version_registered", "tester");
-	expect_field(&r, " rollback ", "p99 doubled");
-	expect_field(&r, "rolled back: p99 doubled", "archived");
-	expect_field(&r, "canary clean", "stage_changed");
-	CLI(f, r, "--json", "history", "fraud");
-	expect(&r, 0, NULL, NULL);
+	E2E_CLI(&f->s, r, "history", "fraud");
+	e2e_expect(&r, 0, NULL, NULL);
+	e2e_expect_field(&r, "REVISION", "EVENT");
+	e2e_expect_field(&r, "version_registered", "tester");
+	e2e_expect_field(&r, " rollback ", "p99 doubled");
+	e2e_expect_field(&r, "rolled back: p99 doubled", "archived");
+	e2e_expect_field(&r, "canary clean", "stage_changed");
+	E2E_CLI(&f->s, r, "--json", "history", "fraud");
+	e2e_expect(&r, 0, NULL, NULL);
 	j = parse_json(&r);
 	events = jget(j, "events");
 	n = json_object_array_length(events);
@@ -512,9 +428,9 @@ test_cli_promote_rollback_and_history_follow_the_lifecycle(void **state)
 	assert_int_equal(jint(j, "last_revision"), jint(events, "11.revision"));
 	assert_false(json_object_get_boolean(jget(j, "more")));
 	json_object_put(j);
-	CLI(f, r, "history", "--limit", "1");
-	expect(&r, 0, "model_created", "more events: add --after 1");
-	run_free(&r);
+	E2E_CLI(&f->s, r, "history", "--limit", "1");
+	e2e_expect(&r, 0, "model_created", "more events: add --after 1");
+	e2e_run_free(&r);
 }
 
 static void
@@ -522,18 +438,18 @@ test_cli_list_and_info_print_aligned_tables_and_json(void **state)
 {
 	fixture *f = *state;
 	char *header, *row;
-	run r = {0};
+	e2e_run r = {0};
 	json_object *j;
 
 	register_fraud(f, &r);
-	CLI(f, r, "register", "fraud", f->model, "--version", "3.2.0");
-	CLI(f, r, "register", "other", f->other, "--version", "1.0.0");
-	expect(&r, 0, NULL, NULL);
+	E2E_CLI(&f->s, r, "register", "fraud", f->model, "--version", "3.2.0");
+	E2E_CLI(&f->s, r, "register", "other", f->other, "--version", "1.0.0");
+	e2e_expect(&r, 0, NULL, NULL);
 
-	CLI(f, r, "list");
-	expect(&r, 0, NULL, NULL);
-	header = line_with(r.out, "NAME");
-	row = line_with(r.out, "fraud");
+	E2E_CLI(&f->s, r, "list");
+	e2e_expect(&r, 0, NULL, NULL);
+	header = e2e_line_with(r.out, "NAME");
+	row = e2e_line_with(r.out, "fraud");
 	assert_non_null(header);
 	assert_non_null(row);
 	assert_ptr_equal(header, strstr(header, "NAME"));
@@ -547,8 +463,8 @@ test_cli_list_and_info_print_aligned_tables_and_json(void **state)
 	assert_non_null(strstr(r.out, "other"));
 	assert_string_equal(r.err, "");
 
-	CLI(f, r, "--json", "list");
-	expect(&r, 0, NULL, NULL);
+	E2E_CLI(&f->s, r, "--json", "list");
+	e2e_expect(&r, 0, NULL, NULL);
 	j = parse_json(&r);
 	assert_int_equal(json_object_array_length(jget(j, "models")), 2);
 	assert_string_equal(jstr(j, "models.0.name"), "fraud");
@@ -558,113 +474,114 @@ test_cli_list_and_info_print_aligned_tables_and_json(void **state)
 	assert_string_equal(jstr(j, "next_page_token"), "");
 	json_object_put(j);
 
-	CLI(f, r, "list", "--limit", "1");
-	expect(&r, 0, "fraud", "more models: add --page-token ");
+	E2E_CLI(&f->s, r, "list", "--limit", "1");
+	e2e_expect(&r, 0, "fraud", "more models: add --page-token ");
 	assert_null(strstr(r.out, "other"));
-	CLI(f, r, "list", "--limit", "1", "--all");
-	expect(&r, 0, "other", NULL);
+	E2E_CLI(&f->s, r, "list", "--limit", "1", "--all");
+	e2e_expect(&r, 0, "other", NULL);
 	assert_string_equal(r.err, "");
-	CLI(f, r, "list", "fraud");
-	expect(&r, 0, "3.2.0", NULL);
-	expect_field(&r, "VERSION", "ARTIFACT SIZE");
-	expect_field(&r, "3.1.0", "env=test");
-	CLI(f, r, "--json", "list", "fraud", "--tag", "env=test");
-	expect(&r, 0, NULL, NULL);
+	E2E_CLI(&f->s, r, "list", "fraud");
+	e2e_expect(&r, 0, "3.2.0", NULL);
+	e2e_expect_field(&r, "VERSION", "ARTIFACT SIZE");
+	e2e_expect_field(&r, "3.1.0", "env=test");
+	E2E_CLI(&f->s, r, "--json", "list", "fraud", "--tag", "env=test");
+	e2e_expect(&r, 0, NULL, NULL);
 	j = parse_json(&r);
 	assert_int_equal(json_object_array_length(jget(j, "versions")), 1);
 	assert_string_equal(jstr(j, "versions.0.version"), "3.1.0");
 	json_object_put(j);
 
-	CLI(f, r, "info", "fraud");
-	expect(&r, 0, "Recent history", NULL);
-	expect_field(&r, "versions:", "2");
-	expect_field(&r, "latest:", "3.2.0");
-	CLI(f, r, "--json", "info", "fraud");
-	expect(&r, 0, NULL, NULL);
+	E2E_CLI(&f->s, r, "info", "fraud");
+	e2e_expect(&r, 0, "Recent history", NULL);
+	e2e_expect_field(&r, "versions:", "2");
+	e2e_expect_field(&r, "latest:", "3.2.0");
+	E2E_CLI(&f->s, r, "--json", "info", "fraud");
+	e2e_expect(&r, 0, NULL, NULL);
 	j = parse_json(&r);
 	assert_string_equal(jstr(j, "model.name"), "fraud");
 	assert_int_equal(json_object_array_length(jget(j, "versions")), 2);
 	assert_int_equal(json_object_array_length(jget(j, "events")), 3);
 	json_object_put(j);
-	CLI(f, r, "info", "nope");
-	expect(&r, 1, NULL, "modelreg: info nope: NOT_FOUND: ");
-	run_free(&r);
+	E2E_CLI(&f->s, r, "info", "nope");
+	e2e_expect(&r, 1, NULL, "modelreg: info nope: NOT_FOUND: ");
+	e2e_run_free(&r);
 }
 
 static void
 test_cli_bad_usage_exits_2_with_a_hint(void **state)
 {
 	fixture *f = *state;
-	run r = {0};
+	e2e_run r = {0};
 	json_object *j;
 
-	CLI(f, r, "register", "fraud", f->model);
-	expect(&r, 2, NULL, "modelreg: register: --version is required");
-	expect(&r, 2, NULL, "Run \"modelreg help register\" for usage.");
-	CLI(f, r, "register", "fraud", f->model, "--version", "9.0.0",
+	E2E_CLI(&f->s, r, "register", "fraud", f->model);
+	e2e_expect(&r, 2, NULL, "modelreg: register: --version is required");
+	e2e_expect(&r, 2, NULL, "Run \"modelreg help register\" for usage.");
+	E2E_CLI(&f->s, r, "register", "fraud", f->model, "--version", "9.0.0",
 	    "--metadata", f->bad_key);
-	expect(&r, 2, NULL, "unknown key \"epochs\"");
-	expect(&r, 2, NULL, f->bad_key);
-	CLI(f, r, "register", "fraud", f->model, "--version", "9.0.0",
+	e2e_expect(&r, 2, NULL, "unknown key \"epochs\"");
+	e2e_expect(&r, 2, NULL, f->bad_key);
+	E2E_CLI(&f->s, r, "register", "fraud", f->model, "--version", "9.0.0",
 	    "--metadata", f->bad_syntax);
-	expect(&r, 2, NULL, "line 2");
-	CLI(f, r, "register", "fraud", f->model, "--version", "9.0.0",
+	e2e_expect(&r, 2, NULL, "line 2");
+	E2E_CLI(&f->s, r, "register", "fraud", f->model, "--version", "9.0.0",
 	    "--metadata", "/nonexistent/meta.json");
-	expect(&r, 2, NULL, "/nonexistent/meta.json");
-	CLI(f, r, "register", "fraud", f->model, "--version", "9.0.0", "--tag",
-	    "novalue");
-	expect(&r, 2, NULL, "--tag wants KEY=VALUE");
-	CLI(f, r, "get", "fraud@3.1.0", "--stage", "prod");
-	expect(&r, 2, NULL, "not both");
-	CLI(f, r, "promote", "fraud", "3.1.0");
-	expect(&r, 2, NULL, "--to STAGE is required");
-	CLI(f, r, "promote", "fraud", "3.1.0", "--to", "qa");
-	expect(&r, 2, NULL, "\"qa\" is not a stage");
-	CLI(f, r, "rollback", "fraud");
-	expect(&r, 2, NULL, "--reason TEXT is required");
-	CLI(f, r, "list", "--bogus");
-	expect(&r, 2, NULL, "unknown option --bogus");
-	CLI(f, r, "history", "--limit", "0");
-	expect(&r, 2, NULL, "--limit wants a number from 1 to 1000");
-	CLI(f, r, "--timeout", "0", "list");
-	expect(&r, 2, NULL, "--timeout wants milliseconds");
-	CLI(f, r, "frobnicate");
-	expect(&r, 2, NULL, "no command \"frobnicate\"");
-	CLI(f, r, "--json");
-	expect(&r, 2, NULL, "usage: modelreg");
+	e2e_expect(&r, 2, NULL, "/nonexistent/meta.json");
+	E2E_CLI(&f->s, r, "register", "fraud", f->model, "--version", "9.0.0",
+	    "--tag", "novalue");
+	e2e_expect(&r, 2, NULL, "--tag wants KEY=VALUE");
+	E2E_CLI(&f->s, r, "get", "fraud@3.1.0", "--stage", "prod");
+	e2e_expect(&r, 2, NULL, "not both");
+	E2E_CLI(&f->s, r, "promote", "fraud", "3.1.0");
+	e2e_expect(&r, 2, NULL, "--to STAGE is required");
+	E2E_CLI(&f->s, r, "promote", "fraud", "3.1.0", "--to", "qa");
+	e2e_expect(&r, 2, NULL, "\"qa\" is not a stage");
+	E2E_CLI(&f->s, r, "rollback", "fraud");
+	e2e_expect(&r, 2, NULL, "--reason TEXT is required");
+	E2E_CLI(&f->s, r, "list", "--bogus");
+	e2e_expect(&r, 2, NULL, "unknown option --bogus");
+	E2E_CLI(&f->s, r, "history", "--limit", "0");
+	e2e_expect(&r, 2, NULL, "--limit wants a number from 1 to 1000");
+	E2E_CLI(&f->s, r, "--timeout", "0", "list");
+	e2e_expect(&r, 2, NULL, "--timeout wants milliseconds");
+	E2E_CLI(&f->s, r, "frobnicate");
+	e2e_expect(&r, 2, NULL, "no command \"frobnicate\"");
+	E2E_CLI(&f->s, r, "--json");
+	e2e_expect(&r, 2, NULL, "usage: modelreg");
 	assert_string_equal(r.out, "");
 	/* Nothing above reached the registry. */
-	CLI(f, r, "--json", "list");
-	expect(&r, 0, NULL, NULL);
+	E2E_CLI(&f->s, r, "--json", "list");
+	e2e_expect(&r, 0, NULL, NULL);
 	j = parse_json(&r);
 	assert_int_equal(json_object_array_length(jget(j, "models")), 0);
 	json_object_put(j);
 
-	CLI(f, r, "help", "register");
-	expect(&r, 0, "Metadata file", NULL);
-	expect(&r, 0, "usage: modelreg register NAME PATH --version V", NULL);
+	E2E_CLI(&f->s, r, "help", "register");
+	e2e_expect(&r, 0, "Metadata file", NULL);
+	e2e_expect(
+	    &r, 0, "usage: modelreg register NAME PATH --version V", NULL);
 	assert_string_equal(r.err, "");
-	CLI(f, r, "--help");
-	expect(&r, 0, "modelreg rollback NAME", NULL);
-	CLI(f, r, "pull", "--help");
-	expect(&r, 0, "--force", NULL);
-	run_free(&r);
+	E2E_CLI(&f->s, r, "--help");
+	e2e_expect(&r, 0, "modelreg rollback NAME", NULL);
+	E2E_CLI(&f->s, r, "pull", "--help");
+	e2e_expect(&r, 0, "--force", NULL);
+	e2e_run_free(&r);
 }
 
 static void
 test_cli_unreachable_server_exits_1_naming_the_address(void **state)
 {
 	fixture *f = *state;
-	run r = {0};
+	e2e_run r = {0};
 
-	CLI(f, r, "--server", "ipc:///nonexistent/x.sock", "list");
-	expect(&r, 1, NULL,
+	E2E_CLI(&f->s, r, "--server", "ipc:///nonexistent/x.sock", "list");
+	e2e_expect(&r, 1, NULL,
 	    "modelreg: connect: UNAVAILABLE: cannot connect to "
 	    "ipc:///nonexistent/x.sock");
 	assert_string_equal(r.out, "");
-	CLI(f, r, "--server", "nonsense://x", "--json", "get", "fraud");
-	expect(&r, 1, NULL, "modelreg: connect: INVALID_ARGUMENT: ");
-	run_free(&r);
+	E2E_CLI(&f->s, r, "--server", "nonsense://x", "--json", "get", "fraud");
+	e2e_expect(&r, 1, NULL, "modelreg: connect: INVALID_ARGUMENT: ");
+	e2e_run_free(&r);
 }
 
 static void
@@ -679,7 +596,7 @@ test_cli_pull_of_a_bad_chunk_is_data_loss_and_writes_nothing(void **state)
 	mr_codec *codec = mr_codec_create();
 	store *st;
 	mr_err e;
-	run r = {0};
+	e2e_run r = {0};
 	int status;
 
 	/* With modelregd stopped, its store gets other bytes under the name
@@ -700,18 +617,18 @@ test_cli_pull_of_a_bad_chunk_is_data_loss_and_writes_nothing(void **state)
 	store_close(st);
 	e2e_restart(&f->s);
 
-	CLI(f, r, "register", "fraud", f->model, "--version", "1.0.0");
-	expect(&r, 0, "2 of 3 chunks sent", NULL);
+	E2E_CLI(&f->s, r, "register", "fraud", f->model, "--version", "1.0.0");
+	e2e_expect(&r, 0, "2 of 3 chunks sent", NULL);
 	snprintf(dest, sizeof(dest), "%s/bad.bin", f->out);
-	CLI(f, r, "pull", "fraud@1.0.0", dest);
-	expect(&r, 1, NULL, "modelreg: pull fraud 1.0.0: DATA_LOSS: ");
-	expect(&r, 1, NULL, "chunk 0 of model.bin");
+	E2E_CLI(&f->s, r, "pull", "fraud@1.0.0", dest);
+	e2e_expect(&r, 1, NULL, "modelreg: pull fraud 1.0.0: DATA_LOSS: ");
+	e2e_expect(&r, 1, NULL, "chunk 0 of model.bin");
 	assert_string_equal(r.out, "");
-	CLI(f, r, "--json", "pull", "fraud@1.0.0", dest);
-	expect(&r, 1, NULL, "DATA_LOSS");
+	E2E_CLI(&f->s, r, "--json", "pull", "fraud@1.0.0", dest);
+	e2e_expect(&r, 1, NULL, "DATA_LOSS");
 	assert_string_equal(r.out, "");
 	assert_int_equal(entries(f->out), 0);
-	run_free(&r);
+	e2e_run_free(&r);
 	mr_codec_free(codec);
 	free(bytes);
 	free(other);
@@ -725,34 +642,34 @@ test_cli_pull_of_a_bad_chunk_is_data_loss_and_writes_nothing(void **state)
  * 3.1.0 registered naming all three, promoted to staging, then to
  * production. */
 static void
-issue_example(fixture *f, run *r)
+issue_example(fixture *f, e2e_run *r)
 {
 	static const char md[] = "{\"training_data_version\": \"v2024-01\",\n"
 	                         " \"feature_set_version\": \"v1\",\n"
 	                         " \"experiment\": \"exp-003-xgboost\"}\n";
-	char meta[PATH_MAX + 32];
+	char meta[E2E_PATH_SIZE];
 
-	CLI(f, *r, "lineage", "add", "dataset", "@v2024-01");
-	expect(r, 0, "added dataset:@v2024-01\n", NULL);
-	CLI(f, *r, "lineage", "add", "features:@v1", "--from",
+	E2E_CLI(&f->s, *r, "lineage", "add", "dataset", "@v2024-01");
+	e2e_expect(r, 0, "added dataset:@v2024-01\n", NULL);
+	E2E_CLI(&f->s, *r, "lineage", "add", "features:@v1", "--from",
 	    "dataset:v2024-01");
-	expect(r, 0, "added features:@v1\n", NULL);
-	expect_field(r, "upstream", "derived_from  dataset:@v2024-01");
-	CLI(f, *r, "lineage", "add", "experiment", "exp-003-xgboost", "--from",
-	    "features:v1");
-	expect_field(r, "upstream", "trained_on  features:@v1");
-	path_in(meta, f, "lineage.json");
+	e2e_expect(r, 0, "added features:@v1\n", NULL);
+	e2e_expect_field(r, "upstream", "derived_from  dataset:@v2024-01");
+	E2E_CLI(&f->s, *r, "lineage", "add", "experiment", "exp-003-xgboost",
+	    "--from", "features:v1");
+	e2e_expect_field(r, "upstream", "trained_on  features:@v1");
+	e2e_path(meta, f->s.dir, "lineage.json");
 	tu_write_file(meta, md, strlen(md));
-	CLI(f, *r, "register", "fraud-detection-model", f->model, "--version",
-	    "3.1.0", "--metadata", meta);
-	expect(r, 0, "registered fraud-detection-model 3.1.0", NULL);
+	E2E_CLI(&f->s, *r, "register", "fraud-detection-model", f->model,
+	    "--version", "3.1.0", "--metadata", meta);
+	e2e_expect(r, 0, "registered fraud-detection-model 3.1.0", NULL);
 	assert_string_equal(r->err, ""); /* every reference resolved */
-	CLI(f, *r, "promote", "fraud-detection-model", "3.1.0", "--to",
+	E2E_CLI(&f->s, *r, "promote", "fraud-detection-model", "3.1.0", "--to",
 	    "staging");
-	expect(r, 0, NULL, NULL);
-	CLI(f, *r, "promote", "fraud-detection-model", "3.1.0", "--to",
+	e2e_expect(r, 0, NULL, NULL);
+	E2E_CLI(&f->s, *r, "promote", "fraud-detection-model", "3.1.0", "--to",
 	    "production");
-	expect(r, 0, NULL, NULL);
+	e2e_expect(r, 0, NULL, NULL);
 }
 
 /* A token of DOT as cg_print_dot writes it: a quoted string (returned
@@ -865,13 +782,13 @@ static void
 test_cli_lineage_of_a_version_is_the_issue_chain(void **state)
 {
 	fixture *f = *state;
-	run r = {0};
+	e2e_run r = {0};
 	json_object *j;
 	int edges;
 
 	issue_example(f, &r);
-	CLI(f, r, "lineage", "fraud-detection-model", "3.1.0");
-	expect(&r, 0, NULL, NULL);
+	E2E_CLI(&f->s, r, "lineage", "fraud-detection-model", "3.1.0");
+	e2e_expect(&r, 0, NULL, NULL);
 	assert_string_equal(r.out,
 	    "data:v2024-01\n"
 	    "└─> feature-engineering:v1\n"
@@ -882,28 +799,30 @@ test_cli_lineage_of_a_version_is_the_issue_chain(void **state)
 
 	/* The staging deployment ended with the promotion: shown on
 	 * request, marked. */
-	CLI(f, r, "lineage", "fraud-detection-model@3.1.0",
+	E2E_CLI(&f->s, r, "lineage", "fraud-detection-model@3.1.0",
 	    "--all-deployments");
-	expect(&r, 0,
+	e2e_expect(&r, 0,
 	    "        └─> model:fraud-detection-model-3.1.0\n"
 	    "            ├─> deployment:production\n"
 	    "            └─> deployment:staging (ended 20",
 	    NULL);
 
-	CLI(f, r, "lineage", "fraud-detection-model", "3.1.0", "--dot");
-	expect(&r, 0, "digraph", NULL);
+	E2E_CLI(&f->s, r, "lineage", "fraud-detection-model", "3.1.0", "--dot");
+	e2e_expect(&r, 0, "digraph", NULL);
 	assert_int_equal(parse_dot(r.out, &edges), 5);
 	/* Dataset, features and experiment into the model, the chain
 	 * between them, and the deployment. */
 	assert_int_equal(edges, 6);
-	expect(&r, 0, "\"dataset:@v2024-01\" [label=\"data:v2024-01\"];", NULL);
-	expect(&r, 0,
+	e2e_expect(
+	    &r, 0, "\"dataset:@v2024-01\" [label=\"data:v2024-01\"];", NULL);
+	e2e_expect(&r, 0,
 	    "\"experiment:exp-003-xgboost\" -> "
 	    "\"model:fraud-detection-model@3.1.0\" [label=\"produced_by\"];",
 	    NULL);
 
-	CLI(f, r, "--json", "lineage", "fraud-detection-model", "3.1.0");
-	expect(&r, 0, NULL, NULL);
+	E2E_CLI(
+	    &f->s, r, "--json", "lineage", "fraud-detection-model", "3.1.0");
+	e2e_expect(&r, 0, NULL, NULL);
 	j = parse_json(&r);
 	assert_int_equal(json_object_array_length(jget(j, "nodes")), 5);
 	assert_int_equal(json_object_array_length(jget(j, "edges")), 6);
@@ -917,15 +836,16 @@ test_cli_lineage_of_a_version_is_the_issue_chain(void **state)
 	assert_int_equal(jint(j, "nodes.4.ended_at_ms"), 0);
 	json_object_put(j);
 
-	CLI(f, r, "lineage", "impact", "dataset:v2024-01");
-	expect(&r, 0, "Affected model versions:\n", NULL);
-	expect_field(&r, "fraud-detection-model  3.1.0", "production  1");
-	expect(&r, 0, "\nLive deployments:\n", NULL);
-	expect_field(&r, "deployment:fraud-detection-model@3.1.0/production/",
+	E2E_CLI(&f->s, r, "lineage", "impact", "dataset:v2024-01");
+	e2e_expect(&r, 0, "Affected model versions:\n", NULL);
+	e2e_expect_field(&r, "fraud-detection-model  3.1.0", "production  1");
+	e2e_expect(&r, 0, "\nLive deployments:\n", NULL);
+	e2e_expect_field(&r,
+	    "deployment:fraud-detection-model@3.1.0/production/",
 	    "production  default");
 	assert_null(strstr(r.out, "staging"));
-	CLI(f, r, "--json", "lineage", "impact", "dataset:v2024-01");
-	expect(&r, 0, NULL, NULL);
+	E2E_CLI(&f->s, r, "--json", "lineage", "impact", "dataset:v2024-01");
+	e2e_expect(&r, 0, NULL, NULL);
 	j = parse_json(&r);
 	assert_int_equal(json_object_array_length(jget(j, "versions")), 1);
 	assert_string_equal(jstr(j, "versions.0.stage"), "production");
@@ -935,7 +855,7 @@ test_cli_lineage_of_a_version_is_the_issue_chain(void **state)
 	    jstr(j, "live_deployments.0.environment"), "default");
 	assert_string_equal(jstr(j, "next_page_token"), "");
 	json_object_put(j);
-	run_free(&r);
+	e2e_run_free(&r);
 }
 
 static void
@@ -944,88 +864,90 @@ test_cli_lineage_dangling_reference_is_warned_until_its_node_is_added(
 {
 	fixture *f = *state;
 	static const char md[] = "{\"experiment\": \"exp-9\"}";
-	char meta[PATH_MAX + 32];
-	run r = {0};
+	char meta[E2E_PATH_SIZE];
+	e2e_run r = {0};
 	json_object *j;
 
-	path_in(meta, f, "dangling.json");
+	e2e_path(meta, f->s.dir, "dangling.json");
 	tu_write_file(meta, md, strlen(md));
-	CLI(f, r, "register", "fraud", f->model, "--version", "1.0.0",
+	E2E_CLI(&f->s, r, "register", "fraud", f->model, "--version", "1.0.0",
 	    "--metadata", meta);
-	expect(&r, 0, "registered fraud 1.0.0",
+	e2e_expect(&r, 0, "registered fraud 1.0.0",
 	    "modelreg: warning: experiment = exp-9 names no lineage node; it "
 	    "will be linked when added\n");
-	CLI(f, r, "--json", "register", "fraud", f->model, "--version", "1.1.0",
-	    "--metadata", meta);
-	expect(&r, 0, NULL, "experiment = exp-9 names no lineage node");
+	E2E_CLI(&f->s, r, "--json", "register", "fraud", f->model, "--version",
+	    "1.1.0", "--metadata", meta);
+	e2e_expect(&r, 0, NULL, "experiment = exp-9 names no lineage node");
 	j = parse_json(&r);
 	assert_string_equal(jstr(j, "dangling.0.field"), "experiment");
 	assert_string_equal(jstr(j, "dangling.0.value"), "exp-9");
 	assert_string_equal(jstr(j, "dangling.0.kind"), "experiment");
 	json_object_put(j);
 
-	CLI(f, r, "lineage", "fraud", "1.0.0");
-	expect(&r, 0,
+	E2E_CLI(&f->s, r, "lineage", "fraud", "1.0.0");
+	e2e_expect(&r, 0,
 	    "model:fraud-1.0.0\n\ndangling: experiment = exp-9 (no lineage "
 	    "node",
 	    NULL);
-	CLI(f, r, "lineage", "show", "model:fraud@1.0.0");
-	expect_field(&r, "dangling:", "experiment = exp-9");
+	E2E_CLI(&f->s, r, "lineage", "show", "model:fraud@1.0.0");
+	e2e_expect_field(&r, "dangling:", "experiment = exp-9");
 
 	/* Adding the experiment links both versions to it. */
-	CLI(f, r, "lineage", "add", "experiment", "exp-9");
-	expect(&r, 0, "added experiment:exp-9\n", NULL);
-	expect_field(&r, "model:fraud@1.0.0", "downstream  produced_by");
-	expect_field(&r, "model:fraud@1.1.0", "downstream  produced_by");
-	CLI(f, r, "lineage", "fraud", "1.0.0");
-	expect(&r, 0, NULL, NULL);
+	E2E_CLI(&f->s, r, "lineage", "add", "experiment", "exp-9");
+	e2e_expect(&r, 0, "added experiment:exp-9\n", NULL);
+	e2e_expect_field(&r, "model:fraud@1.0.0", "downstream  produced_by");
+	e2e_expect_field(&r, "model:fraud@1.1.0", "downstream  produced_by");
+	E2E_CLI(&f->s, r, "lineage", "fraud", "1.0.0");
+	e2e_expect(&r, 0, NULL, NULL);
 	assert_string_equal(r.out, "experiment:exp-9\n└─> model:fraud-1.0.0\n");
-	CLI(f, r, "lineage", "show", "model:fraud@1.0.0");
-	expect_field(&r, "upstream", "produced_by  experiment:exp-9");
+	E2E_CLI(&f->s, r, "lineage", "show", "model:fraud@1.0.0");
+	e2e_expect_field(&r, "upstream", "produced_by  experiment:exp-9");
 	assert_null(strstr(r.out, "dangling"));
-	run_free(&r);
+	e2e_run_free(&r);
 }
 
 static void
 test_cli_lineage_walks_paths_and_edits_of_the_graph(void **state)
 {
 	fixture *f = *state;
-	run r = {0};
+	e2e_run r = {0};
 	json_object *j;
 
-	CLI(f, r, "lineage", "add", "dataset", "raw", "--property",
+	E2E_CLI(&f->s, r, "lineage", "add", "dataset", "raw", "--property",
 	    "owner=data-eng");
-	expect(&r, 0, "added dataset:raw\n", NULL);
-	CLI(f, r, "lineage", "add", "dataset", "clean", "--from",
+	e2e_expect(&r, 0, "added dataset:raw\n", NULL);
+	E2E_CLI(&f->s, r, "lineage", "add", "dataset", "clean", "--from",
 	    "dataset:raw");
-	CLI(f, r, "lineage", "add", "features", "fs", "--version", "v2",
+	E2E_CLI(&f->s, r, "lineage", "add", "features", "fs", "--version", "v2",
 	    "--from", "dataset:clean");
-	expect_field(&r, "upstream", "derived_from  dataset:clean");
-	CLI(f, r, "lineage", "add", "experiment", "exp", "--from",
+	e2e_expect_field(&r, "upstream", "derived_from  dataset:clean");
+	E2E_CLI(&f->s, r, "lineage", "add", "experiment", "exp", "--from",
 	    "features:fs@v2");
-	expect(&r, 0, "added experiment:exp\n", NULL);
+	e2e_expect(&r, 0, "added experiment:exp\n", NULL);
 
-	CLI(f, r, "lineage", "downstream", "dataset:raw");
-	expect(&r, 0, NULL, NULL);
-	expect_field(&r, "DEPTH", "ID  ");
-	expect_field(&r, "KIND", "VIA");
-	expect_field(&r, "dataset:clean", "dataset     derived_from");
-	expect_field(&r, "3      experiment:exp", "trained_on");
+	E2E_CLI(&f->s, r, "lineage", "downstream", "dataset:raw");
+	e2e_expect(&r, 0, NULL, NULL);
+	e2e_expect_field(&r, "DEPTH", "ID  ");
+	e2e_expect_field(&r, "KIND", "VIA");
+	e2e_expect_field(&r, "dataset:clean", "dataset     derived_from");
+	e2e_expect_field(&r, "3      experiment:exp", "trained_on");
 	assert_string_equal(r.err, "");
-	CLI(f, r, "lineage", "downstream", "dataset:raw", "--depth", "1");
-	expect(&r, 0, "dataset:clean", "more lies past depth 1");
+	E2E_CLI(
+	    &f->s, r, "lineage", "downstream", "dataset:raw", "--depth", "1");
+	e2e_expect(&r, 0, "dataset:clean", "more lies past depth 1");
 	assert_null(strstr(r.out, "features:fs"));
-	CLI(f, r, "lineage", "upstream", "experiment:exp", "--limit", "1");
-	expect(&r, 0, "features:fs@v2",
+	E2E_CLI(
+	    &f->s, r, "lineage", "upstream", "experiment:exp", "--limit", "1");
+	e2e_expect(&r, 0, "features:fs@v2",
 	    "more nodes: add --page-token 1 (or --all)");
 	assert_null(strstr(r.out, "dataset:raw"));
-	CLI(f, r, "lineage", "upstream", "experiment:exp", "--limit", "1",
-	    "--page-token", "2");
-	expect(&r, 0, "dataset:raw", NULL);
+	E2E_CLI(&f->s, r, "lineage", "upstream", "experiment:exp", "--limit",
+	    "1", "--page-token", "2");
+	e2e_expect(&r, 0, "dataset:raw", NULL);
 	assert_string_equal(r.err, "");
-	CLI(f, r, "--json", "lineage", "upstream", "experiment:exp", "--limit",
-	    "1", "--all");
-	expect(&r, 0, NULL, NULL);
+	E2E_CLI(&f->s, r, "--json", "lineage", "upstream", "experiment:exp",
+	    "--limit", "1", "--all");
+	e2e_expect(&r, 0, NULL, NULL);
 	j = parse_json(&r);
 	assert_int_equal(json_object_array_length(jget(j, "nodes")), 4);
 	assert_int_equal(json_object_array_length(jget(j, "edges")), 3);
@@ -1035,147 +957,149 @@ test_cli_lineage_walks_paths_and_edits_of_the_graph(void **state)
 	assert_string_equal(jstr(j, "next_page_token"), "");
 	json_object_put(j);
 
-	CLI(f, r, "lineage", "path", "dataset:raw", "experiment:exp");
-	expect(&r, 0, NULL, NULL);
+	E2E_CLI(&f->s, r, "lineage", "path", "dataset:raw", "experiment:exp");
+	e2e_expect(&r, 0, NULL, NULL);
 	assert_string_equal(r.out,
 	    "dataset:raw -[derived_from]-> dataset:clean -[derived_from]-> "
 	    "features:fs@v2 -[trained_on]-> experiment:exp\n");
-	CLI(f, r, "lineage", "path", "experiment:exp", "dataset:clean");
-	expect(&r, 0,
+	E2E_CLI(&f->s, r, "lineage", "path", "experiment:exp", "dataset:clean");
+	e2e_expect(&r, 0,
 	    "dataset:clean -[derived_from]-> features:fs@v2 -[trained_on]-> "
 	    "experiment:exp\n",
 	    NULL);
-	CLI(f, r, "lineage", "path", "dataset:raw", "experiment:exp", "--depth",
-	    "2");
-	expect(&r, 1, NULL,
+	E2E_CLI(&f->s, r, "lineage", "path", "dataset:raw", "experiment:exp",
+	    "--depth", "2");
+	e2e_expect(&r, 1, NULL,
 	    "modelreg: lineage path dataset:raw "
 	    "experiment:exp: NOT_FOUND: no path");
 
-	CLI(f, r, "lineage", "link", "experiment:exp", "dataset:raw", "--type",
-	    "derived_from");
-	expect(&r, 1, NULL, "FAILED_PRECONDITION: ");
-	expect(&r, 1, NULL, "would close a cycle");
-	CLI(f, r, "lineage", "link", "dataset:raw", "experiment:exp");
-	expect(
+	E2E_CLI(&f->s, r, "lineage", "link", "experiment:exp", "dataset:raw",
+	    "--type", "derived_from");
+	e2e_expect(&r, 1, NULL, "FAILED_PRECONDITION: ");
+	e2e_expect(&r, 1, NULL, "would close a cycle");
+	E2E_CLI(&f->s, r, "lineage", "link", "dataset:raw", "experiment:exp");
+	e2e_expect(
 	    &r, 0, "linked dataset:raw -[trained_on]-> experiment:exp\n", NULL);
-	CLI(f, r, "lineage", "rm", "dataset:clean");
-	expect(&r, 1, NULL,
+	E2E_CLI(&f->s, r, "lineage", "rm", "dataset:clean");
+	e2e_expect(&r, 1, NULL,
 	    "modelreg: lineage rm dataset:clean: FAILED_PRECONDITION: ");
-	CLI(f, r, "lineage", "rm", "experiment:exp");
-	expect(&r, 0, "deleted experiment:exp\n", NULL);
-	CLI(f, r, "lineage", "show", "experiment:exp");
-	expect(
+	E2E_CLI(&f->s, r, "lineage", "rm", "experiment:exp");
+	e2e_expect(&r, 0, "deleted experiment:exp\n", NULL);
+	E2E_CLI(&f->s, r, "lineage", "show", "experiment:exp");
+	e2e_expect(
 	    &r, 1, NULL, "modelreg: lineage show experiment:exp: NOT_FOUND: ");
 
-	CLI(f, r, "lineage", "show", "dataset:raw");
-	expect_field(&r, "id:", "dataset:raw");
-	expect_field(&r, "kind:", "dataset");
-	expect_field(&r, "properties:", "owner=data-eng");
-	expect_field(&r, "downstream", "derived_from  dataset:clean");
-	CLI(f, r, "--json", "lineage", "show", "features:fs@v2");
-	expect(&r, 0, NULL, NULL);
+	E2E_CLI(&f->s, r, "lineage", "show", "dataset:raw");
+	e2e_expect_field(&r, "id:", "dataset:raw");
+	e2e_expect_field(&r, "kind:", "dataset");
+	e2e_expect_field(&r, "properties:", "owner=data-eng");
+	e2e_expect_field(&r, "downstream", "derived_from  dataset:clean");
+	E2E_CLI(&f->s, r, "--json", "lineage", "show", "features:fs@v2");
+	e2e_expect(&r, 0, NULL, NULL);
 	j = parse_json(&r);
 	assert_string_equal(jstr(j, "node.kind"), "features");
 	assert_string_equal(jstr(j, "node.version"), "v2");
 	assert_string_equal(jstr(j, "edges.0.from"), "dataset:clean");
 	json_object_put(j);
 
-	CLI(f, r, "lineage", "nodes", "--kind", "dataset");
-	expect_field(&r, "ID", "KIND");
-	expect_field(&r, "dataset:clean", "clean");
-	expect_field(&r, "dataset:raw", "raw");
+	E2E_CLI(&f->s, r, "lineage", "nodes", "--kind", "dataset");
+	e2e_expect_field(&r, "ID", "KIND");
+	e2e_expect_field(&r, "dataset:clean", "clean");
+	e2e_expect_field(&r, "dataset:raw", "raw");
 	assert_null(strstr(r.out, "features:fs"));
-	CLI(f, r, "--json", "lineage", "nodes", "--limit", "2");
-	expect(&r, 0, NULL, "more nodes: add --page-token ");
+	E2E_CLI(&f->s, r, "--json", "lineage", "nodes", "--limit", "2");
+	e2e_expect(&r, 0, NULL, "more nodes: add --page-token ");
 	j = parse_json(&r);
 	assert_int_equal(json_object_array_length(jget(j, "nodes")), 2);
 	assert_string_equal(jstr(j, "nodes.0.id"), "dataset:clean");
 	json_object_put(j);
-	CLI(f, r, "lineage", "add", "dataset:raw");
-	expect(
+	E2E_CLI(&f->s, r, "lineage", "add", "dataset:raw");
+	e2e_expect(
 	    &r, 1, NULL, "modelreg: lineage add dataset raw: ALREADY_EXISTS");
-	run_free(&r);
+	e2e_run_free(&r);
 }
 
 static void
 test_cli_lineage_bad_usage_exits_2_and_help_tells_every_form(void **state)
 {
 	fixture *f = *state;
-	run r = {0};
+	e2e_run r = {0};
 
-	CLI(f, r, "lineage");
-	expect(&r, 2, NULL, "modelreg: lineage: give NAME VERSION");
-	expect(&r, 2, NULL, "Run \"modelreg help lineage\" for usage.");
-	CLI(f, r, "lineage", "fraud");
-	expect(&r, 2, NULL, "which version?");
-	CLI(f, r, "lineage", "fraud", "1.0.0", "--depth", "33");
-	expect(&r, 2, NULL, "--depth wants a number from 1 to 32");
-	CLI(f, r, "lineage", "fraud", "1.0.0", "--dot", "--json");
-	expect(&r, 2, NULL, "--dot or --json, not both");
-	CLI(f, r, "lineage", "upstream");
-	expect(&r, 2, NULL, "modelreg: lineage upstream: give one node id");
-	expect(&r, 2, NULL, "Run \"modelreg help lineage upstream\"");
-	CLI(f, r, "lineage", "add", "table", "x");
-	expect(&r, 2, NULL, "\"table\" is not a node kind");
-	CLI(f, r, "lineage", "add", "dataset", "x@v1", "--version", "v2");
-	expect(&r, 2, NULL, "give the version once");
-	CLI(f, r, "lineage", "add", "dataset", "x", "--from", "dataset:y",
-	    "--type", "sideways");
-	expect(&r, 2, NULL, "--type \"sideways\" is not an edge type");
-	CLI(f, r, "lineage", "add", "dataset", "x", "--property", "novalue");
-	expect(&r, 2, NULL, "--property wants KEY=VALUE");
-	CLI(f, r, "lineage", "link", "model:a@1.0.0", "dataset:x");
-	expect(&r, 2, NULL, "from a model to a dataset; give --type");
-	CLI(f, r, "lineage", "link", "nope", "dataset:x");
-	expect(&r, 2, NULL, "\"nope\" is not a node id");
-	CLI(f, r, "lineage", "nodes", "--kind", "table");
-	expect(&r, 2, NULL, "not a node kind");
-	CLI(f, r, "lineage", "rm");
-	expect(&r, 2, NULL, "give one node id");
+	E2E_CLI(&f->s, r, "lineage");
+	e2e_expect(&r, 2, NULL, "modelreg: lineage: give NAME VERSION");
+	e2e_expect(&r, 2, NULL, "Run \"modelreg help lineage\" for usage.");
+	E2E_CLI(&f->s, r, "lineage", "fraud");
+	e2e_expect(&r, 2, NULL, "which version?");
+	E2E_CLI(&f->s, r, "lineage", "fraud", "1.0.0", "--depth", "33");
+	e2e_expect(&r, 2, NULL, "--depth wants a number from 1 to 32");
+	E2E_CLI(&f->s, r, "lineage", "fraud", "1.0.0", "--dot", "--json");
+	e2e_expect(&r, 2, NULL, "--dot or --json, not both");
+	E2E_CLI(&f->s, r, "lineage", "upstream");
+	e2e_expect(&r, 2, NULL, "modelreg: lineage upstream: give one node id");
+	e2e_expect(&r, 2, NULL, "Run \"modelreg help lineage upstream\"");
+	E2E_CLI(&f->s, r, "lineage", "add", "table", "x");
+	e2e_expect(&r, 2, NULL, "\"table\" is not a node kind");
+	E2E_CLI(
+	    &f->s, r, "lineage", "add", "dataset", "x@v1", "--version", "v2");
+	e2e_expect(&r, 2, NULL, "give the version once");
+	E2E_CLI(&f->s, r, "lineage", "add", "dataset", "x", "--from",
+	    "dataset:y", "--type", "sideways");
+	e2e_expect(&r, 2, NULL, "--type \"sideways\" is not an edge type");
+	E2E_CLI(&f->s, r, "lineage", "add", "dataset", "x", "--property",
+	    "novalue");
+	e2e_expect(&r, 2, NULL, "--property wants KEY=VALUE");
+	E2E_CLI(&f->s, r, "lineage", "link", "model:a@1.0.0", "dataset:x");
+	e2e_expect(&r, 2, NULL, "from a model to a dataset; give --type");
+	E2E_CLI(&f->s, r, "lineage", "link", "nope", "dataset:x");
+	e2e_expect(&r, 2, NULL, "\"nope\" is not a node id");
+	E2E_CLI(&f->s, r, "lineage", "nodes", "--kind", "table");
+	e2e_expect(&r, 2, NULL, "not a node kind");
+	E2E_CLI(&f->s, r, "lineage", "rm");
+	e2e_expect(&r, 2, NULL, "give one node id");
 	/* What the library refuses is a status: exit 1, nothing sent. */
-	CLI(f, r, "lineage", "show", "bogus");
-	expect(&r, 1, NULL,
+	E2E_CLI(&f->s, r, "lineage", "show", "bogus");
+	e2e_expect(&r, 1, NULL,
 	    "modelreg: lineage show bogus: INVALID_ARGUMENT: node \"bogus\" is "
 	    "not a node id");
-	CLI(f, r, "lineage", "add", "model", "m@1.0.0");
-	expect(&r, 1, NULL, "INVALID_ARGUMENT: nodes added are datasets");
-	CLI(f, r, "lineage", "fraud", "9.9.9");
-	expect(&r, 1, NULL, "modelreg: lineage fraud 9.9.9: NOT_FOUND: ");
+	E2E_CLI(&f->s, r, "lineage", "add", "model", "m@1.0.0");
+	e2e_expect(&r, 1, NULL, "INVALID_ARGUMENT: nodes added are datasets");
+	E2E_CLI(&f->s, r, "lineage", "fraud", "9.9.9");
+	e2e_expect(&r, 1, NULL, "modelreg: lineage fraud 9.9.9: NOT_FOUND: ");
 	assert_string_equal(r.out, "");
 
-	CLI(f, r, "help", "lineage");
-	expect(&r, 0,
+	E2E_CLI(&f->s, r, "help", "lineage");
+	e2e_expect(&r, 0,
 	    "usage: modelreg lineage NAME VERSION [--depth N] "
 	    "[--all-deployments] [--dot]",
 	    NULL);
-	expect(&r, 0, "only live ones are shown", NULL);
-	expect(&r, 0, "\nmodelreg lineage upstream ID [--depth N]", NULL);
-	expect(&r, 0, "\nmodelreg lineage impact ID", NULL);
-	expect(&r, 0, "\nmodelreg lineage path FROM TO", NULL);
-	expect(&r, 0, "\nmodelreg lineage add KIND NAME[@VERSION]", NULL);
-	expect(&r, 0, "\nmodelreg lineage link FROM TO", NULL);
-	expect(&r, 0, "\nmodelreg lineage rm ID", NULL);
-	expect(&r, 0, "\nmodelreg lineage show ID", NULL);
-	expect(&r, 0, "\nmodelreg lineage nodes", NULL);
-	CLI(f, r, "help", "lineage", "impact");
-	expect(&r, 0, "usage: modelreg lineage impact ID", NULL);
+	e2e_expect(&r, 0, "only live ones are shown", NULL);
+	e2e_expect(&r, 0, "\nmodelreg lineage upstream ID [--depth N]", NULL);
+	e2e_expect(&r, 0, "\nmodelreg lineage impact ID", NULL);
+	e2e_expect(&r, 0, "\nmodelreg lineage path FROM TO", NULL);
+	e2e_expect(&r, 0, "\nmodelreg lineage add KIND NAME[@VERSION]", NULL);
+	e2e_expect(&r, 0, "\nmodelreg lineage link FROM TO", NULL);
+	e2e_expect(&r, 0, "\nmodelreg lineage rm ID", NULL);
+	e2e_expect(&r, 0, "\nmodelreg lineage show ID", NULL);
+	e2e_expect(&r, 0, "\nmodelreg lineage nodes", NULL);
+	E2E_CLI(&f->s, r, "help", "lineage", "impact");
+	e2e_expect(&r, 0, "usage: modelreg lineage impact ID", NULL);
 	assert_null(strstr(r.out, "lineage path"));
-	CLI(f, r, "lineage", "add", "--help");
-	expect(&r, 0, "usage: modelreg lineage add KIND", NULL);
-	CLI(f, r, "lineage", "show", "--help");
-	expect(&r, 0, "usage: modelreg lineage show ID", NULL);
-	CLI(f, r, "help", "lineage", "nope");
-	expect(&r, 2, NULL, "no command \"lineage nope\"");
-	CLI(f, r, "--help");
-	expect(&r, 0, "  modelreg lineage path FROM TO", NULL);
-	run_free(&r);
+	E2E_CLI(&f->s, r, "lineage", "add", "--help");
+	e2e_expect(&r, 0, "usage: modelreg lineage add KIND", NULL);
+	E2E_CLI(&f->s, r, "lineage", "show", "--help");
+	e2e_expect(&r, 0, "usage: modelreg lineage show ID", NULL);
+	E2E_CLI(&f->s, r, "help", "lineage", "nope");
+	e2e_expect(&r, 2, NULL, "no command \"lineage nope\"");
+	E2E_CLI(&f->s, r, "--help");
+	e2e_expect(&r, 0, "  modelreg lineage path FROM TO", NULL);
+	e2e_run_free(&r);
 }
 
 int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
-#define T(name) cmocka_unit_test_setup_teardown(name, setup, teardown)
+#define T(name) cmocka_unit_test_setup_teardown(name, setup, e2e_teardown)
 	    T(test_cli_register_sends_only_missing_chunks_and_says_so),
 	    T(test_cli_get_shows_a_version_as_text_and_as_json),
 	    T(test_cli_pull_writes_verified_artifacts_and_keeps_existing_files),

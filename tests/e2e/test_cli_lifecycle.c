@@ -25,91 +25,37 @@
 
 typedef struct fixture {
 	e2e_server s;
-	char model[PATH_MAX + 32];
-	char out[PATH_MAX + 32]; /* an empty directory to pull into */
+	char model[E2E_PATH_SIZE];
+	char out[E2E_PATH_SIZE]; /* an empty directory to pull into */
 } fixture;
-
-typedef struct run {
-	int code;
-	char *out;
-	char *err;
-} run;
-
-static void
-run_free(run *r)
-{
-	free(r->out);
-	free(r->err);
-	r->out = r->err = NULL;
-}
-
-/* Runs `modelreg --server URL --user tester ARGS...` into `r`. */
-#define CLI(f, r, ...)                                                         \
-	(run_free(&(r)),                                                       \
-	    (r).code = e2e_cli(                                                \
-	        &(f)->s, &(r).out, &(r).err, __VA_ARGS__, (char *)NULL))
-
-/* The exit code and, when not NULL, text that stdout and stderr hold. */
-static void
-expect(const run *r, int code, const char *in_out, const char *in_err)
-{
-	if (r->code != code ||
-	    (in_out != NULL && strstr(r->out, in_out) == NULL) ||
-	    (in_err != NULL && strstr(r->err, in_err) == NULL))
-		fail_msg("exit %d (want %d), stdout%s%s%s, stderr%s%s%s:\n"
-		         "--- stdout\n%s--- stderr\n%s",
-		    r->code, code, in_out ? " with \"" : "",
-		    in_out ? in_out : "", in_out ? "\"" : "",
-		    in_err ? " with \"" : "", in_err ? in_err : "",
-		    in_err ? "\"" : "", r->out, r->err);
-}
-
-static void
-path_in(char *out, const fixture *f, const char *name)
-{
-	snprintf(out, PATH_MAX + 32, "%.*s/%s", PATH_MAX - 64, f->s.dir, name);
-}
 
 static int
 setup(void **state)
 {
 	fixture *f = calloc(1, sizeof(*f));
-	char *buf = malloc(MODEL_SIZE);
 
 	e2e_start(&f->s, "clilife");
-	path_in(f->model, f, "model.bin");
-	path_in(f->out, f, "out");
-	tu_fill_random(buf, MODEL_SIZE, 7);
-	tu_write_file(f->model, buf, MODEL_SIZE);
-	free(buf);
+	e2e_path(f->model, f->s.dir, "model.bin");
+	e2e_path(f->out, f->s.dir, "out");
+	e2e_write_random(f->model, MODEL_SIZE, 7);
 	assert_int_equal(mkdir(f->out, 0755), 0);
 	*state = f;
 	return 0;
 }
 
-static int
-teardown(void **state)
-{
-	fixture *f = *state;
-
-	e2e_finish(&f->s);
-	free(f);
-	return 0;
-}
-
 /* Writes `text` to a file of the test directory; its path into out. */
 static void
-write_file(const fixture *f, char out[PATH_MAX + 32], const char *name,
+write_file(const fixture *f, char out[E2E_PATH_SIZE], const char *name,
     const char *text)
 {
-	path_in(out, f, name);
+	e2e_path(out, f->s.dir, name);
 	tu_write_file(out, text, strlen(text));
 }
 
 /* ---- JSON ------------------------------------------------------------- */
 
 static json_object *
-parse_json(const run *r)
+parse_json(const e2e_run *r)
 {
 	json_object *o = json_tokener_parse(r->out);
 
@@ -164,32 +110,6 @@ jint(json_object *o, const char *path)
 
 /* ---- helpers ---------------------------------------------------------- */
 
-/* The line of `text` holding `part`; NULL if none. Malloc'd. */
-static char *
-line_with(const char *text, const char *part)
-{
-	const char *at = strstr(text, part), *start, *end;
-
-	if (at == NULL)
-		return NULL;
-	for (start = at; start > text && start[-1] != '\n'; start--)
-		;
-	end = strchr(at, '\n');
-	return strndup(
-	    start, end != NULL ? (size_t)(end - start) : strlen(start));
-}
-
-/* Asserts that a line holding `label` shows `value` too. */
-static void
-expect_field(const run *r, const char *label, const char *value)
-{
-	char *line = line_with(r->out, label);
-
-	if (line == NULL || strstr(line, value) == NULL)
-		fail_msg("no \"%s ... %s\" line in:\n%s", label, value, r->out);
-	free(line);
-}
-
 /* Line `n` (from 0) of `text`, without its newline, into out. */
 static const char *
 nth_line(const char *text, int n, char *out, size_t size)
@@ -209,7 +129,7 @@ nth_line(const char *text, int n, char *out, size_t size)
 
 /* Asserts that lines first.. of stdout are exactly `want`, in order. */
 static void
-expect_lines(const run *r, int first, const char *const *want, int n)
+expect_lines(const e2e_run *r, int first, const char *const *want, int n)
 {
 	char buf[512];
 
@@ -223,20 +143,21 @@ expect_lines(const run *r, int first, const char *const *want, int n)
 /* Registers NAME@VERSION of the fixture's artifact with metadata `meta`
  * (JSON text, may be NULL). */
 static void
-register_version(
-    fixture *f, run *r, const char *name, const char *version, const char *meta)
+register_version(fixture *f, e2e_run *r, const char *name, const char *version,
+    const char *meta)
 {
-	char path[PATH_MAX + 32], file[64];
+	char path[E2E_PATH_SIZE], file[64];
 
 	if (meta == NULL) {
-		CLI(f, *r, "register", name, f->model, "--version", version);
+		E2E_CLI(&f->s, *r, "register", name, f->model, "--version",
+		    version);
 	} else {
 		snprintf(file, sizeof(file), "meta-%s-%s.json", name, version);
 		write_file(f, path, file, meta);
-		CLI(f, *r, "register", name, f->model, "--version", version,
-		    "--metadata", path);
+		E2E_CLI(&f->s, *r, "register", name, f->model, "--version",
+		    version, "--metadata", path);
 	}
-	expect(r, 0, "registered ", NULL);
+	e2e_expect(r, 0, "registered ", NULL);
 }
 
 /* The RFC 3339 text of a time in ms, with milliseconds: "...:05.123Z". */
@@ -267,8 +188,8 @@ static void
 test_cli_register_bump_auto_prints_the_rule(void **state)
 {
 	fixture *f = *state;
-	char m1[PATH_MAX + 32], m2[PATH_MAX + 32], m3[PATH_MAX + 32];
-	run r = {0};
+	char m1[E2E_PATH_SIZE], m2[E2E_PATH_SIZE], m3[E2E_PATH_SIZE];
+	e2e_run r = {0};
 	json_object *j;
 
 	write_file(f, m1, "m1.json",
@@ -281,25 +202,26 @@ test_cli_register_bump_auto_prints_the_rule(void **state)
 	    "{\"features\": [\"amount\", \"hour\"],"
 	    " \"signature\": {\"inputs\": {\"amount\": \"float32\"}}}");
 
-	CLI(f, r, "register", "fraud", f->model, "--bump", "auto", "--metadata",
-	    m1, "--reason", "first model");
-	expect(&r, 0, "registered fraud 1.0.0 (dev)", NULL);
+	E2E_CLI(&f->s, r, "register", "fraud", f->model, "--bump", "auto",
+	    "--metadata", m1, "--reason", "first model");
+	e2e_expect(&r, 0, "registered fraud 1.0.0 (dev)", NULL);
 	/* A feature added: minor. */
-	CLI(f, r, "register", "fraud", f->model, "--bump", "auto", "--metadata",
-	    m2);
-	expect(&r, 0, "registered fraud 1.1.0 (dev)", NULL);
-	expect(&r, 0, "version    1.1.0, chosen by auto minor", NULL);
+	E2E_CLI(&f->s, r, "register", "fraud", f->model, "--bump", "auto",
+	    "--metadata", m2);
+	e2e_expect(&r, 0, "registered fraud 1.1.0 (dev)", NULL);
+	e2e_expect(&r, 0, "version    1.1.0, chosen by auto minor", NULL);
 	/* A feature dropped: major. */
-	CLI(f, r, "register", "fraud", f->model, "--bump", "auto", "--metadata",
-	    m3);
-	expect(&r, 0, "registered fraud 2.0.0 (dev)", NULL);
-	expect(&r, 0, "chosen by auto major", NULL);
-	CLI(f, r, "register", "fraud", f->model, "--bump", "patch");
-	expect(&r, 0, "registered fraud 2.0.1 (dev)", NULL);
-	expect(&r, 0, "chosen by bump patch", NULL);
+	E2E_CLI(&f->s, r, "register", "fraud", f->model, "--bump", "auto",
+	    "--metadata", m3);
+	e2e_expect(&r, 0, "registered fraud 2.0.0 (dev)", NULL);
+	e2e_expect(&r, 0, "chosen by auto major", NULL);
+	E2E_CLI(&f->s, r, "register", "fraud", f->model, "--bump", "patch");
+	e2e_expect(&r, 0, "registered fraud 2.0.1 (dev)", NULL);
+	e2e_expect(&r, 0, "chosen by bump patch", NULL);
 
-	CLI(f, r, "--json", "register", "fraud", f->model, "--bump", "minor");
-	expect(&r, 0, NULL, NULL);
+	E2E_CLI(&f->s, r, "--json", "register", "fraud", f->model, "--bump",
+	    "minor");
+	e2e_expect(&r, 0, NULL, NULL);
 	j = parse_json(&r);
 	assert_string_equal(jstr(j, "version.version"), "2.1.0");
 	assert_true(
@@ -307,18 +229,18 @@ test_cli_register_bump_auto_prints_the_rule(void **state)
 	json_object_put(j);
 
 	/* An explicit version says so in get, not in register. */
-	CLI(f, r, "register", "fraud", f->model, "--version", "9.0.0");
-	expect(&r, 0, "registered fraud 9.0.0", NULL);
+	E2E_CLI(&f->s, r, "register", "fraud", f->model, "--version", "9.0.0");
+	e2e_expect(&r, 0, "registered fraud 9.0.0", NULL);
 	assert_null(strstr(r.out, "chosen by"));
-	CLI(f, r, "get", "fraud@1.1.0");
-	expect_field(&r, "version rule:", "auto minor");
+	E2E_CLI(&f->s, r, "get", "fraud@1.1.0");
+	e2e_expect_field(&r, "version rule:", "auto minor");
 
-	CLI(f, r, "register", "fraud", f->model, "--bump", "sideways");
-	expect(&r, 2, NULL, "--bump \"sideways\" is not major, minor");
-	CLI(f, r, "register", "fraud", f->model, "--bump", "auto", "--version",
-	    "1.0.0");
-	expect(&r, 2, NULL, "--version or --bump, not both");
-	run_free(&r);
+	E2E_CLI(&f->s, r, "register", "fraud", f->model, "--bump", "sideways");
+	e2e_expect(&r, 2, NULL, "--bump \"sideways\" is not major, minor");
+	E2E_CLI(&f->s, r, "register", "fraud", f->model, "--bump", "auto",
+	    "--version", "1.0.0");
+	e2e_expect(&r, 2, NULL, "--version or --bump, not both");
+	e2e_run_free(&r);
 }
 
 static void
@@ -337,7 +259,7 @@ test_cli_compare_prints_the_issue_shape(void **state)
 	    "- removed: obsolete_feature_x",
 	};
 	fixture *f = *state;
-	run r = {0};
+	e2e_run r = {0};
 	json_object *j;
 	int n = (int)(sizeof(want) / sizeof(want[0]));
 
@@ -347,8 +269,8 @@ test_cli_compare_prints_the_issue_shape(void **state)
 	    "{\"metrics\": {\"accuracy\": 0.9},"
 	    " \"features\": [\"merchant_reputation_score\", \"amount\"]}");
 
-	CLI(f, r, "compare", "fraud", "3.0.0", "3.1.0");
-	expect(&r, 0, NULL, NULL);
+	E2E_CLI(&f->s, r, "compare", "fraud", "3.0.0", "3.1.0");
+	e2e_expect(&r, 0, NULL, NULL);
 	expect_lines(&r, 0, want, n);
 	/* Same artifact on both sides. */
 	expect_lines(
@@ -359,22 +281,22 @@ test_cli_compare_prints_the_issue_shape(void **state)
 	    1);
 
 	/* The other way round, every metric is worse. */
-	CLI(f, r, "compare", "fraud", "3.1.0", "3.0.0");
-	expect(&r, 0, "- accuracy: 0.87 → 0.85 (-2.3%) worse\n", NULL);
-	expect(&r, 0, "- latency_p50_ms: 35 → 40 (+14.3%) worse\n", NULL);
-	expect(&r, 0, "\nRecommendation: ", NULL);
+	E2E_CLI(&f->s, r, "compare", "fraud", "3.1.0", "3.0.0");
+	e2e_expect(&r, 0, "- accuracy: 0.87 → 0.85 (-2.3%) worse\n", NULL);
+	e2e_expect(&r, 0, "- latency_p50_ms: 35 → 40 (+14.3%) worse\n", NULL);
+	e2e_expect(&r, 0, "\nRecommendation: ", NULL);
 
 	/* Metrics on one side only; features that moved. */
-	CLI(f, r, "compare", "fraud", "3.1.0", "3.2.0");
-	expect(&r, 0, "- precision: 0.82 → (absent)\n", NULL);
-	expect(&r, 0, "- accuracy: 0.87 → 0.9 (+3.4%) better\n", NULL);
-	expect(&r, 0, "- moved: amount (1 → 2)\n", NULL);
-	expect(&r, 0, "- moved: merchant_reputation_score (2 → 1)\n", NULL);
-	CLI(f, r, "compare", "fraud", "3.2.0", "3.1.0");
-	expect(&r, 0, "- recall: (absent) → 0.75\n", NULL);
+	E2E_CLI(&f->s, r, "compare", "fraud", "3.1.0", "3.2.0");
+	e2e_expect(&r, 0, "- precision: 0.82 → (absent)\n", NULL);
+	e2e_expect(&r, 0, "- accuracy: 0.87 → 0.9 (+3.4%) better\n", NULL);
+	e2e_expect(&r, 0, "- moved: amount (1 → 2)\n", NULL);
+	e2e_expect(&r, 0, "- moved: merchant_reputation_score (2 → 1)\n", NULL);
+	E2E_CLI(&f->s, r, "compare", "fraud", "3.2.0", "3.1.0");
+	e2e_expect(&r, 0, "- recall: (absent) → 0.75\n", NULL);
 
-	CLI(f, r, "--json", "compare", "fraud", "3.0.0", "3.1.0");
-	expect(&r, 0, NULL, NULL);
+	E2E_CLI(&f->s, r, "--json", "compare", "fraud", "3.0.0", "3.1.0");
+	e2e_expect(&r, 0, NULL, NULL);
 	j = parse_json(&r);
 	assert_string_equal(jstr(j, "baseline.version"), "3.0.0");
 	assert_string_equal(jstr(j, "candidate.version"), "3.1.0");
@@ -391,18 +313,19 @@ test_cli_compare_prints_the_issue_shape(void **state)
 	assert_int_equal(jint(j, "baseline_size"), MODEL_SIZE);
 	json_object_put(j);
 
-	CLI(f, r, "compare", "fraud", "3.0.0", "7.0.0");
-	expect(&r, 1, NULL, "modelreg: compare fraud 3.0.0 7.0.0: NOT_FOUND");
+	E2E_CLI(&f->s, r, "compare", "fraud", "3.0.0", "7.0.0");
+	e2e_expect(
+	    &r, 1, NULL, "modelreg: compare fraud 3.0.0 7.0.0: NOT_FOUND");
 	assert_string_equal(r.out, "");
-	CLI(f, r, "compare", "fraud", "3.0.0");
-	expect(&r, 2, NULL, "give NAME BASELINE CANDIDATE");
-	run_free(&r);
+	E2E_CLI(&f->s, r, "compare", "fraud", "3.0.0");
+	e2e_expect(&r, 2, NULL, "give NAME BASELINE CANDIDATE");
+	e2e_run_free(&r);
 }
 
 /* The time of the first event of `kind` for `version` in `history
  * --json` output, as text (seconds) and in ms. */
 static int64_t
-event_time(const run *r, const char *kind, const char *version,
+event_time(const e2e_run *r, const char *kind, const char *version,
     const char *to_stage, char text[32])
 {
 	json_object *j = parse_json(r), *events = jget(j, "events");
@@ -431,59 +354,63 @@ test_cli_get_at_follows_promotions_and_rollback(void **state)
 	fixture *f = *state;
 	char t1[32], t2[32], t3[32], before[48];
 	int64_t ms1, ms2;
-	run r = {0};
+	e2e_run r = {0};
 	json_object *j;
 
 	register_version(f, &r, "fraud", "3.0.0", NULL);
 	register_version(f, &r, "fraud", "3.1.0", NULL);
-	CLI(f, r, "promote", "fraud", "3.0.0", "--to", "staging");
-	CLI(f, r, "promote", "fraud", "3.0.0", "--to", "production");
-	expect(&r, 0, "is now in production", NULL);
+	E2E_CLI(&f->s, r, "promote", "fraud", "3.0.0", "--to", "staging");
+	E2E_CLI(&f->s, r, "promote", "fraud", "3.0.0", "--to", "production");
+	e2e_expect(&r, 0, "is now in production", NULL);
 	/* Each change in a second of its own, so that whole seconds tell
 	 * them apart. */
 	usleep(1100 * 1000);
-	CLI(f, r, "promote", "fraud", "3.1.0", "--to", "staging");
-	CLI(f, r, "promote", "fraud", "3.1.0", "--to", "production");
-	expect(&r, 0, "is now in production", NULL);
+	E2E_CLI(&f->s, r, "promote", "fraud", "3.1.0", "--to", "staging");
+	E2E_CLI(&f->s, r, "promote", "fraud", "3.1.0", "--to", "production");
+	e2e_expect(&r, 0, "is now in production", NULL);
 	usleep(1100 * 1000);
-	CLI(f, r, "rollback", "fraud", "--reason", "p99 doubled");
-	expect(&r, 0, "production is now 3.0.0", NULL);
+	E2E_CLI(&f->s, r, "rollback", "fraud", "--reason", "p99 doubled");
+	e2e_expect(&r, 0, "production is now 3.0.0", NULL);
 
-	CLI(f, r, "--json", "history", "fraud");
-	expect(&r, 0, NULL, NULL);
+	E2E_CLI(&f->s, r, "--json", "history", "fraud");
+	e2e_expect(&r, 0, NULL, NULL);
 	ms1 = event_time(&r, "stage_changed", "3.0.0", "production", t1);
 	ms2 = event_time(&r, "stage_changed", "3.1.0", "production", t2);
 	event_time(&r, "rollback", "3.0.0", "production", t3);
 
 	/* Whole seconds: the end of that second. */
-	CLI(f, r, "get", "fraud", "--stage", "production", "--at", t1);
-	expect(&r, 0, NULL, NULL);
-	expect_field(&r, "version:", "3.0.0");
-	CLI(f, r, "get", "fraud", "--stage", "production", "--at", t2);
-	expect_field(&r, "version:", "3.1.0");
-	CLI(f, r, "--json", "get", "fraud", "--stage", "prod", "--at", t3);
-	expect(&r, 0, NULL, NULL);
+	E2E_CLI(&f->s, r, "get", "fraud", "--stage", "production", "--at", t1);
+	e2e_expect(&r, 0, NULL, NULL);
+	e2e_expect_field(&r, "version:", "3.0.0");
+	E2E_CLI(&f->s, r, "get", "fraud", "--stage", "production", "--at", t2);
+	e2e_expect_field(&r, "version:", "3.1.0");
+	E2E_CLI(
+	    &f->s, r, "--json", "get", "fraud", "--stage", "prod", "--at", t3);
+	e2e_expect(&r, 0, NULL, NULL);
 	j = parse_json(&r);
 	assert_string_equal(jstr(j, "version"), "3.0.0");
 	json_object_put(j);
 
 	/* Milliseconds count as given. */
 	time_with_ms(ms2 - 1, before);
-	CLI(f, r, "get", "fraud", "--stage", "production", "--at", before);
-	expect_field(&r, "version:", "3.0.0");
+	E2E_CLI(
+	    &f->s, r, "get", "fraud", "--stage", "production", "--at", before);
+	e2e_expect_field(&r, "version:", "3.0.0");
 	time_with_ms(ms1 - 1, before);
-	CLI(f, r, "get", "fraud", "--stage", "production", "--at", before);
-	expect(&r, 1, NULL, "modelreg: get fraud (production) at ");
-	expect(&r, 1, NULL, "NOT_FOUND");
+	E2E_CLI(
+	    &f->s, r, "get", "fraud", "--stage", "production", "--at", before);
+	e2e_expect(&r, 1, NULL, "modelreg: get fraud (production) at ");
+	e2e_expect(&r, 1, NULL, "NOT_FOUND");
 	assert_string_equal(r.out, "");
 
-	CLI(f, r, "get", "fraud", "--at", t1);
-	expect(&r, 2, NULL, "--at needs --stage S");
-	CLI(f, r, "get", "fraud@3.0.0", "--at", t1);
-	expect(&r, 2, NULL, "--at goes with --stage, not a version");
-	CLI(f, r, "get", "fraud", "--stage", "production", "--at", "noon");
-	expect(&r, 2, NULL, "--at wants an RFC 3339 time");
-	run_free(&r);
+	E2E_CLI(&f->s, r, "get", "fraud", "--at", t1);
+	e2e_expect(&r, 2, NULL, "--at needs --stage S");
+	E2E_CLI(&f->s, r, "get", "fraud@3.0.0", "--at", t1);
+	e2e_expect(&r, 2, NULL, "--at goes with --stage, not a version");
+	E2E_CLI(
+	    &f->s, r, "get", "fraud", "--stage", "production", "--at", "noon");
+	e2e_expect(&r, 2, NULL, "--at wants an RFC 3339 time");
+	e2e_run_free(&r);
 }
 
 static void
@@ -491,92 +418,93 @@ test_cli_alias_stands_for_a_version_in_get_and_pull(void **state)
 {
 	fixture *f = *state;
 	char dest[PATH_MAX + 64];
-	run r = {0};
+	e2e_run r = {0};
 	json_object *j;
 
 	register_version(f, &r, "fraud", "3.0.0", NULL);
 	register_version(f, &r, "fraud", "3.1.0", NULL);
-	CLI(f, r, "alias", "set", "fraud", "champion", "3.1.0", "--reason",
-	    "best offline");
-	expect(&r, 0, "fraud: champion -> 3.1.0 (new)", NULL);
-	CLI(f, r, "get", "fraud@champion");
-	expect(&r, 0, NULL, NULL);
-	expect_field(&r, "version:", "3.1.0");
+	E2E_CLI(&f->s, r, "alias", "set", "fraud", "champion", "3.1.0",
+	    "--reason", "best offline");
+	e2e_expect(&r, 0, "fraud: champion -> 3.1.0 (new)", NULL);
+	E2E_CLI(&f->s, r, "get", "fraud@champion");
+	e2e_expect(&r, 0, NULL, NULL);
+	e2e_expect_field(&r, "version:", "3.1.0");
 	snprintf(dest, sizeof(dest), "%s/champion.bin", f->out);
-	CLI(f, r, "pull", "fraud@champion", dest);
-	expect(&r, 0, "pulled fraud 3.1.0 to ", NULL);
-	CLI(f, r, "promote", "fraud@champion", "--to", "staging");
-	expect(&r, 0, "fraud 3.1.0 is now in staging", NULL);
+	E2E_CLI(&f->s, r, "pull", "fraud@champion", dest);
+	e2e_expect(&r, 0, "pulled fraud 3.1.0 to ", NULL);
+	E2E_CLI(&f->s, r, "promote", "fraud@champion", "--to", "staging");
+	e2e_expect(&r, 0, "fraud 3.1.0 is now in staging", NULL);
 
-	CLI(f, r, "alias", "set", "fraud", "challenger", "3.0.0");
-	expect(&r, 0, "(new)", NULL);
-	CLI(f, r, "alias", "fraud");
-	expect(&r, 0, NULL, NULL);
-	expect_field(&r, "ALIAS", "VERSION");
-	expect_field(&r, "champion", "3.1.0");
-	expect_field(&r, "challenger", "3.0.0");
-	CLI(f, r, "alias", "set", "fraud", "champion", "3.0.0");
-	expect(&r, 0, "fraud: champion -> 3.0.0 (was 3.1.0)", NULL);
-	CLI(f, r, "info", "fraud");
-	expect_field(&r, "aliases:", "champion=3.0.0");
-	CLI(f, r, "--json", "alias", "fraud");
-	expect(&r, 0, NULL, NULL);
+	E2E_CLI(&f->s, r, "alias", "set", "fraud", "challenger", "3.0.0");
+	e2e_expect(&r, 0, "(new)", NULL);
+	E2E_CLI(&f->s, r, "alias", "fraud");
+	e2e_expect(&r, 0, NULL, NULL);
+	e2e_expect_field(&r, "ALIAS", "VERSION");
+	e2e_expect_field(&r, "champion", "3.1.0");
+	e2e_expect_field(&r, "challenger", "3.0.0");
+	E2E_CLI(&f->s, r, "alias", "set", "fraud", "champion", "3.0.0");
+	e2e_expect(&r, 0, "fraud: champion -> 3.0.0 (was 3.1.0)", NULL);
+	E2E_CLI(&f->s, r, "info", "fraud");
+	e2e_expect_field(&r, "aliases:", "champion=3.0.0");
+	E2E_CLI(&f->s, r, "--json", "alias", "fraud");
+	e2e_expect(&r, 0, NULL, NULL);
 	j = parse_json(&r);
 	assert_string_equal(jstr(j, "aliases.champion"), "3.0.0");
 	json_object_put(j);
 
-	CLI(f, r, "alias", "rm", "fraud", "champion");
-	expect(&r, 0, "fraud: removed alias champion (was 3.0.0)", NULL);
-	CLI(f, r, "get", "fraud@champion");
-	expect(&r, 1, NULL, "modelreg: get fraud champion: NOT_FOUND");
-	CLI(f, r, "alias", "set", "fraud", "latest", "3.0.0");
-	expect(&r, 1, NULL, "reserved");
-	CLI(f, r, "alias", "set", "fraud", "x");
-	expect(&r, 2, NULL, "give NAME ALIAS VERSION");
-	CLI(f, r, "history", "fraud");
-	expect(&r, 0, "alias_set", NULL);
-	expect(&r, 0, "alias_deleted", NULL);
-	expect_field(&r, "alias_set", "champion=3.1.0"); /* the first */
-	run_free(&r);
+	E2E_CLI(&f->s, r, "alias", "rm", "fraud", "champion");
+	e2e_expect(&r, 0, "fraud: removed alias champion (was 3.0.0)", NULL);
+	E2E_CLI(&f->s, r, "get", "fraud@champion");
+	e2e_expect(&r, 1, NULL, "modelreg: get fraud champion: NOT_FOUND");
+	E2E_CLI(&f->s, r, "alias", "set", "fraud", "latest", "3.0.0");
+	e2e_expect(&r, 1, NULL, "reserved");
+	E2E_CLI(&f->s, r, "alias", "set", "fraud", "x");
+	e2e_expect(&r, 2, NULL, "give NAME ALIAS VERSION");
+	E2E_CLI(&f->s, r, "history", "fraud");
+	e2e_expect(&r, 0, "alias_set", NULL);
+	e2e_expect(&r, 0, "alias_deleted", NULL);
+	e2e_expect_field(&r, "alias_set", "champion=3.1.0"); /* the first */
+	e2e_run_free(&r);
 }
 
 static void
 test_cli_approvals_gate_a_promotion(void **state)
 {
 	fixture *f = *state;
-	run r = {0};
+	e2e_run r = {0};
 	json_object *j;
 
 	register_version(f, &r, "fraud", "3.1.0", NULL);
-	CLI(f, r, "promote", "fraud", "3.1.0", "--to", "staging");
-	expect(&r, 0, NULL, NULL);
-	CLI(f, r, "policy", "fraud");
-	expect(&r, 0, "fraud has no approval policy", NULL);
-	CLI(f, r, "policy", "fraud", "production", "--require", "1",
+	E2E_CLI(&f->s, r, "promote", "fraud", "3.1.0", "--to", "staging");
+	e2e_expect(&r, 0, NULL, NULL);
+	E2E_CLI(&f->s, r, "policy", "fraud");
+	e2e_expect(&r, 0, "fraud has no approval policy", NULL);
+	E2E_CLI(&f->s, r, "policy", "fraud", "production", "--require", "1",
 	    "--approver", "alice", "--reason", "four eyes");
-	expect(&r, 0, "fraud: production needs 1 approval from alice", NULL);
-	CLI(f, r, "policy", "fraud");
-	expect_field(&r, "STAGE", "APPROVERS");
-	expect_field(&r, "production", "alice");
-	CLI(f, r, "info", "fraud");
-	expect_field(
+	e2e_expect(
+	    &r, 0, "fraud: production needs 1 approval from alice", NULL);
+	E2E_CLI(&f->s, r, "policy", "fraud");
+	e2e_expect_field(&r, "STAGE", "APPROVERS");
+	e2e_expect_field(&r, "production", "alice");
+	E2E_CLI(&f->s, r, "info", "fraud");
+	e2e_expect_field(
 	    &r, "approval policy:", "production: 1 approval from alice");
 
-	CLI(f, r, "promote", "fraud", "3.1.0", "--to", "production");
-	expect(&r, 1, NULL, "modelreg: promote fraud 3.1.0: ");
+	E2E_CLI(&f->s, r, "promote", "fraud", "3.1.0", "--to", "production");
+	e2e_expect(&r, 1, NULL, "modelreg: promote fraud 3.1.0: ");
 	/* The registrant, then someone the policy does not name. */
-	CLI(f, r, "approve", "fraud", "3.1.0", "--stage", "production");
-	expect(&r, 1, NULL, "approve fraud 3.1.0: PERMISSION_DENIED");
-	CLI(f, r, "--user", "bob", "approve", "fraud", "3.1.0", "--stage",
-	    "production");
-	expect(&r, 1, NULL, "PERMISSION_DENIED");
+	E2E_CLI(&f->s, r, "approve", "fraud", "3.1.0", "--stage", "production");
+	e2e_expect(&r, 1, NULL, "approve fraud 3.1.0: PERMISSION_DENIED");
+	E2E_CLI(&f->s, r, "--user", "bob", "approve", "fraud", "3.1.0",
+	    "--stage", "production");
+	e2e_expect(&r, 1, NULL, "PERMISSION_DENIED");
 	/* A rejection needs a comment; --json has the counts. */
-	CLI(f, r, "--user", "alice", "reject", "fraud", "3.1.0", "--stage",
-	    "production");
-	expect(&r, 2, NULL, "--comment C is required");
-	CLI(f, r, "--json", "--user", "alice", "reject", "fraud", "3.1.0",
-	    "--stage", "production", "--comment", "drifted");
-	expect(&r, 0, NULL, NULL);
+	E2E_CLI(&f->s, r, "--user", "alice", "reject", "fraud", "3.1.0",
+	    "--stage", "production");
+	e2e_expect(&r, 2, NULL, "--comment C is required");
+	E2E_CLI(&f->s, r, "--json", "--user", "alice", "reject", "fraud",
+	    "3.1.0", "--stage", "production", "--comment", "drifted");
+	e2e_expect(&r, 0, NULL, NULL);
 	j = parse_json(&r);
 	assert_int_equal(jint(j, "approvals"), 0);
 	assert_int_equal(jint(j, "required"), 1);
@@ -584,67 +512,69 @@ test_cli_approvals_gate_a_promotion(void **state)
 	assert_string_equal(jstr(j, "version.reviews.0.reviewer"), "alice");
 	assert_string_equal(jstr(j, "version.reviews.0.decision"), "reject");
 	json_object_put(j);
-	CLI(f, r, "promote", "fraud", "3.1.0", "--to", "production");
-	expect(&r, 1, NULL, "modelreg: promote fraud 3.1.0: ");
+	E2E_CLI(&f->s, r, "promote", "fraud", "3.1.0", "--to", "production");
+	e2e_expect(&r, 1, NULL, "modelreg: promote fraud 3.1.0: ");
 
 	/* Her approval replaces her rejection. */
-	CLI(f, r, "--user", "alice", "approve", "fraud@3.1.0", "--stage",
-	    "production", "--comment", "metrics hold up");
-	expect(&r, 0, "approved fraud 3.1.0 for production: approvals 1 of 1",
-	    NULL);
-	CLI(f, r, "get", "fraud@3.1.0");
-	expect_field(&r, "review:", "production: approved by alice");
-	expect_field(&r, "review:", "metrics hold up");
-	CLI(f, r, "promote", "fraud", "3.1.0", "--to", "production");
-	expect(&r, 0, "fraud 3.1.0 is now in production", NULL);
+	E2E_CLI(&f->s, r, "--user", "alice", "approve", "fraud@3.1.0",
+	    "--stage", "production", "--comment", "metrics hold up");
+	e2e_expect(&r, 0,
+	    "approved fraud 3.1.0 for production: approvals 1 of 1", NULL);
+	E2E_CLI(&f->s, r, "get", "fraud@3.1.0");
+	e2e_expect_field(&r, "review:", "production: approved by alice");
+	e2e_expect_field(&r, "review:", "metrics hold up");
+	E2E_CLI(&f->s, r, "promote", "fraud", "3.1.0", "--to", "production");
+	e2e_expect(&r, 0, "fraud 3.1.0 is now in production", NULL);
 
-	CLI(f, r, "policy", "fraud", "production", "--require", "0");
-	expect(&r, 0, "fraud: production needs no approval", NULL);
-	CLI(f, r, "approve", "fraud", "3.1.0");
-	expect(&r, 2, NULL, "--stage S is required");
-	CLI(f, r, "policy", "fraud", "production");
-	expect(&r, 2, NULL, "--require N is required");
-	run_free(&r);
+	E2E_CLI(&f->s, r, "policy", "fraud", "production", "--require", "0");
+	e2e_expect(&r, 0, "fraud: production needs no approval", NULL);
+	E2E_CLI(&f->s, r, "approve", "fraud", "3.1.0");
+	e2e_expect(&r, 2, NULL, "--stage S is required");
+	E2E_CLI(&f->s, r, "policy", "fraud", "production");
+	e2e_expect(&r, 2, NULL, "--require N is required");
+	e2e_run_free(&r);
 }
 
 static void
 test_cli_deprecated_version_cannot_be_promoted(void **state)
 {
 	fixture *f = *state;
-	run r = {0};
+	e2e_run r = {0};
 	json_object *j;
 
 	register_version(f, &r, "fraud", "3.0.0", NULL);
-	CLI(f, r, "deprecate", "fraud", "3.0.0", "--reason", "leaks PII",
-	    "--eol", "2030-01-01");
-	expect(&r, 0,
+	E2E_CLI(&f->s, r, "deprecate", "fraud", "3.0.0", "--reason",
+	    "leaks PII", "--eol", "2030-01-01");
+	e2e_expect(&r, 0,
 	    "deprecated fraud 3.0.0: leaks PII; end of life "
 	    "2030-01-01T00:00:00Z",
 	    NULL);
-	CLI(f, r, "get", "fraud@3.0.0");
-	expect_field(&r, "deprecated:", "leaks PII; end of life 2030-01-01");
-	expect_field(&r, "deprecated:", "by tester");
-	CLI(f, r, "promote", "fraud", "3.0.0", "--to", "staging");
-	expect(&r, 1, NULL,
+	E2E_CLI(&f->s, r, "get", "fraud@3.0.0");
+	e2e_expect_field(
+	    &r, "deprecated:", "leaks PII; end of life 2030-01-01");
+	e2e_expect_field(&r, "deprecated:", "by tester");
+	E2E_CLI(&f->s, r, "promote", "fraud", "3.0.0", "--to", "staging");
+	e2e_expect(&r, 1, NULL,
 	    "modelreg: promote fraud 3.0.0: FAILED_PRECONDITION: ");
 	assert_string_equal(r.out, "");
-	CLI(f, r, "--json", "get", "fraud@3.0.0");
+	E2E_CLI(&f->s, r, "--json", "get", "fraud@3.0.0");
 	j = parse_json(&r);
 	assert_true(json_object_get_boolean(jget(j, "deprecated")));
 	assert_string_equal(jstr(j, "deprecation.reason"), "leaks PII");
 	assert_int_equal(jint(j, "deprecation.end_of_life_ms"), 1893456000000);
 	json_object_put(j);
 
-	CLI(f, r, "undeprecate", "fraud", "3.0.0", "--reason", "scrubbed");
-	expect(&r, 0, "fraud 3.0.0 is no longer deprecated", NULL);
-	CLI(f, r, "promote", "fraud", "3.0.0", "--to", "staging");
-	expect(&r, 0, "is now in staging", NULL);
-	CLI(f, r, "deprecate", "fraud", "3.0.0");
-	expect(&r, 2, NULL, "--reason R is required");
-	CLI(f, r, "deprecate", "fraud", "3.0.0", "--reason", "x", "--eol",
-	    "someday");
-	expect(&r, 2, NULL, "--eol wants an RFC 3339 time");
-	run_free(&r);
+	E2E_CLI(
+	    &f->s, r, "undeprecate", "fraud", "3.0.0", "--reason", "scrubbed");
+	e2e_expect(&r, 0, "fraud 3.0.0 is no longer deprecated", NULL);
+	E2E_CLI(&f->s, r, "promote", "fraud", "3.0.0", "--to", "staging");
+	e2e_expect(&r, 0, "is now in staging", NULL);
+	E2E_CLI(&f->s, r, "deprecate", "fraud", "3.0.0");
+	e2e_expect(&r, 2, NULL, "--reason R is required");
+	E2E_CLI(&f->s, r, "deprecate", "fraud", "3.0.0", "--reason", "x",
+	    "--eol", "someday");
+	e2e_expect(&r, 2, NULL, "--eol wants an RFC 3339 time");
+	e2e_run_free(&r);
 }
 
 static void
@@ -652,19 +582,19 @@ test_cli_search_filters_and_refuses_a_malformed_filter(void **state)
 {
 	fixture *f = *state;
 	char *row;
-	run r = {0};
+	e2e_run r = {0};
 	json_object *j;
 
 	register_version(f, &r, "fraud", "3.0.0", meta_300);
 	register_version(f, &r, "fraud", "3.1.0", meta_310);
 	register_version(f, &r, "ranker", "1.0.0", NULL);
 
-	CLI(f, r, "search", "metrics.accuracy > 0.86");
-	expect(&r, 0, NULL, NULL);
-	expect_field(&r, "NAME", "VERSION  STAGE");
-	expect_field(&r, "NAME", "CREATED");
-	expect_field(&r, "NAME", "TAGS");
-	row = line_with(r.out, "3.1.0");
+	E2E_CLI(&f->s, r, "search", "metrics.accuracy > 0.86");
+	e2e_expect(&r, 0, NULL, NULL);
+	e2e_expect_field(&r, "NAME", "VERSION  STAGE");
+	e2e_expect_field(&r, "NAME", "CREATED");
+	e2e_expect_field(&r, "NAME", "TAGS");
+	row = e2e_line_with(r.out, "3.1.0");
 	assert_non_null(row);
 	assert_non_null(strstr(row, "fraud"));
 	assert_non_null(strstr(row, "tester"));
@@ -672,9 +602,10 @@ test_cli_search_filters_and_refuses_a_malformed_filter(void **state)
 	assert_null(strstr(r.out, "3.0.0"));
 	assert_null(strstr(r.out, "ranker"));
 
-	CLI(f, r, "--json", "search", "name GLOB 'fra*' AND stage = dev",
-	    "--order-by", "metrics.accuracy desc");
-	expect(&r, 0, NULL, NULL);
+	E2E_CLI(&f->s, r, "--json", "search",
+	    "name GLOB 'fra*' AND stage = dev", "--order-by",
+	    "metrics.accuracy desc");
+	e2e_expect(&r, 0, NULL, NULL);
 	j = parse_json(&r);
 	assert_int_equal(json_object_array_length(jget(j, "versions")), 2);
 	assert_string_equal(jstr(j, "versions.0.version"), "3.1.0");
@@ -682,54 +613,54 @@ test_cli_search_filters_and_refuses_a_malformed_filter(void **state)
 	assert_string_equal(jstr(j, "next_page_token"), "");
 	json_object_put(j);
 
-	CLI(f, r, "search", "--limit", "1");
-	expect(&r, 0, "fraud", "more versions: add --page-token ");
-	CLI(f, r, "search", "--limit", "1", "--all");
-	expect(&r, 0, "ranker", NULL);
+	E2E_CLI(&f->s, r, "search", "--limit", "1");
+	e2e_expect(&r, 0, "fraud", "more versions: add --page-token ");
+	E2E_CLI(&f->s, r, "search", "--limit", "1", "--all");
+	e2e_expect(&r, 0, "ranker", NULL);
 	assert_string_equal(r.err, "");
 
-	CLI(f, r, "search", "metrics.accuracy >");
-	expect(&r, 1, NULL, "modelreg: search: INVALID_ARGUMENT: ");
-	expect(&r, 1, NULL, "position");
+	E2E_CLI(&f->s, r, "search", "metrics.accuracy >");
+	e2e_expect(&r, 1, NULL, "modelreg: search: INVALID_ARGUMENT: ");
+	e2e_expect(&r, 1, NULL, "position");
 	assert_string_equal(r.out, "");
-	CLI(f, r, "search", "metrics.accuracy", "> 0.8");
-	expect(&r, 2, NULL, "give the filter as one argument");
-	run_free(&r);
+	E2E_CLI(&f->s, r, "search", "metrics.accuracy", "> 0.8");
+	e2e_expect(&r, 2, NULL, "give the filter as one argument");
+	e2e_run_free(&r);
 }
 
 static void
 test_cli_update_changes_tags_and_leaves_events(void **state)
 {
 	fixture *f = *state;
-	char sig[PATH_MAX + 32], bad[PATH_MAX + 32];
+	char sig[E2E_PATH_SIZE], bad[E2E_PATH_SIZE];
 	size_t model_updates = 0, version_updates = 0;
-	run r = {0};
+	e2e_run r = {0};
 	json_object *j, *events;
 
 	register_version(f, &r, "fraud", "3.0.0",
 	    "{\"signature\": {\"inputs\": {\"amount\": \"float32\"},"
 	    " \"outputs\": {\"score\": \"float32\"}}}");
-	CLI(f, r, "update", "fraud", "--tag", "team=risk", "--description",
-	    "fraud models", "--reason", "ownership");
-	expect(&r, 0, "updated fraud (revision ", NULL);
-	expect_field(&r, "tags:", "team=risk");
-	expect_field(&r, "description:", "fraud models");
-	CLI(f, r, "update", "fraud", "--primary-metric", "accuracy", "--goal",
-	    "latency=higher", "--goal", "coverage=lower");
-	expect(&r, 0, NULL, NULL);
-	CLI(f, r, "info", "fraud");
-	expect_field(&r, "primary metric:", "accuracy");
-	expect_field(&r, "metric goals:", "latency higher");
-	expect_field(&r, "metric goals:", "coverage lower");
+	E2E_CLI(&f->s, r, "update", "fraud", "--tag", "team=risk",
+	    "--description", "fraud models", "--reason", "ownership");
+	e2e_expect(&r, 0, "updated fraud (revision ", NULL);
+	e2e_expect_field(&r, "tags:", "team=risk");
+	e2e_expect_field(&r, "description:", "fraud models");
+	E2E_CLI(&f->s, r, "update", "fraud", "--primary-metric", "accuracy",
+	    "--goal", "latency=higher", "--goal", "coverage=lower");
+	e2e_expect(&r, 0, NULL, NULL);
+	E2E_CLI(&f->s, r, "info", "fraud");
+	e2e_expect_field(&r, "primary metric:", "accuracy");
+	e2e_expect_field(&r, "metric goals:", "latency higher");
+	e2e_expect_field(&r, "metric goals:", "coverage lower");
 
-	CLI(f, r, "update", "fraud", "3.0.0", "--tag", "qa=passed", "--tag",
-	    "owner=ml");
-	expect(&r, 0, "updated fraud 3.0.0 (revision ", NULL);
-	CLI(f, r, "get", "fraud@3.0.0");
-	expect_field(&r, "tags:", "qa=passed");
-	CLI(f, r, "update", "fraud@3.0.0", "--untag", "qa");
-	expect(&r, 0, NULL, NULL);
-	CLI(f, r, "--json", "get", "fraud@3.0.0");
+	E2E_CLI(&f->s, r, "update", "fraud", "3.0.0", "--tag", "qa=passed",
+	    "--tag", "owner=ml");
+	e2e_expect(&r, 0, "updated fraud 3.0.0 (revision ", NULL);
+	E2E_CLI(&f->s, r, "get", "fraud@3.0.0");
+	e2e_expect_field(&r, "tags:", "qa=passed");
+	E2E_CLI(&f->s, r, "update", "fraud@3.0.0", "--untag", "qa");
+	e2e_expect(&r, 0, NULL, NULL);
+	E2E_CLI(&f->s, r, "--json", "get", "fraud@3.0.0");
 	j = parse_json(&r);
 	assert_false(json_object_object_get_ex(jget(j, "tags"), "qa", NULL));
 	assert_string_equal(jstr(j, "tags.owner"), "ml");
@@ -740,40 +671,40 @@ test_cli_update_changes_tags_and_leaves_events(void **state)
 	    "{\"inputs\": [{\"name\": \"amount\", \"type\": \"float32\"},"
 	    " {\"name\": \"hour\", \"type\": \"int8\"}],"
 	    " \"outputs\": {\"score\": \"float32\"}}");
-	CLI(f, r, "update", "fraud", "3.0.0", "--signature", sig);
-	expect(&r, 0, "updated fraud 3.0.0", NULL);
-	expect_field(&r, "inputs:", "amount float32, hour int8");
-	CLI(f, r, "signature", "fraud@3.0.0");
-	expect(&r, 0, NULL, NULL);
-	expect_field(&r, "NAME", "DIRECTION");
-	expect_field(&r, "hour", "int8");
-	expect_field(&r, "hour", "input");
-	expect_field(&r, "score", "output");
-	CLI(f, r, "--json", "signature", "fraud", "3.0.0");
+	E2E_CLI(&f->s, r, "update", "fraud", "3.0.0", "--signature", sig);
+	e2e_expect(&r, 0, "updated fraud 3.0.0", NULL);
+	e2e_expect_field(&r, "inputs:", "amount float32, hour int8");
+	E2E_CLI(&f->s, r, "signature", "fraud@3.0.0");
+	e2e_expect(&r, 0, NULL, NULL);
+	e2e_expect_field(&r, "NAME", "DIRECTION");
+	e2e_expect_field(&r, "hour", "int8");
+	e2e_expect_field(&r, "hour", "input");
+	e2e_expect_field(&r, "score", "output");
+	E2E_CLI(&f->s, r, "--json", "signature", "fraud", "3.0.0");
 	j = parse_json(&r);
 	assert_string_equal(jstr(j, "inputs.1.name"), "hour");
 	assert_string_equal(jstr(j, "outputs.0.type"), "float32");
 	json_object_put(j);
 	write_file(f, bad, "bad-sig.json", "{\"inputs\": {}, \"extra\": 1}");
-	CLI(f, r, "update", "fraud", "3.0.0", "--signature", bad);
-	expect(&r, 2, NULL, "unknown key \"signature.extra\"");
+	E2E_CLI(&f->s, r, "update", "fraud", "3.0.0", "--signature", bad);
+	e2e_expect(&r, 2, NULL, "unknown key \"signature.extra\"");
 
-	CLI(f, r, "audit", "log", "fraud");
-	expect(&r, 0, NULL, NULL);
-	expect_field(&r, "UpdateModel", "ownership");
-	expect(&r, 0, "UpdateVersion", NULL);
+	E2E_CLI(&f->s, r, "audit", "log", "fraud");
+	e2e_expect(&r, 0, NULL, NULL);
+	e2e_expect_field(&r, "UpdateModel", "ownership");
+	e2e_expect(&r, 0, "UpdateVersion", NULL);
 
-	CLI(f, r, "update", "fraud");
-	expect(&r, 2, NULL, "nothing to change");
-	CLI(f, r, "update", "fraud", "3.0.0", "--owner", "me");
-	expect(&r, 2, NULL, "are for a model");
-	CLI(f, r, "update", "fraud", "--goal", "accuracy=up");
-	expect(&r, 2, NULL, "\"up\" is not higher, lower or default");
-	CLI(f, r, "update", "fraud", "--tag", "novalue");
-	expect(&r, 2, NULL, "--tag wants KEY=VALUE");
+	E2E_CLI(&f->s, r, "update", "fraud");
+	e2e_expect(&r, 2, NULL, "nothing to change");
+	E2E_CLI(&f->s, r, "update", "fraud", "3.0.0", "--owner", "me");
+	e2e_expect(&r, 2, NULL, "are for a model");
+	E2E_CLI(&f->s, r, "update", "fraud", "--goal", "accuracy=up");
+	e2e_expect(&r, 2, NULL, "\"up\" is not higher, lower or default");
+	E2E_CLI(&f->s, r, "update", "fraud", "--tag", "novalue");
+	e2e_expect(&r, 2, NULL, "--tag wants KEY=VALUE");
 
-	CLI(f, r, "--json", "history", "fraud");
-	expect(&r, 0, NULL, NULL);
+	E2E_CLI(&f->s, r, "--json", "history", "fraud");
+	e2e_expect(&r, 0, NULL, NULL);
 	j = parse_json(&r);
 	events = jget(j, "events");
 	for (size_t i = 0; i < json_object_array_length(events); i++) {
@@ -785,7 +716,7 @@ test_cli_update_changes_tags_and_leaves_events(void **state)
 	json_object_put(j);
 	assert_int_equal(model_updates, 2);
 	assert_int_equal(version_updates, 3);
-	run_free(&r);
+	e2e_run_free(&r);
 }
 
 static void
@@ -793,42 +724,42 @@ test_cli_audit_log_pages_and_verify_finds_it_intact(void **state)
 {
 	fixture *f = *state;
 	char *line;
-	run r = {0};
+	e2e_run r = {0};
 	json_object *j;
 
 	register_version(f, &r, "fraud", "3.0.0", NULL);
-	CLI(f, r, "promote", "fraud", "3.0.0", "--to", "staging", "--reason",
-	    "tests pass");
-	expect(&r, 0, NULL, NULL);
+	E2E_CLI(&f->s, r, "promote", "fraud", "3.0.0", "--to", "staging",
+	    "--reason", "tests pass");
+	e2e_expect(&r, 0, NULL, NULL);
 	register_version(f, &r, "other", "1.0.0", NULL);
 
-	CLI(f, r, "audit", "verify");
-	expect(&r, 0, "audit log intact: ", NULL);
-	line = line_with(r.out, "intact");
+	E2E_CLI(&f->s, r, "audit", "verify");
+	e2e_expect(&r, 0, "audit log intact: ", NULL);
+	line = e2e_line_with(r.out, "intact");
 	assert_non_null(strstr(line, " records, head "));
 	assert_int_equal(strlen(strstr(line, "head ") + 5), 64);
 	free(line);
-	CLI(f, r, "--json", "audit", "verify");
+	E2E_CLI(&f->s, r, "--json", "audit", "verify");
 	j = parse_json(&r);
 	assert_true(json_object_get_boolean(jget(j, "ok")));
 	assert_int_equal(jint(j, "first_broken"), 0);
 	assert_true(jint(j, "records") >= 3);
 	json_object_put(j);
 
-	CLI(f, r, "audit", "log");
-	expect(&r, 0, NULL, NULL);
-	expect_field(&r, "SEQ", "ACTION");
-	expect_field(&r, "SEQ", "TARGET");
-	expect_field(&r, "Promote", "tests pass");
-	expect_field(&r, "Promote", "fraud@3.0.0");
-	CLI(f, r, "audit", "log", "fraud");
+	E2E_CLI(&f->s, r, "audit", "log");
+	e2e_expect(&r, 0, NULL, NULL);
+	e2e_expect_field(&r, "SEQ", "ACTION");
+	e2e_expect_field(&r, "SEQ", "TARGET");
+	e2e_expect_field(&r, "Promote", "tests pass");
+	e2e_expect_field(&r, "Promote", "fraud@3.0.0");
+	E2E_CLI(&f->s, r, "audit", "log", "fraud");
 	assert_null(strstr(r.out, "other"));
-	CLI(f, r, "audit", "log", "--limit", "1");
-	expect(&r, 0, NULL, "more records: add --page-token 1 ");
-	CLI(f, r, "audit", "log", "--limit", "1", "--page-token", "1");
-	expect(&r, 0, NULL, "--page-token 2 ");
-	CLI(f, r, "--json", "audit", "log", "--limit", "1", "--all");
-	expect(&r, 0, NULL, NULL);
+	E2E_CLI(&f->s, r, "audit", "log", "--limit", "1");
+	e2e_expect(&r, 0, NULL, "more records: add --page-token 1 ");
+	E2E_CLI(&f->s, r, "audit", "log", "--limit", "1", "--page-token", "1");
+	e2e_expect(&r, 0, NULL, "--page-token 2 ");
+	E2E_CLI(&f->s, r, "--json", "audit", "log", "--limit", "1", "--all");
+	e2e_expect(&r, 0, NULL, NULL);
 	assert_string_equal(r.err, "");
 	j = parse_json(&r);
 	assert_int_equal(jint(j, "records.0.seq"), 1);
@@ -839,20 +770,20 @@ test_cli_audit_log_pages_and_verify_finds_it_intact(void **state)
 	    jstr(j, "records.1.prev_hash"), jstr(j, "records.0.hash"));
 	json_object_put(j);
 	/* Nothing after a time in the future. */
-	CLI(f, r, "--json", "audit", "log", "--from", "2999-01-01");
+	E2E_CLI(&f->s, r, "--json", "audit", "log", "--from", "2999-01-01");
 	j = parse_json(&r);
 	assert_int_equal(json_object_array_length(jget(j, "records")), 0);
 	json_object_put(j);
 
-	CLI(f, r, "audit");
-	expect(&r, 2, NULL, "give a subcommand: log, verify");
-	CLI(f, r, "audit", "nope");
-	expect(&r, 2, NULL, "no subcommand \"nope\"");
-	CLI(f, r, "audit", "log", "--from", "yesterday");
-	expect(&r, 2, NULL, "--from wants an RFC 3339 time");
-	CLI(f, r, "audit", "verify", "extra");
-	expect(&r, 2, NULL, "give no arguments");
-	run_free(&r);
+	E2E_CLI(&f->s, r, "audit");
+	e2e_expect(&r, 2, NULL, "give a subcommand: log, verify");
+	E2E_CLI(&f->s, r, "audit", "nope");
+	e2e_expect(&r, 2, NULL, "no subcommand \"nope\"");
+	E2E_CLI(&f->s, r, "audit", "log", "--from", "yesterday");
+	e2e_expect(&r, 2, NULL, "--from wants an RFC 3339 time");
+	E2E_CLI(&f->s, r, "audit", "verify", "extra");
+	e2e_expect(&r, 2, NULL, "give no arguments");
+	e2e_run_free(&r);
 }
 
 static void
@@ -875,34 +806,34 @@ test_cli_lifecycle_help_names_every_command(void **state)
 	    "  modelreg audit verify",
 	};
 	fixture *f = *state;
-	run r = {0};
+	e2e_run r = {0};
 
-	CLI(f, r, "--help");
+	E2E_CLI(&f->s, r, "--help");
 	for (size_t i = 0; i < sizeof(synopses) / sizeof(synopses[0]); i++)
-		expect(&r, 0, synopses[i], NULL);
-	CLI(f, r, "help", "get");
-	expect(&r, 0, "the end of", NULL);
-	expect(&r, 0, "that second (.999)", NULL);
-	CLI(f, r, "help", "audit");
-	expect(&r, 0, "\nmodelreg audit verify\n", NULL);
-	CLI(f, r, "audit", "log", "--help");
-	expect(&r, 0, "usage: modelreg audit log", NULL);
-	CLI(f, r, "alias", "set", "--help");
-	expect(&r, 0, "usage: modelreg alias set", NULL);
-	CLI(f, r, "compare", "--help");
-	expect(&r, 0, "Comparison: 3.0.0 vs 3.1.0", NULL);
-	CLI(f, r, "update", "--help");
-	expect(&r, 0, "--signature FILE", NULL);
-	CLI(f, r, "help", "register");
-	expect(&r, 0, "--bump B", NULL);
-	run_free(&r);
+		e2e_expect(&r, 0, synopses[i], NULL);
+	E2E_CLI(&f->s, r, "help", "get");
+	e2e_expect(&r, 0, "the end of", NULL);
+	e2e_expect(&r, 0, "that second (.999)", NULL);
+	E2E_CLI(&f->s, r, "help", "audit");
+	e2e_expect(&r, 0, "\nmodelreg audit verify\n", NULL);
+	E2E_CLI(&f->s, r, "audit", "log", "--help");
+	e2e_expect(&r, 0, "usage: modelreg audit log", NULL);
+	E2E_CLI(&f->s, r, "alias", "set", "--help");
+	e2e_expect(&r, 0, "usage: modelreg alias set", NULL);
+	E2E_CLI(&f->s, r, "compare", "--help");
+	e2e_expect(&r, 0, "Comparison: 3.0.0 vs 3.1.0", NULL);
+	E2E_CLI(&f->s, r, "update", "--help");
+	e2e_expect(&r, 0, "--signature FILE", NULL);
+	E2E_CLI(&f->s, r, "help", "register");
+	e2e_expect(&r, 0, "--bump B", NULL);
+	e2e_run_free(&r);
 }
 
 int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
-#define T(name) cmocka_unit_test_setup_teardown(name, setup, teardown)
+#define T(name) cmocka_unit_test_setup_teardown(name, setup, e2e_teardown)
 	    T(test_cli_register_bump_auto_prints_the_rule),
 	    T(test_cli_compare_prints_the_issue_shape),
 	    T(test_cli_get_at_follows_promotions_and_rollback),

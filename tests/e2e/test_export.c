@@ -54,74 +54,21 @@ typedef struct fixture {
 	char dir[PATH_MAX + 32]; /* the server's temporary directory */
 } fixture;
 
-typedef struct run {
-	int code;
-	char *out;
-	char *err;
-} run;
-
-static void
-run_free(run *r)
-{
-	free(r->out);
-	free(r->err);
-	r->out = r->err = NULL;
-}
-
-/* Runs `modelreg --server URL --user tester ARGS...` into `r`. */
-#define CLI(f, r, ...)                                                         \
-	(run_free(&(r)),                                                       \
-	    (r).code = e2e_cli(                                                \
-	        &(f)->s, &(r).out, &(r).err, __VA_ARGS__, (char *)NULL))
-
-/* The exit code and, when not NULL, text that stdout and stderr hold. */
-static void
-expect(const run *r, int code, const char *in_out, const char *in_err)
-{
-	if (r->code != code ||
-	    (in_out != NULL && strstr(r->out, in_out) == NULL) ||
-	    (in_err != NULL && strstr(r->err, in_err) == NULL))
-		fail_msg("exit %d (want %d), stdout%s%s%s, stderr%s%s%s:\n"
-		         "--- stdout\n%s--- stderr\n%s",
-		    r->code, code, in_out ? " with \"" : "",
-		    in_out ? in_out : "", in_out ? "\"" : "",
-		    in_err ? " with \"" : "", in_err ? in_err : "",
-		    in_err ? "\"" : "", r->out, r->err);
-}
-
-/* dir/name into out (PATH_MAX + 64 bytes). */
-static char *
-path_in(char *out, const char *dir, const char *name)
-{
-	snprintf(out, PATH_MAX + 64, "%.*s/%s", PATH_MAX - 128, dir, name);
-	return out;
-}
-
-static void
-write_random(const char *path, size_t size, uint64_t seed)
-{
-	char *buf = malloc(size);
-
-	tu_fill_random(buf, size, seed);
-	tu_write_file(path, buf, size);
-	free(buf);
-}
-
 static void
 write_text(const fixture *f, const char *name, const char *text)
 {
-	char p[PATH_MAX + 64];
+	char p[E2E_PATH_SIZE];
 
-	tu_write_file(path_in(p, f->dir, name), text, strlen(text));
+	tu_write_file(e2e_path(p, f->dir, name), text, strlen(text));
 }
 
 /* A whole file as a string; fails the test if it cannot be read. */
 static char *
 slurp(const char *dir, const char *name)
 {
-	char p[PATH_MAX + 64];
+	char p[E2E_PATH_SIZE];
 	size_t len;
-	char *data = tu_read_file(path_in(p, dir, name), &len), *s;
+	char *data = tu_read_file(e2e_path(p, dir, name), &len), *s;
 
 	if (data == NULL)
 		fail_msg("cannot read %s", p);
@@ -135,10 +82,10 @@ slurp(const char *dir, const char *name)
 static bool
 exists(const char *dir, const char *name)
 {
-	char p[PATH_MAX + 64];
+	char p[E2E_PATH_SIZE];
 	struct stat st;
 
-	return lstat(path_in(p, dir, name), &st) == 0;
+	return lstat(e2e_path(p, dir, name), &st) == 0;
 }
 
 static void
@@ -157,73 +104,73 @@ expect_in(const char *text, const char *part, const char *what)
 static void
 populate(fixture *f)
 {
-	char p[6][PATH_MAX + 64];
-	run r = {0};
+	char p[6][E2E_PATH_SIZE];
+	e2e_run r = {0};
 
-	write_random(path_in(p[0], f->dir, "v1/model.bin"), 30000, 1);
-	write_random(path_in(p[1], f->dir, "v2/model.bin"), 20000, 2);
-	write_random(path_in(p[2], f->dir, "v3/model.bin"), 25000, 3);
-	write_random(path_in(p[3], f->dir, "tree/sub/w.bin"), 5000, 4);
-	tu_write_file(path_in(p[3], f->dir, "tree/config.json"), "{}\n", 3);
-	path_in(p[3], f->dir, "tree");
+	e2e_write_random(e2e_path(p[0], f->dir, "v1/model.bin"), 30000, 1);
+	e2e_write_random(e2e_path(p[1], f->dir, "v2/model.bin"), 20000, 2);
+	e2e_write_random(e2e_path(p[2], f->dir, "v3/model.bin"), 25000, 3);
+	e2e_write_random(e2e_path(p[3], f->dir, "tree/sub/w.bin"), 5000, 4);
+	tu_write_file(e2e_path(p[3], f->dir, "tree/config.json"), "{}\n", 3);
+	e2e_path(p[3], f->dir, "tree");
 	write_text(f, "meta1.json", meta_v1);
 	write_text(f, "meta2.json", meta_v2);
 	write_text(f, "meta3.json", meta_v3);
 	write_text(f, "meta-ranker.json", meta_ranker);
-	path_in(p[4], f->dir, "meta1.json");
+	e2e_path(p[4], f->dir, "meta1.json");
 
-	CLI(f, r, "lineage", "add", "dataset", "transactions@v2024-01");
-	expect(&r, 0, NULL, NULL);
-	CLI(f, r, "lineage", "add", "features", "fe@fs-7", "--from",
+	E2E_CLI(&f->s, r, "lineage", "add", "dataset", "transactions@v2024-01");
+	e2e_expect(&r, 0, NULL, NULL);
+	E2E_CLI(&f->s, r, "lineage", "add", "features", "fe@fs-7", "--from",
 	    "dataset:transactions@v2024-01");
-	expect(&r, 0, NULL, NULL);
+	e2e_expect(&r, 0, NULL, NULL);
 
-	CLI(f, r, "register", "fraud", p[0], "--version", "1.0.0", "--metadata",
-	    p[4], "--owner", "risk-team", "--model-description",
+	E2E_CLI(&f->s, r, "register", "fraud", p[0], "--version", "1.0.0",
+	    "--metadata", p[4], "--owner", "risk-team", "--model-description",
 	    "Scores card payments");
-	expect(&r, 0, "registered fraud 1.0.0", NULL);
-	path_in(p[4], f->dir, "meta2.json");
-	CLI(f, r, "register", "fraud", p[1], "--version", "1.1.0", "--metadata",
-	    p[4]);
-	expect(&r, 0, "registered fraud 1.1.0", NULL);
-	path_in(p[4], f->dir, "meta3.json");
-	CLI(f, r, "register", "fraud", p[2], "--version", "1.2.0", "--metadata",
-	    p[4], "--tag", "team=risk");
-	expect(&r, 0, "registered fraud 1.2.0", NULL);
-	path_in(p[4], f->dir, "meta-ranker.json");
-	CLI(f, r, "register", "ranker", p[3], "--version", "0.1.0",
+	e2e_expect(&r, 0, "registered fraud 1.0.0", NULL);
+	e2e_path(p[4], f->dir, "meta2.json");
+	E2E_CLI(&f->s, r, "register", "fraud", p[1], "--version", "1.1.0",
 	    "--metadata", p[4]);
-	expect(&r, 0, "registered ranker 0.1.0", NULL);
-	CLI(f, r, "update", "ranker", "--primary-metric", "ndcg");
-	expect(&r, 0, NULL, NULL);
+	e2e_expect(&r, 0, "registered fraud 1.1.0", NULL);
+	e2e_path(p[4], f->dir, "meta3.json");
+	E2E_CLI(&f->s, r, "register", "fraud", p[2], "--version", "1.2.0",
+	    "--metadata", p[4], "--tag", "team=risk");
+	e2e_expect(&r, 0, "registered fraud 1.2.0", NULL);
+	e2e_path(p[4], f->dir, "meta-ranker.json");
+	E2E_CLI(&f->s, r, "register", "ranker", p[3], "--version", "0.1.0",
+	    "--metadata", p[4]);
+	e2e_expect(&r, 0, "registered ranker 0.1.0", NULL);
+	E2E_CLI(&f->s, r, "update", "ranker", "--primary-metric", "ndcg");
+	e2e_expect(&r, 0, NULL, NULL);
 
-	CLI(f, r, "promote", "fraud", "1.0.0", "--to", "staging");
-	expect(&r, 0, NULL, NULL);
-	CLI(f, r, "promote", "fraud", "1.0.0", "--to", "production", "--reason",
-	    "first release");
-	expect(&r, 0, NULL, NULL);
-	CLI(f, r, "promote", "fraud", "1.1.0", "--to", "staging");
-	expect(&r, 0, NULL, NULL);
-	CLI(f, r, "promote", "fraud", "1.1.0", "--to", "production", "--reason",
-	    "better recall");
-	expect(&r, 0, NULL, NULL);
+	E2E_CLI(&f->s, r, "promote", "fraud", "1.0.0", "--to", "staging");
+	e2e_expect(&r, 0, NULL, NULL);
+	E2E_CLI(&f->s, r, "promote", "fraud", "1.0.0", "--to", "production",
+	    "--reason", "first release");
+	e2e_expect(&r, 0, NULL, NULL);
+	E2E_CLI(&f->s, r, "promote", "fraud", "1.1.0", "--to", "staging");
+	e2e_expect(&r, 0, NULL, NULL);
+	E2E_CLI(&f->s, r, "promote", "fraud", "1.1.0", "--to", "production",
+	    "--reason", "better recall");
+	e2e_expect(&r, 0, NULL, NULL);
 
-	CLI(f, r, "policy", "fraud", "production", "--require", "1",
+	E2E_CLI(&f->s, r, "policy", "fraud", "production", "--require", "1",
 	    "--approver", "alice", "--reason", "four eyes");
-	expect(&r, 0, NULL, NULL);
-	CLI(f, r, "promote", "fraud", "1.2.0", "--to", "staging");
-	expect(&r, 0, NULL, NULL);
-	CLI(f, r, "--user", "alice", "approve", "fraud", "1.2.0", "--stage",
-	    "production", "--comment", "metrics hold up");
-	expect(&r, 0, NULL, NULL);
-	CLI(f, r, "promote", "fraud", "1.2.0", "--to", "production", "--reason",
-	    "best yet");
-	expect(&r, 0, NULL, NULL);
-	CLI(f, r, "rollback", "fraud", "--reason", ROLLBACK_REASON);
-	expect(&r, 0, "production is now 1.1.0", NULL);
-	CLI(f, r, "alias", "set", "fraud", "champion", "1.1.0");
-	expect(&r, 0, NULL, NULL);
-	run_free(&r);
+	e2e_expect(&r, 0, NULL, NULL);
+	E2E_CLI(&f->s, r, "promote", "fraud", "1.2.0", "--to", "staging");
+	e2e_expect(&r, 0, NULL, NULL);
+	E2E_CLI(&f->s, r, "--user", "alice", "approve", "fraud", "1.2.0",
+	    "--stage", "production", "--comment", "metrics hold up");
+	e2e_expect(&r, 0, NULL, NULL);
+	E2E_CLI(&f->s, r, "promote", "fraud", "1.2.0", "--to", "production",
+	    "--reason", "best yet");
+	e2e_expect(&r, 0, NULL, NULL);
+	E2E_CLI(&f->s, r, "rollback", "fraud", "--reason", ROLLBACK_REASON);
+	e2e_expect(&r, 0, "production is now 1.1.0", NULL);
+	E2E_CLI(&f->s, r, "alias", "set", "fraud", "champion", "1.1.0");
+	e2e_expect(&r, 0, NULL, NULL);
+	e2e_run_free(&r);
 }
 
 static int
@@ -238,22 +185,12 @@ setup(void **state)
 	return 0;
 }
 
-static int
-teardown(void **state)
-{
-	fixture *f = *state;
-
-	e2e_finish(&f->s);
-	free(f);
-	return 0;
-}
-
 /* Exports into dir/name (extra arguments after it), expecting success. */
 #define EXPORT(f, r, out, name, ...)                                           \
 	do {                                                                   \
-		path_in(out, (f)->dir, name);                                  \
-		CLI(f, r, "export", out, ##__VA_ARGS__);                       \
-		expect(&(r), 0, "exported ", NULL);                            \
+		e2e_path(out, (f)->dir, name);                                 \
+		E2E_CLI(&(f)->s, r, "export", out, ##__VA_ARGS__);             \
+		e2e_expect(&(r), 0, "exported ", NULL);                        \
 	} while (0)
 
 /* ---- comparing folders --------------------------------------------------- */
@@ -442,11 +379,11 @@ static void
 test_export_is_deterministic(void **state)
 {
 	fixture *f = *state;
-	char a[PATH_MAX + 64], b[PATH_MAX + 64];
-	run r = {0};
+	char a[E2E_PATH_SIZE], b[E2E_PATH_SIZE];
+	e2e_run r = {0};
 
 	EXPORT(f, r, a, "export-a");
-	expect(&r, 0, "exported 2 models, 4 versions, 1 increment", NULL);
+	e2e_expect(&r, 0, "exported 2 models, 4 versions, 1 increment", NULL);
 	/* A second later: a clock in any file would show. */
 	usleep(1100 * 1000);
 	EXPORT(f, r, b, "export-b");
@@ -454,10 +391,10 @@ test_export_is_deterministic(void **state)
 
 	/* Again into the same folder: every file already holds its bytes. */
 	EXPORT(f, r, a, "export-a");
-	expect(&r, 0, " 0 written", NULL);
-	expect(&r, 0, "0 artifacts pulled", NULL);
+	e2e_expect(&r, 0, " 0 written", NULL);
+	e2e_expect(&r, 0, "0 artifacts pulled", NULL);
 	expect_same_trees(a, b);
-	run_free(&r);
+	e2e_run_free(&r);
 }
 
 static void
@@ -499,8 +436,8 @@ test_export_lays_out_registry_models_versions_and_increments(void **state)
 	    "registry/deployment_history.md",
 	    "registry/model_catalog.yaml",
 	};
-	char out[PATH_MAX + 64], src[PATH_MAX + 64], got[PATH_MAX + 64];
-	run r = {0};
+	char out[E2E_PATH_SIZE], src[E2E_PATH_SIZE], got[E2E_PATH_SIZE];
+	e2e_run r = {0};
 	names n;
 	size_t la, lb;
 	char *x, *y;
@@ -513,31 +450,31 @@ test_export_lays_out_registry_models_versions_and_increments(void **state)
 	names_free(&n);
 
 	/* The artifacts are the registered bytes, in both places. */
-	x = tu_read_file(path_in(src, f->dir, "v1/model.bin"), &la);
+	x = tu_read_file(e2e_path(src, f->dir, "v1/model.bin"), &la);
 	y = tu_read_file(
-	    path_in(got, out, "increments/inc-7/models/fraud-1.0.0/model.bin"),
+	    e2e_path(got, out, "increments/inc-7/models/fraud-1.0.0/model.bin"),
 	    &lb);
 	assert_true(
 	    x != NULL && y != NULL && la == lb && memcmp(x, y, la) == 0);
 	free(x);
 	free(y);
-	x = tu_read_file(path_in(src, f->dir, "tree/sub/w.bin"), &la);
+	x = tu_read_file(e2e_path(src, f->dir, "tree/sub/w.bin"), &la);
 	y = tu_read_file(
-	    path_in(got, out, "models/ranker/ranker-0.1.0/sub/w.bin"), &lb);
+	    e2e_path(got, out, "models/ranker/ranker-0.1.0/sub/w.bin"), &lb);
 	assert_true(
 	    x != NULL && y != NULL && la == lb && memcmp(x, y, la) == 0);
 	free(x);
 	free(y);
-	run_free(&r);
+	e2e_run_free(&r);
 }
 
 static void
 test_export_catalog_parses_back_with_versions_metrics_and_quoting(void **state)
 {
 	fixture *f = *state;
-	char out[PATH_MAX + 64];
+	char out[E2E_PATH_SIZE];
 	yaml_node_t *fraud, *versions, *v1, *v3;
-	run r = {0};
+	e2e_run r = {0};
 	ydoc y;
 
 	EXPORT(f, r, out, "export");
@@ -590,16 +527,16 @@ test_export_catalog_parses_back_with_versions_metrics_and_quoting(void **state)
 	assert_string_equal(
 	    yscalar(yget(&y, v3, "folder")), "models/fraud/fraud-1.2.0");
 	yaml_document_delete(&y.doc);
-	run_free(&r);
+	e2e_run_free(&r);
 }
 
 static void
 test_export_readme_names_production_and_the_rollback_command(void **state)
 {
 	fixture *f = *state;
-	char out[PATH_MAX + 64];
+	char out[E2E_PATH_SIZE];
 	char *readme, *ranker;
-	run r = {0};
+	e2e_run r = {0};
 
 	EXPORT(f, r, out, "export");
 	readme = slurp(out, "models/fraud/README.md");
@@ -627,7 +564,7 @@ test_export_readme_names_production_and_the_rollback_command(void **state)
 	    "ranker README");
 	free(readme);
 	free(ranker);
-	run_free(&r);
+	e2e_run_free(&r);
 }
 
 static void
@@ -635,11 +572,11 @@ test_export_version_folder_holds_requirements_features_and_metadata(
     void **state)
 {
 	fixture *f = *state;
-	char out[PATH_MAX + 64];
+	char out[E2E_PATH_SIZE];
 	const char *prev = "";
 	json_object *j, *v;
 	char *text;
-	run r = {0};
+	e2e_run r = {0};
 
 	EXPORT(f, r, out, "export");
 	text = slurp(out, "models/fraud/fraud-1.0.0/requirements.txt");
@@ -685,17 +622,17 @@ test_export_version_folder_holds_requirements_features_and_metadata(
 	text = slurp(out, "models/fraud/fraud-1.2.0/metadata.json");
 	expect_in(text, "\"reviewer\": \"alice\"", "metadata.json");
 	free(text);
-	run_free(&r);
+	e2e_run_free(&r);
 }
 
 static void
 test_export_increment_catalog_and_history_hold_only_its_versions(void **state)
 {
 	fixture *f = *state;
-	char out[PATH_MAX + 64];
+	char out[E2E_PATH_SIZE];
 	yaml_node_t *fraud, *versions;
 	char *hist;
-	run r = {0};
+	e2e_run r = {0};
 	ydoc y;
 
 	EXPORT(f, r, out, "export");
@@ -724,19 +661,19 @@ test_export_increment_catalog_and_history_hold_only_its_versions(void **state)
 	    "deployment history");
 	expect_in(hist, "best yet", "deployment history");
 	free(hist);
-	run_free(&r);
+	e2e_run_free(&r);
 }
 
 static void
 test_export_without_artifacts_writes_metadata_only(void **state)
 {
 	fixture *f = *state;
-	char out[PATH_MAX + 64];
-	run r = {0};
+	char out[E2E_PATH_SIZE];
+	e2e_run r = {0};
 
 	EXPORT(f, r, out, "meta-only", "--no-artifacts", "--model", "fraud");
-	expect(&r, 0, "exported 1 model, 3 versions", NULL);
-	expect(&r, 0, "0 artifacts pulled", NULL);
+	e2e_expect(&r, 0, "exported 1 model, 3 versions", NULL);
+	e2e_expect(&r, 0, "0 artifacts pulled", NULL);
 	assert_true(exists(out, "models/fraud/fraud-1.0.0/metadata.json"));
 	assert_false(exists(out, "models/fraud/fraud-1.0.0/model.bin"));
 	assert_false(exists(out, "models/ranker"));
@@ -744,60 +681,60 @@ test_export_without_artifacts_writes_metadata_only(void **state)
 	    out, "increments/inc-7/models/fraud-1.0.0/requirements.txt"));
 	assert_false(
 	    exists(out, "increments/inc-7/models/fraud-1.0.0/model.bin"));
-	run_free(&r);
+	e2e_run_free(&r);
 }
 
 static void
 test_export_removes_stale_files_only_from_its_own_folder(void **state)
 {
 	fixture *f = *state;
-	char out[PATH_MAX + 64], p[PATH_MAX + 64], own[PATH_MAX + 64];
-	run r = {0};
+	char out[E2E_PATH_SIZE], p[E2E_PATH_SIZE], own[E2E_PATH_SIZE];
+	e2e_run r = {0};
 
 	EXPORT(f, r, out, "export");
-	tu_write_file(path_in(p, out, "models/fraud/old-notes.txt"), "x", 1);
-	tu_write_file(path_in(p, out, "increments/inc-1/models/a/b"), "x", 1);
+	tu_write_file(e2e_path(p, out, "models/fraud/old-notes.txt"), "x", 1);
+	tu_write_file(e2e_path(p, out, "increments/inc-1/models/a/b"), "x", 1);
 	EXPORT(f, r, out, "export");
-	expect(&r, 0, "2 stale files removed", NULL);
+	e2e_expect(&r, 0, "2 stale files removed", NULL);
 	assert_false(exists(out, "models/fraud/old-notes.txt"));
 	assert_false(exists(out, "increments/inc-1"));
 	assert_true(exists(out, "models/fraud/fraud-1.0.0/model.bin"));
 
 	/* A partial export removes nothing. */
-	tu_write_file(path_in(p, out, "models/fraud/old-notes.txt"), "x", 1);
+	tu_write_file(e2e_path(p, out, "models/fraud/old-notes.txt"), "x", 1);
 	EXPORT(f, r, out, "export", "--model", "ranker");
 	assert_true(exists(out, "models/fraud/old-notes.txt"));
 
 	/* A folder the export did not make keeps its files, now and later. */
-	tu_write_file(path_in(p, f->dir, "mine/models/keep.txt"), "x", 1);
+	tu_write_file(e2e_path(p, f->dir, "mine/models/keep.txt"), "x", 1);
 	EXPORT(f, r, own, "mine");
-	expect(&r, 0, NULL, "were left alone");
+	e2e_expect(&r, 0, NULL, "were left alone");
 	EXPORT(f, r, own, "mine");
 	assert_true(exists(own, "models/keep.txt"));
 	assert_false(exists(own, ".modelreg-export"));
 	assert_true(exists(own, "models/fraud/README.md"));
-	run_free(&r);
+	e2e_run_free(&r);
 }
 
 static void
 test_export_of_an_unknown_model_or_without_a_folder_fails(void **state)
 {
 	fixture *f = *state;
-	char out[PATH_MAX + 64];
-	run r = {0};
+	char out[E2E_PATH_SIZE];
+	e2e_run r = {0};
 
-	path_in(out, f->dir, "never");
-	CLI(f, r, "export", out, "--model", "nosuch");
-	expect(&r, 1, NULL, "modelreg: export ");
-	expect(&r, 1, NULL, ": NOT_FOUND: get model nosuch: ");
+	e2e_path(out, f->dir, "never");
+	E2E_CLI(&(f)->s, r, "export", out, "--model", "nosuch");
+	e2e_expect(&r, 1, NULL, "modelreg: export ");
+	e2e_expect(&r, 1, NULL, ": NOT_FOUND: get model nosuch: ");
 	assert_false(exists(f->dir, "never")); /* read first, then write */
-	CLI(f, r, "export");
-	expect(&r, 2, NULL, "give the folder to export to");
-	CLI(f, r, "export", out, "--model", "bad name");
-	expect(&r, 2, NULL, "--model");
-	CLI(f, r, "export", "--help");
-	expect(&r, 0, "usage: modelreg export DIR", NULL);
-	run_free(&r);
+	E2E_CLI(&(f)->s, r, "export");
+	e2e_expect(&r, 2, NULL, "give the folder to export to");
+	E2E_CLI(&(f)->s, r, "export", out, "--model", "bad name");
+	e2e_expect(&r, 2, NULL, "--model");
+	E2E_CLI(&(f)->s, r, "export", "--help");
+	e2e_expect(&r, 0, "usage: modelreg export DIR", NULL);
+	e2e_run_free(&r);
 }
 
 /* The number form every file uses, checked on its own (no server). */
@@ -847,55 +784,58 @@ test_audit_report_markdown_shows_every_section(void **state)
 {
 	fixture *f = *state;
 	char from[16], to[16];
-	run r = {0};
+	e2e_run r = {0};
 
 	period(from, to);
-	CLI(f, r, "audit", "report", "fraud", "--from", from, "--to", to);
-	expect(&r, 0, "# Governance report: fraud\n", NULL);
-	expect(&r, 0, "- Period: ", NULL);
-	expect(&r, 0, "T00:00:00Z to ", NULL);
-	expect(&r, 0, "T23:59:59Z (UTC, both included)", NULL);
-	expect(&r, 0, "- Generated from registry revision ", NULL);
-	expect(&r, 0, "- In production now: 1.1.0", NULL);
+	E2E_CLI(
+	    &f->s, r, "audit", "report", "fraud", "--from", from, "--to", to);
+	e2e_expect(&r, 0, "# Governance report: fraud\n", NULL);
+	e2e_expect(&r, 0, "- Period: ", NULL);
+	e2e_expect(&r, 0, "T00:00:00Z to ", NULL);
+	e2e_expect(&r, 0, "T23:59:59Z (UTC, both included)", NULL);
+	e2e_expect(&r, 0, "- Generated from registry revision ", NULL);
+	e2e_expect(&r, 0, "- In production now: 1.1.0", NULL);
 	/* Deployments: when, by whom, why. */
-	expect(&r, 0, "## Deployments to production", NULL);
-	expect(
+	e2e_expect(&r, 0, "## Deployments to production", NULL);
+	e2e_expect(
 	    &r, 0, "| 1.0.0 | promotion | tester | - | first release |", NULL);
-	expect(
+	e2e_expect(
 	    &r, 0, "| 1.2.0 | promotion | tester | 1.1.0 | best yet |", NULL);
-	expect(&r, 0,
+	e2e_expect(&r, 0,
 	    "| 1.1.0 | rollback | tester | 1.2.0 | " ROLLBACK_REASON " |",
 	    NULL);
 	/* Who approved the promotion that needed it. */
-	expect(&r, 0, "## Approvals", NULL);
-	expect(&r, 0,
+	e2e_expect(&r, 0, "## Approvals", NULL);
+	e2e_expect(&r, 0,
 	    "| 1.2.0 | production | tester | alice | approve | metrics hold "
 	    "up | ",
 	    NULL);
-	expect(&r, 0, "| 1.0.0 | production | tester | - | no review |", NULL);
-	expect(&r, 0,
+	e2e_expect(
+	    &r, 0, "| 1.0.0 | production | tester | - | no review |", NULL);
+	e2e_expect(&r, 0,
 	    "Approval policies now: production: 1 approval from alice", NULL);
 	/* Metrics of every version, by registration. */
-	expect(&r, 0, "## Metrics over time", NULL);
-	expect(
+	e2e_expect(&r, 0, "## Metrics over time", NULL);
+	e2e_expect(
 	    &r, 0, "| Version | Registered | Stage | accuracy | auc |", NULL);
-	expect(&r, 0, "| archived | 0.87 | 0.93 |", NULL);
+	e2e_expect(&r, 0, "| archived | 0.87 | 0.93 |", NULL);
 	/* Data: metadata and the lineage upstream. */
-	expect(&r, 0, "## Data sources", NULL);
-	expect(&r, 0,
+	e2e_expect(&r, 0, "## Data sources", NULL);
+	e2e_expect(&r, 0,
 	    "| 1.0.0 | v2024-01 | fs-7 | dataset:transactions@v2024-01, "
 	    "features:fe@fs-7 |",
 	    NULL);
-	expect(&r, 0, "## Rollbacks", NULL);
-	expect(&r, 0, "| 1.1.0 | 1.2.0 | tester | " ROLLBACK_REASON " |", NULL);
-	expect(&r, 0, "## Audit log", NULL);
-	expect(
+	e2e_expect(&r, 0, "## Rollbacks", NULL);
+	e2e_expect(
+	    &r, 0, "| 1.1.0 | 1.2.0 | tester | " ROLLBACK_REASON " |", NULL);
+	e2e_expect(&r, 0, "## Audit log", NULL);
+	e2e_expect(
 	    &r, 0, "| Seq | Time | Actor | Action | Target | Reason |", NULL);
-	expect(
+	e2e_expect(
 	    &r, 0, "| alice | Review | fraud@1.2.0 | metrics hold up |", NULL);
-	expect(&r, 0, "| tester | Rollback | fraud@1.1.0 | " ROLLBACK_REASON,
-	    NULL);
-	run_free(&r);
+	e2e_expect(&r, 0,
+	    "| tester | Rollback | fraud@1.1.0 | " ROLLBACK_REASON, NULL);
+	e2e_run_free(&r);
 }
 
 static void
@@ -909,12 +849,12 @@ test_audit_report_json_has_every_key(void **state)
 	char from[16], to[16];
 	json_object *j, *v, *a;
 	bool approved = false;
-	run r = {0};
+	e2e_run r = {0};
 
 	period(from, to);
-	CLI(f, r, "--json", "audit", "report", "fraud", "--from", from, "--to",
-	    to);
-	expect(&r, 0, NULL, NULL);
+	E2E_CLI(&f->s, r, "--json", "audit", "report", "fraud", "--from", from,
+	    "--to", to);
+	e2e_expect(&r, 0, NULL, NULL);
 	assert_non_null(j = json_tokener_parse(r.out));
 	for (size_t i = 0; i < sizeof(keys) / sizeof(keys[0]); i++)
 		if (!json_object_object_get_ex(j, keys[i], NULL))
@@ -954,7 +894,7 @@ test_audit_report_json_has_every_key(void **state)
 	assert_true(json_object_object_get_ex(j, "audit", &a));
 	assert_true(json_object_array_length(a) >= 10);
 	json_object_put(j);
-	run_free(&r);
+	e2e_run_free(&r);
 }
 
 static void
@@ -962,44 +902,49 @@ test_audit_report_is_deterministic_and_bounded_by_its_period(void **state)
 {
 	fixture *f = *state;
 	char from[16], to[16], *first;
-	run r = {0};
+	e2e_run r = {0};
 
 	period(from, to);
-	CLI(f, r, "audit", "report", "fraud", "--from", from, "--to", to);
-	expect(&r, 0, NULL, NULL);
+	E2E_CLI(
+	    &f->s, r, "audit", "report", "fraud", "--from", from, "--to", to);
+	e2e_expect(&r, 0, NULL, NULL);
 	first = strdup(r.out);
 	usleep(1100 * 1000);
-	CLI(f, r, "audit", "report", "fraud", "--from", from, "--to", to);
+	E2E_CLI(
+	    &f->s, r, "audit", "report", "fraud", "--from", from, "--to", to);
 	assert_string_equal(r.out, first);
 	free(first);
 
 	/* Long ago: nothing happened, but the versions' state is there. */
-	CLI(f, r, "audit", "report", "fraud", "--from", "2001-01-01", "--to",
-	    "2001-01-31T12:00:00Z");
-	expect(&r, 0, "- Period: 2001-01-01T00:00:00Z to 2001-01-31T12:00:00Z",
-	    NULL);
-	expect(&r, 0, "## Deployments to production\n\nNone in this period.",
-	    NULL);
-	expect(&r, 0, "No audit records in this period.", NULL);
-	expect(&r, 0, "No versions registered by the end of the period.", NULL);
+	E2E_CLI(&f->s, r, "audit", "report", "fraud", "--from", "2001-01-01",
+	    "--to", "2001-01-31T12:00:00Z");
+	e2e_expect(&r, 0,
+	    "- Period: 2001-01-01T00:00:00Z to 2001-01-31T12:00:00Z", NULL);
+	e2e_expect(&r, 0,
+	    "## Deployments to production\n\nNone in this period.", NULL);
+	e2e_expect(&r, 0, "No audit records in this period.", NULL);
+	e2e_expect(
+	    &r, 0, "No versions registered by the end of the period.", NULL);
 
-	CLI(f, r, "audit", "report", "fraud", "--from", to, "--to", from);
-	expect(&r, 2, NULL, "--from is after --to");
-	CLI(f, r, "audit", "report", "fraud", "--from", "yesterday", "--to",
-	    to);
-	expect(&r, 2, NULL, "--from wants");
-	CLI(f, r, "audit", "report", "fraud");
-	expect(&r, 2, NULL, "give the period");
-	CLI(f, r, "audit", "report", "nosuch", "--from", from, "--to", to);
-	expect(&r, 1, NULL, "modelreg: audit report nosuch: NOT_FOUND: ");
-	run_free(&r);
+	E2E_CLI(
+	    &f->s, r, "audit", "report", "fraud", "--from", to, "--to", from);
+	e2e_expect(&r, 2, NULL, "--from is after --to");
+	E2E_CLI(&f->s, r, "audit", "report", "fraud", "--from", "yesterday",
+	    "--to", to);
+	e2e_expect(&r, 2, NULL, "--from wants");
+	E2E_CLI(&f->s, r, "audit", "report", "fraud");
+	e2e_expect(&r, 2, NULL, "give the period");
+	E2E_CLI(
+	    &f->s, r, "audit", "report", "nosuch", "--from", from, "--to", to);
+	e2e_expect(&r, 1, NULL, "modelreg: audit report nosuch: NOT_FOUND: ");
+	e2e_run_free(&r);
 }
 
 int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
-#define T(name) cmocka_unit_test_setup_teardown(name, setup, teardown)
+#define T(name) cmocka_unit_test_setup_teardown(name, setup, e2e_teardown)
 	    T(test_export_is_deterministic),
 	    T(test_export_lays_out_registry_models_versions_and_increments),
 	    T(test_export_catalog_parses_back_with_versions_metrics_and_quoting),
