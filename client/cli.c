@@ -341,12 +341,15 @@ const char *const version_headers[] = {
 void
 version_row(table *t, const mr_version *v)
 {
-	char created[32], size[32];
+	char created[32], size[32], stage[48];
 	char *tags = cli_kv_join(v->tags, v->n_tags, ",");
-	const char *cells[] = {v->version, mr_stage_name(v->stage),
+	const char *cells[] = {v->version, stage,
 	    mr_format_time(v->created_at_ms, created), v->created_by,
 	    cli_size(v->artifact_size, size), tags};
 
+	/* Deprecation shows where the stage does: "staging (deprecated)". */
+	snprintf(stage, sizeof(stage), "%s%s", mr_stage_name(v->stage),
+	    v->deprecated ? " (deprecated)" : "");
 	table_row(t, cells);
 	free(tags);
 }

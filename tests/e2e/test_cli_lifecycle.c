@@ -553,6 +553,9 @@ test_cli_deprecated_version_cannot_be_promoted(void **state)
 	e2e_expect_field(
 	    &r, "deprecated:", "leaks PII; end of life 2030-01-01");
 	e2e_expect_field(&r, "deprecated:", "by tester");
+	/* The version list shows it beside the stage. */
+	E2E_CLI(&f->s, r, "list", "fraud");
+	e2e_expect(&r, 0, "dev (deprecated)", NULL);
 	E2E_CLI(&f->s, r, "promote", "fraud", "3.0.0", "--to", "staging");
 	e2e_expect(&r, 1, NULL,
 	    "modelreg: promote fraud 3.0.0: FAILED_PRECONDITION: ");
