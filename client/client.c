@@ -9,6 +9,7 @@
  * everything again; it is the authority, and these checks only mirror the
  * limits modelreg.h documents.
  */
+#include <assert.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -209,6 +210,53 @@ client_call(mr_client *c, const char *method, const ProtobufCMessage *req,
 	return rv;
 }
 
+/* The message in field `name` of `m`; the reply descriptors guarantee it. */
+static const ProtobufCMessage *
+record_field(const ProtobufCMessage *m, const char *name)
+{
+	const ProtobufCFieldDescriptor *f =
+	    protobuf_c_message_descriptor_get_field_by_name(m->descriptor, name);
+
+	assert(f != NULL && f->type == PROTOBUF_C_TYPE_MESSAGE);
+	return *(ProtobufCMessage *const *)((const char *)m + f->offset);
+}
+
+static mr_status
+call_record(mr_client *c, const char *method, const ProtobufCMessage *req,
+    bool mutation, const ProtobufCMessageDescriptor *rd, const char *field,
+    void *out)
+{
+	ProtobufCMessage *resp;
+	const ProtobufCMessage *rec;
+	mr_status rv;
+
+	if ((rv = client_call(c, method, req, mutation, rd, &resp)) != MR_OK)
+		return rv;
+	rec = record_field(resp, field);
+	if (out != NULL && field[0] == 'v')
+		rv = cv_version_new(out, (const void *)rec, &c->err);
+	else if (out != NULL)
+		rv = cv_model_new(out, (const void *)rec, &c->err);
+	protobuf_c_message_free_unpacked(resp, NULL);
+	return rv;
+}
+
+mr_status
+client_call_version(mr_client *c, const char *method,
+    const ProtobufCMessage *req, bool mutation,
+    const ProtobufCMessageDescriptor *rd, mr_version **out)
+{
+	return call_record(c, method, req, mutation, rd, "version", out);
+}
+
+mr_status
+client_call_model(mr_client *c, const char *method,
+    const ProtobufCMessage *req, bool mutation,
+    const ProtobufCMessageDescriptor *rd, mr_model **out)
+{
+	return call_record(c, method, req, mutation, rd, "model", out);
+}
+
 /* ---- the handle --------------------------------------------------------- */
 
 mr_status
@@ -300,7 +348,6 @@ mr_get_model(mr_client *c, const char *name, mr_model **out)
 {
 	Modelreg__V1__GetModelRequest req =
 	    MODELREG__V1__GET_MODEL_REQUEST__INIT;
-	Modelreg__V1__GetModelResponse *resp;
 	mr_status rv;
 
 	if (c == NULL)
@@ -311,13 +358,8 @@ mr_get_model(mr_client *c, const char *name, mr_model **out)
 	if ((rv = mr_check_name(name, &c->err)) != MR_OK)
 		return rv;
 	req.name = (char *)name;
-	rv = client_call(c, M_GET_MODEL, &req.base, false,
-	    &modelreg__v1__get_model_response__descriptor, &resp);
-	if (rv != MR_OK)
-		return rv;
-	rv = cv_model_new(out, resp->model, &c->err);
-	protobuf_c_message_free_unpacked(&resp->base, NULL);
-	return rv;
+	return client_call_model(c, M_GET_MODEL, &req.base, false,
+	    &modelreg__v1__get_model_response__descriptor, out);
 }
 
 mr_status
@@ -467,7 +509,6 @@ mr_promote(mr_client *c, const char *name, const char *version, mr_stage to,
     mr_stage expected, const char *reason, mr_version **out)
 {
 	Modelreg__V1__PromoteRequest req = MODELREG__V1__PROMOTE_REQUEST__INIT;
-	Modelreg__V1__PromoteResponse *resp;
 	char v[MR_VERSION_MAX + 1];
 	mr_status rv;
 
@@ -489,14 +530,8 @@ mr_promote(mr_client *c, const char *name, const char *version, mr_stage to,
 	req.to_stage = (Modelreg__V1__Stage)to;
 	req.expected_stage = (Modelreg__V1__Stage)expected;
 	req.reason = client_str(reason);
-	rv = client_call(c, M_PROMOTE, &req.base, true,
-	    &modelreg__v1__promote_response__descriptor, &resp);
-	if (rv != MR_OK)
-		return rv;
-	if (out != NULL)
-		rv = cv_version_new(out, resp->version, &c->err);
-	protobuf_c_message_free_unpacked(&resp->base, NULL);
-	return rv;
+	return client_call_version(c, M_PROMOTE, &req.base, true,
+	    &modelreg__v1__promote_response__descriptor, out);
 }
 
 mr_status
@@ -505,7 +540,6 @@ mr_rollback(mr_client *c, const char *name, const char *to_version,
 {
 	Modelreg__V1__RollbackRequest req =
 	    MODELREG__V1__ROLLBACK_REQUEST__INIT;
-	Modelreg__V1__RollbackResponse *resp;
 	char v[MR_VERSION_MAX + 1];
 	mr_status rv;
 
@@ -523,12 +557,6 @@ mr_rollback(mr_client *c, const char *name, const char *to_version,
 	req.name = (char *)name;
 	req.to_version = v;
 	req.reason = (char *)reason;
-	rv = client_call(c, M_ROLLBACK, &req.base, true,
-	    &modelreg__v1__rollback_response__descriptor, &resp);
-	if (rv != MR_OK)
-		return rv;
-	if (out != NULL)
-		rv = cv_version_new(out, resp->version, &c->err);
-	protobuf_c_message_free_unpacked(&resp->base, NULL);
-	return rv;
+	return client_call_version(c, M_ROLLBACK, &req.base, true,
+	    &modelreg__v1__rollback_response__descriptor, out);
 }

@@ -102,6 +102,17 @@ char *client_str(const char *s);
 mr_status client_call(mr_client *c, const char *method,
     const ProtobufCMessage *req, bool mutation,
     const ProtobufCMessageDescriptor *rd, void *resp);
+/*
+ * client_call for the calls whose reply matters only for the record in
+ * its field "version" (a ModelVersion) or "model" (a Model): that record,
+ * converted into *out. With `out` NULL the reply is dropped.
+ */
+mr_status client_call_version(mr_client *c, const char *method,
+    const ProtobufCMessage *req, bool mutation,
+    const ProtobufCMessageDescriptor *rd, mr_version **out);
+mr_status client_call_model(mr_client *c, const char *method,
+    const ProtobufCMessage *req, bool mutation,
+    const ProtobufCMessageDescriptor *rd, mr_model **out);
 
 /*
  * The kind of a node id "KIND:..." (a kind's name or one of the aliases

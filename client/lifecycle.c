@@ -224,7 +224,6 @@ mr_get_version_at(mr_client *c, const char *name, mr_stage stage, int64_t at_ms,
 {
 	Modelreg__V1__GetVersionRequest req =
 	    MODELREG__V1__GET_VERSION_REQUEST__INIT;
-	Modelreg__V1__GetVersionResponse *resp;
 	mr_status rv;
 
 	if (c == NULL)
@@ -242,13 +241,8 @@ mr_get_version_at(mr_client *c, const char *name, mr_stage stage, int64_t at_ms,
 	req.name = (char *)name;
 	req.stage = (Modelreg__V1__Stage)stage;
 	req.at_ms = at_ms;
-	rv = client_call(c, M_GET_VERSION, &req.base, false,
-	    &modelreg__v1__get_version_response__descriptor, &resp);
-	if (rv != MR_OK)
-		return rv;
-	rv = cv_version_new(out, resp->version, &c->err);
-	protobuf_c_message_free_unpacked(&resp->base, NULL);
-	return rv;
+	return client_call_version(c, M_GET_VERSION, &req.base, false,
+	    &modelreg__v1__get_version_response__descriptor, out);
 }
 
 mr_status
@@ -329,7 +323,6 @@ mr_update_model(
 	Modelreg__V1__UpdateModelRequest req =
 	    MODELREG__V1__UPDATE_MODEL_REQUEST__INIT;
 	Modelreg__V1__UpdateModelRequest__SetMetricGoalsEntry **goals;
-	Modelreg__V1__UpdateModelResponse *resp;
 	cv_arena a = CV_ARENA_INIT;
 	char *update[3];
 	mr_status rv;
@@ -390,14 +383,9 @@ mr_update_model(
 		cv_arena_free(&a);
 		return mr_fail(&c->err, MR_RESOURCE_EXHAUSTED, "out of memory");
 	}
-	rv = client_call(c, M_UPDATE_MODEL, &req.base, true,
-	    &modelreg__v1__update_model_response__descriptor, &resp);
+	rv = client_call_model(c, M_UPDATE_MODEL, &req.base, true,
+	    &modelreg__v1__update_model_response__descriptor, out);
 	cv_arena_free(&a);
-	if (rv != MR_OK)
-		return rv;
-	if (out != NULL)
-		rv = cv_model_new(out, resp->model, &c->err);
-	protobuf_c_message_free_unpacked(&resp->base, NULL);
 	return rv;
 }
 
@@ -407,7 +395,6 @@ mr_update_version(mr_client *c, const char *name, const char *version,
 {
 	Modelreg__V1__UpdateVersionRequest req =
 	    MODELREG__V1__UPDATE_VERSION_REQUEST__INIT;
-	Modelreg__V1__UpdateVersionResponse *resp;
 	char v[MR_VERSION_MAX + 1];
 	cv_arena a = CV_ARENA_INIT;
 	char *update[2];
@@ -454,14 +441,9 @@ mr_update_version(mr_client *c, const char *name, const char *version,
 		cv_arena_free(&a);
 		return mr_fail(&c->err, MR_RESOURCE_EXHAUSTED, "out of memory");
 	}
-	rv = client_call(c, M_UPDATE_VERSION, &req.base, true,
-	    &modelreg__v1__update_version_response__descriptor, &resp);
+	rv = client_call_version(c, M_UPDATE_VERSION, &req.base, true,
+	    &modelreg__v1__update_version_response__descriptor, out);
 	cv_arena_free(&a);
-	if (rv != MR_OK)
-		return rv;
-	if (out != NULL)
-		rv = cv_version_new(out, resp->version, &c->err);
-	protobuf_c_message_free_unpacked(&resp->base, NULL);
 	return rv;
 }
 
@@ -474,7 +456,6 @@ mr_set_approval_policy(mr_client *c, const char *name, mr_stage stage,
 {
 	Modelreg__V1__SetApprovalPolicyRequest req =
 	    MODELREG__V1__SET_APPROVAL_POLICY_REQUEST__INIT;
-	Modelreg__V1__SetApprovalPolicyResponse *resp;
 	mr_status rv;
 
 	if (c == NULL)
@@ -492,14 +473,8 @@ mr_set_approval_policy(mr_client *c, const char *name, mr_stage stage,
 	req.n_approvers = n_approvers;
 	req.required = required;
 	req.reason = client_str(reason);
-	rv = client_call(c, M_SET_POLICY, &req.base, true,
-	    &modelreg__v1__set_approval_policy_response__descriptor, &resp);
-	if (rv != MR_OK)
-		return rv;
-	if (out != NULL)
-		rv = cv_model_new(out, resp->model, &c->err);
-	protobuf_c_message_free_unpacked(&resp->base, NULL);
-	return rv;
+	return client_call_model(c, M_SET_POLICY, &req.base, true,
+	    &modelreg__v1__set_approval_policy_response__descriptor, out);
 }
 
 mr_status
@@ -552,7 +527,6 @@ deprecate(mr_client *c, const char *name, const char *version,
 {
 	Modelreg__V1__DeprecateRequest req =
 	    MODELREG__V1__DEPRECATE_REQUEST__INIT;
-	Modelreg__V1__DeprecateResponse *resp;
 	char v[MR_VERSION_MAX + 1];
 	mr_status rv;
 
@@ -566,14 +540,8 @@ deprecate(mr_client *c, const char *name, const char *version,
 	req.reason = client_str(reason);
 	req.end_of_life_ms = end_of_life_ms;
 	req.undo = undo;
-	rv = client_call(c, M_DEPRECATE, &req.base, true,
-	    &modelreg__v1__deprecate_response__descriptor, &resp);
-	if (rv != MR_OK)
-		return rv;
-	if (out != NULL)
-		rv = cv_version_new(out, resp->version, &c->err);
-	protobuf_c_message_free_unpacked(&resp->base, NULL);
-	return rv;
+	return client_call_version(c, M_DEPRECATE, &req.base, true,
+	    &modelreg__v1__deprecate_response__descriptor, out);
 }
 
 mr_status
