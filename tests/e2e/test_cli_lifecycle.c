@@ -9,6 +9,7 @@
  * looks at its exit code (0 done, 1 refused, 2 bad usage), stdout and
  * stderr, as test_cli.c does.
  */
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -17,8 +18,11 @@
 #include <unistd.h>
 
 #include <json-c/json.h>
+#include <rocksdb/c.h>
 
+#include "audit.pb-c.h"
 #include "e2e.h"
+#include "keys.h"
 #include "testutil.h"
 
 #define MODEL_SIZE 200000
@@ -832,6 +836,82 @@ test_cli_lifecycle_help_names_every_command(void **state)
 	e2e_run_free(&r);
 }
 
+/*
+ * What an insider with the disk would do: rewrite audit record `seq` of
+ * the stopped server's store with another reason, keeping its hashes.
+ */
+static void
+tamper_audit(const char *data, uint64_t seq)
+{
+	rocksdb_options_t *o = rocksdb_options_create();
+	rocksdb_readoptions_t *ro = rocksdb_readoptions_create();
+	rocksdb_writeoptions_t *wo = rocksdb_writeoptions_create();
+	const rocksdb_options_t *cfo[KEYS_CF_COUNT];
+	rocksdb_column_family_handle_t *cf[KEYS_CF_COUNT];
+	Modelreg__V1__AuditRecord *r;
+	uint8_t key[16], *buf;
+	size_t n = keys_audit(key, seq), len;
+	char *err = NULL, *val, *orig;
+	rocksdb_t *db;
+
+	for (int i = 0; i < KEYS_CF_COUNT; i++)
+		cfo[i] = o;
+	db = rocksdb_open_column_families(o, data, KEYS_CF_COUNT,
+	    keys_cf_names, cfo, cf, &err);
+	assert_null(err);
+	val = rocksdb_get_cf(db, ro, cf[KEYS_CF_AUDIT], (const char *)key, n,
+	    &len, &err);
+	assert_null(err);
+	assert_non_null(val);
+	r = modelreg__v1__audit_record__unpack(NULL, len, (uint8_t *)val);
+	assert_non_null(r);
+	rocksdb_free(val);
+	orig = r->reason;
+	r->reason = "routine maintenance";
+	len = modelreg__v1__audit_record__get_packed_size(r);
+	buf = malloc(len);
+	modelreg__v1__audit_record__pack(r, buf);
+	rocksdb_put_cf(db, wo, cf[KEYS_CF_AUDIT], (const char *)key, n,
+	    (const char *)buf, len, &err);
+	assert_null(err);
+	free(buf);
+	r->reason = orig;
+	modelreg__v1__audit_record__free_unpacked(r, NULL);
+	for (int i = 0; i < KEYS_CF_COUNT; i++)
+		rocksdb_column_family_handle_destroy(cf[i]);
+	rocksdb_close(db);
+	rocksdb_writeoptions_destroy(wo);
+	rocksdb_readoptions_destroy(ro);
+	rocksdb_options_destroy(o);
+}
+
+static void
+test_cli_audit_verify_names_the_record_edited_on_disk(void **state)
+{
+	fixture *f = *state;
+	e2e_run r = {0};
+	json_object *j;
+
+	register_version(f, &r, "fraud", "3.0.0", NULL);
+	E2E_CLI(&f->s, r, "promote", "fraud", "3.0.0", "--to", "staging",
+	    "--reason", "offline eval passed");
+	e2e_expect(&r, 0, NULL, NULL);
+	register_version(f, &r, "fraud", "3.1.0", NULL);
+	assert_int_equal(e2e_kill(&f->s, SIGTERM), 0);
+	tamper_audit(f->s.data, 2);
+	e2e_restart(&f->s);
+
+	E2E_CLI(&f->s, r, "audit", "verify");
+	e2e_expect(&r, 1, "audit log broken at record 2: ", NULL);
+	e2e_expect(&r, 1, "do not match its hash", NULL);
+	E2E_CLI(&f->s, r, "--json", "audit", "verify");
+	j = parse_json(&r);
+	assert_false(json_object_get_boolean(jget(j, "ok")));
+	assert_int_equal(jint(j, "first_broken"), 2);
+	json_object_put(j);
+	e2e_run_free(&r);
+}
+
 int
 main(void)
 {
@@ -846,6 +926,7 @@ main(void)
 	    T(test_cli_search_filters_and_refuses_a_malformed_filter),
 	    T(test_cli_update_changes_tags_and_leaves_events),
 	    T(test_cli_audit_log_pages_and_verify_finds_it_intact),
+	    T(test_cli_audit_verify_names_the_record_edited_on_disk),
 	    T(test_cli_lifecycle_help_names_every_command),
 #undef T
 	};
