@@ -26,8 +26,6 @@
 #include <unistd.h>
 
 #include <nng/nng.h>
-#include <nng/protocol/reqrep0/rep.h>
-#include <nng/protocol/reqrep0/req.h>
 
 #include "benchutil.h"
 #include "envelope.pb-c.h"
@@ -41,83 +39,6 @@
 static double g_seconds = 2.0;   /* per latency level */
 static size_t g_pull_mib = 256;
 static int g_window = 8;         /* the client library's default */
-
-/* ---- a raw echo server: nng's async demo, replying fixed sizes ------- */
-
-#define ECHO_WORKERS 64
-
-struct echo_work {
-	enum { ECHO_RECV, ECHO_SEND } state;
-	nng_aio *aio;
-	nng_ctx ctx;
-	size_t reply_size;
-	const uint8_t *reply_bytes;
-};
-
-static void
-echo_cb(void *arg)
-{
-	struct echo_work *w = arg;
-	nng_msg *m;
-
-	switch (w->state) {
-	case ECHO_RECV:
-		if (nng_aio_result(w->aio) != 0)
-			return; /* closed */
-		m = nng_aio_get_msg(w->aio);
-		nng_msg_clear(m);
-		nng_msg_append(m, w->reply_bytes, w->reply_size);
-		nng_aio_set_msg(w->aio, m);
-		w->state = ECHO_SEND;
-		nng_ctx_send(w->ctx, w->aio);
-		break;
-	case ECHO_SEND:
-		if (nng_aio_result(w->aio) != 0) {
-			nng_msg_free(nng_aio_get_msg(w->aio));
-			return;
-		}
-		w->state = ECHO_RECV;
-		nng_ctx_recv(w->ctx, w->aio);
-		break;
-	}
-}
-
-struct echo {
-	nng_socket sock;
-	struct echo_work work[ECHO_WORKERS];
-	uint8_t *bytes;
-};
-
-static void
-echo_start(struct echo *e, const char *url, size_t reply_size)
-{
-	e->bytes = calloc(1, reply_size ? reply_size : 1);
-	tu_fill_weights(e->bytes, reply_size, 9);
-	nng_rep0_open(&e->sock);
-	nng_socket_set_size(e->sock, NNG_OPT_RECVMAXSZ, MR_WIRE_MAX);
-	for (int i = 0; i < ECHO_WORKERS; i++) {
-		struct echo_work *w = &e->work[i];
-		w->reply_size = reply_size;
-		w->reply_bytes = e->bytes;
-		nng_aio_alloc(&w->aio, echo_cb, w);
-		nng_ctx_open(&w->ctx, e->sock);
-		w->state = ECHO_RECV;
-		nng_ctx_recv(w->ctx, w->aio);
-	}
-	if (nng_listen(e->sock, url, NULL, 0) != 0) {
-		fprintf(stderr, "modelreg-bench: cannot listen on %s\n", url);
-		exit(1);
-	}
-}
-
-static void
-echo_stop(struct echo *e)
-{
-	nng_close(e->sock);
-	for (int i = 0; i < ECHO_WORKERS; i++)
-		nng_aio_free(e->work[i].aio);
-	free(e->bytes);
-}
 
 /* ---- latency runs --------------------------------------------------- */
 
@@ -137,14 +58,12 @@ lat_main(void *arg)
 {
 	struct lat_thread *lt = arg;
 	mr_client *c = NULL;
-	nng_socket s;
+	nng_socket s = NNG_SOCKET_INITIALIZER;
 	uint8_t *req = NULL;
 
 	if (lt->raw) {
 		req = calloc(1, lt->req_size);
-		nng_req0_open(&s);
-		nng_socket_set_size(s, NNG_OPT_RECVMAXSZ, MR_WIRE_MAX);
-		if (nng_dial(s, lt->url, NULL, 0) != 0)
+		if (bench_req_dial(&s, lt->url) != 0)
 			lt->cap = 0;
 	} else if (mr_client_open(&c, lt->url, NULL) != MR_OK) {
 		c = NULL;
@@ -156,12 +75,8 @@ lat_main(void *arg)
 	while (!atomic_load(lt->stop) && lt->n < lt->cap) {
 		uint64_t t0 = mr_mono_ns();
 		if (lt->raw) {
-			void *buf;
-			size_t len;
-			if (nng_send(s, req, lt->req_size, 0) != 0 ||
-			    nng_recv(s, &buf, &len, NNG_FLAG_ALLOC) != 0)
+			if (bench_req_call(s, req, lt->req_size) != 0)
 				break;
-			nng_free(buf, len);
 		} else {
 			mr_version *v;
 			if (mr_get_version(c, "bench-model", NULL,
@@ -242,9 +157,10 @@ raw_transfer(const char *url, size_t total, size_t msg)
 	uint64_t t0, t1;
 	int w = g_window;
 
-	nng_req0_open(&s);
-	nng_socket_set_size(s, NNG_OPT_RECVMAXSZ, MR_WIRE_MAX);
-	nng_dial(s, url, NULL, 0);
+	if (bench_req_dial(&s, url) != 0) {
+		fprintf(stderr, "modelreg-bench: cannot dial %s\n", url);
+		exit(1);
+	}
 	for (int i = 0; i < w; i++) {
 		nng_ctx_open(&ctx[i], s);
 		nng_aio_alloc(&aio[i], NULL, NULL);
@@ -388,7 +304,7 @@ main(int argc, char **argv)
 	size_t req_size, rep_size, pull_bytes;
 	svc_server *srv;
 	mr_client *c;
-	struct echo echo;
+	bench_echo *echo;
 	store *st;
 	uint8_t *buf;
 	mr_err e;
@@ -480,7 +396,11 @@ main(int argc, char **argv)
 	    "clients", "p50 us", "p99 us", "calls/s", "raw p50", "raw p99",
 	    "raw/s", "p50 x", "p99 x", "rate x");
 	make_url(echo_url, sizeof(echo_url), transport, dir, "echo");
-	echo_start(&echo, echo_url, rep_size);
+	if ((echo = bench_echo_start(echo_url, rep_size)) == NULL) {
+		fprintf(stderr, "modelreg-bench: cannot listen on %s\n",
+		    echo_url);
+		return 1;
+	}
 	for (size_t i = 0; i < sizeof(levels) / sizeof(levels[0]); i++) {
 		struct lat_result raw = run_latency(echo_url, true, levels[i],
 		    req_size);
@@ -491,14 +411,18 @@ main(int argc, char **argv)
 		    raw.p99_us, raw.per_sec, mr.p50_us / raw.p50_us,
 		    mr.p99_us / raw.p99_us, mr.per_sec / raw.per_sec);
 	}
-	echo_stop(&echo);
+	bench_echo_stop(echo);
 
 	printf("\npull of %zu MiB float32 weights over %s, verified and "
 	       "written to disk, %d chunks in flight; baseline: raw nng "
 	       "transfer of the same bytes in 1 MiB messages\n",
 	    g_pull_mib, transport, g_window);
 	make_url(echo_url, sizeof(echo_url), transport, dir, "bulk");
-	echo_start(&echo, echo_url, MR_CHUNK_SIZE);
+	if ((echo = bench_echo_start(echo_url, MR_CHUNK_SIZE)) == NULL) {
+		fprintf(stderr, "modelreg-bench: cannot listen on %s\n",
+		    echo_url);
+		return 1;
+	}
 	for (int round = 0; round < 3; round++) {
 		double raw = raw_transfer(echo_url, pull_bytes, MR_CHUNK_SIZE);
 		uint64_t t0 = mr_mono_ns();
@@ -514,7 +438,7 @@ main(int argc, char **argv)
 		       "ratio %.2f\n",
 		    round + 1, mbs, raw, mbs / raw);
 	}
-	echo_stop(&echo);
+	bench_echo_stop(echo);
 
 	mr_client_close(c);
 	svc_server_stop(srv);
