@@ -237,7 +237,7 @@ call_record(mr_client *c, const char *method, const ProtobufCMessage *req,
 		rv = cv_version_new(out, (const void *)rec, &c->err);
 	else if (out != NULL)
 		rv = cv_model_new(out, (const void *)rec, &c->err);
-	protobuf_c_message_free_unpacked(resp, NULL);
+	rpc_reply_free(resp);
 	return rv;
 }
 
@@ -399,7 +399,7 @@ mr_get_version(mr_client *c, const char *name, const char *version,
 	if (rv != MR_OK)
 		return rv;
 	rv = cv_version_new(out, resp->version, &c->err);
-	protobuf_c_message_free_unpacked(&resp->base, NULL);
+	rpc_reply_free(&resp->base);
 	return rv;
 }
 
@@ -433,7 +433,7 @@ mr_list_models(mr_client *c, const mr_list_params *p, mr_model_list **out)
 	if (rv != MR_OK)
 		return rv;
 	rv = cv_model_list_new(out, resp, &c->err);
-	protobuf_c_message_free_unpacked(&resp->base, NULL);
+	rpc_reply_free(&resp->base);
 	return rv;
 }
 
@@ -469,7 +469,7 @@ mr_list_versions(mr_client *c, const char *name, const mr_list_params *p,
 	if (rv != MR_OK)
 		return rv;
 	rv = cv_version_list_new(out, resp, &c->err);
-	protobuf_c_message_free_unpacked(&resp->base, NULL);
+	rpc_reply_free(&resp->base);
 	return rv;
 }
 
@@ -498,7 +498,7 @@ mr_list_events(mr_client *c, const char *name, uint64_t after,
 	if (rv != MR_OK)
 		return rv;
 	rv = cv_event_list_new(out, resp, &c->err);
-	protobuf_c_message_free_unpacked(&resp->base, NULL);
+	rpc_reply_free(&resp->base);
 	return rv;
 }
 

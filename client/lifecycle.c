@@ -274,7 +274,7 @@ mr_compare(mr_client *c, const char *name, const char *baseline,
 	if (rv != MR_OK)
 		return rv;
 	rv = cv_comparison_new(out, resp, &c->err);
-	protobuf_c_message_free_unpacked(&resp->base, NULL);
+	rpc_reply_free(&resp->base);
 	return rv;
 }
 
@@ -310,7 +310,7 @@ mr_search(mr_client *c, const char *filter, const char *order_by,
 		return rv;
 	rv = cv_versions_new(out, resp->versions, resp->n_versions,
 	    resp->next_page_token, &c->err);
-	protobuf_c_message_free_unpacked(&resp->base, NULL);
+	rpc_reply_free(&resp->base);
 	return rv;
 }
 
@@ -515,7 +515,7 @@ mr_review_version(mr_client *c, const char *name, const char *version,
 		*approvals = resp->approvals;
 	if (rv == MR_OK && required != NULL)
 		*required = resp->required;
-	protobuf_c_message_free_unpacked(&resp->base, NULL);
+	rpc_reply_free(&resp->base);
 	return rv;
 }
 
@@ -601,7 +601,7 @@ mr_set_alias(mr_client *c, const char *name, const char *alias,
 	if (rv != MR_OK)
 		return rv;
 	rv = give_previous(previous, resp->previous_version, &c->err);
-	protobuf_c_message_free_unpacked(&resp->base, NULL);
+	rpc_reply_free(&resp->base);
 	return rv;
 }
 
@@ -629,7 +629,7 @@ mr_delete_alias(mr_client *c, const char *name, const char *alias,
 	if (rv != MR_OK)
 		return rv;
 	rv = give_previous(previous, resp->previous_version, &c->err);
-	protobuf_c_message_free_unpacked(&resp->base, NULL);
+	rpc_reply_free(&resp->base);
 	return rv;
 }
 
@@ -671,7 +671,7 @@ mr_list_audit(mr_client *c, const char *model, int64_t from_ms, int64_t to_ms,
 	if (rv != MR_OK)
 		return rv;
 	rv = cv_audit_list_new(out, resp, &c->err);
-	protobuf_c_message_free_unpacked(&resp->base, NULL);
+	rpc_reply_free(&resp->base);
 	return rv;
 }
 
@@ -693,6 +693,6 @@ mr_verify_audit(mr_client *c, mr_audit_check **out)
 	if (rv != MR_OK)
 		return rv;
 	rv = cv_audit_check_new(out, resp, &c->err);
-	protobuf_c_message_free_unpacked(&resp->base, NULL);
+	rpc_reply_free(&resp->base);
 	return rv;
 }

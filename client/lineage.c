@@ -314,7 +314,7 @@ mr_lineage_add_node(mr_client *c, mr_node_kind kind, const char *name,
 		return rv;
 	if (out != NULL)
 		rv = cv_node_new(out, resp->node, &c->err);
-	protobuf_c_message_free_unpacked(&resp->base, NULL);
+	rpc_reply_free(&resp->base);
 	return rv;
 }
 
@@ -342,7 +342,7 @@ mr_lineage_add_edge(
 	rv = client_call(c, M_ADD_EDGE, &req.base, true,
 	    &modelreg__v1__add_edge_response__descriptor, &resp);
 	if (rv == MR_OK)
-		protobuf_c_message_free_unpacked(&resp->base, NULL);
+		rpc_reply_free(&resp->base);
 	return rv;
 }
 
@@ -363,7 +363,7 @@ mr_lineage_delete_node(mr_client *c, const char *id)
 	rv = client_call(c, M_DELETE_NODE, &req.base, true,
 	    &modelreg__v1__delete_node_response__descriptor, &resp);
 	if (rv == MR_OK)
-		protobuf_c_message_free_unpacked(&resp->base, NULL);
+		rpc_reply_free(&resp->base);
 	return rv;
 }
 
@@ -417,7 +417,7 @@ graph_answer(mr_client *c, const cv_graph_parts *p, bool needs_start,
 		    &c->err, MR_INTERNAL, "the server's answer holds no node");
 	else
 		rv = cv_graph_new(out, p, &c->err);
-	protobuf_c_message_free_unpacked(resp, NULL);
+	rpc_reply_free(resp);
 	return rv;
 }
 
@@ -498,7 +498,7 @@ mr_lineage_impact(mr_client *c, const char *id, uint32_t depth,
 	if (rv != MR_OK)
 		return rv;
 	rv = cv_impact_new(out, resp, &c->err);
-	protobuf_c_message_free_unpacked(&resp->base, NULL);
+	rpc_reply_free(&resp->base);
 	return rv;
 }
 

@@ -411,7 +411,7 @@ fetch(pull *p)
 			break;
 		}
 		rv = write_chunk(p, wf, wk, resp);
-		protobuf_c_message_free_unpacked(&resp->base, NULL);
+		rpc_reply_free(&resp->base);
 		if (rv != MR_OK)
 			break;
 		wk++;
@@ -542,6 +542,6 @@ out:
 	free(p.root);
 	free(p.tmp);
 	free(p.target);
-	protobuf_c_message_free_unpacked(&resp->base, NULL);
+	rpc_reply_free(&resp->base);
 	return rv;
 }

@@ -137,7 +137,7 @@ find_missing(
 			else if (k < n)
 				miss[k++] = u[base + resp->missing[i]];
 		}
-		protobuf_c_message_free_unpacked(&resp->base, NULL);
+		rpc_reply_free(&resp->base);
 	}
 	if (rv != MR_OK)
 		goto out;
@@ -233,7 +233,7 @@ send_missing(mr_client *c, const manifest *m, upload *miss, size_t n,
 		    (ProtobufCMessage **)&resp, &tag, &c->err);
 		if (rv != MR_OK)
 			break;
-		protobuf_c_message_free_unpacked(&resp->base, NULL);
+		rpc_reply_free(&resp->base);
 		u = &miss[tag];
 		c->stats.chunks_sent++;
 		c->stats.bytes_sent += u->wire;
@@ -311,7 +311,7 @@ commit(mr_client *c, const mr_register_params *p, const char *version,
 		return rv;
 	if (out != NULL)
 		rv = cv_registered_new(out, resp, &c->err);
-	protobuf_c_message_free_unpacked(&resp->base, NULL);
+	rpc_reply_free(&resp->base);
 	return rv;
 }
 

@@ -153,6 +153,122 @@ build_msg(const rpc *r, const char *method, const ProtobufCMessage *req,
 	return MR_OK;
 }
 
+/* ---- reply arenas --------------------------------------------------------
+ *
+ * A reply is unpacked into an arena: a few blocks instead of a malloc per
+ * string and sub-message. A page of 20 versions is ~900 of those; freeing
+ * them one by one filled glibc's fast bins, which it consolidates on the
+ * next large allocation, and that was ~40% of a list call's client time.
+ * The message is the arena's first allocation, placed right after the
+ * arena's header, which is how rpc_reply_free() finds the arena.
+ */
+
+#define ARENA_ALIGN 16
+#define ARENA_BLOCK (64u << 10)
+#define ARENA_MAGIC 0x6d72617265706c79ull /* "mrareply" */
+
+typedef struct arena_block {
+	struct arena_block *next;
+} arena_block;
+
+typedef struct reply_arena {
+	uint64_t magic;
+	arena_block *extra; /* blocks after the first */
+	char *at, *end;     /* room left in the current block */
+	bool failed;
+} reply_arena;
+
+/* The header's size, rounded so that the message after it is aligned. */
+#define ARENA_HDR                                                          \
+	((sizeof(reply_arena) + ARENA_ALIGN - 1) & ~(size_t)(ARENA_ALIGN - 1))
+
+static void *
+arena_alloc(void *data, size_t size)
+{
+	reply_arena *a = data;
+	char *p;
+
+	size = (size + ARENA_ALIGN - 1) & ~(size_t)(ARENA_ALIGN - 1);
+	if ((size_t)(a->end - a->at) < size) {
+		size_t cap = size > ARENA_BLOCK ? size : ARENA_BLOCK;
+		size_t hdr = (sizeof(arena_block) + ARENA_ALIGN - 1) &
+		    ~(size_t)(ARENA_ALIGN - 1);
+		arena_block *b = malloc(hdr + cap);
+		if (b == NULL) {
+			a->failed = true;
+			return NULL;
+		}
+		b->next = a->extra;
+		a->extra = b;
+		a->at = (char *)b + hdr;
+		a->end = a->at + cap;
+	}
+	p = a->at;
+	a->at += size;
+	return p;
+}
+
+static void
+arena_free(void *data, void *p)
+{
+	/* Everything goes at once, in rpc_reply_free. */
+	(void)data;
+	(void)p;
+}
+
+static void
+arena_release(reply_arena *a)
+{
+	while (a->extra != NULL) {
+		arena_block *b = a->extra;
+		a->extra = b->next;
+		free(b);
+	}
+	free(a);
+}
+
+/* Unpacks `len` bytes as a `rd` message into a new arena; NULL if they do
+ * not parse (or memory ran out). */
+static ProtobufCMessage *
+arena_unpack(const ProtobufCMessageDescriptor *rd, const uint8_t *data,
+    size_t len)
+{
+	/* Unpacked messages take a few times their wire size. */
+	size_t first = len * 4 + rd->sizeof_message + 1024;
+	reply_arena *a = malloc(ARENA_HDR + first);
+	ProtobufCAllocator alloc = {
+		.alloc = arena_alloc, .free = arena_free, .allocator_data = a
+	};
+	ProtobufCMessage *m;
+
+	if (a == NULL)
+		return NULL;
+	a->magic = ARENA_MAGIC;
+	a->extra = NULL;
+	a->at = (char *)a + ARENA_HDR;
+	a->end = a->at + first;
+	a->failed = false;
+	m = protobuf_c_message_unpack(rd, &alloc, len, data);
+	if (m == NULL || a->failed) {
+		arena_release(a);
+		return NULL;
+	}
+	assert((char *)m == (char *)a + ARENA_HDR);
+	return m;
+}
+
+void
+rpc_reply_free(ProtobufCMessage *m)
+{
+	reply_arena *a;
+
+	if (m == NULL)
+		return;
+	a = (reply_arena *)((char *)m - ARENA_HDR);
+	assert(a->magic == ARENA_MAGIC);
+	arena_release(a);
+}
+
 /* Unpacks a reply envelope and, if it says OK, its payload. */
 static mr_status
 parse_reply(rpc *r, const char *method, nng_msg *msg,
@@ -181,8 +297,7 @@ parse_reply(rpc *r, const char *method, nng_msg *msg,
 	}
 	if (rd == NULL) /* the caller does not want it */
 		goto out;
-	body = protobuf_c_message_unpack(
-	    rd, NULL, rsp->payload.len, rsp->payload.data);
+	body = arena_unpack(rd, rsp->payload.data, rsp->payload.len);
 	if (body == NULL) {
 		rv = mr_fail(e, MR_INTERNAL,
 		    "%s: the server's answer is not a %s", short_name(method),

@@ -46,11 +46,18 @@ void rpc_close(rpc *r);
 /*
  * One call. `mutation` adds a fresh idempotency key to the envelope; the
  * key stays the same for every resend of this call. On MR_OK, *resp holds
- * the unpacked response (of descriptor `rd`).
+ * the unpacked response (of descriptor `rd`), to free with
+ * rpc_reply_free().
  */
 mr_status rpc_call(rpc *r, const char *method, const ProtobufCMessage *req,
     bool mutation, const ProtobufCMessageDescriptor *rd,
     ProtobufCMessage **resp, mr_err *e);
+
+/*
+ * Frees a response of rpc_call or rpc_window_wait: they live in an arena,
+ * never to be given to protobuf_c_message_free_unpacked. Accepts NULL.
+ */
+void rpc_reply_free(ProtobufCMessage *resp);
 
 /* The registry revision of the last successful response (0 if none). */
 uint64_t rpc_revision(const rpc *r);

@@ -3,10 +3,12 @@
  * and paged.
  *
  * The filter (filter.c) tells which index can narrow the scan: a
- * top-level `tags.K = 'V'` reads the tag index, `stage = S` the stage
- * index across models, and a name pattern's literal prefix narrows any
- * of them, or the version records themselves, to one key range. Every
- * candidate is then checked against the whole filter.
+ * top-level `tags.K = 'V'` reads the tag index (whose entries carry the
+ * version's stage, so a top-level `stage = S` skips the others before
+ * their records are read), `stage = S` alone the stage index across
+ * models, and a name pattern's literal prefix narrows any of them, or the
+ * version records themselves, to one key range. Every candidate is then
+ * checked against the whole filter.
  *
  * All three sources yield versions by name, then precedence. In that
  * order (the default) a page is read by streaming and stops one match
@@ -201,9 +203,11 @@ search_h(svc_call *c, const ProtobufCMessage *reqm, ProtobufCMessage *respm)
 	filter_plan_get(f, &plan);
 	q.name_prefix = plan.name_prefix;
 	if (plan.tag_key != NULL) {
+		/* Tag entries carry the stage: both narrow the one scan. */
 		q.index = STORE_BY_TAG;
 		q.tag_key = plan.tag_key;
 		q.tag_value = plan.tag_value;
+		q.stage = plan.stage;
 	} else if (plan.stage != 0) {
 		q.index = STORE_BY_STAGE;
 		q.stage = plan.stage;

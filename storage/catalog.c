@@ -68,7 +68,8 @@ store_get_manifest(store *s, const char *name, const mr_semver *v,
  * Iterates over the version keys under `prefix`, in either direction,
  * starting after `after`, and calls fn with each decoded version key.
  */
-typedef int (*verkey_fn)(void *arg, const mr_semver *v);
+typedef int (*verkey_fn)(void *arg, const mr_semver *v, const uint8_t *val,
+    size_t vlen);
 
 struct verkey_scan {
 	size_t plen;
@@ -84,13 +85,11 @@ verkey_one(void *arg, const uint8_t *k, size_t klen, const uint8_t *v,
 	struct verkey_scan *vs = arg;
 	mr_semver sv;
 
-	(void)v;
-	(void)vlen;
 	if (keys_verkey_decode(k + vs->plen, klen - vs->plen, &sv) != 0) {
 		vs->damaged = true;
 		return 1;
 	}
-	return vs->fn(vs->arg, &sv);
+	return vs->fn(vs->arg, &sv, v, vlen);
 }
 
 static mr_status
@@ -125,6 +124,7 @@ scan_verkeys(store *s, const rocksdb_snapshot_t *snap, const uint8_t *prefix,
 struct version_scan {
 	store *s;
 	const rocksdb_readoptions_t *ro;
+	bool records; /* scanning 'V' keys, whose values are the records */
 	const char *name;
 	store_version_fn fn;
 	void *arg;
@@ -133,11 +133,25 @@ struct version_scan {
 };
 
 static int
-version_scan_one(void *arg, const mr_semver *v)
+version_scan_one(void *arg, const mr_semver *v, const uint8_t *val,
+    size_t vlen)
 {
 	struct version_scan *vs = arg;
 	ProtobufCMessage *m;
 
+	/* A scan of the version keys has the records in hand; a scan of the
+	 * stage index reads each one. */
+	if (vs->records) {
+		m = protobuf_c_message_unpack(
+		    &modelreg__v1__model_version__descriptor, NULL, vlen, val);
+		if (m == NULL) {
+			vs->rv = mr_fail(vs->e, MR_DATA_LOSS,
+			    "a stored version record of \"%s\" is damaged",
+			    vs->name);
+			return 1;
+		}
+		return vs->fn(vs->arg, (mr_pb_version *)m);
+	}
 	vs->rv = get_version_ro(vs->s, vs->ro, KEYS_VERSION, vs->name, v, &m,
 	    vs->e);
 	if (vs->rv != MR_OK) {
@@ -173,10 +187,12 @@ store_scan_versions(store *s, const char *name, int stage,
 	mr_status rv;
 
 	rocksdb_readoptions_set_snapshot(ro, snap);
-	if (stage != 0)
+	if (stage != 0) {
 		plen = keys_stage_prefix(prefix, name, stage);
-	else
+	} else {
 		plen = keys_version_prefix(prefix, KEYS_VERSION, name);
+		vs.records = true;
+	}
 	rv = scan_verkeys(s, snap, prefix, plen, after, descending,
 	    version_scan_one, &vs, e);
 	if (rv == MR_OK)
@@ -305,7 +321,7 @@ index_entries(store_txn *t, const mr_pb_version *v, const mr_semver *sv,
     bool put)
 {
 	rocksdb_column_family_handle_t *cf = t->s->cf[KEYS_CF_CATALOG];
-	uint8_t key[KEYS_MAX];
+	uint8_t key[KEYS_MAX], stage = (uint8_t)v->stage;
 	size_t n;
 
 	n = keys_stage(key, v->name, (int)v->stage, sv);
@@ -318,12 +334,14 @@ index_entries(store_txn *t, const mr_pb_version *v, const mr_semver *sv,
 		rocksdb_writebatch_put_cf(t->wb, cf, (const char *)key, n, "", 0);
 	else
 		rocksdb_writebatch_delete_cf(t->wb, cf, (const char *)key, n);
+	/* Tag entries hold the version's stage, so that a search for a tag
+	 * in one stage reads only the records it returns. */
 	for (size_t i = 0; i < v->n_tags; i++) {
 		n = keys_tag(key, v->tags[i]->key, v->tags[i]->value, v->name,
 		    sv);
 		if (put)
 			rocksdb_writebatch_put_cf(t->wb, cf, (const char *)key,
-			    n, "", 0);
+			    n, (const char *)&stage, 1);
 		else
 			rocksdb_writebatch_delete_cf(t->wb, cf,
 			    (const char *)key, n);
@@ -416,6 +434,7 @@ struct ref_scan {
 	const rocksdb_readoptions_t *ro;
 	size_t skip; /* bytes of index prefix before "name 0x00 verkey" */
 	bool records; /* the values are the records ('V' keys) */
+	int stage;    /* tag entries: only this stage (0: any) */
 	store_version_fn fn;
 	void *arg;
 	mr_status rv;
@@ -431,6 +450,9 @@ ref_one(void *arg, const uint8_t *k, size_t klen, const uint8_t *val,
 	ProtobufCMessage *m;
 	mr_semver sv;
 
+	/* A tag entry of format 1 has no stage: read the record. */
+	if (rs->stage != 0 && vlen == 1 && val[0] != rs->stage)
+		return 0;
 	if (keys_ref_decode(k + rs->skip, klen - rs->skip, name, &sv) != 0) {
 		rs->rv = mr_fail(rs->e, MR_DATA_LOSS,
 		    "a damaged search index key in the catalog");
@@ -484,6 +506,7 @@ store_scan_catalog(store *s, const store_query *q, store_version_fn fn,
 			    q->after);
 		break;
 	case STORE_BY_TAG:
+		rs.stage = q->stage;
 		r.plen = keys_tag(prefix, q->tag_key, q->tag_value, np, NULL);
 		rs.skip = r.plen - strlen(np);
 		if (q->after_name != NULL)

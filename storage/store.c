@@ -21,8 +21,19 @@
 
 #include "storeint.h"
 
-/* Shared block cache of the small column families. */
-#define STORE_CACHE_BYTES (64u << 20)
+/*
+ * Shared block cache of the small column families: room for the catalog
+ * of ~200,000 versions (~130 MB of tables), so that searches and lists
+ * over a large registry read memory, not files.
+ */
+#define STORE_CACHE_BYTES (256u << 20)
+/*
+ * WAL files are kept until every family's memtable that has data in them
+ * is flushed; a family written rarely (chunks, once per upload) would
+ * otherwise pin every WAL written since, and a restart would replay them
+ * all. Past this total, RocksDB flushes the families holding the oldest.
+ */
+#define STORE_WAL_MAX_BYTES (128u << 20)
 /* Memtable of the chunk family: large, since chunks are large. */
 #define STORE_CHUNK_MEMTABLE_BYTES (64u << 20)
 #define STORE_SMALL_MEMTABLE_BYTES (16u << 20)
@@ -193,6 +204,7 @@ store_open(store **out, const char *dir, mr_err *e)
 	    rocksdb_tolerate_corrupted_tail_records_recovery);
 	rocksdb_options_set_paranoid_checks(s->opt, 1);
 	rocksdb_options_increase_parallelism(s->opt, 2);
+	rocksdb_options_set_max_total_wal_size(s->opt, STORE_WAL_MAX_BYTES);
 	for (int i = 0; i < KEYS_CF_COUNT; i++) {
 		s->cf_opt[i] = cf_options(s, i);
 		cfo[i] = s->cf_opt[i];

@@ -121,7 +121,7 @@ enum store_index {
 
 typedef struct store_query {
 	enum store_index index;
-	int stage;
+	int stage; /* STORE_BY_STAGE; with STORE_BY_TAG, 0 or only this one */
 	const char *tag_key, *tag_value;
 	const char *name_prefix; /* only models whose name starts so; NULL */
 	/* Resume after this version (exclusive); after_name NULL: start. */

@@ -56,7 +56,7 @@ promote(rpc *r, mr_err *e)
 	    &modelreg__v1__promote_response__descriptor,
 	    (ProtobufCMessage **)&resp, e);
 	if (rv == MR_OK)
-		protobuf_c_message_free_unpacked(&resp->base, NULL);
+		rpc_reply_free(&resp->base);
 	return rv;
 }
 
@@ -157,7 +157,7 @@ test_rpc_call_returns_the_servers_unpacked_response(void **state)
 	assert_int_equal(get_model(r, "fraud", &resp, &e), MR_OK);
 	assert_string_equal(resp->model->name, "fraud");
 	assert_int_equal(resp->model->version_count, 1);
-	protobuf_c_message_free_unpacked(&resp->base, NULL);
+	rpc_reply_free(&resp->base);
 	rpc_close(r);
 	rs_finish(&s);
 }
@@ -194,7 +194,7 @@ wait_for(rpc_window *w, uintptr_t want, const char *name)
 	    MR_OK);
 	assert_int_equal(tag, want);
 	assert_string_equal(resp->model->name, name);
-	protobuf_c_message_free_unpacked(&resp->base, NULL);
+	rpc_reply_free(&resp->base);
 }
 
 static void
@@ -458,7 +458,7 @@ test_rpc_each_mutation_carries_a_fresh_idempotency_key_and_reads_none(
 	assert_int_equal(rpc_revision(r), 2);
 
 	assert_int_equal(get_model(r, "fraud", &resp, &e), MR_OK);
-	protobuf_c_message_free_unpacked(&resp->base, NULL);
+	rpc_reply_free(&resp->base);
 	pthread_mutex_lock(&x.mu);
 	assert_string_equal(x.method, M_GET_MODEL);
 	assert_string_equal(x.key, "");
@@ -485,7 +485,7 @@ test_rpc_envelope_carries_user_token_and_deadline(void **state)
 	before = mr_now_ms();
 	assert_int_equal(get_model(r, "fraud", &resp, &e), MR_OK);
 	after = mr_now_ms();
-	protobuf_c_message_free_unpacked(&resp->base, NULL);
+	rpc_reply_free(&resp->base);
 	pthread_mutex_lock(&x.mu);
 	assert_string_equal(x.method, M_GET_MODEL);
 	assert_string_equal(x.user, "alice");
@@ -550,7 +550,7 @@ test_rpc_unanswered_call_is_deadline_exceeded_and_its_late_reply_ignored(
 	 * the second call's. */
 	assert_int_equal(get_model(r, "second", &resp, &e), MR_OK);
 	assert_string_equal(resp->model->name, "fresh");
-	protobuf_c_message_free_unpacked(&resp->base, NULL);
+	rpc_reply_free(&resp->base);
 	rpc_close(r);
 	wr_responder_stop(rsp);
 }
@@ -615,7 +615,7 @@ test_rpc_window_close_waits_for_the_calls_in_flight(void **state)
 	/* The dropped answers do not reach the next call. */
 	assert_int_equal(get_model(r, "after", &resp, &e), MR_OK);
 	assert_string_equal(resp->model->name, "after");
-	protobuf_c_message_free_unpacked(&resp->base, NULL);
+	rpc_reply_free(&resp->base);
 	rpc_close(r);
 	wr_responder_stop(rsp);
 }
@@ -664,7 +664,7 @@ test_rpc_call_cut_off_by_a_server_going_away_is_resent_to_its_successor(
 	                     (ProtobufCMessage **)&resp, &e),
 	    MR_OK);
 	assert_int_equal(resp->n_models, 0);
-	protobuf_c_message_free_unpacked(&resp->base, NULL);
+	rpc_reply_free(&resp->base);
 	assert_int_equal(atomic_load(&x.calls), 1);
 	rpc_close(r);
 	wr_responder_stop(rsp);
