@@ -233,8 +233,8 @@ static ProtobufCMessage *
 arena_unpack(const ProtobufCMessageDescriptor *rd, const uint8_t *data,
     size_t len)
 {
-	/* Unpacked messages take a few times their wire size. */
-	size_t first = len * 4 + rd->sizeof_message + 1024;
+	/* Most replies fit; string-heavy ones take more blocks. */
+	size_t first = len + len / 2 + rd->sizeof_message + 1024;
 	reply_arena *a = malloc(ARENA_HDR + first);
 	ProtobufCAllocator alloc = {
 		.alloc = arena_alloc, .free = arena_free, .allocator_data = a
