@@ -125,6 +125,41 @@ stage_arg(const command *cmd, const char *opt, const char *text, mr_stage *out)
 }
 
 int
+time_arg(const command *cmd, const char *opt, const char *text, bool end,
+    int64_t *out)
+{
+	const char *t = strpbrk(text, "Tt "), *dot;
+	int64_t ms, frac = 0;
+	bool has_frac = false;
+
+	if (mr_parse_time(text, &ms) != 0)
+		return usage_error(cmd,
+		    "%s wants an RFC 3339 time like 2024-01-15T10:00:00Z (or "
+		    "a date), not \"%s\"",
+		    opt, text);
+	/* mr_parse_time drops fractions of a second; milliseconds count. */
+	if (t != NULL && (dot = strchr(t, '.')) != NULL) {
+		int scale = 100;
+
+		has_frac = true;
+		for (const char *p = dot + 1;
+		     *p >= '0' && *p <= '9' && scale > 0; p++, scale /= 10)
+			frac += (*p - '0') * scale;
+	}
+	if (has_frac)
+		ms += frac;
+	else if (end)
+		ms += t == NULL ? 24 * 3600 * 1000 - 1 : 999;
+	if (ms <= 0)
+		return usage_error(cmd,
+		    "%s \"%s\" is not after 1970-01-01T00:00:00Z: give a "
+		    "later time",
+		    opt, text);
+	*out = ms;
+	return 0;
+}
+
+int
 count_arg(const command *cmd, const char *opt, const char *text, uint32_t *out)
 {
 	uint64_t v;
@@ -856,8 +891,7 @@ cmd_register(cli *g, const command *cmd, int argc, char **argv)
 			break;
 		case 'b':
 			bump = optarg;
-			if (mr_bump_parse(optarg, &p.bump) != 0 ||
-			    p.bump == MR_BUMP_NONE)
+			if (mr_bump_parse(optarg, &p.bump) != 0)
 				code = usage_error(cmd,
 				    "--bump \"%s\" is not major, minor, patch "
 				    "or auto",
@@ -2283,10 +2317,12 @@ static const command audit_commands[] = {
                 "record's before and\n"
                 "after states and its hashes.\n"
                 "  --from TIME      records at or after TIME (RFC 3339, "
-                "2024-01-15T10:00:00Z)\n"
+                "2024-01-15T10:00:00Z,\n"
+                "                   or a day, from its midnight UTC)\n"
                 "  --to TIME        records at or before TIME; without "
                 "fractional seconds,\n"
-                "                   the whole of that second\n"
+                "                   the whole of that second; a day, the "
+                "whole day\n"
                 "  --limit N        page size (1..1000; the server's "
                 "default is 100)\n"
                 "  --page-token T   continue after record T (the note on "
@@ -2426,7 +2462,9 @@ static const command commands[] = {
                 "history. Without\n"
                 "              fractional seconds TIME means the end of "
                 "that second (.999),\n"
-                "              so a change made within it counts.\n",
+                "              so a change made within it counts; a date "
+                "means the end of\n"
+                "              that day.\n",
     },
     {
         .name = "pull",
@@ -2462,6 +2500,19 @@ static const command commands[] = {
                 "production before;\n"
                 "without --to, to the version the current one replaced.\n"
                 "  --reason TEXT   required; recorded in the history\n",
+    },
+    {
+        .name = "watch",
+        .run = cmd_watch,
+        .synopsis = "watch [NAME] [--since REV] [--count N]",
+        .help = "Follows changes (of NAME, or of all models) as they are "
+                "committed, one line\n"
+                "per event (with --json, one object per line), never "
+                "skipping a revision,\n"
+                "until interrupted.\n"
+                "  --since REV   start after this revision (default: "
+                "now)\n"
+                "  --count N     stop after N events\n",
     },
     {
         .name = "history",
@@ -2546,13 +2597,14 @@ static const command commands[] = {
         .name = "approve",
         .run = cmd_review,
         .synopsis = "approve NAME VERSION --stage S [--comment C]",
-        .help = "Approves a version for stage S as you (--user). A later "
-                "review of yours for\n"
-                "the same stage replaces this one. The registrant of a "
-                "version cannot review\n"
-                "it, and a policy with approvers admits only them. Prints "
-                "the approvals that\n"
-                "count now, of the number the policy needs.\n",
+        .help = "Approves a version for stage S (staging or production) as "
+                "you (--user).\n"
+                "A later review of yours for the same stage replaces this "
+                "one. The registrant\n"
+                "of a version cannot review it, and a policy with approvers "
+                "admits only them.\n"
+                "Prints the approvals that count now, of the number the "
+                "policy needs.\n",
     },
     {
         .name = "reject",
@@ -2728,7 +2780,15 @@ static const command commands[] = {
                 "versions whose metadata\n"
                 "                                  names increment INC "
                 "(artifact files are hard\n"
-                "                                  links where possible)\n"
+                "                                  links where possible): "
+                "registry/ and\n"
+                "                                  "
+                "models/NAME/NAME-VERSION/\n"
+                "An increment name that is not a plain file name of at "
+                "most 200 bytes\n"
+                "([A-Za-z0-9._-]) becomes one: the name cleaned and cut, "
+                "'~' and 12 hex\n"
+                "digits of its SHA-256.\n"
                 "An artifact with a file named like one of ours goes into "
                 "NAME-VERSION/artifact/.\n"
                 "The same registry state gives the same bytes: nothing "
@@ -2746,8 +2806,11 @@ static const command commands[] = {
                 "folder an export made (it holds .modelreg-export) or where "
                 "neither existed;\n"
                 "with --model nothing is removed.\n"
-                "  --model NAME     export this model; repeatable "
-                "(default: every model)\n"
+                "  --model NAME     export this model's folders; repeatable "
+                "(default: every\n"
+                "                   model). The registry/ files still "
+                "describe every model,\n"
+                "                   whose metadata is read (no artifacts).\n"
                 "  --no-artifacts   metadata only: pull no artifact files "
                 "(those already in\n"
                 "                   DIR are kept)\n",

@@ -61,6 +61,8 @@ int cli_sig_load(cli_meta *m, const char *path, char err[CLI_ERR_MAX]);
 /* Sets key to value, replacing an entry with the same key; -1 if out of
  * memory. Used to merge --tag options into the file's tags. */
 int cli_kv_set(mr_kv **kv, size_t *n, const char *key, const char *value);
+/* Frees n entries, their keys and values, and the array; accepts NULL. */
+void cli_kv_free(mr_kv *kv, size_t n);
 
 /* ---- --json output (cli_json.c) ------------------------------------------ */
 
@@ -80,6 +82,11 @@ json_object *cj_audit_check(const mr_audit_check *a);
 /* "higher", "lower", "default"; "approve", "reject". */
 const char *cli_goal_name(mr_metric_goal goal);
 const char *cli_decision_name(mr_decision d);
+/* Who may approve under policy `p`: "alice, bob", or "anyone but the
+ * registrant" when it names no one. */
+void cli_policy_approvers(FILE *f, const mr_policy *p);
+/* The policy as words: "2 approvals from alice, bob". */
+void cli_policy_text(FILE *f, const mr_policy *p);
 /* Prints `o` to stdout, pretty, and releases it. */
 void cj_print(json_object *o);
 
@@ -209,6 +216,18 @@ int help_for(const command *cmd, FILE *f, int code);
 bool parse_u64(const char *s, uint64_t max, uint64_t *out);
 int stage_arg(const command *cmd, const char *opt, const char *text,
     mr_stage *out);
+/*
+ * A time given to option `opt`, in ms since the epoch: RFC 3339
+ * (2024-01-15T10:00:00Z, fractions of a second to the millisecond) or a
+ * date (2024-01-15), which is its midnight, UTC. With `end` the time is
+ * the end of what the text names, for the upper bound of a period or a
+ * point in time: a date stands for its last millisecond (23:59:59.999)
+ * and a time without fractional seconds for the last millisecond of its
+ * second, as times are shown to the second. Times at or before the epoch
+ * are refused, as 0 means "not given" to the registry: a usage error.
+ */
+int time_arg(const command *cmd, const char *opt, const char *text, bool end,
+    int64_t *out);
 int count_arg(const command *cmd, const char *opt, const char *text,
     uint32_t *out);
 int kv_arg(const command *cmd, const char *opt, const char *text, mr_kv **kv,
@@ -336,18 +355,12 @@ int cmd_compare(cli *g, const command *cmd, int argc, char **argv);
 int cmd_search(cli *g, const command *cmd, int argc, char **argv);
 int cmd_audit_log(cli *g, const command *cmd, int argc, char **argv);
 int cmd_audit_verify(cli *g, const command *cmd, int argc, char **argv);
+/* `modelreg watch` (cli_watch.c). */
+int cmd_watch(cli *g, const command *cmd, int argc, char **argv);
 /* A command that is only its subcommands (`audit`): runs the one named
  * by argv[1]; a usage error naming them otherwise. */
 int cmd_subcommands(cli *g, const command *cmd, int argc, char **argv);
 
-/*
- * An RFC 3339 time (or a date: its midnight, UTC) given to option `opt`,
- * in ms. With `whole_second`, a time without fractional seconds stands
- * for the last millisecond of its second, so that what happened within
- * that second counts.
- */
-int time_arg(const command *cmd, const char *opt, const char *text,
-    bool whole_second, int64_t *out);
 /* "label:  value" lines: a version's rule, deprecation and reviews; a
  * model's primary metric, goals, aliases and policies. */
 void print_version_lifecycle(const mr_version *v);
@@ -387,6 +400,27 @@ mr_status export_snapshot(
     mr_client *c, const char *name, export_model *out, mr_err *e);
 /* Releases a snapshot; accepts a zeroed one. */
 void export_model_free(export_model *m);
+/*
+ * The checks export_snapshot makes of what the registry answered, since
+ * export builds paths from it: the model must be the one asked for
+ * (`name`) and its name a valid one; a version's number must be a
+ * semantic version and each of its file paths a relative path without
+ * "." or ".." parts. MR_INTERNAL, naming what is wrong, otherwise.
+ */
+mr_status export_check_model(const char *name, const mr_model *m, mr_err *e);
+mr_status export_check_version(
+    const char *model, const mr_version *v, mr_err *e);
+/* Whether `ev` put a version into production: a promotion or a
+ * rollback. */
+bool export_enters_production(const mr_event *ev);
+/*
+ * The folder name of increment `inc` under increments/ (malloc'd): `inc`
+ * itself when it is at most 200 bytes of [A-Za-z0-9._-] and not "." or
+ * ".."; else its first 200 bytes with every other byte as '_', then '~'
+ * and 12 hex digits of the SHA-256 of `inc`. Different increments get
+ * different folders (up to a hash collision), each a valid file name.
+ */
+char *export_increment_dir(const char *inc);
 /* The version `version` of the snapshot; NULL if none. */
 const mr_version *export_find_version(
     const export_model *m, const char *version);
@@ -437,7 +471,14 @@ typedef struct export_summary {
  *   models/NAME/README.md
  *   models/NAME/NAME-VERSION/{artifact files, metadata.json,
  *                             requirements.txt, features.yaml}
- *   increments/INC/registry/..., increments/INC/models/NAME-VERSION/...
+ *   increments/INC/registry/...,
+ *   increments/INC/models/NAME/NAME-VERSION/...
+ *
+ * INC is export_increment_dir of the increment. The registry/ files, at
+ * the top and in each increment, describe every model even when only
+ * some are named: every model is read (metadata, no artifacts), the
+ * named ones' folders are written. The summary counts the named models,
+ * their versions and the increments those belong to.
  *
  * The same registry state gives the same bytes. Each file is written
  * beside its place and renamed there; a file that already holds the

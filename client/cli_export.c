@@ -79,25 +79,26 @@ cmd_export(cli *g, const command *cmd, int argc, char **argv)
 	free(names);
 
 	if (g->json) {
-		json_object *j = json_object_new_object();
+		json_object *j = cli_must(json_object_new_object());
 
-		json_object_object_add(j, "dir", json_object_new_string(o.dir));
 		json_object_object_add(
-		    j, "models", json_object_new_uint64(sum.models));
+		    j, "dir", cli_must(json_object_new_string(o.dir)));
 		json_object_object_add(
-		    j, "versions", json_object_new_uint64(sum.versions));
+		    j, "models", cli_must(json_object_new_uint64(sum.models)));
+		json_object_object_add(j, "versions",
+		    cli_must(json_object_new_uint64(sum.versions)));
+		json_object_object_add(j, "increments",
+		    cli_must(json_object_new_uint64(sum.increments)));
+		json_object_object_add(j, "written",
+		    cli_must(json_object_new_uint64(sum.written)));
+		json_object_object_add(j, "unchanged",
+		    cli_must(json_object_new_uint64(sum.unchanged)));
 		json_object_object_add(
-		    j, "increments", json_object_new_uint64(sum.increments));
+		    j, "pulled", cli_must(json_object_new_uint64(sum.pulled)));
+		json_object_object_add(j, "removed",
+		    cli_must(json_object_new_uint64(sum.removed)));
 		json_object_object_add(
-		    j, "written", json_object_new_uint64(sum.written));
-		json_object_object_add(
-		    j, "unchanged", json_object_new_uint64(sum.unchanged));
-		json_object_object_add(
-		    j, "pulled", json_object_new_uint64(sum.pulled));
-		json_object_object_add(
-		    j, "removed", json_object_new_uint64(sum.removed));
-		json_object_object_add(
-		    j, "pruned", json_object_new_boolean(sum.pruned));
+		    j, "pruned", cli_must(json_object_new_boolean(sum.pruned)));
 		cj_print(j);
 	} else {
 		printf("exported %zu model%s, %zu version%s, %zu increment%s "
@@ -123,26 +124,6 @@ cmd_export(cli *g, const command *cmd, int argc, char **argv)
 	return 0;
 }
 
-/*
- * A --from or --to date: RFC 3339 (time_arg), or a day (YYYY-MM-DD),
- * which starts at midnight UTC and, for --to, ends at its last
- * millisecond. A --to time without fractions takes in its whole second,
- * as times are shown to the second.
- */
-static int
-date_arg(const command *cmd, const char *opt, const char *text, bool end,
-    int64_t *out)
-{
-	bool day = strpbrk(text, "Tt ") == NULL;
-	int code;
-
-	if ((code = time_arg(cmd, opt, text, end && !day, out)) != 0)
-		return code;
-	if (end && day)
-		*out += 24 * 3600 * 1000 - 1;
-	return 0;
-}
-
 int
 cmd_audit_report(cli *g, const command *cmd, int argc, char **argv)
 {
@@ -151,7 +132,8 @@ cmd_audit_report(cli *g, const command *cmd, int argc, char **argv)
 	    {"to", required_argument, NULL, 't'},
 	    OPT_END,
 	};
-	int64_t from_ms = -1, to_ms = -1;
+	int64_t from_ms = 0, to_ms = 0;
+	bool has_from = false, has_to = false;
 	json_object *r;
 	mr_err e = {0};
 	int ch, code = 0;
@@ -161,10 +143,13 @@ cmd_audit_report(cli *g, const command *cmd, int argc, char **argv)
 	    (ch = getopt_long(argc, argv, ":h", opts, NULL)) != -1) {
 		switch (ch) {
 		case 'f':
-			code = date_arg(cmd, "--from", optarg, false, &from_ms);
+			code = time_arg(cmd, "--from", optarg, false, &from_ms);
+			has_from = true;
 			break;
 		case 't':
-			code = date_arg(cmd, "--to", optarg, true, &to_ms);
+			/* A day or a whole second ends at its last ms. */
+			code = time_arg(cmd, "--to", optarg, true, &to_ms);
+			has_to = true;
 			break;
 		case 'h':
 			return help_for(cmd, stdout, 0);
@@ -176,9 +161,13 @@ cmd_audit_report(cli *g, const command *cmd, int argc, char **argv)
 		return code;
 	if (argc - optind != 1)
 		return usage_error(cmd, "give the model's name");
-	if (from_ms < 0 || to_ms < 0)
+	if (!has_from && !has_to)
 		return usage_error(
 		    cmd, "give the period: --from DATE --to DATE");
+	if (!has_from || !has_to)
+		return usage_error(cmd,
+		    "give the period's %s as well: --from DATE --to DATE",
+		    has_from ? "end (--to)" : "start (--from)");
 	if (from_ms > to_ms)
 		return usage_error(cmd, "--from is after --to");
 	if ((code = connect_client(g)) != 0)

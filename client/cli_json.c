@@ -482,8 +482,8 @@ cli_sig_load(cli_meta *m, const char *path, char err[CLI_ERR_MAX])
 	return load(m, path, cli_sig_parse, err);
 }
 
-static void
-kv_free(mr_kv *kv, size_t n)
+void
+cli_kv_free(mr_kv *kv, size_t n)
 {
 	for (size_t i = 0; i < n; i++) {
 		free(kv[i].key);
@@ -508,7 +508,7 @@ cli_meta_free(cli_meta *m)
 	for (size_t i = 0; i < m->md.n_metrics; i++)
 		free(m->md.metrics[i].name);
 	free(m->md.metrics);
-	kv_free(m->md.hyperparameters, m->md.n_hyperparameters);
+	cli_kv_free(m->md.hyperparameters, m->md.n_hyperparameters);
 	for (size_t i = 0; i < m->md.n_features; i++)
 		free(m->md.features[i]);
 	free(m->md.features);
@@ -516,7 +516,7 @@ cli_meta_free(cli_meta *m)
 		free(*(char **)((char *)&m->md + text_keys[i].offset));
 	fields_free(m->sig.inputs, m->sig.n_inputs);
 	fields_free(m->sig.outputs, m->sig.n_outputs);
-	kv_free(m->tags, m->n_tags);
+	cli_kv_free(m->tags, m->n_tags);
 	free(m->description);
 	memset(m, 0, sizeof(*m));
 }
@@ -862,6 +862,23 @@ cli_decision_name(mr_decision d)
 	default:
 		return "";
 	}
+}
+
+void
+cli_policy_approvers(FILE *f, const mr_policy *p)
+{
+	if (p->n_approvers == 0)
+		fputs("anyone but the registrant", f);
+	for (size_t i = 0; i < p->n_approvers; i++)
+		fprintf(f, "%s%s", i > 0 ? ", " : "", p->approvers[i]);
+}
+
+void
+cli_policy_text(FILE *f, const mr_policy *p)
+{
+	fprintf(
+	    f, "%u approval%s from ", p->required, p->required == 1 ? "" : "s");
+	cli_policy_approvers(f, p);
 }
 
 json_object *

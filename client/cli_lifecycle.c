@@ -23,32 +23,6 @@
 
 /* ---- shared pieces ------------------------------------------------------ */
 
-int
-time_arg(const command *cmd, const char *opt, const char *text,
-    bool whole_second, int64_t *out)
-{
-	const char *t = strpbrk(text, "Tt "), *dot;
-	int64_t ms, frac = 0;
-	bool has_frac = false;
-
-	if (mr_parse_time(text, &ms) != 0)
-		return usage_error(cmd,
-		    "%s wants an RFC 3339 time like 2024-01-15T10:00:00Z (or "
-		    "a date), not \"%s\"",
-		    opt, text);
-	/* mr_parse_time drops fractions of a second; milliseconds count. */
-	if (t != NULL && (dot = strchr(t, '.')) != NULL) {
-		int scale = 100;
-
-		has_frac = true;
-		for (const char *p = dot + 1;
-		     *p >= '0' && *p <= '9' && scale > 0; p++, scale /= 10)
-			frac += (*p - '0') * scale;
-	}
-	*out = ms + (has_frac ? frac : whole_second ? 999 : 0);
-	return 0;
-}
-
 /* The subcommand of `cmd` called `word` ("log" of "audit"); NULL if
  * none. */
 static const command *
@@ -103,14 +77,21 @@ strings_add(strings *s, const char *item)
 	s->items[s->n++] = item;
 }
 
-static void
-kvs_free(mr_kv *kv, size_t n)
+/* STAGE of a policy or a review: a stage (stage_arg) that approvals
+ * gate, staging or production; a usage error naming it otherwise. */
+static int
+approval_stage_arg(
+    const command *cmd, const char *opt, const char *text, mr_stage *out)
 {
-	for (size_t i = 0; i < n; i++) {
-		free(kv[i].key);
-		free(kv[i].value);
-	}
-	free(kv);
+	int code;
+
+	if ((code = stage_arg(cmd, opt, text, out)) != 0)
+		return code;
+	if (*out != MR_STAGE_STAGING && *out != MR_STAGE_PRODUCTION)
+		return usage_error(cmd,
+		    "%s %s: approvals are for staging or production only", opt,
+		    mr_stage_name(*out));
+	return 0;
 }
 
 static unsigned long long
@@ -157,18 +138,6 @@ print_version_lifecycle(const mr_version *v)
 	}
 }
 
-/* "2 approvals from alice, bob" */
-static void
-describe_policy(FILE *f, const mr_policy *p)
-{
-	fprintf(
-	    f, "%u approval%s from ", p->required, p->required == 1 ? "" : "s");
-	if (p->n_approvers == 0)
-		fputs("anyone but the registrant", f);
-	for (size_t i = 0; i < p->n_approvers; i++)
-		fprintf(f, "%s%s", i > 0 ? ", " : "", p->approvers[i]);
-}
-
 void
 print_model_lifecycle(const mr_model *m)
 {
@@ -188,7 +157,7 @@ print_model_lifecycle(const mr_model *m)
 	for (size_t i = 0; i < m->n_policies; i++) {
 		line_start(&l);
 		fprintf(l.f, "%s: ", mr_stage_name(m->policies[i].stage));
-		describe_policy(l.f, &m->policies[i]);
+		cli_policy_text(l.f, &m->policies[i]);
 		cli_field(stdout, "approval policy:", s = line_end(&l));
 		free(s);
 	}
@@ -213,7 +182,7 @@ typedef struct change {
 static void
 change_free(change *c)
 {
-	kvs_free(c->tags, c->n_tags);
+	cli_kv_free(c->tags, c->n_tags);
 	free(c->untag.items);
 	for (size_t i = 0; i < c->n_goals; i++)
 		free(c->goals[i].metric);
@@ -564,11 +533,7 @@ show_policies(cli *g, const char *name)
 
 			snprintf(required, sizeof(required), "%u", p->required);
 			line_start(&l);
-			if (p->n_approvers == 0)
-				fputs("anyone but the registrant", l.f);
-			for (size_t k = 0; k < p->n_approvers; k++)
-				fprintf(l.f, "%s%s", k > 0 ? ", " : "",
-				    p->approvers[k]);
+			cli_policy_approvers(l.f, p);
 			who = line_end(&l);
 			{
 				const char *cells[] = {
@@ -644,7 +609,8 @@ cmd_policy(cli *g, const command *cmd, int argc, char **argv)
 		goto out;
 	}
 	name = argv[optind];
-	if ((code = stage_arg(cmd, "STAGE", argv[optind + 1], &stage)) != 0)
+	if ((code = approval_stage_arg(
+	         cmd, "STAGE", argv[optind + 1], &stage)) != 0)
 		goto out;
 	if (!has_required) {
 		code = usage_error(
@@ -675,7 +641,7 @@ cmd_policy(cli *g, const command *cmd, int argc, char **argv)
 				p = &m->policies[i];
 		printf("%s: %s needs ", m->name, mr_stage_name(stage));
 		if (p != NULL)
-			describe_policy(stdout, p);
+			cli_policy_text(stdout, p);
 		else
 			fputs("no approval", stdout);
 		printf(" (revision %llu)\n", revision(g));
@@ -711,7 +677,7 @@ cmd_review(cli *g, const command *cmd, int argc, char **argv)
 	while ((ch = getopt_long(argc, argv, ":h", opts, NULL)) != -1) {
 		switch (ch) {
 		case 's':
-			if ((code = stage_arg(
+			if ((code = approval_stage_arg(
 			         cmd, "--stage", optarg, &stage)) != 0)
 				return code;
 			break;
@@ -887,10 +853,11 @@ cmd_alias(cli *g, const command *cmd, int argc, char **argv)
 	return 0;
 }
 
-/* {"model", "alias", "version", "previous", "revision"} */
+/* {"model", "alias", "version", "previous", "revision"}; `revision` is
+ * the registry's after the change. */
 static void
-print_alias_json(const cli *g, const char *name, const char *alias,
-    const char *version, const char *previous)
+print_alias_json(const char *name, const char *alias, const char *version,
+    const char *previous, unsigned long long revision)
 {
 	json_object *o = json_object_new_object();
 
@@ -900,7 +867,7 @@ print_alias_json(const cli *g, const char *name, const char *alias,
 	    version != NULL ? json_object_new_string(version) : NULL);
 	json_object_object_add(o, "previous",
 	    json_object_new_string(previous != NULL ? previous : ""));
-	add_revision(g, o);
+	json_object_object_add(o, "revision", json_object_new_uint64(revision));
 	cj_print(o);
 }
 
@@ -934,12 +901,30 @@ alias_options(const command *cmd, int argc, char **argv, int nargs,
 	return 0;
 }
 
+/* The version `alias` of model `m` stands for; NULL if none. */
+static const char *
+alias_target(const mr_model *m, const char *alias)
+{
+	for (size_t i = 0; i < m->n_aliases; i++)
+		if (strcmp(m->aliases[i].key, alias) == 0)
+			return m->aliases[i].value;
+	return NULL;
+}
+
+/*
+ * VERSION may itself be an alias or a stage name, which the registry
+ * resolves: what is printed is the version the alias points at now,
+ * read back from the model, since the answer names only the previous
+ * one.
+ */
 int
 cmd_alias_set(cli *g, const command *cmd, int argc, char **argv)
 {
-	const char *reason = NULL, *name, *alias, *version;
+	const char *reason = NULL, *name, *alias, *version, *target;
+	unsigned long long changed;
 	char *previous = NULL;
 	bool help = false;
+	mr_model *m;
 	mr_status rv;
 	int code;
 
@@ -954,16 +939,28 @@ cmd_alias_set(cli *g, const command *cmd, int argc, char **argv)
 	if (rv != MR_OK)
 		return status_error(
 		    g, rv, "alias set %s %s %s", name, alias, version);
+	changed = revision(g);
+	if ((rv = mr_get_model(g->c, name, &m)) != MR_OK) {
+		free(previous);
+		return status_error(g, rv,
+		    "alias set %s %s %s: set (revision %llu), but reading it "
+		    "back failed",
+		    name, alias, version, changed);
+	}
+	/* Changed again meanwhile (or removed): what it is now. */
+	target = alias_target(m, alias);
 	if (g->json) {
-		print_alias_json(g, name, alias, version, previous);
+		print_alias_json(name, alias, target, previous, changed);
 	} else {
-		printf("%s: %s -> %s", name, alias, version);
+		printf("%s: %s -> %s", name, alias,
+		    target != NULL ? target : "(removed since)");
 		if (previous != NULL && previous[0] != '\0')
 			printf(" (was %s)", previous);
 		else
 			printf(" (new)");
-		printf(" (revision %llu)\n", revision(g));
+		printf(" (revision %llu)\n", changed);
 	}
+	mr_model_free(m);
 	free(previous);
 	return 0;
 }
@@ -987,7 +984,7 @@ cmd_alias_rm(cli *g, const command *cmd, int argc, char **argv)
 	if (rv != MR_OK)
 		return status_error(g, rv, "alias rm %s %s", name, alias);
 	if (g->json)
-		print_alias_json(g, name, alias, NULL, previous);
+		print_alias_json(name, alias, NULL, previous, revision(g));
 	else
 		printf("%s: removed alias %s (was %s) (revision %llu)\n", name,
 		    alias, previous != NULL ? previous : "?", revision(g));

@@ -6,7 +6,13 @@
  * An export first reads everything it needs (each model with all its
  * versions and events: a snapshot), so that a registry that refuses
  * leaves the folder untouched, then writes the catalogs, each model's
- * README and one folder per version, then the same per increment. Every
+ * README and one folder per version, then the same per increment. The
+ * registry-level files (the catalogs and deployment histories) always
+ * describe every model, so an export of some models (--model) still
+ * reads a snapshot of each model, but writes folders for the named ones
+ * only. Every path is built from names the registry sent, so a snapshot
+ * whose model name, version or file paths could leave their folder is
+ * refused (export_check_model, export_check_version). Every
  * byte written is a function of the registry's state: no clock is read,
  * models are sorted by name, versions by semantic version precedence,
  * maps by key, and numbers are printed in the shortest form that reads
@@ -51,14 +57,24 @@
 #define MARKER_TEXT                                                            \
 	"This folder is written by `modelreg export`. Files under models/ "    \
 	"and\nincrements/ that a full export does not write are removed.\n"
-/* Where an artifact is downloaded before its files move into place. */
+/* Where an artifact is downloaded before its files move into place;
+ * artifact files starting with ".mr-" go into ARTIFACT_SUBDIR, so none
+ * can be in its way. */
 #define PULL_STAGING ".mr-export-pull"
 /* Files of our own in a version folder; an artifact holding one of
  * these names goes into ARTIFACT_SUBDIR instead. */
 static const char *const generated[] = {
     "metadata.json", "requirements.txt", "features.yaml"};
 #define ARTIFACT_SUBDIR "artifact"
-#define IO_BUF          (1u << 20)
+/*
+ * Increment folder names: a safe name of at most INC_DIR_MAX bytes is
+ * kept; any other becomes its cleaned first INC_DIR_MAX bytes, '~' and
+ * INC_HASH_HEX hex digits of its SHA-256, at most 213 bytes, well within
+ * the 255 bytes a file name may have.
+ */
+#define INC_DIR_MAX  200
+#define INC_HASH_HEX 12
+#define IO_BUF       (1u << 20)
 
 /* ---- snapshots ----------------------------------------------------------- */
 
@@ -103,6 +119,44 @@ event_cmp(const void *a, const void *b)
 }
 
 mr_status
+export_check_model(const char *name, const mr_model *m, mr_err *e)
+{
+	mr_err why = {0};
+
+	if (strcmp(m->name, name) != 0)
+		return mr_fail(e, MR_INTERNAL,
+		    "get model %s: the registry answered with model \"%.*s\"; "
+		    "refusing to export it",
+		    name, MR_NAME_MAX, m->name);
+	if (mr_check_name(m->name, &why) != MR_OK)
+		return mr_fail(e, MR_INTERNAL,
+		    "get model: the registry answered with a model name that "
+		    "cannot be a folder: %s",
+		    why.msg);
+	return MR_OK;
+}
+
+mr_status
+export_check_version(const char *model, const mr_version *v, mr_err *e)
+{
+	mr_err why = {0};
+	mr_semver sv;
+
+	if (mr_semver_parse(v->version, &sv, &why) != MR_OK)
+		return mr_fail(e, MR_INTERNAL,
+		    "list versions of %s: the registry answered with a version "
+		    "that cannot be a folder: %s",
+		    model, why.msg);
+	for (size_t i = 0; i < v->n_files; i++)
+		if (mr_check_path(v->files[i].path, &why) != MR_OK)
+			return mr_fail(e, MR_INTERNAL,
+			    "list versions of %s: version %s has a file path "
+			    "that could leave its folder: %s",
+			    model, v->version, why.msg);
+	return MR_OK;
+}
+
+mr_status
 export_snapshot(mr_client *c, const char *name, export_model *out, mr_err *e)
 {
 	mr_list_params lp = {.page_size = MR_PAGE_SIZE_MAX};
@@ -113,6 +167,8 @@ export_snapshot(mr_client *c, const char *name, export_model *out, mr_err *e)
 
 	if ((rv = mr_get_model(c, name, &m.model)) != MR_OK)
 		return registry_fail(c, rv, e, "get model %s", name);
+	if ((rv = export_check_model(name, m.model, e)) != MR_OK)
+		goto err_snapshot;
 	for (;;) {
 		mr_version_list *l;
 
@@ -126,8 +182,12 @@ export_snapshot(mr_client *c, const char *name, export_model *out, mr_err *e)
 		m.vpages[m.n_vpages++] = l;
 		m.versions = cli_must(realloc(m.versions,
 		    (m.n_versions + l->count) * sizeof(*m.versions)));
-		for (size_t i = 0; i < l->count; i++)
+		for (size_t i = 0; i < l->count; i++) {
+			if ((rv = export_check_version(
+			         name, &l->items[i], e)) != MR_OK)
+				goto err_snapshot;
 			m.versions[m.n_versions++] = &l->items[i];
+		}
 		free(token);
 		token = cli_strdup(l->next_page_token);
 		if (token[0] == '\0')
@@ -194,8 +254,8 @@ export_find_version(const export_model *m, const char *version)
 	return NULL;
 }
 
-static bool
-enters_production(const mr_event *ev)
+bool
+export_enters_production(const mr_event *ev)
 {
 	return (ev->kind == MR_EVENT_STAGE_CHANGED ||
 	           ev->kind == MR_EVENT_ROLLBACK) &&
@@ -210,7 +270,8 @@ export_production_ms(const export_model *m, const char *version, bool last)
 	for (size_t i = 0; i < m->n_events; i++) {
 		const mr_event *ev = m->events[i];
 
-		if (!enters_production(ev) || strcmp(ev->version, version) != 0)
+		if (!export_enters_production(ev) ||
+		    strcmp(ev->version, version) != 0)
 			continue;
 		if (when == 0 ||
 		    (last ? ev->time_ms >= when : ev->time_ms < when))
@@ -354,44 +415,10 @@ export_sorted_json(json_object *o)
 	return copy;
 }
 
-/* Metrics and key/value maps by name, for the sorted outputs. */
-static int
-metric_cmp(const void *a, const void *b)
-{
-	return strcmp(
-	    ((const mr_metric *)a)->name, ((const mr_metric *)b)->name);
-}
-
-static int
-kv_cmp(const void *a, const void *b)
-{
-	return strcmp(((const mr_kv *)a)->key, ((const mr_kv *)b)->key);
-}
-
-/* A sorted shallow copy (the strings stay the caller's). */
-static mr_metric *
-sorted_metrics(const mr_metadata *md)
-{
-	mr_metric *s = cli_must(malloc((md->n_metrics + 1) * sizeof(*s)));
-
-	if (md->n_metrics > 0) { /* metrics is NULL when there are none */
-		memcpy(s, md->metrics, md->n_metrics * sizeof(*s));
-		qsort(s, md->n_metrics, sizeof(*s), metric_cmp);
-	}
-	return s;
-}
-
-static mr_kv *
-sorted_kv(const mr_kv *kv, size_t n)
-{
-	mr_kv *s = cli_must(malloc((n + 1) * sizeof(*s)));
-
-	if (n > 0) {
-		memcpy(s, kv, n * sizeof(*s));
-		qsort(s, n, sizeof(*s), kv_cmp);
-	}
-	return s;
-}
+/*
+ * Metrics, tags, aliases and the other maps come from the library sorted
+ * by key (convert.h), so they are written in the order they are held.
+ */
 
 static const mr_metric *
 find_metric(const mr_metadata *md, const char *name)
@@ -571,29 +598,23 @@ y_field(yw *y, const char *key, const char *value)
 static void
 y_kvs(yw *y, const mr_kv *kv, size_t n)
 {
-	mr_kv *s = sorted_kv(kv, n);
-
 	y_map(y);
 	for (size_t i = 0; i < n; i++) {
-		y_str(y, s[i].key);
-		y_str(y, s[i].value);
+		y_str(y, kv[i].key);
+		y_str(y, kv[i].value);
 	}
 	y_end_map(y);
-	free(s);
 }
 
 static void
 y_metrics(yw *y, const mr_metadata *md)
 {
-	mr_metric *s = sorted_metrics(md);
-
 	y_map(y);
 	for (size_t i = 0; i < md->n_metrics; i++) {
-		y_str(y, s[i].name);
-		y_double(y, s[i].value);
+		y_str(y, md->metrics[i].name);
+		y_double(y, md->metrics[i].value);
 	}
 	y_end_map(y);
-	free(s);
 }
 
 static void
@@ -666,7 +687,8 @@ typedef struct exporter {
 	mr_client *c;
 	const export_options *o;
 	mr_err *e;
-	export_model *models;
+	export_model *models; /* every model, for the registry-level files */
+	bool *chosen;         /* per model: whether its folders are written */
 	size_t n_models;
 	char **kept; /* relative paths written (or kept), for pruning */
 	size_t n_kept, cap_kept;
@@ -914,22 +936,33 @@ remove_tree(const char *path)
 
 /* ---- names and paths ----------------------------------------------------- */
 
-/*
- * An increment as a folder name. Increments are free text in metadata;
- * bytes outside [A-Za-z0-9._-] become '_' and "." or ".." become "_",
- * so that no increment can name a path outside increments/.
- */
-static char *
-increment_dir(const char *inc)
+static bool
+safe_byte(char c)
 {
-	char *d = cli_strdup(inc);
+	return isalnum((unsigned char)c) || c == '.' || c == '_' || c == '-';
+}
 
-	for (char *p = d; *p != '\0'; p++)
-		if (!isalnum((unsigned char)*p) && *p != '.' && *p != '_' &&
-		    *p != '-')
-			*p = '_';
-	if (strcmp(d, ".") == 0 || strcmp(d, "..") == 0)
-		strcpy(d, "_");
+char *
+export_increment_dir(const char *inc)
+{
+	size_t len = strlen(inc);
+	size_t keep = len < INC_DIR_MAX ? len : INC_DIR_MAX;
+	bool safe = len > 0 && len <= INC_DIR_MAX && strcmp(inc, ".") != 0 &&
+	    strcmp(inc, "..") != 0;
+	uint8_t digest[MR_DIGEST_LEN];
+	char hex[65], *d;
+
+	for (size_t i = 0; safe && i < len; i++)
+		safe = safe_byte(inc[i]);
+	if (safe)
+		return cli_strdup(inc);
+	/* '~' is not a safe byte: a hashed name is never a kept one. */
+	mr_sha256_once(inc, len, digest);
+	d = path_fmt("%.*s~%.*s", (int)keep, inc, INC_HASH_HEX,
+	    mr_digest_hex(digest, hex));
+	for (size_t i = 0; i < keep; i++)
+		if (!safe_byte(d[i]))
+			d[i] = '_';
 	return d;
 }
 
@@ -941,8 +974,7 @@ artifact_prefix(const mr_version *v)
 		const char *p = v->files[i].path;
 		size_t top = strcspn(p, "/");
 
-		if (strncmp(p, ".mr-", 4) == 0 ||
-		    strncmp(p, PULL_STAGING, top) == 0)
+		if (strncmp(p, ".mr-", 4) == 0)
 			return ARTIFACT_SUBDIR "/";
 		for (size_t k = 0; k < sizeof(generated) / sizeof(generated[0]);
 		     k++)
@@ -1025,9 +1057,9 @@ y_version(yw *y, const mr_version *v, const char *folder)
 }
 
 /*
- * The catalog of every model (inc NULL) or of one increment's versions,
- * whose folders are under `models_rel` ("models/NAME/" in the full
- * catalog, "models/" in an increment's).
+ * The catalog of every model (inc NULL) or of one increment's versions.
+ * A version's folder is models/NAME/NAME-VERSION, from the export's top
+ * or from the increment's folder.
  */
 static mr_status
 write_catalog(exporter *x, const char *inc, const char *rel)
@@ -1068,10 +1100,8 @@ write_catalog(exporter *x, const char *inc, const char *rel)
 
 			if (!in_increment(v, inc))
 				continue;
-			folder = inc != NULL
-			    ? path_fmt("models/%s-%s", md->name, v->version)
-			    : path_fmt("models/%s/%s-%s", md->name, md->name,
-			          v->version);
+			folder = path_fmt(
+			    "models/%s/%s-%s", md->name, md->name, v->version);
 			y_version(&y, v, folder);
 			free(folder);
 		}
@@ -1160,7 +1190,7 @@ md_metrics(FILE *f, const mr_model *md, const mr_version *v)
 {
 	const mr_metric *primary =
 	    find_metric(&v->metadata, md->primary_metric);
-	mr_metric *s;
+	const mr_metric *s = v->metadata.metrics;
 	char num[40];
 
 	if (v->metadata.n_metrics == 0) {
@@ -1174,7 +1204,6 @@ md_metrics(FILE *f, const mr_model *md, const mr_version *v)
 		fprintf(f, " (primary) | %s |\n",
 		    export_double(primary->value, num));
 	}
-	s = sorted_metrics(&v->metadata);
 	for (size_t i = 0; i < v->metadata.n_metrics; i++) {
 		if (primary != NULL && strcmp(s[i].name, primary->name) == 0)
 			continue;
@@ -1182,7 +1211,6 @@ md_metrics(FILE *f, const mr_model *md, const mr_version *v)
 		export_md_cell(f, s[i].name);
 		fprintf(f, " | %s |\n", export_double(s[i].value, num));
 	}
-	free(s);
 }
 
 /* The Notes cell: description, deprecation, rollbacks. */
@@ -1247,22 +1275,17 @@ write_readme(exporter *x, const export_model *em)
 	fprintf(f, "- Owner: %s\n",
 	    md->owner[0] != '\0' ? md->owner : "(none given)");
 	if (md->n_tags > 0) {
-		mr_kv *s = sorted_kv(md->tags, md->n_tags);
-		char *tags = cli_kv_join(s, md->n_tags, ", ");
+		char *tags = cli_kv_join(md->tags, md->n_tags, ", ");
 
 		fprintf(f, "- Tags: %s\n", tags);
 		free(tags);
-		free(s);
 	}
 	if (md->n_aliases > 0) {
-		mr_kv *s = sorted_kv(md->aliases, md->n_aliases);
-
 		fputs("- Aliases:", f);
 		for (size_t i = 0; i < md->n_aliases; i++)
-			fprintf(f, "%s %s -> %s", i > 0 ? "," : "", s[i].key,
-			    s[i].value);
+			fprintf(f, "%s %s -> %s", i > 0 ? "," : "",
+			    md->aliases[i].key, md->aliases[i].value);
 		fputc('\n', f);
-		free(s);
 	}
 	fprintf(f, "- Latest version: %s\n",
 	    md->latest_version[0] != '\0' ? md->latest_version : "none");
@@ -1562,10 +1585,16 @@ out:
 	return rv;
 }
 
-/* DIR/dst_rel as the same file as DIR/src_rel: a hard link where the file
- * system allows one, else a copy; either way via a temporary name. */
+/*
+ * DIR/dst_rel as the same file as DIR/src_rel, artifact file `file`: a
+ * hard link where the file system allows one, else a copy; either way
+ * via a temporary name. A DIR/dst_rel that is the same file already, or
+ * holds the same bytes (a copy made before, where there are no hard
+ * links), is left alone.
+ */
 static mr_status
-link_file(exporter *x, const char *src_rel, const char *dst_rel)
+link_file(
+    exporter *x, const char *src_rel, const char *dst_rel, const mr_file *file)
 {
 	char *src = full_path(x, src_rel), *dst = full_path(x, dst_rel);
 	char *tmp = NULL;
@@ -1576,8 +1605,9 @@ link_file(exporter *x, const char *src_rel, const char *dst_rel)
 	keep(x, dst_rel);
 	if (lstat(src, &ss) != 0 || !S_ISREG(ss.st_mode))
 		goto out; /* not exported (--no-artifacts): nothing to link */
-	if (lstat(dst, &ds) == 0 && ds.st_dev == ss.st_dev &&
-	    ds.st_ino == ss.st_ino) {
+	if (lstat(dst, &ds) == 0 &&
+	    ((ds.st_dev == ss.st_dev && ds.st_ino == ss.st_ino) ||
+	        file_matches(x, dst, file->size, file->digest))) {
 		x->sum.unchanged++;
 		goto out;
 	}
@@ -1643,9 +1673,8 @@ export_version(exporter *x, const export_model *em, const mr_version *v)
 	    (rv = write_version_files(x, &vf, vrel)) != MR_OK)
 		goto out;
 	if (v->metadata.increment[0] != '\0') {
-		char *inc = increment_dir(v->metadata.increment);
-		char *irel = path_fmt(
-		    "increments/%s/models/%s-%s", inc, md->name, v->version);
+		char *inc = export_increment_dir(v->metadata.increment);
+		char *irel = path_fmt("increments/%s/%s", inc, vrel);
 
 		rv = write_version_files(x, &vf, irel);
 		for (size_t i = 0; rv == MR_OK && i < v->n_files; i++) {
@@ -1654,7 +1683,7 @@ export_version(exporter *x, const export_model *em, const mr_version *v)
 			char *d =
 			    path_fmt("%s/%s%s", irel, prefix, v->files[i].path);
 
-			rv = link_file(x, s, d);
+			rv = link_file(x, s, d, &v->files[i]);
 			free(s);
 			free(d);
 		}
@@ -1734,46 +1763,45 @@ name_cmp(const void *a, const void *b)
 	return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
-/* The names to export: those given, sorted, once each; or every model. */
+/*
+ * The models to read: every model of the registry, and those given
+ * (which an unknown name then fails on), sorted, once each. The
+ * registry-level files describe them all, however few are exported.
+ */
 static mr_status
 model_names(exporter *x, char ***out, size_t *n_out)
 {
-	char **names = NULL;
+	mr_list_params lp = {.page_size = MR_PAGE_SIZE_MAX};
+	char **names = NULL, *token = NULL;
 	size_t n = 0, k = 0;
 
-	if (x->o->n_models > 0) {
-		names = cli_must(calloc(x->o->n_models, sizeof(*names)));
-		for (size_t i = 0; i < x->o->n_models; i++)
-			names[n++] = cli_strdup(x->o->models[i]);
-	} else {
-		mr_list_params lp = {.page_size = MR_PAGE_SIZE_MAX};
-		char *token = NULL;
+	for (;;) {
+		mr_model_list *l;
+		mr_status rv = mr_list_models(x->c, &lp, &l);
 
-		for (;;) {
-			mr_model_list *l;
-			mr_status rv = mr_list_models(x->c, &lp, &l);
-
-			if (rv != MR_OK) {
-				for (size_t i = 0; i < n; i++)
-					free(names[i]);
-				free(names);
-				free(token);
-				return registry_fail(
-				    x->c, rv, x->e, "list models");
-			}
-			names = cli_must(realloc(
-			    names, (n + l->count + 1) * sizeof(*names)));
-			for (size_t i = 0; i < l->count; i++)
-				names[n++] = cli_strdup(l->items[i].name);
+		if (rv != MR_OK) {
+			for (size_t i = 0; i < n; i++)
+				free(names[i]);
+			free(names);
 			free(token);
-			token = cli_strdup(l->next_page_token);
-			mr_model_list_free(l);
-			if (token[0] == '\0')
-				break;
-			lp.page_token = token;
+			return registry_fail(x->c, rv, x->e, "list models");
 		}
+		names = cli_must(
+		    realloc(names, (n + l->count + 1) * sizeof(*names)));
+		for (size_t i = 0; i < l->count; i++)
+			names[n++] = cli_strdup(l->items[i].name);
 		free(token);
+		token = cli_strdup(l->next_page_token);
+		mr_model_list_free(l);
+		if (token[0] == '\0')
+			break;
+		lp.page_token = token;
 	}
+	free(token);
+	names =
+	    cli_must(realloc(names, (n + x->o->n_models + 1) * sizeof(*names)));
+	for (size_t i = 0; i < x->o->n_models; i++)
+		names[n++] = cli_strdup(x->o->models[i]);
 	if (n > 1)
 		qsort(names, n, sizeof(*names), name_cmp);
 	/* Once each. */
@@ -1788,15 +1816,30 @@ model_names(exporter *x, char ***out, size_t *n_out)
 	return MR_OK;
 }
 
-/* The increments of the exported versions, sorted, once each. */
+/* Whether model `name` is one to write folders for. */
+static bool
+is_chosen(const export_options *o, const char *name)
+{
+	if (o->n_models == 0)
+		return true;
+	for (size_t i = 0; i < o->n_models; i++)
+		if (strcmp(o->models[i], name) == 0)
+			return true;
+	return false;
+}
+
+/* The increments of the versions of every model (chosen_only: of the
+ * exported models), sorted, once each. */
 static char **
-increments(const exporter *x, size_t *n_out)
+increments(const exporter *x, bool chosen_only, size_t *n_out)
 {
 	char **incs = NULL;
 	size_t n = 0;
 
 	for (size_t i = 0; i < x->n_models; i++)
-		for (size_t k = 0; k < x->models[i].n_versions; k++) {
+		for (size_t k = 0; k < x->models[i].n_versions &&
+		     (!chosen_only || x->chosen[i]);
+		     k++) {
 			const char *inc =
 			    x->models[i].versions[k]->metadata.increment;
 			bool seen = false;
@@ -1831,6 +1874,8 @@ write_all_files(exporter *x)
 	for (size_t i = 0; i < x->n_models; i++) {
 		const export_model *em = &x->models[i];
 
+		if (!x->chosen[i])
+			continue;
 		if ((rv = write_readme(x, em)) != MR_OK)
 			return rv;
 		for (size_t k = 0; k < em->n_versions; k++)
@@ -1839,9 +1884,10 @@ write_all_files(exporter *x)
 				return rv;
 		x->sum.versions += em->n_versions;
 	}
-	incs = increments(x, &n_incs);
+	/* The increments' registry files, of every model like the top's. */
+	incs = increments(x, false, &n_incs);
 	for (size_t i = 0; rv == MR_OK && i < n_incs; i++) {
-		char *dir = increment_dir(incs[i]);
+		char *dir = export_increment_dir(incs[i]);
 		char *cat =
 		    path_fmt("increments/%s/registry/model_catalog.yaml", dir);
 		char *hist = path_fmt(
@@ -1853,8 +1899,9 @@ write_all_files(exporter *x)
 		free(hist);
 		free(dir);
 	}
-	x->sum.increments = n_incs;
 	free(incs);
+	/* The summary counts the increments of the exported versions. */
+	free(increments(x, true, &x->sum.increments));
 	return rv;
 }
 
@@ -1874,13 +1921,15 @@ export_registry(
 	if ((rv = model_names(&x, &names, &n_names)) != MR_OK)
 		return rv;
 	x.models = cli_must(calloc(n_names + 1, sizeof(*x.models)));
+	x.chosen = cli_must(calloc(n_names + 1, sizeof(*x.chosen)));
 	for (size_t i = 0; i < n_names; i++) {
 		if ((rv = export_snapshot(c, names[i], &x.models[i], e)) !=
 		    MR_OK)
 			goto out;
+		x.chosen[i] = is_chosen(o, names[i]);
+		x.sum.models += x.chosen[i];
 		x.n_models++;
 	}
-	x.sum.models = x.n_models;
 	if ((x.codec = mr_codec_create()) == NULL ||
 	    (x.buf = malloc(IO_BUF)) == NULL) {
 		rv = mr_fail(e, MR_RESOURCE_EXHAUSTED, "out of memory");
@@ -1926,6 +1975,7 @@ out:
 	for (size_t i = 0; i < x.n_models; i++)
 		export_model_free(&x.models[i]);
 	free(x.models);
+	free(x.chosen);
 	for (size_t i = 0; i < n_names; i++)
 		free(names[i]);
 	free(names);

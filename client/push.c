@@ -400,10 +400,11 @@ client_check_signature(const mr_signature *s, mr_err *e)
 {
 	mr_status rv;
 
-	if (s->n_inputs + s->n_outputs > MR_FIELDS_MAX)
+	/* Each count alone first: their sum could wrap. */
+	if (s->n_inputs > MR_FIELDS_MAX || s->n_outputs > MR_FIELDS_MAX ||
+	    s->n_inputs + s->n_outputs > MR_FIELDS_MAX)
 		return mr_fail(e, MR_INVALID_ARGUMENT,
-		    "the signature has %zu fields; the limit is %d",
-		    s->n_inputs + s->n_outputs, MR_FIELDS_MAX);
+		    "the signature has more than %d fields", MR_FIELDS_MAX);
 	if ((s->n_inputs > 0 && s->inputs == NULL) ||
 	    (s->n_outputs > 0 && s->outputs == NULL))
 		return mr_fail(e, MR_INVALID_ARGUMENT,

@@ -26,7 +26,7 @@ static void
 add_str(json_object *o, const char *key, const char *s)
 {
 	json_object_object_add(
-	    o, key, json_object_new_string(s != NULL ? s : ""));
+	    o, key, cli_must(json_object_new_string(s != NULL ? s : "")));
 }
 
 /* A string, or null when empty. */
@@ -34,7 +34,8 @@ static void
 add_opt(json_object *o, const char *key, const char *s)
 {
 	json_object_object_add(o, key,
-	    s != NULL && s[0] != '\0' ? json_object_new_string(s) : NULL);
+	    s != NULL && s[0] != '\0' ? cli_must(json_object_new_string(s))
+	                              : NULL);
 }
 
 /* "<key>": RFC 3339 text (null when unset) and "<key>_ms". */
@@ -44,9 +45,10 @@ add_time(json_object *o, const char *key, int64_t ms)
 	char name[64], text[32];
 
 	snprintf(name, sizeof(name), "%s_ms", key);
-	json_object_object_add(o, name, json_object_new_int64(ms));
+	json_object_object_add(o, name, cli_must(json_object_new_int64(ms)));
 	json_object_object_add(o, key,
-	    ms > 0 ? json_object_new_string(mr_format_time(ms, text)) : NULL);
+	    ms > 0 ? cli_must(json_object_new_string(mr_format_time(ms, text)))
+	           : NULL);
 }
 
 static bool
@@ -55,27 +57,19 @@ in_period(int64_t t, int64_t from_ms, int64_t to_ms)
 	return t >= from_ms && (to_ms == 0 || t <= to_ms);
 }
 
-static bool
-enters_production(const mr_event *ev)
-{
-	return (ev->kind == MR_EVENT_STAGE_CHANGED ||
-	           ev->kind == MR_EVENT_ROLLBACK) &&
-	    ev->to_stage == MR_STAGE_PRODUCTION;
-}
-
 static json_object *
 deployments(const export_model *m, int64_t from_ms, int64_t to_ms)
 {
-	json_object *a = json_object_new_array();
+	json_object *a = cli_must(json_object_new_array());
 
 	for (size_t i = 0; i < m->n_events; i++) {
 		const mr_event *ev = m->events[i];
 		json_object *o;
 
-		if (!enters_production(ev) ||
+		if (!export_enters_production(ev) ||
 		    !in_period(ev->time_ms, from_ms, to_ms))
 			continue;
-		o = json_object_new_object();
+		o = cli_must(json_object_new_object());
 		add_time(o, "time", ev->time_ms);
 		add_str(o, "version", ev->version);
 		add_str(o, "kind",
@@ -83,8 +77,8 @@ deployments(const export_model *m, int64_t from_ms, int64_t to_ms)
 		add_str(o, "actor", ev->actor);
 		add_str(o, "reason", ev->reason);
 		add_opt(o, "replaced", export_replaced(m, i));
-		json_object_object_add(
-		    o, "revision", json_object_new_uint64(ev->revision));
+		json_object_object_add(o, "revision",
+		    cli_must(json_object_new_uint64(ev->revision)));
 		json_object_array_add(a, o);
 	}
 	return a;
@@ -99,20 +93,20 @@ deployments(const export_model *m, int64_t from_ms, int64_t to_ms)
 static json_object *
 policies(const mr_model *md)
 {
-	json_object *a = json_object_new_array();
+	json_object *a = cli_must(json_object_new_array());
 
 	for (size_t i = 0; i < md->n_policies; i++) {
 		const mr_policy *p = &md->policies[i];
-		json_object *o = json_object_new_object();
-		json_object *who = json_object_new_array();
+		json_object *o = cli_must(json_object_new_object());
+		json_object *who = cli_must(json_object_new_array());
 
 		add_str(o, "stage", mr_stage_name(p->stage));
 		for (size_t k = 0; k < p->n_approvers; k++)
-			json_object_array_add(
-			    who, json_object_new_string(p->approvers[k]));
+			json_object_array_add(who,
+			    cli_must(json_object_new_string(p->approvers[k])));
 		json_object_object_add(o, "approvers", who);
-		json_object_object_add(
-		    o, "required", json_object_new_int64(p->required));
+		json_object_object_add(o, "required",
+		    cli_must(json_object_new_int64(p->required)));
 		json_object_array_add(a, o);
 	}
 	return a;
@@ -121,7 +115,7 @@ policies(const mr_model *md)
 static json_object *
 policy_changes(const export_model *m, int64_t from_ms, int64_t to_ms)
 {
-	json_object *a = json_object_new_array();
+	json_object *a = cli_must(json_object_new_array());
 
 	for (size_t i = 0; i < m->n_events; i++) {
 		const mr_event *ev = m->events[i];
@@ -130,12 +124,12 @@ policy_changes(const export_model *m, int64_t from_ms, int64_t to_ms)
 		if (ev->kind != MR_EVENT_POLICY_CHANGED ||
 		    !in_period(ev->time_ms, from_ms, to_ms))
 			continue;
-		o = json_object_new_object();
+		o = cli_must(json_object_new_object());
 		add_time(o, "time", ev->time_ms);
 		add_str(o, "actor", ev->actor);
 		add_str(o, "reason", ev->reason);
-		json_object_object_add(
-		    o, "revision", json_object_new_uint64(ev->revision));
+		json_object_object_add(o, "revision",
+		    cli_must(json_object_new_uint64(ev->revision)));
 		json_object_array_add(a, o);
 	}
 	return a;
@@ -145,7 +139,7 @@ policy_changes(const export_model *m, int64_t from_ms, int64_t to_ms)
 static json_object *
 approvals(const export_model *m, int64_t from_ms, int64_t to_ms)
 {
-	json_object *a = json_object_new_array();
+	json_object *a = cli_must(json_object_new_array());
 
 	for (size_t i = 0; i < m->n_events; i++) {
 		const mr_event *ev = m->events[i];
@@ -157,13 +151,13 @@ approvals(const export_model *m, int64_t from_ms, int64_t to_ms)
 		        ev->to_stage != MR_STAGE_PRODUCTION) ||
 		    !in_period(ev->time_ms, from_ms, to_ms))
 			continue;
-		o = json_object_new_object();
+		o = cli_must(json_object_new_object());
 		add_str(o, "version", ev->version);
 		add_str(o, "stage", mr_stage_name(ev->to_stage));
 		add_time(o, "promoted", ev->time_ms);
 		add_str(o, "promoted_by", ev->actor);
 		add_str(o, "reason", ev->reason);
-		reviews = json_object_new_array();
+		reviews = cli_must(json_object_new_array());
 		v = export_find_version(m, ev->version);
 		for (size_t k = 0; v != NULL && k < v->n_reviews; k++) {
 			const mr_review *r = &v->reviews[k];
@@ -171,16 +165,16 @@ approvals(const export_model *m, int64_t from_ms, int64_t to_ms)
 
 			if (r->stage != ev->to_stage)
 				continue;
-			ro = json_object_new_object();
+			ro = cli_must(json_object_new_object());
 			add_str(ro, "reviewer", r->reviewer);
-			add_str(ro, "decision",
-			    r->decision == MR_APPROVE ? "approve" : "reject");
+			add_str(ro, "decision", cli_decision_name(r->decision));
 			add_str(ro, "comment", r->comment);
 			add_time(ro, "time", r->time_ms);
 			/* A review may stand from after the promotion: it
 			 * did not decide it. */
 			json_object_object_add(ro, "after_promotion",
-			    json_object_new_boolean(r->time_ms > ev->time_ms));
+			    cli_must(json_object_new_boolean(
+			        r->time_ms > ev->time_ms)));
 			json_object_array_add(reviews, ro);
 		}
 		json_object_object_add(o, "reviews", reviews);
@@ -218,12 +212,12 @@ versions_until(const export_model *m, int64_t to_ms, size_t *n_out)
 static json_object *
 metrics(const mr_version *const *vs, size_t n)
 {
-	json_object *a = json_object_new_array();
+	json_object *a = cli_must(json_object_new_array());
 
 	for (size_t i = 0; i < n; i++) {
 		const mr_version *v = vs[i];
-		json_object *o = json_object_new_object();
-		json_object *ms = json_object_new_object();
+		json_object *o = cli_must(json_object_new_object());
+		json_object *ms = cli_must(json_object_new_object());
 
 		add_str(o, "version", v->version);
 		add_time(o, "created", v->created_at_ms);
@@ -231,8 +225,8 @@ metrics(const mr_version *const *vs, size_t n)
 		add_str(o, "stage", mr_stage_name(v->stage));
 		for (size_t k = 0; k < v->metadata.n_metrics; k++)
 			json_object_object_add(ms, v->metadata.metrics[k].name,
-			    json_object_new_double(
-			        v->metadata.metrics[k].value));
+			    cli_must(json_object_new_double(
+			        v->metadata.metrics[k].value)));
 		json_object_object_add(o, "metrics", ms);
 		json_object_array_add(a, o);
 	}
@@ -245,7 +239,8 @@ upstream_sources(mr_client *c, const mr_model *md, const mr_version *v,
     json_object **out, mr_err *e)
 {
 	mr_list_params lp = {.page_size = MR_PAGE_SIZE_MAX};
-	json_object *found = json_object_new_object(); /* id -> node */
+	json_object *found =
+	    cli_must(json_object_new_object()); /* id -> node */
 	char id[MR_NODE_ID_MAX + 1], *token = NULL;
 	mr_status rv = MR_OK;
 
@@ -274,13 +269,13 @@ upstream_sources(mr_client *c, const mr_model *md, const mr_version *v,
 			        n->kind != MR_NODE_FEATURES) ||
 			    json_object_object_get_ex(found, n->id, NULL))
 				continue;
-			o = json_object_new_object();
+			o = cli_must(json_object_new_object());
 			add_str(o, "id", n->id);
 			add_str(o, "kind", mr_node_kind_name(n->kind));
 			add_str(o, "name", n->name);
 			add_str(o, "version", n->version);
-			json_object_object_add(
-			    o, "depth", json_object_new_int64(n->depth));
+			json_object_object_add(o, "depth",
+			    cli_must(json_object_new_int64(n->depth)));
 			json_object_object_add(found, n->id, o);
 		}
 		free(token);
@@ -297,7 +292,7 @@ upstream_sources(mr_client *c, const mr_model *md, const mr_version *v,
 	}
 	/* Sorted by id: through the sorted copy of the object. */
 	found = export_sorted_json(found);
-	*out = json_object_new_array();
+	*out = cli_must(json_object_new_array());
 	json_object_object_foreach(found, key, val)
 	{
 		(void)key;
@@ -311,12 +306,12 @@ static mr_status
 data_sources(mr_client *c, const export_model *m, const mr_version *const *vs,
     size_t n, json_object **out, mr_err *e)
 {
-	json_object *a = json_object_new_array();
+	json_object *a = cli_must(json_object_new_array());
 	mr_status rv;
 
 	for (size_t i = 0; i < n; i++) {
 		const mr_version *v = vs[i];
-		json_object *o = json_object_new_object(), *up;
+		json_object *o = cli_must(json_object_new_object()), *up;
 
 		json_object_array_add(a, o);
 		add_str(o, "version", v->version);
@@ -337,7 +332,7 @@ data_sources(mr_client *c, const export_model *m, const mr_version *const *vs,
 static json_object *
 rollbacks(const export_model *m, int64_t from_ms, int64_t to_ms)
 {
-	json_object *a = json_object_new_array();
+	json_object *a = cli_must(json_object_new_array());
 
 	for (size_t i = 0; i < m->n_events; i++) {
 		const mr_event *ev = m->events[i];
@@ -346,7 +341,7 @@ rollbacks(const export_model *m, int64_t from_ms, int64_t to_ms)
 		if (ev->kind != MR_EVENT_ROLLBACK ||
 		    !in_period(ev->time_ms, from_ms, to_ms))
 			continue;
-		o = json_object_new_object();
+		o = cli_must(json_object_new_object());
 		add_time(o, "time", ev->time_ms);
 		add_str(o, "version", ev->version);
 		add_opt(o, "rolled_back", export_replaced(m, i));
@@ -361,7 +356,7 @@ static mr_status
 audit_records(mr_client *c, const char *name, int64_t from_ms, int64_t to_ms,
     json_object **out, mr_err *e)
 {
-	json_object *a = json_object_new_array();
+	json_object *a = cli_must(json_object_new_array());
 	uint64_t after = 0;
 
 	for (;;) {
@@ -376,17 +371,17 @@ audit_records(mr_client *c, const char *name, int64_t from_ms, int64_t to_ms,
 		}
 		for (size_t i = 0; i < l->count; i++) {
 			const mr_audit_record *r = &l->items[i];
-			json_object *o = json_object_new_object();
+			json_object *o = cli_must(json_object_new_object());
 
 			json_object_object_add(
-			    o, "seq", json_object_new_uint64(r->seq));
+			    o, "seq", cli_must(json_object_new_uint64(r->seq)));
 			add_time(o, "time", r->time_ms);
 			add_str(o, "actor", r->actor);
 			add_str(o, "action", r->action);
 			add_str(o, "target", r->target);
 			add_str(o, "reason", r->reason);
-			json_object_object_add(
-			    o, "revision", json_object_new_uint64(r->revision));
+			json_object_object_add(o, "revision",
+			    cli_must(json_object_new_uint64(r->revision)));
 			json_object_array_add(a, o);
 		}
 		if (!l->more || l->count == 0 || l->last_seq <= after) {
@@ -421,13 +416,14 @@ report_build(mr_client *c, const char *name, int64_t from_ms, int64_t to_ms,
 		if (m.events[i]->revision > revision)
 			revision = m.events[i]->revision;
 
-	r = json_object_new_object();
+	r = cli_must(json_object_new_object());
 	add_str(r, "model", m.model->name);
-	period = json_object_new_object();
+	period = cli_must(json_object_new_object());
 	add_time(period, "from", from_ms);
 	add_time(period, "to", to_ms);
 	json_object_object_add(r, "period", period);
-	json_object_object_add(r, "revision", json_object_new_uint64(revision));
+	json_object_object_add(
+	    r, "revision", cli_must(json_object_new_uint64(revision)));
 	add_opt(r, "production_version", m.model->production_version);
 	add_opt(r, "primary_metric", m.model->primary_metric);
 	json_object_object_add(
@@ -538,22 +534,29 @@ md_deployments(json_object *r, FILE *f)
 }
 
 /* "production: 2 approvals from alice, bob", "staging: 1 approval from
- * anyone but the registrant". */
+ * anyone but the registrant": the policy as cli_policy_text says it. */
 static void
 policy_text(FILE *f, json_object *p)
 {
 	size_t n = jlen(p, "approvers");
-	int64_t required = json_object_get_int64(jget(p, "required"));
+	mr_policy pol = {
+	    .approvers = cli_must(calloc(n + 1, sizeof(char *))),
+	    .n_approvers = n,
+	    .required = (uint32_t)json_object_get_int64(jget(p, "required")),
+	};
+	char *text;
+	line l;
 
-	fprintf(f, "%s: %lld approval%s from ", jstr(p, "stage"),
-	    (long long)required, required == 1 ? "" : "s");
-	if (n == 0)
-		fputs("anyone but the registrant", f);
-	for (size_t i = 0; i < n; i++) {
-		fputs(i > 0 ? ", " : "", f);
-		export_md_cell(
-		    f, json_object_get_string(jat(p, "approvers", i)));
-	}
+	for (size_t i = 0; i < n; i++)
+		pol.approvers[i] =
+		    (char *)json_object_get_string(jat(p, "approvers", i));
+	line_start(&l);
+	cli_policy_text(l.f, &pol);
+	text = line_end(&l);
+	fprintf(f, "%s: ", jstr(p, "stage"));
+	export_md_cell(f, text);
+	free(text);
+	free(pol.approvers);
 }
 
 static void

@@ -182,6 +182,17 @@ typedef struct reply_arena {
 #define ARENA_HDR                                                          \
 	((sizeof(reply_arena) + ARENA_ALIGN - 1) & ~(size_t)(ARENA_ALIGN - 1))
 
+/*
+ * Under AddressSanitizer every object but the message gets a block of its
+ * own (ARENA_EXACT), so that the sanitizer still sees an overflow from one
+ * object into the next.
+ */
+#if defined(__SANITIZE_ADDRESS__)
+#define ARENA_EXACT 1
+#else
+#define ARENA_EXACT 0
+#endif
+
 static void *
 arena_alloc(void *data, size_t size)
 {
@@ -189,6 +200,18 @@ arena_alloc(void *data, size_t size)
 	char *p;
 
 	size = (size + ARENA_ALIGN - 1) & ~(size_t)(ARENA_ALIGN - 1);
+	if (ARENA_EXACT && a->at != (char *)a + ARENA_HDR) {
+		size_t hdr = (sizeof(arena_block) + ARENA_ALIGN - 1) &
+		    ~(size_t)(ARENA_ALIGN - 1);
+		arena_block *b = malloc(hdr + size);
+		if (b == NULL) {
+			a->failed = true;
+			return NULL;
+		}
+		b->next = a->extra;
+		a->extra = b;
+		return (char *)b + hdr;
+	}
 	if ((size_t)(a->end - a->at) < size) {
 		size_t cap = size > ARENA_BLOCK ? size : ARENA_BLOCK;
 		size_t hdr = (sizeof(arena_block) + ARENA_ALIGN - 1) &
@@ -571,4 +594,10 @@ rpc_window_wait(rpc_window *w, const ProtobufCMessageDescriptor *rd,
 	w->count--;
 	*tag = s->tag;
 	return slot_finish(s, w->r, rd, resp, e);
+}
+
+const char *
+rpc_url(const rpc *r)
+{
+	return r->url;
 }

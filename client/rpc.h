@@ -9,7 +9,8 @@
  * the URL and what went wrong when it did not answer at all.
  *
  * Ownership: a response returned through `*resp` belongs to the caller,
- * who frees it with protobuf_c_message_free_unpacked(resp, NULL). Request
+ * who frees it with rpc_reply_free(resp) (it lives in an arena; never
+ * give it to protobuf_c_message_free_unpacked). Request
  * messages are only read, and are packed before the call returns, so the
  * caller may reuse their buffers at once.
  */
@@ -58,6 +59,9 @@ mr_status rpc_call(rpc *r, const char *method, const ProtobufCMessage *req,
  * never to be given to protobuf_c_message_free_unpacked. Accepts NULL.
  */
 void rpc_reply_free(ProtobufCMessage *resp);
+
+/* The URL the socket dials, as given to rpc_open. */
+const char *rpc_url(const rpc *r);
 
 /* The registry revision of the last successful response (0 if none). */
 uint64_t rpc_revision(const rpc *r);

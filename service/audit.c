@@ -11,10 +11,12 @@
  * "after". Records are rendered as JSON with json-c (packaged by Debian
  * as libjson-c5, already the CLI's JSON library) by walking the protobuf
  * descriptors, so a new field appears in the audit log without code here.
- * Artifact manifests are summarized: a version's audit entry should not
- * hold a hundred thousand file names.
+ * Artifact manifests are summarized, and long lists cut at
+ * AUDIT_ARRAY_MAX with a count: a version's audit entry should not hold a
+ * hundred thousand file names.
  */
 #include <json-c/json.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -23,6 +25,9 @@
 #include "svc.h"
 
 /* ---- protobuf to JSON ------------------------------------------------- */
+
+/* Elements of one repeated field an audit record shows. */
+#define AUDIT_ARRAY_MAX 100
 
 static json_object *to_json(const ProtobufCMessage *m);
 
@@ -173,10 +178,23 @@ to_json(const ProtobufCMessage *m)
 						e + ed->fields[1].offset));
 				}
 			} else {
+				/* A record holds up to 10,000 features: the
+				 * log keeps the first AUDIT_ARRAY_MAX and how
+				 * many more there were. */
+				size_t shown = n < AUDIT_ARRAY_MAX
+				    ? n
+				    : AUDIT_ARRAY_MAX;
 				a = json_object_new_array();
-				for (size_t k = 0; k < n; k++)
+				for (size_t k = 0; k < shown; k++)
 					json_object_array_add(a,
 					    scalar(f, arr + k * elem_size(f)));
+				if (shown < n) {
+					char more[48];
+					snprintf(more, sizeof(more),
+					    "... and %zu more", n - shown);
+					json_object_array_add(a,
+					    json_object_new_string(more));
+				}
 			}
 			json_object_object_add(o, f->name, a);
 			continue;
@@ -257,6 +275,26 @@ svc_audit_target(svc_call *c, const char *model, const char *version)
 	return MR_OK;
 }
 
+mr_status
+svc_audit_node(svc_call *c, const char *fmt, ...)
+{
+	va_list ap;
+	char *t;
+	int n;
+
+	va_start(ap, fmt);
+	n = vsnprintf(NULL, 0, fmt, ap);
+	va_end(ap);
+	if ((t = svc_alloc(c, (size_t)n + 1, 1)) == NULL)
+		return c->err.code;
+	va_start(ap, fmt);
+	vsnprintf(t, (size_t)n + 1, fmt, ap);
+	va_end(ap);
+	c->audit.model = "";
+	c->audit.target = t;
+	return MR_OK;
+}
+
 /* The string field `name` of a request, or NULL if it has none. */
 static const char *
 string_field(const ProtobufCMessage *req, const char *name)
@@ -301,9 +339,12 @@ svc_audit_append(svc_call *c, const svc_method *m, const ProtobufCMessage *req)
 	r.time_ms = c->now_ms;
 	r.actor = (char *)c->user;
 	r.action = (char *)(action != NULL ? action + 1 : m->name);
+	/* Only the Registry's requests name a model in `name`. */
 	r.model = (char *)(c->audit.model != NULL ? c->audit.model
-		       : name != NULL		  ? name
-						  : "");
+		       : name != NULL && strncmp(m->name, "/modelreg.v1.Registry/",
+					     22) == 0
+		       ? name
+		       : "");
 	r.target = c->audit.target != NULL ? (char *)c->audit.target : target;
 	r.before = c->audit.before != NULL ? c->audit.before : "{}";
 	r.after = c->audit.after;
@@ -317,6 +358,9 @@ svc_audit_append(svc_call *c, const svc_method *m, const ProtobufCMessage *req)
 struct audit_page {
 	svc_page pg;
 	int64_t from, to;
+	size_t visited; /* bounded by MR_SCAN_MAX */
+	uint64_t last;  /* seq of the last record read */
+	bool cut;
 };
 
 static int
@@ -325,6 +369,14 @@ audit_page_add(void *arg, mr_pb_audit *r)
 	struct audit_page *p = arg;
 	bool wanted = r->time_ms >= p->from && (p->to == 0 || r->time_ms <= p->to);
 
+	if (p->visited == MR_SCAN_MAX) {
+		p->cut = true;
+		protobuf_c_message_free_unpacked(&r->base, NULL);
+		return 1;
+	}
+	p->visited++;
+	if (!p->pg.more)
+		p->last = r->seq;
 	return svc_page_add(&p->pg, &r->base, wanted);
 }
 
@@ -353,9 +405,13 @@ list_audit_h(svc_call *c, const ProtobufCMessage *reqm,
 		return rv;
 	resp->records = (Modelreg__V1__AuditRecord **)p.pg.items;
 	resp->n_records = p.pg.n;
-	resp->more = p.pg.more;
-	resp->last_seq = p.pg.n > 0 ? resp->records[p.pg.n - 1]->seq
-				    : rq->after_seq;
+	resp->more = p.pg.more || p.cut;
+	/* A full page continues after its last record; a scan cut short by
+	 * MR_SCAN_MAX after the last record it read. */
+	if (p.pg.more)
+		resp->last_seq = resp->records[p.pg.n - 1]->seq;
+	else
+		resp->last_seq = p.last > rq->after_seq ? p.last : rq->after_seq;
 	return MR_OK;
 }
 

@@ -12,6 +12,8 @@
  *      idempotency key with the stored reply, else run the handler and
  *      commit its writes together with the reply under the key
  *   6. pack the Response with the payload, directly into the reply buffer.
+ * A committed mutation's events go to the change feed (publish.c) from
+ * the store's commit hook, in revision order.
  */
 #include <assert.h>
 #include <stdlib.h>
@@ -148,14 +150,16 @@ svc_page_init(svc_page *p, svc_call *c, uint32_t asked)
 int
 svc_page_add(svc_page *p, ProtobufCMessage *m, bool wanted)
 {
+	/* Only the page is kept: a scan that rejects most of what it reads
+	 * must not hold it all until the reply. */
+	if (!wanted || p->rv != MR_OK || p->n == p->limit) {
+		if (wanted && p->rv == MR_OK)
+			p->more = true;
+		protobuf_c_message_free_unpacked(m, NULL);
+		return p->rv != MR_OK || p->more;
+	}
 	if (svc_defer_msg(p->c, m) != MR_OK) {
 		p->rv = p->c->err.code;
-		return 1;
-	}
-	if (!wanted || p->rv != MR_OK)
-		return p->rv != MR_OK;
-	if (p->n == p->limit) {
-		p->more = true;
 		return 1;
 	}
 	p->items[p->n++] = m;
@@ -216,6 +220,7 @@ find_method(const char *name)
 		{ svc_audit_methods, &svc_audit_method_count },
 		{ svc_lifecycle_methods, &svc_lifecycle_method_count },
 		{ svc_search_methods, &svc_search_method_count },
+		{ svc_watch_methods, &svc_watch_method_count },
 	};
 
 	for (size_t i = 0; i < sizeof(services) / sizeof(services[0]); i++)
@@ -401,6 +406,12 @@ run_mutation(svc_call *c, const svc_method *m,
 
 	if ((rv = store_txn_begin(c->st, &c->txn, &c->err)) != MR_OK)
 		return reply_err(reply, &c->err);
+	/* The change's time is taken under the writer lock, so that times
+	 * follow revisions: point-in-time reads replay history by time. */
+	c->now_ms = mr_now_ms();
+	/* The events the mutation appends are published once durable. */
+	if (c->w->pub != NULL)
+		store_txn_on_commit(c->txn, svc_publish_committed, c->w->pub);
 	/* The lock may have been a long wait: look at the clock again. */
 	if (rq->deadline_unix_ms != 0 &&
 	    (uint64_t)mr_now_ms() > rq->deadline_unix_ms) {

@@ -119,6 +119,12 @@ policy_for(const mr_pb_model *m, int stage)
 	return NULL;
 }
 
+bool
+reg_stage_gated(const mr_pb_model *m, int stage)
+{
+	return policy_for(m, stage) != NULL;
+}
+
 static bool
 listed(char *const *names, size_t n, const char *who)
 {
@@ -471,6 +477,17 @@ check_update_fields(svc_call *c, char *const *update, size_t n,
 	return MR_OK;
 }
 
+/* Tag deletions are bounded like tags: edits stay linear in the limit. */
+static mr_status
+check_deletes(svc_call *c, size_t n)
+{
+	if (n > MR_TAGS_MAX)
+		return mr_fail(&c->err, MR_INVALID_ARGUMENT,
+		    "%zu tags to delete; a record has at most %d", n,
+		    MR_TAGS_MAX);
+	return MR_OK;
+}
+
 static bool
 updates(char *const *update, size_t n, const char *field)
 {
@@ -512,6 +529,14 @@ update_model_h(svc_call *c, const ProtobufCMessage *reqm,
 	    0)
 		return mr_fail(&c->err, MR_INVALID_ARGUMENT,
 		    "the update changes nothing");
+	if ((rv = check_deletes(c, rq->n_delete_tags)) != MR_OK)
+		return rv;
+	if (rq->n_set_metric_goals > MR_METRICS_MAX)
+		return mr_fail(&c->err, MR_INVALID_ARGUMENT,
+		    "%zu metric goals; the limit is %d",
+		    rq->n_set_metric_goals, MR_METRICS_MAX);
+	reg_sort(rq->set_metric_goals, rq->n_set_metric_goals,
+	    sizeof(*rq->set_metric_goals), reg_cmp_kv);
 	for (size_t i = 0; i < rq->n_set_metric_goals; i++) {
 		ge = rq->set_metric_goals[i];
 		if ((rv = reg_check_string(c, "metric name", ge->key)) != MR_OK)
@@ -522,6 +547,10 @@ update_model_h(svc_call *c, const ProtobufCMessage *reqm,
 			    "metric goal \"%s\": empty name or unknown goal "
 			    "%d",
 			    ge->key, (int)ge->value);
+		if (i > 0 &&
+		    strcmp(rq->set_metric_goals[i - 1]->key, ge->key) == 0)
+			return mr_fail(&c->err, MR_INVALID_ARGUMENT,
+			    "metric goal \"%s\" is given twice", ge->key);
 	}
 	if ((rv = reg_get_model(c, rq->name, &m)) != MR_OK ||
 	    (rv = svc_audit_before(c, &m->base)) != MR_OK)
@@ -673,6 +702,12 @@ update_version_h(svc_call *c, const ProtobufCMessage *reqm,
 	if (rq->n_update + rq->n_set_tags + rq->n_delete_tags == 0)
 		return mr_fail(&c->err, MR_INVALID_ARGUMENT,
 		    "the update changes nothing");
+	if ((rv = check_deletes(c, rq->n_delete_tags)) != MR_OK)
+		return rv;
+	if (updates(rq->update, rq->n_update, "signature") &&
+	    rq->signature == NULL)
+		return mr_fail(&c->err, MR_INVALID_ARGUMENT,
+		    "the update names the signature but gives none");
 	if ((rv = edit_version(c, rq->name, rq->version, &v, &old)) != MR_OK)
 		return rv;
 	if (updates(rq->update, rq->n_update, "description")) {
@@ -682,10 +717,12 @@ update_version_h(svc_call *c, const ProtobufCMessage *reqm,
 	if (updates(rq->update, rq->n_update, "signature")) {
 		mr_pb_model *m;
 		mr_semver sv;
-		if (v->stage == MODELREG__V1__STAGE__STAGE_PRODUCTION)
+		/* Once in production, callers have relied on the signature;
+		 * a rollback could bring the version back. */
+		if (v->ever_production)
 			return mr_fail(&c->err, MR_FAILED_PRECONDITION,
-			    "version %s of \"%s\" is in production: its "
-			    "signature is what callers rely on; register a new "
+			    "version %s of \"%s\" has been in production: "
+			    "callers relied on its signature; register a new "
 			    "version",
 			    v->version, v->name);
 		if ((rv = reg_get_model(c, v->name, &m)) != MR_OK ||
@@ -695,6 +732,12 @@ update_version_h(svc_call *c, const ProtobufCMessage *reqm,
 			return rv;
 		v->signature = rq->signature;
 		note(what, sizeof(what), "signature");
+		/* Reviews were of the old contract. */
+		if (v->n_approvals > 0) {
+			v->approvals = NULL;
+			v->n_approvals = 0;
+			note(what, sizeof(what), "reviews withdrawn");
+		}
 	}
 	if (rq->n_set_tags + rq->n_delete_tags > 0) {
 		kv_entry **tags;
@@ -765,6 +808,9 @@ set_policy_h(svc_call *c, const ProtobufCMessage *reqm,
 		    "a policy names at most %d approvers and requires at most "
 		    "%d approvals",
 		    MR_APPROVERS_MAX, MR_APPROVERS_MAX);
+	if (rq->required == 0 && rq->n_approvers > 0)
+		return mr_fail(&c->err, MR_INVALID_ARGUMENT,
+		    "required 0 removes the policy; it takes no approvers");
 	if (rq->n_approvers > 0 && rq->required > rq->n_approvers)
 		return mr_fail(&c->err, MR_INVALID_ARGUMENT,
 		    "the policy requires %u approvals from %zu approvers",
@@ -1037,7 +1083,8 @@ alias_change(svc_call *c, const char *name, const char *alias,
 	if (store_txn_append_event(c->txn, &ev, &c->err) == 0)
 		return c->err.code;
 	if ((rv = reg_finish_model(c, m)) != MR_OK ||
-	    (rv = svc_audit_after(c, &m->base)) != MR_OK)
+	    (rv = svc_audit_after(c, &m->base)) != MR_OK ||
+	    (rv = svc_audit_target(c, m->name, alias)) != MR_OK)
 		return rv;
 	*model = m;
 	*previous = prev != NULL ? (char *)prev : "";

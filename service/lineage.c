@@ -864,7 +864,9 @@ add_node_h(svc_call *c, const ProtobufCMessage *reqm, ProtobufCMessage *respm)
 	for (size_t i = 0; i < rq->n_upstream; i++)
 		store_txn_put_edge(c->txn, edges[i]->from, n->id,
 		    (int)edges[i]->type);
-	if ((rv = resolve_dangling_to(c, n)) != MR_OK)
+	if ((rv = resolve_dangling_to(c, n)) != MR_OK ||
+	    (rv = svc_audit_node(c, "%s", n->id)) != MR_OK ||
+	    (rv = svc_audit_after(c, &n->base)) != MR_OK)
 		return rv;
 	resp->node = n;
 	resp->edges = edges;
@@ -895,7 +897,8 @@ add_edge_h(svc_call *c, const ProtobufCMessage *reqm, ProtobufCMessage *respm)
 	store_txn_put_edge(c->txn, from, to, (int)rq->edge->type);
 	if ((resp->edge = new_edge(c, from, to, (int)rq->edge->type)) == NULL)
 		return c->err.code;
-	return MR_OK;
+	return svc_audit_node(c, "%s -[%s]-> %s", from,
+	    edge_type_name((int)rq->edge->type), to);
 }
 
 struct edge_list {
@@ -947,7 +950,9 @@ delete_node_h(svc_call *c, const ProtobufCMessage *reqm,
 	mr_status rv;
 
 	if ((rv = resolve(c, rq->id, &id)) != MR_OK ||
-	    (rv = get_node(c, id, &n)) != MR_OK)
+	    (rv = get_node(c, id, &n)) != MR_OK ||
+	    (rv = svc_audit_node(c, "%s", id)) != MR_OK ||
+	    (rv = svc_audit_before(c, &n->base)) != MR_OK)
 		return rv;
 	if (!pipeline_kind((int)n->kind))
 		return mr_fail(&c->err, MR_FAILED_PRECONDITION,
@@ -976,7 +981,7 @@ delete_node_h(svc_call *c, const ProtobufCMessage *reqm,
 	if ((rv = store_txn_delete_node(c->txn, n, &c->err)) != MR_OK)
 		return rv;
 	resp->edges_deleted = (uint32_t)up.n;
-	return MR_OK;
+	return svc_audit_after(c, NULL); /* gone: "{}" */
 }
 
 /* ---- reads -------------------------------------------------------------- */

@@ -22,7 +22,7 @@ usage(FILE *f)
 {
 	fprintf(f,
 	    "usage: modelregd [--listen URL]... [--data DIR] [--workers N]\n"
-	    "                 [--environment NAME]\n"
+	    "                 [--environment NAME] [--publish URL]...\n"
 	    "\n"
 	    "Serves the modelreg registry.\n"
 	    "\n"
@@ -34,6 +34,10 @@ usage(FILE *f)
 	    "  --environment NAME  recorded on the deployment nodes of the\n"
 	    "                 lineage graph (dev, staging, prod...); default\n"
 	    "                 " SVC_ENVIRONMENT_DEFAULT "\n"
+	    "  --publish URL  where committed events are published (nng PUB),\n"
+	    "                 repeatable; default derived from the first\n"
+	    "                 --listen: tcp://H:P -> tcp://H:(P+1), ipc://X ->\n"
+	    "                 ipc://X.pub, inproc://X -> inproc://X.pub\n"
 	    "\n"
 	    "Requests are limited to %u bytes (larger ones up to %u get\n"
 	    "RESOURCE_EXHAUSTED; beyond that the connection is dropped).\n",
@@ -48,10 +52,12 @@ main(int argc, char **argv)
 		{ "data", required_argument, NULL, 'd' },
 		{ "workers", required_argument, NULL, 'w' },
 		{ "environment", required_argument, NULL, 'e' },
+		{ "publish", required_argument, NULL, 'p' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
 	const char *urls[LISTEN_MAX];
+	const char *pub_urls[SVC_PUBLISH_MAX];
 	svc_options so = { .urls = urls, .n_urls = 0, .workers = 0 };
 	const char *data = DEFAULT_DATA;
 	svc_server *srv = NULL;
@@ -60,7 +66,7 @@ main(int argc, char **argv)
 	mr_err e;
 	int ch, sig;
 
-	while ((ch = getopt_long(argc, argv, "l:d:w:e:h", opts, NULL)) != -1) {
+	while ((ch = getopt_long(argc, argv, "l:d:w:e:p:h", opts, NULL)) != -1) {
 		switch (ch) {
 		case 'l':
 			if (so.n_urls == LISTEN_MAX) {
@@ -69,6 +75,15 @@ main(int argc, char **argv)
 				return 2;
 			}
 			urls[so.n_urls++] = optarg;
+			break;
+		case 'p':
+			if (so.n_publish_urls == SVC_PUBLISH_MAX) {
+				fprintf(stderr, "modelregd: at most %d "
+				    "--publish addresses\n", SVC_PUBLISH_MAX);
+				return 2;
+			}
+			pub_urls[so.n_publish_urls++] = optarg;
+			so.publish_urls = pub_urls;
 			break;
 		case 'd':
 			data = optarg;
@@ -129,6 +144,13 @@ main(int argc, char **argv)
 	}
 	for (size_t i = 0; i < so.n_urls; i++)
 		fprintf(stderr, "modelregd: serving %s\n", urls[i]);
+	{
+		const char *const *pub;
+		size_t n = svc_publisher_urls(svc_server_publisher(srv), &pub);
+		for (size_t i = 0; i < n; i++)
+			fprintf(stderr, "modelregd: publishing events on %s\n",
+			    pub[i]);
+	}
 	fprintf(stderr,
 	    "modelregd: data in %s, revision %llu, %d workers; ready\n", data,
 	    (unsigned long long)store_revision(st),

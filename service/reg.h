@@ -62,6 +62,9 @@ mr_status reg_resolve(svc_call *c, const char *name, const char *text,
  * version: aliases never hold a '.'. */
 bool reg_is_alias(const char *text);
 
+/* Whether model `m` requires approvals before a version enters `stage`. */
+bool reg_stage_gated(const mr_pb_model *m, int stage);
+
 /*
  * Why `v` may not enter stage `to` under model `m`'s rules:
  * FAILED_PRECONDITION when it is deprecated or lacks approvals its

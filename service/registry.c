@@ -580,6 +580,11 @@ register_version(svc_call *c, const ProtobufCMessage *reqm,
 		return rv;
 
 	rv = reg_get_model(c, rq->name, &m);
+	if (rv == MR_OK && stage != MR_STAGE_DEV && reg_stage_gated(m, stage))
+		return mr_fail(&c->err, MR_FAILED_PRECONDITION,
+		    "model \"%s\" requires approvals for %s: register the "
+		    "version in dev and promote it once reviewed",
+		    rq->name, reg_stage_name(stage));
 	if (rv == MR_OK &&
 	    (rv = reg_check_breaking(c, m, &sv, rq->signature)) != MR_OK)
 		return rv;
@@ -1085,6 +1090,11 @@ rollback_h(svc_call *c, const ProtobufCMessage *reqm, ProtobufCMessage *respm)
 		    "version %s of \"%s\" was never in production, so it is "
 		    "not a rollback target; promote it instead",
 		    target->version, rq->name);
+	if (target->deprecation != NULL)
+		return mr_fail(&c->err, MR_FAILED_PRECONDITION,
+		    "version %s of \"%s\" is deprecated (%s); roll back to "
+		    "another version with --to, or undeprecate it first",
+		    target->version, rq->name, target->deprecation->reason);
 
 	snprintf(why, sizeof(why), "rolled back: %s", rq->reason);
 	if ((rv = archive_production(c, m, why, &cur)) != MR_OK)

@@ -17,7 +17,10 @@
  * twice. Any other order needs every match: they are collected (at most
  * MR_SEARCH_SORT_MAX), sorted by their order key (filter_order_key, which
  * ends with name and version, so keys are unique), and the token is the
- * last key in hex: the next page starts strictly after it.
+ * last key in hex: the next page starts strictly after it. A search reads
+ * at most MR_SCAN_MAX records: in the default order it then returns what
+ * it has with a token after the last record read, so a client paging on
+ * gets everything; a sorted search cannot, and says so.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -43,8 +46,26 @@ struct search {
 	size_t n_hits, cap_hits;
 	const uint8_t *after; /* token key; NULL on the first page */
 	size_t after_len;
+	/* Records read, bounded by MR_SCAN_MAX, and the last one read. */
+	size_t visited;
+	bool cut;
+	char last[MR_NAME_MAX + MR_VERSION_MAX + 2];
 	mr_status rv;
 };
+
+/* Counts a record read; false (and the record freed) past the budget. */
+static bool
+visit(struct search *s, mr_pb_version *v)
+{
+	if (s->visited == MR_SCAN_MAX) {
+		s->cut = true;
+		protobuf_c_message_free_unpacked(&v->base, NULL);
+		return false;
+	}
+	s->visited++;
+	snprintf(s->last, sizeof(s->last), "%s@%s", v->name, v->version);
+	return true;
+}
 
 /* The model of `v`, read once per run of its versions. */
 static const mr_pb_model *
@@ -67,6 +88,8 @@ stream_one(void *arg, mr_pb_version *v)
 	struct search *s = arg;
 	const mr_pb_model *m = NULL;
 
+	if (!visit(s, v))
+		return 1;
 	if (s->need_model && (m = model_of(s, v)) == NULL) {
 		protobuf_c_message_free_unpacked(&v->base, NULL);
 		return 1;
@@ -83,6 +106,14 @@ collect_one(void *arg, mr_pb_version *v)
 	struct hit *h;
 	size_t n;
 
+	if (!visit(s, v)) {
+		s->rv = mr_fail(&s->c->err, MR_RESOURCE_EXHAUSTED,
+		    "a search ordered other than by name reads at most %d "
+		    "versions; narrow the filter with a name prefix, "
+		    "tags.K = V or stage = S, or order by name",
+		    MR_SCAN_MAX);
+		return 1;
+	}
 	if (s->need_model && (m = model_of(s, v)) == NULL)
 		goto drop;
 	if (!filter_match(s->f, m, v))
@@ -202,6 +233,12 @@ search_h(svc_call *c, const ProtobufCMessage *reqm, ProtobufCMessage *respm)
 
 	filter_plan_get(f, &plan);
 	q.name_prefix = plan.name_prefix;
+	/* No stored tag has a key or value past the limits: such a
+	 * conjunct matches nothing, and must not reach the key builders. */
+	if (plan.tag_key != NULL &&
+	    (mr_check_tag_key(plan.tag_key, NULL) != MR_OK ||
+		strlen(plan.tag_value) > MR_TAG_VALUE_MAX))
+		return MR_OK;
 	if (plan.tag_key != NULL) {
 		/* Tag entries carry the stage: both narrow the one scan. */
 		q.index = STORE_BY_TAG;
@@ -237,12 +274,17 @@ search_h(svc_call *c, const ProtobufCMessage *reqm, ProtobufCMessage *respm)
 		resp->n_versions = s.pg.n;
 		if (s.pg.more && s.pg.n > 0) {
 			const mr_pb_version *last = resp->versions[s.pg.n - 1];
-			size_t n = strlen(last->name) + strlen(last->version) + 2;
-			if ((resp->next_page_token = svc_alloc(c, n, 1)) == NULL)
-				return c->err.code;
-			snprintf(resp->next_page_token, n, "%s@%s", last->name,
+			snprintf(s.last, sizeof(s.last), "%s@%s", last->name,
 			    last->version);
+		} else if (!s.cut) {
+			return MR_OK;
 		}
+		/* A full page ends at its last version; a scan cut short by
+		 * MR_SCAN_MAX at the last version it read. */
+		if ((resp->next_page_token = svc_alloc(c, strlen(s.last) + 1,
+			 1)) == NULL)
+			return c->err.code;
+		strcpy(resp->next_page_token, s.last);
 		return MR_OK;
 	}
 

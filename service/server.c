@@ -13,6 +13,9 @@
  * CPU count) that also completes socket I/O, so blocking there would stall
  * every connection behind one fsync.
  *
+ * Committed events go out on a second socket, PUB0 (publish.c), opened
+ * before the workers so that no mutation commits unpublished.
+ *
  * The receive size limit is set on the socket before any listener starts,
  * since nng 1.5.2's default is unlimited: a peer could announce 4 GiB.
  */
@@ -57,6 +60,7 @@ struct svc_server {
 	size_t n_listeners;
 	struct worker *workers;
 	int n_workers;
+	svc_publisher *pub; /* the change feed */
 	atomic_bool stopping;
 	uint64_t stop_deadline_ns; /* set before `stopping` */
 };
@@ -146,6 +150,24 @@ stop_workers(svc_server *s)
 	s->workers = NULL;
 }
 
+/* The change feed on opt's publish URLs, or on one derived from the
+ * first listen URL. */
+static mr_status
+open_publisher(svc_server *s, store *st, const svc_options *opt, mr_err *e)
+{
+	char derived[SVC_URL_MAX + 8];
+	const char *urls[1] = { derived };
+	mr_status rv;
+
+	if (opt->n_publish_urls > 0)
+		return svc_publisher_open(&s->pub, st, opt->publish_urls,
+		    opt->n_publish_urls, false, e);
+	if ((rv = svc_publish_url_default(opt->urls[0], derived,
+		 sizeof(derived), e)) != MR_OK)
+		return rv;
+	return svc_publisher_open(&s->pub, st, urls, 1, true, e);
+}
+
 mr_status
 svc_server_start(svc_server **out, store *st, const svc_options *opt,
     mr_err *e)
@@ -174,6 +196,9 @@ svc_server_start(svc_server **out, store *st, const svc_options *opt,
 		goto err_socket;
 	}
 
+	if ((rv = open_publisher(s, st, opt, e)) != MR_OK)
+		goto err_socket;
+
 	s->workers = calloc((size_t)n, sizeof(*s->workers));
 	s->n_workers = n;
 	if (s->workers == NULL) {
@@ -189,6 +214,7 @@ svc_server_start(svc_server **out, store *st, const svc_options *opt,
 			goto err_workers;
 		if (opt->environment != NULL)
 			wk->w.environment = opt->environment;
+		wk->w.pub = s->pub;
 		if ((err = nng_ctx_open(&wk->ctx, s->sock)) != 0 ||
 		    (err = nng_aio_alloc(&wk->aio, NULL, NULL)) != 0) {
 			rv = mr_fail(e, MR_INTERNAL, "opening a context: %s",
@@ -229,6 +255,7 @@ err_listeners:
 err_workers:
 	stop_workers(s);
 err_socket:
+	svc_publisher_close(s->pub);
 	nng_close(s->sock);
 	free(s);
 	return rv;
@@ -246,6 +273,13 @@ svc_server_stop(svc_server *s)
 	stop_workers(s);
 	nng_msleep(SVC_DRAIN_MS);
 	nng_close(s->sock);
+	svc_publisher_close(s->pub);
 	free(s->listeners);
 	free(s);
+}
+
+svc_publisher *
+svc_server_publisher(svc_server *s)
+{
+	return s->pub;
 }

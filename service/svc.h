@@ -34,9 +34,13 @@
 /* The environment deployment nodes name when none is configured. */
 #define SVC_ENVIRONMENT_DEFAULT "default"
 
+/* The change feed's PUB socket (publish.c); opaque to handlers. */
+typedef struct svc_publisher svc_publisher;
+
 /* Per-worker resources, reused across requests. */
 typedef struct svc_worker {
 	store *st;
+	svc_publisher *pub; /* NULL: mutations publish nothing */
 	const char *environment; /* recorded on deployment nodes */
 	mr_codec *codec;
 	uint8_t *scratch; /* MR_CHUNK_MAX bytes for decoding chunks */
@@ -91,6 +95,9 @@ extern const svc_method svc_lifecycle_methods[];
 extern const size_t svc_lifecycle_method_count;
 extern const svc_method svc_search_methods[];
 extern const size_t svc_search_method_count;
+/* The Watch service (watch.c). */
+extern const svc_method svc_watch_methods[];
+extern const size_t svc_watch_method_count;
 
 /*
  * Frees `p` with `fn` once the reply is packed. If recording fails (out of
@@ -152,6 +159,9 @@ mr_status svc_lineage_stage(svc_call *c, const mr_pb_version *v, int from,
 /* The target "model@version", or "model" with version NULL. */
 mr_status svc_audit_target(svc_call *c, const char *model,
     const char *version);
+/* A target that is no model's: a lineage node id, or an edge. */
+mr_status svc_audit_node(svc_call *c, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
 mr_status svc_audit_before(svc_call *c, const ProtobufCMessage *m);
 mr_status svc_audit_after(svc_call *c, const ProtobufCMessage *m);
 mr_status svc_audit_append(svc_call *c, const svc_method *m,
@@ -171,6 +181,36 @@ typedef struct svc_reply {
 int svc_dispatch(svc_worker *w, const uint8_t *msg, size_t len,
     const svc_reply *reply);
 
+/* ---- change feed (publish.c) ------------------------------------------- */
+
+/* Heartbeats: the last published revision, on topic "\x01", this often. */
+#define SVC_HEARTBEAT_MS 1000
+/* Messages queued per subscriber before PUB drops for it. */
+#define SVC_PUB_QUEUE 1024
+#define SVC_PUBLISH_MAX 16
+/* Longest URL, as given or as bound. */
+#define SVC_URL_MAX 512
+
+/*
+ * The PUB URL derived from a listen URL: tcp://h:p -> tcp://h:(p+1)
+ * (port 0 stays 0), ipc://path -> ipc://path.pub, inproc://x ->
+ * inproc://x.pub. MR_INVALID_ARGUMENT for other schemes.
+ */
+mr_status svc_publish_url_default(const char *listen, char *out,
+    size_t cap, mr_err *e);
+/*
+ * Opens the PUB socket on `urls` (with `derived`, a tcp:// address in use
+ * falls back to a port of the system's choosing) and starts the heartbeat.
+ */
+mr_status svc_publisher_open(svc_publisher **out, store *st,
+    const char *const *urls, size_t n, bool derived, mr_err *e);
+/* Stops the heartbeat and closes the socket. Accepts NULL. */
+void svc_publisher_close(svc_publisher *p);
+/* The URLs as bound. */
+size_t svc_publisher_urls(const svc_publisher *p, const char *const **urls);
+/* A store_commit_fn: publishes each event; `arg` is the svc_publisher. */
+void svc_publish_committed(void *arg, const store_committed *evs, size_t n);
+
 /* ---- transport -------------------------------------------------------- */
 
 typedef struct svc_server svc_server;
@@ -180,6 +220,10 @@ typedef struct svc_options {
 	size_t n_urls;
 	int workers;             /* 0: SVC_WORKERS_DEFAULT */
 	const char *environment; /* NULL: SVC_ENVIRONMENT_DEFAULT */
+	/* Where the change feed is published; none: derived from urls[0]
+	 * (svc_publish_url_default). */
+	const char *const *publish_urls;
+	size_t n_publish_urls;
 } svc_options;
 
 /* Listens on every URL and starts the workers. */
@@ -190,5 +234,7 @@ mr_status svc_server_start(svc_server **out, store *st,
  * to 5 s), then the socket closes. Accepts NULL. The store stays open.
  */
 void svc_server_stop(svc_server *s);
+/* The server's change feed (for its URLs as bound). */
+svc_publisher *svc_server_publisher(svc_server *s);
 
 #endif /* MR_SVC_H */

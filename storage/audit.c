@@ -266,20 +266,29 @@ store_audit_verify(store *s, store_audit_check *out, mr_err *e)
 	mr_status rv;
 
 	memset(out, 0, sizeof(*out));
-	/* The head as committed; writers may append while we read. */
+	/* The head and the log as of one moment: writers append while we
+	 * read, and their records are not in the snapshot. */
 	pthread_mutex_lock(&s->write_lock);
 	head_seq = s->audit_seq;
 	memcpy(head, s->audit_hash, MR_DIGEST_LEN);
+	r.snap = rocksdb_create_snapshot(s->db);
 	pthread_mutex_unlock(&s->write_lock);
 
 	rv = store_scan_range(s, &r, verify_raw, &v, "verifying the audit log",
 	    e);
+	rocksdb_release_snapshot(s->db, r.snap);
 	if (rv != MR_OK || (rv = v.rv) != MR_OK)
 		return rv;
 	memcpy(out->head_hash, v.prev, MR_DIGEST_LEN);
 	if (out->first_broken != 0)
 		return MR_OK;
-	if (out->records < head_seq) {
+	if (out->records > head_seq) {
+		out->first_broken = head_seq + 1;
+		snprintf(out->problem, sizeof(out->problem),
+		    "the log goes on past its head (record %llu): records were "
+		    "added behind the registry",
+		    (unsigned long long)head_seq);
+	} else if (out->records < head_seq) {
 		out->first_broken = out->records + 1;
 		snprintf(out->problem, sizeof(out->problem),
 		    "the log ends at record %llu but its head names record "

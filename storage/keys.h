@@ -42,9 +42,9 @@
  *   2+a+b   1      0x00
  *   3+a+b   n      model name
  *   3+a+b+n 1      0x00
- *   4+a+b+n k      version key                -> stage (1 byte; empty in
- *                                                stores upgraded from
- *                                                format 1)
+ *   4+a+b+n k      version key                -> stage (1 byte; an
+ *                                                empty value is read as
+ *                                                "any stage")
  *
  * Both search indexes end in "name 0x00 version key", so a scan of one
  * yields versions in name-then-precedence order, like the 'V' keys, and a

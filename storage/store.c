@@ -387,6 +387,7 @@ static void
 txn_free(store_txn *t)
 {
 	pthread_mutex_unlock(&t->s->write_lock);
+	store_txn_free_committed(t);
 	rocksdb_writebatch_destroy(t->wb);
 	free(t);
 }
@@ -423,6 +424,11 @@ store_txn_commit(store_txn *t, mr_err *e)
 			s->audit_seq = t->audit_seq;
 			memcpy(s->audit_hash, t->audit_hash, MR_DIGEST_LEN);
 		}
+		/* Durable, and still under the lock: hooks see commits in
+		 * revision order. */
+		if (t->on_commit != NULL)
+			t->on_commit(t->on_commit_arg, t->committed,
+			    t->n_committed);
 	}
 	txn_free(t);
 	return rv;

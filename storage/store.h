@@ -210,6 +210,28 @@ mr_status store_txn_put_manifest(store_txn *t, const char *name,
  */
 uint64_t store_txn_append_event(store_txn *t, mr_pb_event *ev, mr_err *e);
 
+/* An event of a committed transaction, as store_commit_fn sees it. */
+typedef struct store_committed {
+	const char *model;      /* "" for lineage events */
+	uint64_t revision;
+	uint64_t model_prev_revision; /* the model's previous event; 0: none */
+	const uint8_t *event;   /* the packed Event */
+	size_t event_len;
+} store_committed;
+
+/* Called with the events of a transaction, by revision; `n` may be 0. */
+typedef void (*store_commit_fn)(void *arg, const store_committed *evs,
+    size_t n);
+/*
+ * Asks store_txn_commit() to call `fn` once the batch is durable and
+ * before the writer lock is released, so that successive calls come in
+ * revision order and never for a failed commit. Set it before staging
+ * events: only events appended afterwards are kept for it (each with its
+ * model's previous revision, read under the lock from the history
+ * family). `fn` runs under the writer lock: it must not block.
+ */
+void store_txn_on_commit(store_txn *t, store_commit_fn fn, void *arg);
+
 /* The idempotency record under `key`, read under the writer lock. */
 mr_status store_txn_get_idem(store_txn *t, const char *key, mr_pb_idem **out,
     mr_err *e);

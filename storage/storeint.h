@@ -37,7 +37,15 @@ struct store_txn {
 	uint64_t last_rev; /* last revision staged; 0 if none */
 	uint64_t audit_seq; /* audit head staged; 0 if no record staged */
 	uint8_t audit_hash[MR_DIGEST_LEN];
+	/* store_txn_on_commit: the hook and the events kept for it. */
+	store_commit_fn on_commit;
+	void *on_commit_arg;
+	store_committed *committed; /* model and event bytes malloc'd */
+	size_t n_committed, cap_committed;
 };
+
+/* Frees what store_txn_on_commit kept (events.c). */
+void store_txn_free_committed(store_txn *t);
 
 /* Converts RocksDB's error string (and frees it) into a status. */
 mr_status store_rocks_err(mr_err *e, const char *what, char *err);

@@ -108,6 +108,13 @@ int mr_stage_parse(const char *text, mr_stage *out);
  * filter). */
 #define MR_SEARCH_SORT_MAX 10000
 /*
+ * Records one search or audit listing reads. Past it, a search in the
+ * default order and an audit listing return the page they have (perhaps
+ * short or empty) with a token that continues after the last record
+ * read; a search in another order is MR_RESOURCE_EXHAUSTED.
+ */
+#define MR_SCAN_MAX 100000
+/*
  * The largest request the server handles and the largest reply it sends.
  * A request larger than MR_MSG_MAX but within MR_WIRE_MAX is answered with
  * MR_RESOURCE_EXHAUSTED. MR_WIRE_MAX is the receive limit set on every nng
@@ -468,6 +475,43 @@ mr_status mr_rollback(mr_client *c, const char *name, const char *to_version,
 /* Events after revision `after`, of one model or (name NULL) of all. */
 mr_status mr_list_events(mr_client *c, const char *name, uint64_t after,
     uint32_t page_size, mr_event_list **out);
+
+/* ---- watch ---------------------------------------------------------------- */
+
+/*
+ * A watch follows the registry's change feed: events published on the
+ * server's PUB socket (see Watch.Info), checked for gaps and filled from
+ * the event log (Watch.WatchSince), so that it returns every event after
+ * `after_revision`, of model `name` (NULL: of all), exactly once and by
+ * revision, though PUB/SUB drops messages for slow subscribers, and
+ * across restarts of the server (it reconnects by itself).
+ *
+ * The watch makes its catch-up calls through `c`, which must outlive it
+ * and not be used by another thread meanwhile; errors are in
+ * mr_client_errmsg(c). mr_watch_open fails with MR_FAILED_PRECONDITION if
+ * `after_revision` is ahead of the registry's revision.
+ */
+typedef struct mr_watch mr_watch;
+
+/* As `after_revision`: from the registry's revision when the watch opens. */
+#define MR_WATCH_NOW UINT64_MAX
+
+mr_status mr_watch_open(mr_client *c, const char *name,
+    uint64_t after_revision, mr_watch **out);
+/*
+ * The next event (free with mr_event_free), waiting up to `timeout_ms`
+ * (negative: without limit). MR_DEADLINE_EXCEEDED when none came in
+ * time; a catch-up call that fails returns its status, and the next call
+ * tries again. MR_FAILED_PRECONDITION: the registry's revision went back
+ * (restored from an older backup); the watch can go no further.
+ */
+mr_status mr_watch_next(mr_watch *w, int timeout_ms, mr_event **out);
+/* The revision up to which the watch holds every matching event. */
+uint64_t mr_watch_revision(const mr_watch *w);
+/* Accepts NULL. */
+void mr_watch_close(mr_watch *w);
+/* Frees an event of mr_watch_next. Accepts NULL. */
+void mr_event_free(mr_event *ev);
 
 /* ---- lifecycle ------------------------------------------------------------ */
 

@@ -407,6 +407,12 @@ test_cli_get_at_follows_promotions_and_rollback(void **state)
 	e2e_expect(&r, 1, NULL, "NOT_FOUND");
 	assert_string_equal(r.out, "");
 
+	/* A date is the end of that day: after the rollback. */
+	snprintf(before, sizeof(before), "%.10s", t3);
+	E2E_CLI(
+	    &f->s, r, "get", "fraud", "--stage", "production", "--at", before);
+	e2e_expect_field(&r, "version:", "3.0.0");
+
 	E2E_CLI(&f->s, r, "get", "fraud", "--at", t1);
 	e2e_expect(&r, 2, NULL, "--at needs --stage S");
 	E2E_CLI(&f->s, r, "get", "fraud@3.0.0", "--at", t1);
@@ -438,6 +444,18 @@ test_cli_alias_stands_for_a_version_in_get_and_pull(void **state)
 	e2e_expect(&r, 0, "pulled fraud 3.1.0 to ", NULL);
 	E2E_CLI(&f->s, r, "promote", "fraud@champion", "--to", "staging");
 	e2e_expect(&r, 0, "fraud 3.1.0 is now in staging", NULL);
+
+	/* An alias set from an alias names the version it now points at. */
+	E2E_CLI(&f->s, r, "alias", "set", "fraud", "runner-up", "champion");
+	e2e_expect(&r, 0, "fraud: runner-up -> 3.1.0 (new) (revision ", NULL);
+	E2E_CLI(&f->s, r, "--json", "alias", "set", "fraud", "runner-up",
+	    "champion");
+	e2e_expect(&r, 0, NULL, NULL);
+	j = parse_json(&r);
+	assert_string_equal(jstr(j, "version"), "3.1.0");
+	assert_string_equal(jstr(j, "previous"), "3.1.0");
+	assert_true(jint(j, "revision") > 0);
+	json_object_put(j);
 
 	E2E_CLI(&f->s, r, "alias", "set", "fraud", "challenger", "3.0.0");
 	e2e_expect(&r, 0, "(new)", NULL);
@@ -483,6 +501,16 @@ test_cli_approvals_gate_a_promotion(void **state)
 	e2e_expect(&r, 0, NULL, NULL);
 	E2E_CLI(&f->s, r, "policy", "fraud");
 	e2e_expect(&r, 0, "fraud has no approval policy", NULL);
+	/* Approvals gate staging and production only: said before asking. */
+	E2E_CLI(&f->s, r, "policy", "fraud", "dev", "--require", "1");
+	e2e_expect(&r, 2, NULL,
+	    "STAGE dev: approvals are for staging or production only");
+	E2E_CLI(&f->s, r, "policy", "fraud", "archived", "--require", "1");
+	e2e_expect(&r, 2, NULL, "STAGE archived: ");
+	E2E_CLI(&f->s, r, "--user", "alice", "approve", "fraud", "3.1.0",
+	    "--stage", "dev");
+	e2e_expect(&r, 2, NULL,
+	    "--stage dev: approvals are for staging or production only");
 	E2E_CLI(&f->s, r, "policy", "fraud", "production", "--require", "1",
 	    "--approver", "alice", "--reason", "four eyes");
 	e2e_expect(
@@ -786,8 +814,31 @@ test_cli_audit_log_pages_and_verify_finds_it_intact(void **state)
 	e2e_expect(&r, 2, NULL, "give a subcommand: log, verify");
 	E2E_CLI(&f->s, r, "audit", "nope");
 	e2e_expect(&r, 2, NULL, "no subcommand \"nope\"");
+	/* A date as --to is the whole day: today's records. */
+	{
+		time_t now = time(NULL);
+		char today[16];
+		struct tm tm;
+
+		gmtime_r(&now, &tm);
+		strftime(today, sizeof(today), "%Y-%m-%d", &tm);
+		E2E_CLI(
+		    &f->s, r, "--json", "audit", "log", "fraud", "--to", today);
+		j = parse_json(&r);
+		assert_int_equal(
+		    json_object_array_length(jget(j, "records")), 2);
+		json_object_put(j);
+	}
+
 	E2E_CLI(&f->s, r, "audit", "log", "--from", "yesterday");
 	e2e_expect(&r, 2, NULL, "--from wants an RFC 3339 time");
+	/* 0 would mean "no bound" to the registry; earlier is no time. */
+	E2E_CLI(&f->s, r, "audit", "log", "--to", "1970-01-01T00:00:00.000Z");
+	e2e_expect(&r, 2, NULL,
+	    "--to \"1970-01-01T00:00:00.000Z\" is not after "
+	    "1970-01-01T00:00:00Z");
+	E2E_CLI(&f->s, r, "audit", "log", "--from", "1969-12-31");
+	e2e_expect(&r, 2, NULL, "--from \"1969-12-31\" is not after");
 	E2E_CLI(&f->s, r, "audit", "verify", "extra");
 	e2e_expect(&r, 2, NULL, "give no arguments");
 	e2e_run_free(&r);

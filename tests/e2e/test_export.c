@@ -23,7 +23,8 @@
 #include <json-c/json.h>
 #include <yaml.h>
 
-#include "cli.h" /* export_double */
+#include "chunk.h" /* mr_sha256_once */
+#include "cli.h"   /* export_double, export_check_*, export_increment_dir */
 #include "e2e.h"
 #include "testutil.h"
 
@@ -183,6 +184,37 @@ setup(void **state)
 	populate(f);
 	*state = f;
 	return 0;
+}
+
+/* Registers NAME VERSION (the bytes of v1/model.bin) with metadata JSON
+ * `meta`, after the fixture's registry. */
+static void
+register_with(
+    fixture *f, const char *name, const char *version, const char *meta)
+{
+	char art[E2E_PATH_SIZE], mp[E2E_PATH_SIZE], file[64];
+	e2e_run r = {0};
+
+	snprintf(file, sizeof(file), "meta-%s-%s.json", name, version);
+	write_text(f, file, meta);
+	e2e_path(art, f->dir, "v1/model.bin");
+	e2e_path(mp, f->dir, file);
+	E2E_CLI(&f->s, r, "register", name, art, "--version", version,
+	    "--metadata", mp);
+	e2e_expect(&r, 0, "registered ", NULL);
+	e2e_run_free(&r);
+}
+
+/* Whether dir/a and dir/b hold the same bytes. */
+static void
+expect_same_file(const char *a, const char *b, const char *name)
+{
+	char *x = slurp(a, name), *y = slurp(b, name);
+
+	if (strcmp(x, y) != 0)
+		fail_msg("%s differs:\n%s\n---\n%s", name, x, y);
+	free(x);
+	free(y);
 }
 
 /* Exports into dir/name (extra arguments after it), expecting success. */
@@ -403,15 +435,15 @@ test_export_lays_out_registry_models_versions_and_increments(void **state)
 	fixture *f = *state;
 	static const char *const want[] = {
 	    ".modelreg-export",
-	    "increments/inc-7/models/fraud-1.0.0/features.yaml",
-	    "increments/inc-7/models/fraud-1.0.0/metadata.json",
-	    "increments/inc-7/models/fraud-1.0.0/model.bin",
-	    "increments/inc-7/models/fraud-1.0.0/requirements.txt",
-	    "increments/inc-7/models/ranker-0.1.0/config.json",
-	    "increments/inc-7/models/ranker-0.1.0/features.yaml",
-	    "increments/inc-7/models/ranker-0.1.0/metadata.json",
-	    "increments/inc-7/models/ranker-0.1.0/requirements.txt",
-	    "increments/inc-7/models/ranker-0.1.0/sub/w.bin",
+	    "increments/inc-7/models/fraud/fraud-1.0.0/features.yaml",
+	    "increments/inc-7/models/fraud/fraud-1.0.0/metadata.json",
+	    "increments/inc-7/models/fraud/fraud-1.0.0/model.bin",
+	    "increments/inc-7/models/fraud/fraud-1.0.0/requirements.txt",
+	    "increments/inc-7/models/ranker/ranker-0.1.0/config.json",
+	    "increments/inc-7/models/ranker/ranker-0.1.0/features.yaml",
+	    "increments/inc-7/models/ranker/ranker-0.1.0/metadata.json",
+	    "increments/inc-7/models/ranker/ranker-0.1.0/requirements.txt",
+	    "increments/inc-7/models/ranker/ranker-0.1.0/sub/w.bin",
 	    "increments/inc-7/registry/deployment_history.md",
 	    "increments/inc-7/registry/model_catalog.yaml",
 	    "models/fraud/README.md",
@@ -452,7 +484,8 @@ test_export_lays_out_registry_models_versions_and_increments(void **state)
 	/* The artifacts are the registered bytes, in both places. */
 	x = tu_read_file(e2e_path(src, f->dir, "v1/model.bin"), &la);
 	y = tu_read_file(
-	    e2e_path(got, out, "increments/inc-7/models/fraud-1.0.0/model.bin"),
+	    e2e_path(got, out,
+	        "increments/inc-7/models/fraud/fraud-1.0.0/model.bin"),
 	    &lb);
 	assert_true(
 	    x != NULL && y != NULL && la == lb && memcmp(x, y, la) == 0);
@@ -644,7 +677,7 @@ test_export_increment_catalog_and_history_hold_only_its_versions(void **state)
 	expect_string_scalar(
 	    yget(&y, yat(&y, versions, 0), "version"), "1.0.0");
 	assert_string_equal(yscalar(yget(&y, yat(&y, versions, 0), "folder")),
-	    "models/fraud-1.0.0");
+	    "models/fraud/fraud-1.0.0");
 	assert_int_equal(
 	    ylen(yget(&y, catalog_model(&y, "ranker"), "versions")), 1);
 	yaml_document_delete(&y.doc);
@@ -678,9 +711,9 @@ test_export_without_artifacts_writes_metadata_only(void **state)
 	assert_false(exists(out, "models/fraud/fraud-1.0.0/model.bin"));
 	assert_false(exists(out, "models/ranker"));
 	assert_true(exists(
-	    out, "increments/inc-7/models/fraud-1.0.0/requirements.txt"));
+	    out, "increments/inc-7/models/fraud/fraud-1.0.0/requirements.txt"));
 	assert_false(
-	    exists(out, "increments/inc-7/models/fraud-1.0.0/model.bin"));
+	    exists(out, "increments/inc-7/models/fraud/fraud-1.0.0/model.bin"));
 	e2e_run_free(&r);
 }
 
@@ -734,6 +767,233 @@ test_export_of_an_unknown_model_or_without_a_folder_fails(void **state)
 	e2e_expect(&r, 2, NULL, "--model");
 	E2E_CLI(&(f)->s, r, "export", "--help");
 	e2e_expect(&r, 0, "usage: modelreg export DIR", NULL);
+	e2e_run_free(&r);
+}
+
+/* "a/b" and "a_b" get folders of their own, and an increment longer
+ * than a file name may be gets one that fits. */
+static void
+test_export_increment_folders_are_one_to_one_and_bounded(void **state)
+{
+	fixture *f = *state;
+	char out[E2E_PATH_SIZE], meta[512], rel[E2E_PATH_SIZE], inc[257];
+	char *slash, *longer;
+	e2e_run r = {0};
+	ydoc y;
+
+	memset(inc, 'x', 256);
+	inc[256] = '\0';
+	register_with(f, "fraud-ab", "1.0.0", "{\"increment\": \"a/b\"}");
+	register_with(f, "fraud-a-b", "1.0.0", "{\"increment\": \"a_b\"}");
+	snprintf(meta, sizeof(meta), "{\"increment\": \"%s\"}", inc);
+	register_with(f, "fraud-long", "1.0.0", meta);
+
+	EXPORT(f, r, out, "export");
+	e2e_expect(&r, 0, "exported 5 models, 7 versions, 4 increments", NULL);
+	slash = export_increment_dir("a/b");
+	longer = export_increment_dir(inc);
+	assert_int_equal(strncmp(slash, "a_b~", 4), 0);
+	assert_int_equal(strlen(longer), 200 + 1 + 12);
+
+	/* a_b is kept as it is; a/b is not folded into it. */
+	assert_true(exists(
+	    out, "increments/a_b/models/fraud-a-b/fraud-a-b-1.0.0/model.bin"));
+	assert_false(exists(out, "increments/a_b/models/fraud-ab"));
+	snprintf(rel, sizeof(rel),
+	    "increments/%s/models/fraud-ab/fraud-ab-1.0.0/model.bin", slash);
+	assert_true(exists(out, rel));
+	snprintf(rel, sizeof(rel), "increments/%s/registry/model_catalog.yaml",
+	    slash);
+	ydoc_load(&y, out, rel);
+	assert_string_equal(yscalar(yget(&y, yroot(&y), "increment")), "a/b");
+	assert_non_null(catalog_model(&y, "fraud-ab"));
+	assert_null(catalog_model(&y, "fraud-a-b"));
+	yaml_document_delete(&y.doc);
+
+	/* 256 bytes of name: a folder of 213, and the whole export done. */
+	snprintf(rel, sizeof(rel),
+	    "increments/%s/models/fraud-long/fraud-long-1.0.0/model.bin",
+	    longer);
+	assert_true(exists(out, rel));
+	snprintf(rel, sizeof(rel), "increments/%s/registry/model_catalog.yaml",
+	    longer);
+	ydoc_load(&y, out, rel);
+	assert_string_equal(yscalar(yget(&y, yroot(&y), "increment")), inc);
+	yaml_document_delete(&y.doc);
+	assert_true(exists(out, "models/fraud-long/README.md"));
+	free(slash);
+	free(longer);
+	e2e_run_free(&r);
+}
+
+/* The folder names on their own (no server). */
+static void
+test_export_increment_dir_keeps_safe_names_and_hashes_others(void **state)
+{
+	static const char *const hashed[] = {
+	    "a/b", ".", "..", "caf\xc3\xa9", "x y"};
+	char safe[201], longer[202], want[256], hex[65];
+	uint8_t digest[MR_DIGEST_LEN];
+	char *d;
+
+	(void)state;
+	memset(safe, 's', 200);
+	safe[200] = '\0';
+	memset(longer, 'l', 201);
+	longer[201] = '\0';
+	d = export_increment_dir("inc-7");
+	assert_string_equal(d, "inc-7");
+	free(d);
+	d = export_increment_dir(safe);
+	assert_string_equal(d, safe);
+	free(d);
+	for (size_t i = 0; i < sizeof(hashed) / sizeof(hashed[0]); i++) {
+		char clean[16];
+
+		snprintf(clean, sizeof(clean), "%s", hashed[i]);
+		for (char *p = clean; *p != '\0'; p++)
+			if (strchr(".-_", *p) == NULL &&
+			    !((*p >= 'a' && *p <= 'z') ||
+			        (*p >= '0' && *p <= '9')))
+				*p = '_';
+		mr_sha256_once(hashed[i], strlen(hashed[i]), digest);
+		snprintf(want, sizeof(want), "%s~%.12s", clean,
+		    mr_digest_hex(digest, hex));
+		d = export_increment_dir(hashed[i]);
+		assert_string_equal(d, want);
+		free(d);
+	}
+	mr_sha256_once(longer, strlen(longer), digest);
+	snprintf(want, sizeof(want), "%.200s~%.12s", longer,
+	    mr_digest_hex(digest, hex));
+	d = export_increment_dir(longer);
+	assert_string_equal(d, want);
+	free(d);
+}
+
+/* fraud 1.0.0-1.0.0 and fraud-1.0.0 1.0.0 in the same increment. */
+static void
+test_export_versions_in_an_increment_do_not_collide(void **state)
+{
+	fixture *f = *state;
+	char out[E2E_PATH_SIZE];
+	char *a, *b;
+	e2e_run r = {0};
+
+	register_with(f, "fraud", "1.0.0-1.0.0", "{\"increment\": \"inc-9\"}");
+	register_with(f, "fraud-1.0.0", "1.0.0", "{\"increment\": \"inc-9\"}");
+	EXPORT(f, r, out, "export");
+	a = slurp(out,
+	    "increments/inc-9/models/fraud/fraud-1.0.0-1.0.0/metadata.json");
+	b = slurp(out,
+	    "increments/inc-9/models/fraud-1.0.0/fraud-1.0.0-1.0.0/"
+	    "metadata.json");
+	expect_in(a, "\"name\": \"fraud\",", "fraud's metadata.json");
+	expect_in(
+	    b, "\"name\": \"fraud-1.0.0\",", "fraud-1.0.0's metadata.json");
+	free(a);
+	free(b);
+	a = slurp(out, "increments/inc-9/registry/model_catalog.yaml");
+	expect_in(a, "folder: models/fraud/fraud-1.0.0-1.0.0\n", "catalog");
+	expect_in(
+	    a, "folder: models/fraud-1.0.0/fraud-1.0.0-1.0.0\n", "catalog");
+	free(a);
+	e2e_run_free(&r);
+}
+
+/* --model writes the named models' folders, and registry files that are
+ * those of a full export. */
+static void
+test_export_of_some_models_keeps_every_model_in_the_registry_files(void **state)
+{
+	static const char *const shared[] = {
+	    "registry/model_catalog.yaml",
+	    "registry/deployment_history.md",
+	    "increments/inc-7/registry/model_catalog.yaml",
+	    "increments/inc-7/registry/deployment_history.md",
+	};
+	fixture *f = *state;
+	char full[E2E_PATH_SIZE], part[E2E_PATH_SIZE];
+	e2e_run r = {0};
+
+	EXPORT(f, r, full, "full");
+	EXPORT(f, r, part, "part", "--model", "ranker");
+	e2e_expect(&r, 0, "exported 1 model, 1 version, 1 increment", NULL);
+	e2e_expect(&r, 0, "; 1 artifact pulled", NULL); /* ranker's only */
+	for (size_t i = 0; i < sizeof(shared) / sizeof(shared[0]); i++)
+		expect_same_file(full, part, shared[i]);
+	assert_true(exists(part, "models/ranker/ranker-0.1.0/sub/w.bin"));
+	assert_false(exists(part, "models/fraud"));
+	assert_false(exists(part, "increments/inc-7/models/fraud"));
+	e2e_run_free(&r);
+}
+
+/* What a registry could answer that would make a path outside the
+ * version's folder, checked on its own (no server). */
+static void
+test_export_refuses_answers_that_could_leave_their_folder(void **state)
+{
+	mr_file files[] = {{.path = "model.bin"}, {.path = "../x"}};
+	mr_version v = {
+	    .name = "fraud", .version = "1.0.0", .files = files, .n_files = 1};
+	mr_model m = {.name = "fraud"};
+	mr_err e = {0};
+
+	(void)state;
+	assert_int_equal(export_check_version("fraud", &v, &e), MR_OK);
+	v.n_files = 2;
+	assert_int_equal(export_check_version("fraud", &v, &e), MR_INTERNAL);
+	expect_in(e.msg, "\"../x\"", "the message");
+	expect_in(e.msg, "version 1.0.0", "the message");
+	files[1].path = "/etc/passwd";
+	assert_int_equal(export_check_version("fraud", &v, &e), MR_INTERNAL);
+	files[1].path = "a/../../b";
+	assert_int_equal(export_check_version("fraud", &v, &e), MR_INTERNAL);
+	v.n_files = 1;
+	v.version = "../1.0.0";
+	assert_int_equal(export_check_version("fraud", &v, &e), MR_INTERNAL);
+	expect_in(e.msg, "list versions of fraud: ", "the message");
+	v.version = "1.0.0/..";
+	assert_int_equal(export_check_version("fraud", &v, &e), MR_INTERNAL);
+
+	assert_int_equal(export_check_model("fraud", &m, &e), MR_OK);
+	m.name = "ranker";
+	assert_int_equal(export_check_model("fraud", &m, &e), MR_INTERNAL);
+	expect_in(e.msg, "\"ranker\"", "the message");
+	m.name = "..";
+	assert_int_equal(export_check_model("..", &m, &e), MR_INTERNAL);
+	m.name = "a/b";
+	assert_int_equal(export_check_model("a/b", &m, &e), MR_INTERNAL);
+}
+
+/* A copy in an increment that holds the right bytes (what an export
+ * makes where there are no hard links) is not made again. */
+static void
+test_export_leaves_a_matching_copy_in_an_increment_alone(void **state)
+{
+	fixture *f = *state;
+	static const char rel[] =
+	    "increments/inc-7/models/fraud/fraud-1.0.0/model.bin";
+	char out[E2E_PATH_SIZE], p[E2E_PATH_SIZE];
+	struct stat before, after;
+	size_t len;
+	char *data;
+	e2e_run r = {0};
+
+	EXPORT(f, r, out, "export");
+	e2e_path(p, out, rel);
+	assert_non_null(data = tu_read_file(p, &len));
+	assert_int_equal(unlink(p), 0);
+	tu_write_file(p, data, len);
+	free(data);
+	assert_int_equal(stat(p, &before), 0);
+	assert_int_equal(before.st_nlink, 1);
+
+	EXPORT(f, r, out, "export");
+	e2e_expect(&r, 0, " 0 written", NULL);
+	assert_int_equal(stat(p, &after), 0);
+	assert_int_equal(after.st_ino, before.st_ino);
+	assert_int_equal(after.st_nlink, 1);
 	e2e_run_free(&r);
 }
 
@@ -934,6 +1194,20 @@ test_audit_report_is_deterministic_and_bounded_by_its_period(void **state)
 	e2e_expect(&r, 2, NULL, "--from wants");
 	E2E_CLI(&f->s, r, "audit", "report", "fraud");
 	e2e_expect(&r, 2, NULL, "give the period");
+	E2E_CLI(&f->s, r, "audit", "report", "fraud", "--from", from);
+	e2e_expect(&r, 2, NULL, "give the period's end (--to) as well");
+	E2E_CLI(&f->s, r, "audit", "report", "fraud", "--to", to);
+	e2e_expect(&r, 2, NULL, "give the period's start (--from) as well");
+	/* Before the epoch, or at it (0 means "no bound" to the registry):
+	 * said as such. */
+	E2E_CLI(&f->s, r, "audit", "report", "fraud", "--from", "1969-12-31",
+	    "--to", to);
+	e2e_expect(&r, 2, NULL,
+	    "--from \"1969-12-31\" is not after 1970-01-01T00:00:00Z");
+	E2E_CLI(&f->s, r, "audit", "report", "fraud", "--from", "2001-01-01",
+	    "--to", "1970-01-01T00:00:00.000Z");
+	e2e_expect(
+	    &r, 2, NULL, "--to \"1970-01-01T00:00:00.000Z\" is not after");
 	E2E_CLI(
 	    &f->s, r, "audit", "report", "nosuch", "--from", from, "--to", to);
 	e2e_expect(&r, 1, NULL, "modelreg: audit report nosuch: NOT_FOUND: ");
@@ -954,6 +1228,14 @@ main(void)
 	    T(test_export_without_artifacts_writes_metadata_only),
 	    T(test_export_removes_stale_files_only_from_its_own_folder),
 	    T(test_export_of_an_unknown_model_or_without_a_folder_fails),
+	    T(test_export_increment_folders_are_one_to_one_and_bounded),
+	    T(test_export_versions_in_an_increment_do_not_collide),
+	    T(test_export_of_some_models_keeps_every_model_in_the_registry_files),
+	    T(test_export_leaves_a_matching_copy_in_an_increment_alone),
+	    cmocka_unit_test(
+	        test_export_increment_dir_keeps_safe_names_and_hashes_others),
+	    cmocka_unit_test(
+	        test_export_refuses_answers_that_could_leave_their_folder),
 	    cmocka_unit_test(
 	        test_export_double_is_the_shortest_exact_float_form),
 	    T(test_audit_report_markdown_shows_every_section),

@@ -14,6 +14,7 @@
 #include <cmocka.h>
 
 #include "audit.pb-c.h"
+#include "lineage.pb-c.h"
 #include "svctest.h"
 #include "testutil.h"
 
@@ -745,6 +746,177 @@ test_every_mutation_leaves_one_audit_record(void **state)
 	modelreg__v1__verify_audit_response__free_unpacked(vr, NULL);
 }
 
+
+/* ---- rules the review asked for ---------------------------------------- */
+
+static void
+test_registering_into_a_gated_stage_is_refused(void **state)
+{
+	st_env *env = *state;
+	Modelreg__V1__RegisterVersionRequest rq =
+	    MODELREG__V1__REGISTER_VERSION_REQUEST__INIT;
+	uint8_t data[16] = { 1 };
+	st_file f = { "model.bin", data, sizeof(data) };
+	mr_status rv;
+
+	must_reg(env, "m", "1.0.0");
+	assert_int_equal(set_policy(env, "m", STAGING, 1, NULL, 0), MR_OK);
+	rq.name = "m";
+	rq.version = "1.1.0";
+	rq.stage = STAGING;
+	rq.manifest = st_upload(env, &f, 1, false, 1024);
+	rv = st_call(env, "Registry/RegisterVersion", &rq.base, NULL, NULL,
+	    NULL);
+	st_manifest_free(rq.manifest);
+	assert_int_equal(rv, MR_FAILED_PRECONDITION);
+	assert_non_null(strstr(env->last_message, "requires approvals"));
+	assert_null(get(env, "m", "1.1.0"));
+}
+
+static mr_status
+set_signature(st_env *env, const char *version, const char *input)
+{
+	Modelreg__V1__UpdateVersionRequest rq =
+	    MODELREG__V1__UPDATE_VERSION_REQUEST__INIT;
+	Modelreg__V1__Signature sig = MODELREG__V1__SIGNATURE__INIT;
+	Modelreg__V1__Field fl = MODELREG__V1__FIELD__INIT, *fp = &fl;
+	char *fields[] = { "signature" };
+
+	fl.name = (char *)input;
+	fl.type = "float32";
+	sig.inputs = &fp;
+	sig.n_inputs = 1;
+	rq.name = "m";
+	rq.version = (char *)version;
+	rq.update = fields;
+	rq.n_update = 1;
+	rq.signature = &sig;
+	return st_call(env, "Registry/UpdateVersion", &rq.base, NULL, NULL,
+	    NULL);
+}
+
+static void
+test_signature_change_withdraws_reviews_and_stops_at_production(
+    void **state)
+{
+	st_env *env = *state;
+	Modelreg__V1__ModelVersion *v;
+
+	env->user = "dana";
+	must_reg(env, "m", "1.0.0");
+	assert_int_equal(review(env, "alice", "1.0.0", true, "ok"), MR_OK);
+	assert_int_equal(set_signature(env, "1.0.0", "amount"), MR_OK);
+	v = get(env, "m", "1.0.0");
+	assert_int_equal(v->n_approvals, 0);
+	assert_int_equal(v->signature->n_inputs, 1);
+	modelreg__v1__model_version__free_unpacked(v, NULL);
+
+	/* Once it has been in production, its signature is fixed, even
+	 * after it left production. */
+	to_production(env, "m", "1.0.0");
+	assert_int_equal(st_promote(env, "m", "1.0.0",
+			     MODELREG__V1__STAGE__STAGE_ARCHIVED),
+	    MR_OK);
+	assert_int_equal(set_signature(env, "1.0.0", "other"),
+	    MR_FAILED_PRECONDITION);
+	assert_non_null(strstr(env->last_message, "has been in production"));
+}
+
+static void
+test_rollback_to_a_deprecated_version_is_refused(void **state)
+{
+	st_env *env = *state;
+
+	must_reg(env, "m", "1.0.0");
+	must_reg(env, "m", "2.0.0");
+	to_production(env, "m", "1.0.0");
+	to_production(env, "m", "2.0.0");
+	assert_int_equal(deprecate(env, "1.0.0", "leaked labels", false),
+	    MR_OK);
+	assert_int_equal(st_rollback(env, "m", NULL, "latency"),
+	    MR_FAILED_PRECONDITION);
+	assert_non_null(strstr(env->last_message, "leaked labels"));
+	assert_int_equal(st_stage(env, "m", "2.0.0"), PROD);
+}
+
+static void
+test_search_on_an_overlong_tag_matches_nothing(void **state)
+{
+	st_env *env = *state;
+	Modelreg__V1__SearchVersionsResponse *r;
+	char filter[2048];
+
+	load_search_fixture(env);
+	snprintf(filter, sizeof(filter), "tags.%0500d = '%0900d' AND name = "
+	    "'fraud-a'", 0, 0);
+	r = search(env, filter, "", 0, NULL, MR_OK);
+	assert_int_equal(r->n_versions, 0);
+	modelreg__v1__search_versions_response__free_unpacked(r, NULL);
+}
+
+static void
+test_lineage_audit_records_name_the_node_not_a_model(void **state)
+{
+	st_env *env = *state;
+	Modelreg__V1__AddNodeRequest an = MODELREG__V1__ADD_NODE_REQUEST__INIT;
+	Modelreg__V1__ListAuditRequest rq =
+	    MODELREG__V1__LIST_AUDIT_REQUEST__INIT;
+	Modelreg__V1__ListAuditResponse *r;
+
+	must_reg(env, "m", "1.0.0");
+	an.kind = MODELREG__V1__NODE_KIND__NODE_KIND_DATASET;
+	an.name = "m"; /* a dataset that happens to share the model's name */
+	an.version = "v1";
+	assert_int_equal(st_call(env, "Lineage/AddNode", &an.base, NULL, NULL,
+			     NULL),
+	    MR_OK);
+	assert_int_equal(st_call(env, "Audit/ListAudit", &rq.base, NULL,
+			     &modelreg__v1__list_audit_response__descriptor,
+			     (ProtobufCMessage **)&r),
+	    MR_OK);
+	assert_int_equal(r->n_records, 2);
+	assert_string_equal(r->records[1]->action, "AddNode");
+	assert_string_equal(r->records[1]->model, "");
+	assert_string_equal(r->records[1]->target, "dataset:m@v1");
+	modelreg__v1__list_audit_response__free_unpacked(r, NULL);
+	/* ... so the model's own log does not show it. */
+	rq.model = "m";
+	assert_int_equal(st_call(env, "Audit/ListAudit", &rq.base, NULL,
+			     &modelreg__v1__list_audit_response__descriptor,
+			     (ProtobufCMessage **)&r),
+	    MR_OK);
+	assert_int_equal(r->n_records, 1);
+	modelreg__v1__list_audit_response__free_unpacked(r, NULL);
+}
+
+static void
+test_update_bad_goals_and_policy_are_refused(void **state)
+{
+	st_env *env = *state;
+	Modelreg__V1__UpdateModelRequest rq =
+	    MODELREG__V1__UPDATE_MODEL_REQUEST__INIT;
+	Modelreg__V1__UpdateModelRequest__SetMetricGoalsEntry g[2], *gp[2];
+	const char *one[] = { "alice" };
+
+	must_reg(env, "m", "1.0.0");
+	for (int i = 0; i < 2; i++) {
+		modelreg__v1__update_model_request__set_metric_goals_entry__init(
+		    &g[i]);
+		g[i].key = "latency";
+		g[i].value = MODELREG__V1__METRIC_GOAL__METRIC_GOAL_LOWER;
+		gp[i] = &g[i];
+	}
+	rq.name = "m";
+	rq.set_metric_goals = gp;
+	rq.n_set_metric_goals = 2;
+	assert_int_equal(st_call(env, "Registry/UpdateModel", &rq.base, NULL,
+			     NULL, NULL),
+	    MR_INVALID_ARGUMENT);
+	assert_non_null(strstr(env->last_message, "given twice"));
+	assert_int_equal(set_policy(env, "m", PROD, 0, one, 1),
+	    MR_INVALID_ARGUMENT);
+}
+
 int
 main(void)
 {
@@ -763,6 +935,12 @@ main(void)
 		T(test_search_bad_filter_names_position),
 		T(test_search_sees_tag_and_stage_changes),
 		T(test_every_mutation_leaves_one_audit_record),
+		T(test_registering_into_a_gated_stage_is_refused),
+		T(test_signature_change_withdraws_reviews_and_stops_at_production),
+		T(test_rollback_to_a_deprecated_version_is_refused),
+		T(test_search_on_an_overlong_tag_matches_nothing),
+		T(test_lineage_audit_records_name_the_node_not_a_model),
+		T(test_update_bad_goals_and_policy_are_refused),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

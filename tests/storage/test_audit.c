@@ -12,6 +12,7 @@
 
 #include <cmocka.h>
 
+#include "chunk.h"
 #include "storetest.h"
 
 /* Commits one audit record of `model` (NULL: none). */
@@ -211,6 +212,52 @@ test_verify_reports_tail_cut_off(void **state)
 	assert_non_null(strstr(chk.problem, "removed from the end"));
 }
 
+
+/* A record chained correctly but written behind the store's back, after
+ * its head: the head says where the log ends. */
+static void
+test_verify_reports_record_appended_behind_the_head(void **state)
+{
+	st_fix *f = *state;
+	mr_pb_audit r = MODELREG__V1__AUDIT_RECORD__INIT;
+	store_audit_check chk;
+	uint8_t key[16], prev[32], hash[32], *buf;
+	size_t n;
+	st_raw raw;
+
+	append(f->s, "a", "Promote");
+	append(f->s, "a", "Promote");
+	verify(f->s, &chk);
+	memcpy(prev, chk.head_hash, 32);
+	st_close(f);
+
+	r.seq = 3;
+	r.actor = "mallory";
+	r.action = "Promote";
+	r.model = "a";
+	r.prev_hash.data = prev;
+	r.prev_hash.len = 32;
+	n = modelreg__v1__audit_record__get_packed_size(&r);
+	buf = malloc(n);
+	modelreg__v1__audit_record__pack(&r, buf);
+	mr_sha256_once(buf, n, hash);
+	free(buf);
+	r.hash.data = hash;
+	r.hash.len = 32;
+	n = modelreg__v1__audit_record__get_packed_size(&r);
+	buf = malloc(n);
+	modelreg__v1__audit_record__pack(&r, buf);
+	st_raw_open(&raw, f->dir);
+	st_raw_put(&raw, KEYS_CF_AUDIT, key, keys_audit(key, 3), buf, n);
+	st_raw_close(&raw);
+	free(buf);
+	st_open(f);
+
+	verify(f->s, &chk);
+	assert_int_equal(chk.first_broken, 3);
+	assert_non_null(strstr(chk.problem, "past its head"));
+}
+
 int
 main(void)
 {
@@ -231,6 +278,9 @@ main(void)
 		    test_verify_reports_removed_record, st_setup, st_teardown),
 		cmocka_unit_test_setup_teardown(
 		    test_verify_reports_tail_cut_off, st_setup, st_teardown),
+		cmocka_unit_test_setup_teardown(
+		    test_verify_reports_record_appended_behind_the_head,
+		    st_setup, st_teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
