@@ -890,30 +890,39 @@ event_page_add(void *arg, mr_pb_event *ev)
 	return svc_page_add(arg, &ev->base, true);
 }
 
+mr_status
+svc_event_page(svc_call *c, const char *name, uint64_t after,
+    uint32_t page_size, Modelreg__V1__Event ***events, size_t *n,
+    protobuf_c_boolean *more, uint64_t *last)
+{
+	svc_page p;
+	mr_status rv;
+
+	if (name != NULL && (rv = mr_check_name(name, &c->err)) != MR_OK)
+		return rv;
+	if ((rv = svc_page_init(&p, c, page_size)) != MR_OK)
+		return rv;
+	rv = store_scan_events(c->st, name, after, event_page_add, &p,
+	    &c->err);
+	if (rv != MR_OK || (rv = p.rv) != MR_OK)
+		return rv;
+	*events = (Modelreg__V1__Event **)p.items;
+	*n = p.n;
+	*more = p.more;
+	*last = p.n > 0 ? (*events)[p.n - 1]->revision : after;
+	return MR_OK;
+}
+
 static mr_status
 list_events_h(svc_call *c, const ProtobufCMessage *reqm,
     ProtobufCMessage *respm)
 {
 	const Modelreg__V1__ListEventsRequest *rq = (const void *)reqm;
 	Modelreg__V1__ListEventsResponse *resp = (void *)respm;
-	const char *name = rq->name[0] != '\0' ? rq->name : NULL;
-	svc_page p;
-	mr_status rv;
 
-	if (name != NULL && (rv = mr_check_name(name, &c->err)) != MR_OK)
-		return rv;
-	if ((rv = svc_page_init(&p, c, rq->page_size)) != MR_OK)
-		return rv;
-	rv = store_scan_events(c->st, name, rq->after_revision, event_page_add,
-	    &p, &c->err);
-	if (rv != MR_OK || (rv = p.rv) != MR_OK)
-		return rv;
-	resp->events = (Modelreg__V1__Event **)p.items;
-	resp->n_events = p.n;
-	resp->more = p.more;
-	resp->last_revision =
-	    p.n > 0 ? resp->events[p.n - 1]->revision : rq->after_revision;
-	return MR_OK;
+	return svc_event_page(c, rq->name[0] != '\0' ? rq->name : NULL,
+	    rq->after_revision, rq->page_size, &resp->events, &resp->n_events,
+	    &resp->more, &resp->last_revision);
 }
 
 /* ---- stage changes -------------------------------------------------------- */

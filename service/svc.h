@@ -95,6 +95,14 @@ extern const svc_method svc_lifecycle_methods[];
 extern const size_t svc_lifecycle_method_count;
 extern const svc_method svc_search_methods[];
 extern const size_t svc_search_method_count;
+/*
+ * One page of the events after revision `after`, of model `name` (NULL:
+ * every model), as Registry.ListEvents and Watch.WatchSince serve it
+ * (registry.c). *last is the revision to continue after.
+ */
+mr_status svc_event_page(svc_call *c, const char *name, uint64_t after,
+    uint32_t page_size, Modelreg__V1__Event ***events, size_t *n,
+    protobuf_c_boolean *more, uint64_t *last);
 /* The Watch service (watch.c). */
 extern const svc_method svc_watch_methods[];
 extern const size_t svc_watch_method_count;

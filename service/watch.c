@@ -31,42 +31,25 @@ info_h(svc_call *c, const ProtobufCMessage *reqm, ProtobufCMessage *respm)
 	return MR_OK;
 }
 
-static int
-event_add(void *arg, mr_pb_event *ev)
-{
-	return svc_page_add(arg, &ev->base, true);
-}
-
 static mr_status
 watch_since_h(svc_call *c, const ProtobufCMessage *reqm,
     ProtobufCMessage *respm)
 {
 	const Modelreg__V1__WatchSinceRequest *rq = (const void *)reqm;
 	Modelreg__V1__WatchSinceResponse *resp = (void *)respm;
-	const char *name = rq->name[0] != '\0' ? rq->name : NULL;
 	uint64_t current = store_revision(c->st);
-	svc_page p;
 	mr_status rv;
 
-	if (name != NULL && (rv = mr_check_name(name, &c->err)) != MR_OK)
-		return rv;
 	if (rq->after_revision > current)
 		return mr_fail(&c->err, MR_FAILED_PRECONDITION,
 		    "revision %llu is ahead of the registry's (%llu): was the "
 		    "registry restored from an older backup?",
 		    (unsigned long long)rq->after_revision,
 		    (unsigned long long)current);
-	if ((rv = svc_page_init(&p, c, rq->page_size)) != MR_OK)
+	if ((rv = svc_event_page(c, rq->name[0] != '\0' ? rq->name : NULL,
+		 rq->after_revision, rq->page_size, &resp->events,
+		 &resp->n_events, &resp->more, &resp->last_revision)) != MR_OK)
 		return rv;
-	rv = store_scan_events(c->st, name, rq->after_revision, event_add, &p,
-	    &c->err);
-	if (rv != MR_OK || (rv = p.rv) != MR_OK)
-		return rv;
-	resp->events = (Modelreg__V1__Event **)p.items;
-	resp->n_events = p.n;
-	resp->more = p.more;
-	resp->last_revision =
-	    p.n > 0 ? resp->events[p.n - 1]->revision : rq->after_revision;
 	/* Events committed after `current` may be in the page: the caller
 	 * is complete up to the later of the two. */
 	resp->current_revision =
