@@ -2646,6 +2646,30 @@ static const command commands[] = {
         .n_subs = sizeof(alias_commands) / sizeof(alias_commands[0]),
     },
     {
+        .name = "split",
+        .run = cmd_split,
+        .synopsis = "split NAME --canary STAGE --percent P [--reason R]",
+        .help = "Sets the model's traffic split: P percent of routing keys "
+                "(up to two\n"
+                "decimals) resolve to the highest version in STAGE (dev or "
+                "staging), the rest\n"
+                "to production. The same keys stay on the canary side when "
+                "P grows.\n"
+                "  --percent 0   removes the split\n"
+                "  --reason R    kept in the audit log\n",
+    },
+    {
+        .name = "resolve",
+        .run = cmd_resolve,
+        .synopsis = "resolve NAME KEY",
+        .help = "Says which version routing key KEY (1..256 bytes) should "
+                "use under the\n"
+                "model's traffic split: version, stage, side (canary or "
+                "production) and the\n"
+                "key's bucket (0..9999; canary when below the split's basis "
+                "points).\n",
+    },
+    {
         .name = "compare",
         .run = cmd_compare,
         .synopsis = "compare NAME BASELINE CANDIDATE",

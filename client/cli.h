@@ -351,6 +351,9 @@ int cmd_deprecate(cli *g, const command *cmd, int argc, char **argv);
 int cmd_alias(cli *g, const command *cmd, int argc, char **argv);
 int cmd_alias_set(cli *g, const command *cmd, int argc, char **argv);
 int cmd_alias_rm(cli *g, const command *cmd, int argc, char **argv);
+/* `split NAME --canary STAGE --percent P` and `resolve NAME KEY`. */
+int cmd_split(cli *g, const command *cmd, int argc, char **argv);
+int cmd_resolve(cli *g, const command *cmd, int argc, char **argv);
 int cmd_compare(cli *g, const command *cmd, int argc, char **argv);
 int cmd_search(cli *g, const command *cmd, int argc, char **argv);
 int cmd_audit_log(cli *g, const command *cmd, int argc, char **argv);

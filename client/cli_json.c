@@ -720,6 +720,16 @@ cj_model(const mr_model *m)
 	json_object_object_add(o, "policies", policies);
 	json_object_object_add(
 	    o, "aliases", kv_object(m->aliases, m->n_aliases));
+	if (m->split_basis_points > 0) {
+		json_object *split = json_object_new_object();
+
+		add_str(split, "canary_stage", mr_stage_name(m->split_stage));
+		json_object_object_add(split, "canary_basis_points",
+		    json_object_new_int64(m->split_basis_points));
+		json_object_object_add(o, "traffic_split", split);
+	} else {
+		json_object_object_add(o, "traffic_split", NULL);
+	}
 	return o;
 }
 

@@ -138,6 +138,30 @@ print_version_lifecycle(const mr_version *v)
 	}
 }
 
+/* Basis points as the shortest percentage: "10%", "12.5%", "0.05%". */
+static void
+share_text(char *buf, size_t cap, uint32_t bp)
+{
+	if (bp % 100 == 0)
+		snprintf(buf, cap, "%u%%", bp / 100);
+	else if (bp % 10 == 0)
+		snprintf(buf, cap, "%u.%u%%", bp / 100, bp % 100 / 10);
+	else
+		snprintf(buf, cap, "%u.%02u%%", bp / 100, bp % 100);
+}
+
+/* "staging 10% (production 90%)" for a split of `bp` basis points. */
+static void
+split_text(char *buf, size_t cap, mr_stage stage, uint32_t bp)
+{
+	char canary[16], rest[16];
+
+	share_text(canary, sizeof(canary), bp);
+	share_text(rest, sizeof(rest), 10000 - bp);
+	snprintf(buf, cap, "%s %s (production %s)", mr_stage_name(stage),
+	    canary, rest);
+}
+
 void
 print_model_lifecycle(const mr_model *m)
 {
@@ -154,6 +178,13 @@ print_model_lifecycle(const mr_model *m)
 	s = cli_kv_join(m->aliases, m->n_aliases, ", ");
 	cli_field(stdout, "aliases:", s);
 	free(s);
+	if (m->split_basis_points > 0) {
+		char split[64];
+
+		split_text(split, sizeof(split), m->split_stage,
+		    m->split_basis_points);
+		cli_field(stdout, "traffic split:", split);
+	}
 	for (size_t i = 0; i < m->n_policies; i++) {
 		line_start(&l);
 		fprintf(l.f, "%s: ", mr_stage_name(m->policies[i].stage));
@@ -1339,4 +1370,168 @@ cmd_audit_verify(cli *g, const command *cmd, int argc, char **argv)
 	code = a->ok ? 0 : CLI_EXIT_STATUS;
 	mr_audit_check_free(a);
 	return code;
+}
+
+/* ---- traffic split and resolve ------------------------------------------ */
+
+/* "10", "12.5", "0.05", "100": a percentage with up to two decimals, as
+ * basis points; -1 if it is not one. */
+static int
+percent_arg(const char *text, uint32_t *bp)
+{
+	uint32_t whole = 0, frac = 0;
+	int digits = 0, decimals = 0;
+	const char *p = text;
+
+	for (; *p >= '0' && *p <= '9'; p++, digits++)
+		if ((whole = whole * 10 + (uint32_t)(*p - '0')) > 100)
+			return -1;
+	if (*p == '.') {
+		for (p++; *p >= '0' && *p <= '9'; p++, decimals++)
+			if (decimals < 2)
+				frac = frac * 10 + (uint32_t)(*p - '0');
+			else
+				return -1;
+		if (decimals == 0)
+			return -1;
+	}
+	if (digits == 0 || *p != '\0')
+		return -1;
+	if (decimals == 1)
+		frac *= 10;
+	*bp = whole * 100 + frac;
+	return *bp <= 10000 ? 0 : -1;
+}
+
+int
+cmd_split(cli *g, const command *cmd, int argc, char **argv)
+{
+	static const struct option opts[] = {
+	    {"canary", required_argument, NULL, 'c'},
+	    {"percent", required_argument, NULL, 'p'},
+	    {"reason", required_argument, NULL, 'r'},
+	    {"help", no_argument, NULL, 'h'},
+	    {NULL, 0, NULL, 0},
+	};
+	const char *reason = NULL, *percent = NULL;
+	mr_stage canary = MR_STAGE_NONE;
+	uint32_t bp = 0;
+	char text[64];
+	mr_model *m;
+	mr_status rv;
+	int ch, code;
+
+	optind = 0;
+	while ((ch = getopt_long(argc, argv, ":h", opts, NULL)) != -1) {
+		switch (ch) {
+		case 'c':
+			if (mr_stage_parse(optarg, &canary) != 0 ||
+			    (canary != MR_STAGE_DEV &&
+			        canary != MR_STAGE_STAGING))
+				return usage_error(cmd,
+				    "--canary takes dev or staging, not \"%s\"",
+				    optarg);
+			break;
+		case 'p':
+			percent = optarg;
+			if (percent_arg(optarg, &bp) != 0)
+				return usage_error(cmd,
+				    "--percent takes 0..100 with up to two "
+				    "decimals, not \"%s\"",
+				    optarg);
+			break;
+		case 'r':
+			reason = optarg;
+			break;
+		case 'h':
+			return help_for(cmd, stdout, 0);
+		default:
+			return option_error(cmd, ch, argv);
+		}
+	}
+	if (argc - optind != 1)
+		return usage_error(cmd, "give one model name");
+	if (percent == NULL)
+		return usage_error(cmd, "--percent P is required (0 removes "
+		                        "the split)");
+	if (bp > 0 && canary == MR_STAGE_NONE)
+		return usage_error(cmd, "--canary STAGE is required");
+	if ((code = connect_client(g)) != 0)
+		return code;
+	rv = mr_set_traffic_split(g->c, argv[optind], canary, bp, reason, &m);
+	if (rv != MR_OK)
+		return status_error(g, rv, "split %s", argv[optind]);
+	if (g->json) {
+		print_with_revision(g, "model", cj_model(m));
+	} else if (m->split_basis_points == 0) {
+		printf("%s: traffic split removed, production 100%% "
+		       "(revision %llu)\n",
+		    m->name, revision(g));
+	} else {
+		split_text(text, sizeof(text), m->split_stage,
+		    m->split_basis_points);
+		printf("%s: traffic split %s (revision %llu)\n", m->name, text,
+		    revision(g));
+	}
+	mr_model_free(m);
+	return 0;
+}
+
+int
+cmd_resolve(cli *g, const command *cmd, int argc, char **argv)
+{
+	static const struct option opts[] = {
+	    {"help", no_argument, NULL, 'h'},
+	    {NULL, 0, NULL, 0},
+	};
+	bool canary = false;
+	uint32_t bucket = 0;
+	char b[16];
+	mr_version *v;
+	mr_status rv;
+	int ch, code;
+
+	optind = 0;
+	while ((ch = getopt_long(argc, argv, ":h", opts, NULL)) != -1) {
+		switch (ch) {
+		case 'h':
+			return help_for(cmd, stdout, 0);
+		default:
+			return option_error(cmd, ch, argv);
+		}
+	}
+	if (argc - optind != 2)
+		return usage_error(cmd, "give NAME KEY");
+	if ((code = connect_client(g)) != 0)
+		return code;
+	rv = mr_resolve(g->c, argv[optind], argv[optind + 1], &canary, &bucket,
+	    &v);
+	if (rv != MR_OK)
+		return status_error(
+		    g, rv, "resolve %s %s", argv[optind], argv[optind + 1]);
+	if (g->json) {
+		json_object *o = json_object_new_object();
+
+		json_object_object_add(
+		    o, "model", json_object_new_string(v->name));
+		json_object_object_add(
+		    o, "version", json_object_new_string(v->version));
+		json_object_object_add(o, "stage",
+		    json_object_new_string(mr_stage_name(v->stage)));
+		json_object_object_add(o, "side",
+		    json_object_new_string(canary ? "canary" : "production"));
+		json_object_object_add(
+		    o, "canary", json_object_new_boolean(canary));
+		json_object_object_add(
+		    o, "bucket", json_object_new_int64(bucket));
+		cj_print(o);
+	} else {
+		snprintf(b, sizeof(b), "%u", bucket);
+		cli_field(stdout, "version:", v->version);
+		cli_field(stdout, "stage:", mr_stage_name(v->stage));
+		cli_field(stdout, "side:", canary ? "canary" : "production");
+		cli_field(stdout, "bucket:", b);
+	}
+	mr_version_free(v);
+	return 0;
 }

@@ -32,6 +32,8 @@
 #define M_DEPRECATE     "/modelreg.v1.Registry/Deprecate"
 #define M_SET_ALIAS     "/modelreg.v1.Registry/SetAlias"
 #define M_DELETE_ALIAS  "/modelreg.v1.Registry/DeleteAlias"
+#define M_SET_SPLIT     "/modelreg.v1.Registry/SetTrafficSplit"
+#define M_RESOLVE       "/modelreg.v1.Registry/Resolve"
 #define M_COMPARE       "/modelreg.v1.Registry/CompareVersions"
 #define M_SEARCH        "/modelreg.v1.Registry/SearchVersions"
 #define M_LIST_AUDIT    "/modelreg.v1.Audit/ListAudit"

@@ -418,6 +418,10 @@ model_fill(mr_model *m, const Modelreg__V1__Model *pb, bool *oom)
 	    &m->policies, &m->n_policies, pb->n_policies, pb->policies, oom);
 	kv_fill(&m->aliases, &m->n_aliases, pb->n_aliases,
 	    (void *const *)pb->aliases, oom);
+	if (pb->traffic_split != NULL) {
+		m->split_stage = (mr_stage)pb->traffic_split->canary_stage;
+		m->split_basis_points = pb->traffic_split->canary_basis_points;
+	}
 }
 
 static void

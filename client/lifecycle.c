@@ -696,3 +696,78 @@ mr_verify_audit(mr_client *c, mr_audit_check **out)
 	rpc_reply_free(&resp->base);
 	return rv;
 }
+
+/* ---- traffic split ------------------------------------------------------ */
+
+_Static_assert((int)MR_EVENT_SPLIT_CHANGED ==
+        MODELREG__V1__EVENT_KIND__EVENT_SPLIT_CHANGED,
+    "mr_event_kind differs from EventKind");
+
+mr_status
+mr_set_traffic_split(mr_client *c, const char *name, mr_stage canary,
+    uint32_t basis_points, const char *reason, mr_model **out)
+{
+	Modelreg__V1__SetTrafficSplitRequest req =
+	    MODELREG__V1__SET_TRAFFIC_SPLIT_REQUEST__INIT;
+	mr_status rv;
+
+	if (c == NULL)
+		return MR_INVALID_ARGUMENT;
+	mr_err_clear(&c->err);
+	if ((rv = mr_check_name(name, &c->err)) != MR_OK ||
+	    (rv = check_reason(reason, &c->err)) != MR_OK)
+		return rv;
+	if (basis_points > 10000)
+		return mr_fail(&c->err, MR_INVALID_ARGUMENT,
+		    "a split sends at most 10000 basis points (100%%) to the "
+		    "canary, not %u",
+		    basis_points);
+	if (basis_points > 0 && canary != MR_STAGE_DEV &&
+	    canary != MR_STAGE_STAGING)
+		return mr_fail(&c->err, MR_INVALID_ARGUMENT,
+		    "the canary stage is dev or staging, not %s",
+		    mr_stage_name(canary)[0] != '\0' ? mr_stage_name(canary)
+		                                     : "unspecified");
+	req.name = (char *)name;
+	req.canary_stage = (Modelreg__V1__Stage)canary;
+	req.basis_points = basis_points;
+	req.reason = client_str(reason);
+	return client_call_model(c, M_SET_SPLIT, &req.base, true,
+	    &modelreg__v1__set_traffic_split_response__descriptor, out);
+}
+
+mr_status
+mr_resolve(mr_client *c, const char *name, const char *routing_key,
+    bool *canary, uint32_t *bucket, mr_version **out)
+{
+	Modelreg__V1__ResolveRequest req = MODELREG__V1__RESOLVE_REQUEST__INIT;
+	Modelreg__V1__ResolveResponse *resp;
+	size_t len;
+	mr_status rv;
+
+	if (c == NULL)
+		return MR_INVALID_ARGUMENT;
+	mr_err_clear(&c->err);
+	if ((rv = mr_check_name(name, &c->err)) != MR_OK)
+		return rv;
+	len = routing_key != NULL ? strlen(routing_key) : 0;
+	if (len == 0 || len > MR_ROUTING_KEY_MAX)
+		return mr_fail(&c->err, MR_INVALID_ARGUMENT,
+		    "a routing key is 1..%d bytes, not %zu", MR_ROUTING_KEY_MAX,
+		    len);
+	req.name = (char *)name;
+	req.routing_key.data = (uint8_t *)routing_key;
+	req.routing_key.len = len;
+	rv = client_call(c, M_RESOLVE, &req.base, false,
+	    &modelreg__v1__resolve_response__descriptor, &resp);
+	if (rv != MR_OK)
+		return rv;
+	if (out != NULL)
+		rv = cv_version_new(out, resp->version, &c->err);
+	if (rv == MR_OK && canary != NULL)
+		*canary = resp->canary;
+	if (rv == MR_OK && bucket != NULL)
+		*bucket = resp->bucket;
+	rpc_reply_free(&resp->base);
+	return rv;
+}

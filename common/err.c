@@ -126,6 +126,8 @@ mr_event_kind_name(mr_event_kind kind)
 		return "alias_set";
 	case MR_EVENT_ALIAS_DELETED:
 		return "alias_deleted";
+	case MR_EVENT_SPLIT_CHANGED:
+		return "split_changed";
 	default:
 		return "unknown";
 	}

@@ -1139,6 +1139,194 @@ compare_h(svc_call *c, const ProtobufCMessage *reqm, ProtobufCMessage *respm)
 	return MR_OK;
 }
 
+/* ---- traffic split and Resolve --------------------------------------------- */
+
+/*
+ * A model's traffic split sends a share of routing keys to the version in
+ * a canary stage. Which side a key lands on depends only on the key and
+ * the split's salt (see ResolveRequest in registry.proto), so the answer
+ * is the same on every call and every server, and a fleet can run an A/B
+ * test without a router. The salt is chosen when a split is created and
+ * kept while its stage or share changes: a key's bucket never moves, so
+ * raising the share only adds keys to the canary side.
+ */
+
+#define SPLIT_BASIS 10000u
+
+/* "12.5%", "10%", "0.05%": basis points as the shortest percentage. */
+static void
+format_share(char *buf, size_t cap, uint32_t bp)
+{
+	if (bp % 100 == 0)
+		snprintf(buf, cap, "%u%%", bp / 100);
+	else if (bp % 10 == 0)
+		snprintf(buf, cap, "%u.%u%%", bp / 100, (bp % 100) / 10);
+	else
+		snprintf(buf, cap, "%u.%02u%%", bp / 100, bp % 100);
+}
+
+/* A fresh split's salt: unique to the model and the moment it was made. */
+static char *
+new_salt(svc_call *c, const mr_pb_model *m)
+{
+	uint8_t digest[MR_DIGEST_LEN];
+	char text[MR_NAME_MAX + 64], hex[65], *salt;
+	int n;
+
+	n = snprintf(text, sizeof(text), "%s%c%lld%c%llu", m->name, '\0',
+	    (long long)c->now_ms, '\0', (unsigned long long)m->revision);
+	if (n < 0 || (size_t)n >= sizeof(text))
+		n = (int)sizeof(text) - 1;
+	mr_sha256_once(text, (size_t)n, digest);
+	mr_digest_hex(digest, hex);
+	if ((salt = svc_alloc(c, 33, 1)) == NULL)
+		return NULL;
+	memcpy(salt, hex, 32);
+	salt[32] = '\0';
+	return salt;
+}
+
+static mr_status
+set_split_h(svc_call *c, const ProtobufCMessage *reqm, ProtobufCMessage *respm)
+{
+	const Modelreg__V1__SetTrafficSplitRequest *rq = (const void *)reqm;
+	Modelreg__V1__SetTrafficSplitResponse *resp = (void *)respm;
+	Modelreg__V1__TrafficSplit *ts;
+	char reason[160], canary[16], prod[16];
+	mr_pb_model *m;
+	mr_status rv;
+
+	if ((rv = mr_check_name(rq->name, &c->err)) != MR_OK ||
+	    (rv = mr_check_text("reason", rq->reason, MR_REASON_MAX, true,
+		 &c->err)) != MR_OK)
+		return rv;
+	if (rq->basis_points > SPLIT_BASIS)
+		return mr_fail(&c->err, MR_INVALID_ARGUMENT,
+		    "a split sends at most 10000 basis points (100%%) to the "
+		    "canary, not %u",
+		    rq->basis_points);
+	if (rq->basis_points > 0 && rq->canary_stage != MODELREG__V1__STAGE__STAGE_DEV &&
+	    rq->canary_stage != MODELREG__V1__STAGE__STAGE_STAGING)
+		return mr_fail(&c->err, MR_INVALID_ARGUMENT,
+		    "the canary stage is dev or staging, not %s",
+		    rq->canary_stage == 0 ? "unspecified"
+		    : reg_stage_valid((int)rq->canary_stage)
+			? reg_stage_name((int)rq->canary_stage)
+			: "an unknown stage");
+	if ((rv = reg_get_model(c, rq->name, &m)) != MR_OK ||
+	    (rv = svc_audit_before(c, &m->base)) != MR_OK)
+		return rv;
+	if (rq->basis_points == 0) {
+		if (m->traffic_split == NULL)
+			return mr_fail(&c->err, MR_NOT_FOUND,
+			    "model \"%s\" has no traffic split", m->name);
+		m->traffic_split = NULL;
+		snprintf(reason, sizeof(reason),
+		    "traffic split removed: production 100%%");
+	} else {
+		if ((ts = svc_alloc(c, 1, sizeof(*ts))) == NULL)
+			return c->err.code;
+		modelreg__v1__traffic_split__init(ts);
+		ts->canary_stage = rq->canary_stage;
+		ts->canary_basis_points = rq->basis_points;
+		ts->salt = m->traffic_split != NULL &&
+			m->traffic_split->salt[0] != '\0'
+		    ? m->traffic_split->salt
+		    : new_salt(c, m);
+		if (ts->salt == NULL)
+			return c->err.code;
+		m->traffic_split = ts;
+		format_share(canary, sizeof(canary), rq->basis_points);
+		format_share(prod, sizeof(prod), SPLIT_BASIS - rq->basis_points);
+		snprintf(reason, sizeof(reason), "%s %s (production %s)",
+		    reg_stage_name((int)rq->canary_stage), canary, prod);
+	}
+	if ((rv = reg_append_event(c,
+		 MODELREG__V1__EVENT_KIND__EVENT_SPLIT_CHANGED, m->name, "", 0,
+		 rq->basis_points > 0 ? (int)rq->canary_stage : 0, reason)) !=
+		MR_OK ||
+	    (rv = reg_finish_model(c, m)) != MR_OK ||
+	    (rv = svc_audit_after(c, &m->base)) != MR_OK)
+		return rv;
+	resp->model = m;
+	return MR_OK;
+}
+
+/* The key's bucket, 0..9999, under `salt`: see ResolveRequest. */
+static mr_status
+split_bucket(svc_call *c, const char *salt, const uint8_t *key, size_t len,
+    uint32_t *bucket)
+{
+	uint8_t digest[MR_DIGEST_LEN], *buf;
+	size_t n = strlen(salt);
+	uint64_t x = 0;
+
+	if ((buf = svc_alloc(c, n + 1 + len, 1)) == NULL)
+		return c->err.code;
+	memcpy(buf, salt, n);
+	buf[n] = 0x00;
+	memcpy(buf + n + 1, key, len);
+	mr_sha256_once(buf, n + 1 + len, digest);
+	for (int i = 0; i < 8; i++)
+		x = x << 8 | digest[i];
+	*bucket = (uint32_t)(x % SPLIT_BASIS);
+	return MR_OK;
+}
+
+static mr_status
+resolve_h(svc_call *c, const ProtobufCMessage *reqm, ProtobufCMessage *respm)
+{
+	const Modelreg__V1__ResolveRequest *rq = (const void *)reqm;
+	Modelreg__V1__ResolveResponse *resp = (void *)respm;
+	const Modelreg__V1__TrafficSplit *ts;
+	mr_pb_version *v = NULL;
+	uint32_t bucket = 0;
+	mr_pb_model *m;
+	mr_status rv;
+
+	if ((rv = mr_check_name(rq->name, &c->err)) != MR_OK)
+		return rv;
+	if (rq->routing_key.len == 0 ||
+	    rq->routing_key.len > MR_ROUTING_KEY_MAX)
+		return mr_fail(&c->err, MR_INVALID_ARGUMENT,
+		    "a routing key is 1..%d bytes, not %zu", MR_ROUTING_KEY_MAX,
+		    rq->routing_key.len);
+	if ((rv = reg_get_model(c, rq->name, &m)) != MR_OK)
+		return rv;
+	ts = m->traffic_split;
+	if ((rv = split_bucket(c, ts != NULL ? ts->salt : "",
+		 rq->routing_key.data, rq->routing_key.len, &bucket)) != MR_OK)
+		return rv;
+	if (ts != NULL && bucket < ts->canary_basis_points &&
+	    reg_stage_valid((int)ts->canary_stage)) {
+		rv = reg_resolve(c, m->name, reg_stage_name((int)ts->canary_stage),
+		    m, &v);
+		if (rv == MR_NOT_FOUND) {
+			/* No canary version yet: the key goes to production. */
+			mr_err_clear(&c->err);
+			v = NULL;
+		} else if (rv != MR_OK) {
+			return rv;
+		}
+	}
+	resp->canary = v != NULL;
+	if (v == NULL) {
+		rv = reg_resolve(c, m->name, "production", m, &v);
+		if (rv == MR_NOT_FOUND)
+			return mr_fail(&c->err, MR_NOT_FOUND,
+			    "model \"%s\" has no production version%s", m->name,
+			    ts != NULL ? " and the key is not on the canary side"
+				       : "");
+		if (rv != MR_OK)
+			return rv;
+	}
+	if ((rv = reg_strip_chunks(c, v)) != MR_OK)
+		return rv;
+	resp->version = v;
+	resp->bucket = bucket;
+	return MR_OK;
+}
+
 #define METHOD(meth, req, resp, fn, mut)                                    \
 	{                                                                  \
 		.name = "/modelreg.v1.Registry/" meth,                     \
@@ -1163,6 +1351,9 @@ const svc_method svc_lifecycle_methods[] = {
 	    delete_alias_h, true),
 	METHOD("CompareVersions", compare_versions_request,
 	    compare_versions_response, compare_h, false),
+	METHOD("SetTrafficSplit", set_traffic_split_request,
+	    set_traffic_split_response, set_split_h, true),
+	METHOD("Resolve", resolve_request, resolve_response, resolve_h, false),
 };
 const size_t svc_lifecycle_method_count =
     sizeof(svc_lifecycle_methods) / sizeof(svc_lifecycle_methods[0]);

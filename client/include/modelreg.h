@@ -99,6 +99,7 @@ int mr_stage_parse(const char *text, mr_stage *out);
 #define MR_METADATA_MAX 32        /* envelope metadata entries */
 #define MR_ALIAS_MAX 64           /* alias name: [a-z][a-z0-9_-]* */
 #define MR_ALIASES_MAX 64         /* aliases per model */
+#define MR_ROUTING_KEY_MAX 256    /* routing key given to mr_resolve */
 #define MR_APPROVERS_MAX 64       /* approvers a policy names, and the
                                      approvals it may require */
 #define MR_REVIEWS_MAX 256        /* standing reviews per version */
@@ -273,6 +274,11 @@ typedef struct mr_model {
 	size_t n_policies;
 	mr_kv *aliases;            /* alias -> version, by alias */
 	size_t n_aliases;
+	/* Traffic split: split_basis_points of 10000 routing keys resolve to
+	 * the version in split_stage (see mr_resolve); 0 and MR_STAGE_NONE
+	 * when the model has none (every key resolves to production). */
+	mr_stage split_stage;
+	uint32_t split_basis_points;
 } mr_model;
 
 typedef enum mr_event_kind {
@@ -291,12 +297,13 @@ typedef enum mr_event_kind {
 	MR_EVENT_UNDEPRECATED = 13,
 	MR_EVENT_ALIAS_SET = 14,
 	MR_EVENT_ALIAS_DELETED = 15,
+	MR_EVENT_SPLIT_CHANGED = 16,
 } mr_event_kind;
 
 /* "model_created", "version_registered", "stage_changed", "rollback",
  * "node_added", "edge_added", "node_deleted", "model_updated",
  * "version_updated", "policy_changed", "reviewed", "deprecated",
- * "undeprecated", "alias_set", "alias_deleted". */
+ * "undeprecated", "alias_set", "alias_deleted", "split_changed". */
 const char *mr_event_kind_name(mr_event_kind kind);
 
 typedef struct mr_event {
@@ -580,6 +587,28 @@ mr_status mr_set_alias(mr_client *c, const char *name, const char *alias,
     const char *version, const char *reason, char **previous);
 mr_status mr_delete_alias(mr_client *c, const char *name, const char *alias,
     const char *reason, char **previous);
+
+/*
+ * Sends `basis_points` of 10000 routing keys (0 removes the split) to the
+ * highest version in stage `canary` (dev or staging) instead of the
+ * production version. The split keeps the keys it already sends to the
+ * canary when its share grows. `out` may be NULL.
+ */
+mr_status mr_set_traffic_split(mr_client *c, const char *name,
+    mr_stage canary, uint32_t basis_points, const char *reason,
+    mr_model **out);
+
+/*
+ * The version `routing_key` (1..MR_ROUTING_KEY_MAX bytes) should use under
+ * the model's traffic split: the same key always gets the same side while
+ * the split is unchanged. *canary (may be NULL) says which side; `bucket`
+ * (may be NULL) gets the key's bucket, 0..9999, which is on the canary
+ * side when below the split's basis points. The version has no chunk
+ * lists. MR_NOT_FOUND when the key goes to production and there is no
+ * production version.
+ */
+mr_status mr_resolve(mr_client *c, const char *name, const char *routing_key,
+    bool *canary, uint32_t *bucket, mr_version **out);
 
 typedef struct mr_metric_delta {
 	char *name;

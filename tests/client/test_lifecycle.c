@@ -1490,6 +1490,116 @@ test_lifecycle_audit_lists_every_mutation_in_a_chain_that_verifies(void **state)
 	mr_audit_list_free(l);
 }
 
+/* ---- traffic split ------------------------------------------------------ */
+
+static void
+test_lifecycle_split_bad_arguments_are_refused_without_a_round_trip(
+    void **state)
+{
+	char long_key[MR_ROUTING_KEY_MAX + 2];
+	atomic_int calls = 0;
+	wr_responder *rsp;
+	mr_version *v;
+	mr_client *c;
+	char url[64];
+
+	(void)state;
+	memset(long_key, 'k', sizeof(long_key) - 1);
+	long_key[sizeof(long_key) - 1] = '\0';
+	wr_url(url, "countsplit");
+	rsp = wr_responder_start(url, wr_count_calls, &calls);
+	c = rs_client(url, "alice", 30000, 0);
+
+	assert_int_equal(mr_set_traffic_split(c, "fraud", MR_STAGE_PRODUCTION,
+	                     1000, NULL, NULL),
+	    MR_INVALID_ARGUMENT);
+	assert_non_null(strstr(mr_client_errmsg(c), "dev or staging"));
+	assert_int_equal(mr_set_traffic_split(c, "fraud", MR_STAGE_ARCHIVED,
+	                     1000, NULL, NULL),
+	    MR_INVALID_ARGUMENT);
+	assert_int_equal(mr_set_traffic_split(c, "fraud", MR_STAGE_STAGING,
+	                     10001, NULL, NULL),
+	    MR_INVALID_ARGUMENT);
+	assert_int_equal(mr_set_traffic_split(c, "bad name", MR_STAGE_STAGING,
+	                     1000, NULL, NULL),
+	    MR_INVALID_ARGUMENT);
+	assert_int_equal(mr_resolve(c, "fraud", "", NULL, NULL, &v),
+	    MR_INVALID_ARGUMENT);
+	assert_int_equal(mr_resolve(c, "fraud", NULL, NULL, NULL, &v),
+	    MR_INVALID_ARGUMENT);
+	assert_int_equal(mr_resolve(c, "fraud", long_key, NULL, NULL, &v),
+	    MR_INVALID_ARGUMENT);
+	assert_non_null(strstr(mr_client_errmsg(c), "routing key"));
+	assert_int_equal(atomic_load(&calls), 0);
+	mr_client_close(c);
+	wr_responder_stop(rsp);
+}
+
+static void
+test_lifecycle_split_resolves_keys_and_shows_on_the_model(void **state)
+{
+	fixture *f = *state;
+	char key[32], reason[128];
+	uint32_t bucket, again;
+	bool canary, canary2;
+	int on_canary = 0;
+	mr_version *v;
+	mr_model *m;
+
+	register_plain(f, "fraud", "1.0.0");
+	to_production(f->c, "fraud", "1.0.0");
+	register_plain(f, "fraud", "1.1.0");
+	promote(f->c, "fraud", "1.1.0", MR_STAGE_STAGING);
+
+	assert_int_equal(mr_set_traffic_split(f->c, "fraud", MR_STAGE_STAGING,
+	                     1000, "a/b", &m),
+	    MR_OK);
+	assert_int_equal(m->split_stage, MR_STAGE_STAGING);
+	assert_int_equal(m->split_basis_points, 1000);
+	mr_model_free(m);
+	assert_int_equal(mr_get_model(f->c, "fraud", &m), MR_OK);
+	assert_int_equal(m->split_stage, MR_STAGE_STAGING);
+	assert_int_equal(m->split_basis_points, 1000);
+	mr_model_free(m);
+
+	for (int i = 0; i < 400; i++) {
+		snprintf(key, sizeof(key), "user-%d", i);
+		assert_int_equal(
+		    mr_resolve(f->c, "fraud", key, &canary, &bucket, &v), MR_OK);
+		assert_string_equal(v->version, canary ? "1.1.0" : "1.0.0");
+		assert_int_equal(canary, bucket < 1000);
+		assert_int_equal(v->n_files, 1);
+		mr_version_free(v);
+		assert_int_equal(
+		    mr_resolve(f->c, "fraud", key, &canary2, &again, NULL),
+		    MR_OK);
+		assert_int_equal(canary2, canary);
+		assert_int_equal(again, bucket);
+		on_canary += canary;
+	}
+	assert_true(on_canary > 0 && on_canary < 120);
+	assert_int_equal(count_events(f->c, "fraud", MR_EVENT_SPLIT_CHANGED,
+	                     NULL, reason),
+	    1);
+	assert_non_null(strstr(reason, "staging 10% (production 90%)"));
+	assert_string_equal(mr_event_kind_name(MR_EVENT_SPLIT_CHANGED),
+	    "split_changed");
+
+	/* Removing the split sends every key to production. */
+	assert_int_equal(mr_set_traffic_split(f->c, "fraud", MR_STAGE_NONE, 0,
+	                     NULL, &m),
+	    MR_OK);
+	assert_int_equal(m->split_basis_points, 0);
+	assert_int_equal(m->split_stage, MR_STAGE_NONE);
+	mr_model_free(m);
+	assert_int_equal(
+	    mr_resolve(f->c, "fraud", "user-1", &canary, NULL, NULL), MR_OK);
+	assert_false(canary);
+	assert_int_equal(
+	    mr_resolve(f->c, "nosuch", "user-1", &canary, NULL, NULL),
+	    MR_NOT_FOUND);
+}
+
 int
 main(void)
 {
@@ -1497,6 +1607,8 @@ main(void)
 	    cmocka_unit_test(test_lifecycle_bump_parse_knows_the_four_names),
 	    cmocka_unit_test(
 	        test_lifecycle_bad_arguments_are_refused_without_a_round_trip),
+	    cmocka_unit_test(
+	        test_lifecycle_split_bad_arguments_are_refused_without_a_round_trip),
 #define T(name)                                                                \
 	cmocka_unit_test_setup_teardown(name, setup, rs_fixture_teardown)
 	    T(test_lifecycle_register_with_bump_numbers_from_the_highest_version),
@@ -1514,6 +1626,7 @@ main(void)
 	    T(test_lifecycle_update_model_edits_fields_tags_goals_and_writes_events),
 	    T(test_lifecycle_update_version_edits_description_tags_signature_and_writes_events),
 	    T(test_lifecycle_audit_lists_every_mutation_in_a_chain_that_verifies),
+	    T(test_lifecycle_split_resolves_keys_and_shows_on_the_model),
 #undef T
 	};
 

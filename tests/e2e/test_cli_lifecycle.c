@@ -858,6 +858,8 @@ test_cli_lifecycle_help_names_every_command(void **state)
 	    "  modelreg alias NAME",
 	    "  modelreg alias set NAME ALIAS VERSION",
 	    "  modelreg alias rm NAME ALIAS",
+	    "  modelreg split NAME --canary STAGE --percent P",
+	    "  modelreg resolve NAME KEY",
 	    "  modelreg compare NAME BASELINE CANDIDATE",
 	    "  modelreg search [FILTER]",
 	    "  modelreg audit log [NAME]",
@@ -963,6 +965,83 @@ test_cli_audit_verify_names_the_record_edited_on_disk(void **state)
 	e2e_run_free(&r);
 }
 
+static void
+test_cli_split_resolve_and_info_line(void **state)
+{
+	fixture *f = *state;
+	e2e_run r = {0};
+	json_object *j;
+	int64_t bucket;
+
+	register_version(f, &r, "fraud", "3.0.0", NULL);
+	register_version(f, &r, "fraud", "3.1.0", NULL);
+	E2E_CLI(&f->s, r, "promote", "fraud", "3.0.0", "--to", "staging");
+	e2e_expect(&r, 0, NULL, NULL);
+	E2E_CLI(&f->s, r, "promote", "fraud", "3.0.0", "--to", "production");
+	e2e_expect(&r, 0, "is now in production", NULL);
+	E2E_CLI(&f->s, r, "promote", "fraud", "3.1.0", "--to", "staging");
+	e2e_expect(&r, 0, "is now in staging", NULL);
+
+	/* No split: every key goes to production. */
+	E2E_CLI(&f->s, r, "resolve", "fraud", "user-42");
+	e2e_expect(&r, 0, NULL, NULL);
+	e2e_expect_field(&r, "version:", "3.0.0");
+	e2e_expect_field(&r, "stage:", "production");
+	e2e_expect_field(&r, "side:", "production");
+
+	E2E_CLI(&f->s, r, "split", "fraud", "--canary", "staging", "--percent",
+	    "100", "--reason", "all in");
+	e2e_expect(&r, 0,
+	    "fraud: traffic split staging 100% (production 0%) (revision ",
+	    NULL);
+	E2E_CLI(&f->s, r, "resolve", "fraud", "user-42");
+	e2e_expect(&r, 0, NULL, NULL);
+	e2e_expect_field(&r, "version:", "3.1.0");
+	e2e_expect_field(&r, "stage:", "staging");
+	e2e_expect_field(&r, "side:", "canary");
+	e2e_expect(&r, 0, "bucket:", NULL);
+
+	E2E_CLI(&f->s, r, "split", "fraud", "--canary", "staging", "--percent",
+	    "12.5");
+	e2e_expect(&r, 0, "staging 12.5% (production 87.5%)", NULL);
+	E2E_CLI(&f->s, r, "info", "fraud");
+	e2e_expect(&r, 0, NULL, NULL);
+	e2e_expect_field(&r, "traffic split:", "staging 12.5% (production 87.5%)");
+	E2E_CLI(&f->s, r, "--json", "resolve", "fraud", "user-42");
+	e2e_expect(&r, 0, NULL, NULL);
+	j = parse_json(&r);
+	bucket = jint(j, "bucket");
+	assert_true(bucket >= 0 && bucket < 10000);
+	assert_int_equal(json_object_get_boolean(jget(j, "canary")),
+	    bucket < 1250);
+	assert_string_equal(jstr(j, "version"), bucket < 1250 ? "3.1.0" : "3.0.0");
+	assert_string_equal(jstr(j, "side"), bucket < 1250 ? "canary"
+	                                                   : "production");
+	json_object_put(j);
+
+	/* Bad usage and refusals. */
+	E2E_CLI(&f->s, r, "split", "fraud", "--canary", "production",
+	    "--percent", "10");
+	e2e_expect(&r, 2, NULL, "dev or staging");
+	E2E_CLI(&f->s, r, "split", "fraud", "--canary", "staging", "--percent",
+	    "10.125");
+	e2e_expect(&r, 2, NULL, "two decimals");
+	E2E_CLI(&f->s, r, "split", "fraud", "--canary", "staging", "--percent",
+	    "101");
+	e2e_expect(&r, 2, NULL, "--percent");
+	E2E_CLI(&f->s, r, "resolve", "fraud");
+	e2e_expect(&r, 2, NULL, "give NAME KEY");
+
+	E2E_CLI(&f->s, r, "split", "fraud", "--percent", "0");
+	e2e_expect(&r, 0, "fraud: traffic split removed", NULL);
+	E2E_CLI(&f->s, r, "info", "fraud");
+	e2e_expect(&r, 0, NULL, NULL);
+	assert_null(strstr(r.out, "traffic split:"));
+	E2E_CLI(&f->s, r, "history", "fraud");
+	e2e_expect(&r, 0, "split_changed", NULL);
+	e2e_run_free(&r);
+}
+
 int
 main(void)
 {
@@ -979,6 +1058,7 @@ main(void)
 	    T(test_cli_audit_log_pages_and_verify_finds_it_intact),
 	    T(test_cli_audit_verify_names_the_record_edited_on_disk),
 	    T(test_cli_lifecycle_help_names_every_command),
+	    T(test_cli_split_resolve_and_info_line),
 #undef T
 	};
 

@@ -917,6 +917,312 @@ test_update_bad_goals_and_policy_are_refused(void **state)
 	    MR_INVALID_ARGUMENT);
 }
 
+/* ---- traffic split and Resolve ----------------------------------------- */
+
+#define SPLIT_KEYS 20000
+
+static mr_status
+set_split(st_env *env, Modelreg__V1__Stage stage, uint32_t bp)
+{
+	Modelreg__V1__SetTrafficSplitRequest rq =
+	    MODELREG__V1__SET_TRAFFIC_SPLIT_REQUEST__INIT;
+
+	rq.name = "m";
+	rq.canary_stage = stage;
+	rq.basis_points = bp;
+	rq.reason = "a/b test";
+	return st_call(env, "Registry/SetTrafficSplit", &rq.base, NULL, NULL,
+	    NULL);
+}
+
+/* Resolves `key` (raw bytes); fills what is asked for on OK. */
+static mr_status
+resolve_raw(st_env *env, const void *key, size_t len, bool *canary,
+    uint32_t *bucket, char *version, size_t cap)
+{
+	Modelreg__V1__ResolveRequest rq = MODELREG__V1__RESOLVE_REQUEST__INIT;
+	Modelreg__V1__ResolveResponse *r;
+	mr_status rv;
+
+	rq.name = "m";
+	rq.routing_key.data = (uint8_t *)key;
+	rq.routing_key.len = len;
+	rv = st_call(env, "Registry/Resolve", &rq.base, NULL,
+	    &modelreg__v1__resolve_response__descriptor,
+	    (ProtobufCMessage **)&r);
+	if (rv != MR_OK)
+		return rv;
+	assert_true(r->bucket < 10000);
+	assert_non_null(r->version);
+	/* Resolve answers without chunk lists. */
+	for (size_t i = 0; r->version->manifest != NULL &&
+	     i < r->version->manifest->n_files;
+	     i++)
+		assert_int_equal(r->version->manifest->files[i]->n_chunks, 0);
+	if (canary != NULL)
+		*canary = r->canary;
+	if (bucket != NULL)
+		*bucket = r->bucket;
+	if (version != NULL)
+		snprintf(version, cap, "%s", r->version->version);
+	modelreg__v1__resolve_response__free_unpacked(r, NULL);
+	return MR_OK;
+}
+
+static mr_status
+resolve(st_env *env, const char *key, bool *canary, uint32_t *bucket,
+    char *version, size_t cap)
+{
+	return resolve_raw(env, key, strlen(key), canary, bucket, version,
+	    cap);
+}
+
+/* 1.0.0 in production, 1.1.0 in staging. */
+static void
+split_model(st_env *env)
+{
+	must_reg(env, "m", "1.0.0");
+	to_production(env, "m", "1.0.0");
+	must_reg(env, "m", "1.1.0");
+	assert_int_equal(st_promote(env, "m", "1.1.0", STAGING), MR_OK);
+}
+
+static void
+test_resolve_is_deterministic_across_calls_and_mutations(void **state)
+{
+	st_env *env = *state;
+	char key[32], v1[16], v2[16];
+	bool c1[200], c2;
+	uint32_t b1[200], b2;
+	size_t on_canary = 0;
+
+	split_model(env);
+	assert_int_equal(set_split(env, STAGING, 5000), MR_OK);
+	for (int i = 0; i < 200; i++) {
+		snprintf(key, sizeof(key), "user-%d", i);
+		assert_int_equal(resolve(env, key, &c1[i], &b1[i], v1,
+				     sizeof(v1)),
+		    MR_OK);
+		assert_string_equal(v1, c1[i] ? "1.1.0" : "1.0.0");
+		assert_int_equal(c1[i], b1[i] < 5000);
+		on_canary += c1[i];
+		assert_int_equal(resolve(env, key, &c2, &b2, v2, sizeof(v2)),
+		    MR_OK);
+		assert_int_equal(c2, c1[i]);
+		assert_int_equal(b2, b1[i]);
+		assert_string_equal(v2, v1);
+	}
+	assert_true(on_canary > 0 && on_canary < 200);
+	/* An unrelated mutation moves no key. */
+	assert_int_equal(set_alias(env, "champion", "1.0.0"), MR_OK);
+	for (int i = 0; i < 200; i++) {
+		snprintf(key, sizeof(key), "user-%d", i);
+		assert_int_equal(resolve(env, key, &c2, &b2, NULL, 0), MR_OK);
+		assert_int_equal(c2, c1[i]);
+		assert_int_equal(b2, b1[i]);
+	}
+}
+
+/* Resolves SPLIT_KEYS keys; returns how many went to the canary. */
+static size_t
+resolve_many(st_env *env, bool *canary)
+{
+	char key[32];
+	size_t n = 0;
+
+	for (int i = 0; i < SPLIT_KEYS; i++) {
+		snprintf(key, sizeof(key), "req-%d", i);
+		assert_int_equal(
+		    resolve(env, key, &canary[i], NULL, NULL, 0), MR_OK);
+		n += canary[i];
+	}
+	return n;
+}
+
+static void
+assert_share(size_t got, uint32_t bp)
+{
+	double observed = 100.0 * (double)got / SPLIT_KEYS;
+	double expected = bp / 100.0;
+
+	if (observed - expected > 1.5 || expected - observed > 1.5)
+		fail_msg("%.2f%% of keys on the canary, expected %.2f%%",
+		    observed, expected);
+}
+
+static void
+test_split_ratio_holds_and_growth_keeps_canary_keys(void **state)
+{
+	st_env *env = *state;
+	bool *at10 = calloc(SPLIT_KEYS, sizeof(bool));
+	bool *at20 = calloc(SPLIT_KEYS, sizeof(bool));
+	bool *at50 = calloc(SPLIT_KEYS, sizeof(bool));
+
+	assert_non_null(at10);
+	assert_non_null(at20);
+	assert_non_null(at50);
+	split_model(env);
+	assert_int_equal(set_split(env, STAGING, 1000), MR_OK);
+	assert_share(resolve_many(env, at10), 1000);
+	assert_int_equal(set_split(env, STAGING, 2000), MR_OK);
+	assert_share(resolve_many(env, at20), 2000);
+	assert_int_equal(set_split(env, STAGING, 5000), MR_OK);
+	assert_share(resolve_many(env, at50), 5000);
+	/* Raising the share only moves keys from production to canary. */
+	for (int i = 0; i < SPLIT_KEYS; i++) {
+		if (at10[i])
+			assert_true(at20[i]);
+		if (at20[i])
+			assert_true(at50[i]);
+	}
+	free(at10);
+	free(at20);
+	free(at50);
+}
+
+static void
+test_resolve_without_canary_or_production_version(void **state)
+{
+	st_env *env = *state;
+	char v[16], key[32];
+	bool canary = true;
+
+	/* No split at all: production for every key. */
+	split_model(env);
+	assert_int_equal(resolve(env, "k", &canary, NULL, v, sizeof(v)),
+	    MR_OK);
+	assert_false(canary);
+	assert_string_equal(v, "1.0.0");
+	/* Every key on the canary side, but dev holds no version. */
+	assert_int_equal(set_split(env, MODELREG__V1__STAGE__STAGE_DEV, 10000),
+	    MR_OK);
+	for (int i = 0; i < 20; i++) {
+		snprintf(key, sizeof(key), "k%d", i);
+		assert_int_equal(
+		    resolve(env, key, &canary, NULL, v, sizeof(v)), MR_OK);
+		assert_false(canary);
+		assert_string_equal(v, "1.0.0");
+	}
+
+	/* No production version: a production-side key is NOT_FOUND. */
+	must_reg(env, "n", "1.0.0");
+	Modelreg__V1__ResolveRequest rq = MODELREG__V1__RESOLVE_REQUEST__INIT;
+	rq.name = "n";
+	rq.routing_key.data = (uint8_t *)"k";
+	rq.routing_key.len = 1;
+	assert_int_equal(st_call(env, "Registry/Resolve", &rq.base, NULL,
+			     NULL, NULL),
+	    MR_NOT_FOUND);
+	assert_non_null(strstr(env->last_message, "no production version"));
+	rq.name = "nosuch";
+	assert_int_equal(st_call(env, "Registry/Resolve", &rq.base, NULL,
+			     NULL, NULL),
+	    MR_NOT_FOUND);
+}
+
+static void
+test_split_and_resolve_bad_input_is_refused(void **state)
+{
+	st_env *env = *state;
+	char big[MR_ROUTING_KEY_MAX + 1];
+
+	split_model(env);
+	assert_int_equal(set_split(env, PROD, 1000), MR_INVALID_ARGUMENT);
+	assert_non_null(strstr(env->last_message, "dev or staging"));
+	assert_int_equal(set_split(env, MODELREG__V1__STAGE__STAGE_ARCHIVED,
+			     1000),
+	    MR_INVALID_ARGUMENT);
+	assert_int_equal(set_split(env, MODELREG__V1__STAGE__STAGE_UNSPECIFIED,
+			     1000),
+	    MR_INVALID_ARGUMENT);
+	assert_int_equal(set_split(env, STAGING, 10001), MR_INVALID_ARGUMENT);
+	/* Removing a split the model does not have. */
+	assert_int_equal(set_split(env, STAGING, 0), MR_NOT_FOUND);
+
+	memset(big, 'k', sizeof(big));
+	assert_int_equal(resolve_raw(env, big, 0, NULL, NULL, NULL, 0),
+	    MR_INVALID_ARGUMENT);
+	assert_int_equal(resolve_raw(env, big, sizeof(big), NULL, NULL, NULL,
+			     0),
+	    MR_INVALID_ARGUMENT);
+	assert_int_equal(resolve_raw(env, big, MR_ROUTING_KEY_MAX, NULL, NULL,
+			     NULL, 0),
+	    MR_OK);
+	/* A key is bytes: a zero byte is part of it. */
+	assert_int_equal(resolve_raw(env, "a\0b", 3, NULL, NULL, NULL, 0),
+	    MR_OK);
+}
+
+static void
+test_split_is_on_the_model_with_event_and_audit(void **state)
+{
+	st_env *env = *state;
+	Modelreg__V1__ListAuditRequest aq =
+	    MODELREG__V1__LIST_AUDIT_REQUEST__INIT;
+	Modelreg__V1__ListAuditResponse *a;
+	Modelreg__V1__ListEventsResponse *ev;
+	Modelreg__V1__Model *m;
+	char *salt;
+	size_t n_split = 0;
+
+	env->user = "erin";
+	split_model(env);
+	assert_int_equal(set_split(env, STAGING, 1000), MR_OK);
+	m = st_model(env, "m");
+	assert_non_null(m->traffic_split);
+	assert_int_equal(m->traffic_split->canary_stage, STAGING);
+	assert_int_equal(m->traffic_split->canary_basis_points, 1000);
+	assert_true(strlen(m->traffic_split->salt) > 0);
+	salt = strdup(m->traffic_split->salt);
+	modelreg__v1__model__free_unpacked(m, NULL);
+	/* A change keeps the salt; removal drops the split. */
+	assert_int_equal(set_split(env, MODELREG__V1__STAGE__STAGE_DEV, 2550),
+	    MR_OK);
+	m = st_model(env, "m");
+	assert_string_equal(m->traffic_split->salt, salt);
+	assert_int_equal(m->traffic_split->canary_basis_points, 2550);
+	modelreg__v1__model__free_unpacked(m, NULL);
+	free(salt);
+	assert_int_equal(set_split(env, STAGING, 0), MR_OK);
+	m = st_model(env, "m");
+	assert_null(m->traffic_split);
+	modelreg__v1__model__free_unpacked(m, NULL);
+
+	ev = events(env);
+	for (size_t i = 0; i < ev->n_events; i++) {
+		if (ev->events[i]->kind !=
+		    MODELREG__V1__EVENT_KIND__EVENT_SPLIT_CHANGED)
+			continue;
+		assert_string_equal(ev->events[i]->actor, "erin");
+		if (n_split == 0)
+			assert_string_equal(ev->events[i]->reason,
+			    "staging 10% (production 90%)");
+		if (n_split == 1)
+			assert_string_equal(ev->events[i]->reason,
+			    "dev 25.5% (production 74.5%)");
+		n_split++;
+	}
+	assert_int_equal(n_split, 3);
+	modelreg__v1__list_events_response__free_unpacked(ev, NULL);
+
+	aq.model = "m";
+	assert_int_equal(st_call(env, "Audit/ListAudit", &aq.base, NULL,
+			     &modelreg__v1__list_audit_response__descriptor,
+			     (ProtobufCMessage **)&a),
+	    MR_OK);
+	assert_true(a->n_records >= 3);
+	Modelreg__V1__AuditRecord *last = a->records[a->n_records - 1];
+	Modelreg__V1__AuditRecord *first = a->records[a->n_records - 3];
+	assert_string_equal(first->action, "SetTrafficSplit");
+	assert_string_equal(first->actor, "erin");
+	assert_string_equal(first->reason, "a/b test");
+	assert_non_null(strstr(first->after, "canary"));
+	assert_null(strstr(first->before, "canary"));
+	assert_string_equal(last->action, "SetTrafficSplit");
+	assert_non_null(strstr(last->before, "2550"));
+	modelreg__v1__list_audit_response__free_unpacked(a, NULL);
+}
+
 int
 main(void)
 {
@@ -941,6 +1247,11 @@ main(void)
 		T(test_search_on_an_overlong_tag_matches_nothing),
 		T(test_lineage_audit_records_name_the_node_not_a_model),
 		T(test_update_bad_goals_and_policy_are_refused),
+		T(test_resolve_is_deterministic_across_calls_and_mutations),
+		T(test_split_ratio_holds_and_growth_keeps_canary_keys),
+		T(test_resolve_without_canary_or_production_version),
+		T(test_split_and_resolve_bad_input_is_refused),
+		T(test_split_is_on_the_model_with_event_and_audit),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
