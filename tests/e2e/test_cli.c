@@ -26,6 +26,7 @@
 
 #include "chunk.h"
 #include "e2e.h"
+#include "e2e_json.h"
 #include "store.h"
 #include "testutil.h"
 
@@ -80,61 +81,6 @@ setup(void **state)
 	assert_int_equal(mkdir(f->out, 0755), 0);
 	*state = f;
 	return 0;
-}
-
-/* ---- JSON -------------------------------------------------------------------
- */
-
-static json_object *
-parse_json(const e2e_run *r)
-{
-	json_object *o = json_tokener_parse(r->out);
-
-	if (o == NULL)
-		fail_msg("stdout is not JSON:\n%s", r->out);
-	return o;
-}
-
-/* The value at a dotted path ("version.artifact.files.0.path"); numbers
- * index arrays. Fails the test if there is none. */
-static json_object *
-jget(json_object *o, const char *path)
-{
-	char buf[256], *save = NULL;
-
-	snprintf(buf, sizeof(buf), "%s", path);
-	for (char *k = strtok_r(buf, ".", &save); k != NULL;
-	     k = strtok_r(NULL, ".", &save)) {
-		json_object *next = NULL;
-
-		if (json_object_is_type(o, json_type_array))
-			next = json_object_array_get_idx(o, (size_t)atoi(k));
-		else if (!json_object_object_get_ex(o, k, &next))
-			next = NULL;
-		if (next == NULL)
-			fail_msg(
-			    "no %s in %s", path, json_object_to_json_string(o));
-		o = next;
-	}
-	return o;
-}
-
-static const char *
-jstr(json_object *o, const char *path)
-{
-	json_object *v = jget(o, path);
-
-	assert_true(json_object_is_type(v, json_type_string));
-	return json_object_get_string(v);
-}
-
-static int64_t
-jint(json_object *o, const char *path)
-{
-	json_object *v = jget(o, path);
-
-	assert_true(json_object_is_type(v, json_type_int));
-	return json_object_get_int64(v);
 }
 
 /* ---- helpers ----------------------------------------------------------------
@@ -197,21 +143,21 @@ test_cli_register_sends_only_missing_chunks_and_says_so(void **state)
 	E2E_CLI(&f->s, r, "--json", "register", "ranker", f->tree, "--version",
 	    "1.0.0");
 	e2e_expect(&r, 0, NULL, NULL);
-	j = parse_json(&r);
-	assert_string_equal(jstr(j, "version.name"), "ranker");
-	assert_string_equal(jstr(j, "version.version"), "1.0.0");
-	assert_string_equal(jstr(j, "version.stage"), "dev");
+	j = e2e_json(&r);
+	assert_string_equal(e2e_jstr(j, "version.name"), "ranker");
+	assert_string_equal(e2e_jstr(j, "version.version"), "1.0.0");
+	assert_string_equal(e2e_jstr(j, "version.stage"), "dev");
 	assert_true(
-	    json_object_get_boolean(jget(j, "version.artifact.directory")));
+	    json_object_get_boolean(e2e_jget(j, "version.artifact.directory")));
 	assert_string_equal(
-	    jstr(j, "version.artifact.files.0.path"), "config.json");
+	    e2e_jstr(j, "version.artifact.files.0.path"), "config.json");
 	assert_string_equal(
-	    jstr(j, "version.artifact.files.1.path"), "sub/w.bin");
-	assert_int_equal(jint(j, "transfer.files"), 2);
-	assert_int_equal(jint(j, "transfer.chunks"), 2);
-	assert_int_equal(jint(j, "transfer.chunks_sent"), 2);
-	assert_true(jint(j, "revision") > 0);
-	assert_string_equal(jstr(j, "version.created_by"), "tester");
+	    e2e_jstr(j, "version.artifact.files.1.path"), "sub/w.bin");
+	assert_int_equal(e2e_jint(j, "transfer.files"), 2);
+	assert_int_equal(e2e_jint(j, "transfer.chunks"), 2);
+	assert_int_equal(e2e_jint(j, "transfer.chunks_sent"), 2);
+	assert_true(e2e_jint(j, "revision") > 0);
+	assert_string_equal(e2e_jstr(j, "version.created_by"), "tester");
 	json_object_put(j);
 
 	/* Refusals exit 1 with the status and the reason on stderr. */
@@ -253,28 +199,28 @@ test_cli_get_shows_a_version_as_text_and_as_json(void **state)
 
 	E2E_CLI(&f->s, r, "--json", "get", "fraud", "--version", "3.1.0");
 	e2e_expect(&r, 0, NULL, NULL);
-	j = parse_json(&r);
-	assert_string_equal(jstr(j, "name"), "fraud");
-	assert_string_equal(jstr(j, "version"), "3.1.0");
-	assert_string_equal(jstr(j, "stage"), "dev");
-	assert_string_equal(jstr(j, "metadata.framework"), "xgboost");
-	assert_string_equal(jstr(j, "metadata.python_version"), "3.11");
+	j = e2e_json(&r);
+	assert_string_equal(e2e_jstr(j, "name"), "fraud");
+	assert_string_equal(e2e_jstr(j, "version"), "3.1.0");
+	assert_string_equal(e2e_jstr(j, "stage"), "dev");
+	assert_string_equal(e2e_jstr(j, "metadata.framework"), "xgboost");
+	assert_string_equal(e2e_jstr(j, "metadata.python_version"), "3.11");
 	assert_true(
-	    json_object_get_double(jget(j, "metadata.metrics.auc")) == 0.93);
-	assert_string_equal(jstr(j, "metadata.hyperparameters.max_depth"), "6");
-	assert_string_equal(jstr(j, "metadata.features.1"), "merchant");
-	assert_string_equal(jstr(j, "tags.team"), "risk");
-	assert_string_equal(jstr(j, "tags.env"), "test");
-	assert_string_equal(jstr(j, "signature.inputs.0.name"), "amount");
+	    json_object_get_double(e2e_jget(j, "metadata.metrics.auc")) == 0.93);
+	assert_string_equal(e2e_jstr(j, "metadata.hyperparameters.max_depth"), "6");
+	assert_string_equal(e2e_jstr(j, "metadata.features.1"), "merchant");
+	assert_string_equal(e2e_jstr(j, "tags.team"), "risk");
+	assert_string_equal(e2e_jstr(j, "tags.env"), "test");
+	assert_string_equal(e2e_jstr(j, "signature.inputs.0.name"), "amount");
 	assert_string_equal(
-	    jstr(j, "signature.outputs.0.name"), "fraud_probability");
-	assert_int_equal(jint(j, "artifact.size"), MODEL_SIZE);
-	assert_int_equal(jint(j, "artifact.chunk_count"), 3);
-	assert_string_equal(jstr(j, "artifact.files.0.path"), "model.bin");
-	assert_int_equal(strlen(jstr(j, "artifact.digest")), 64);
-	assert_string_equal(jstr(j, "created_by"), "tester");
-	assert_true(jint(j, "created_at_ms") > 0);
-	assert_non_null(strchr(jstr(j, "created_at"), 'T'));
+	    e2e_jstr(j, "signature.outputs.0.name"), "fraud_probability");
+	assert_int_equal(e2e_jint(j, "artifact.size"), MODEL_SIZE);
+	assert_int_equal(e2e_jint(j, "artifact.chunk_count"), 3);
+	assert_string_equal(e2e_jstr(j, "artifact.files.0.path"), "model.bin");
+	assert_int_equal(strlen(e2e_jstr(j, "artifact.digest")), 64);
+	assert_string_equal(e2e_jstr(j, "created_by"), "tester");
+	assert_true(e2e_jint(j, "created_at_ms") > 0);
+	assert_non_null(strchr(e2e_jstr(j, "created_at"), 'T'));
 	json_object_put(j);
 
 	E2E_CLI(&f->s, r, "get", "fraud@7.0.0");
@@ -325,14 +271,14 @@ test_cli_pull_writes_verified_artifacts_and_keeps_existing_files(void **state)
 	E2E_CLI(&f->s, r, "--json", "pull", "fraud", "--version", "3.1.0",
 	    tree_dest);
 	e2e_expect(&r, 0, NULL, NULL);
-	j = parse_json(&r);
+	j = e2e_json(&r);
 	snprintf(b, sizeof(b), "%s/model.bin", tree_dest);
-	assert_string_equal(jstr(j, "path"), b);
-	assert_string_equal(jstr(j, "version.version"), "3.1.0");
-	assert_int_equal(jint(j, "transfer.files"), 1);
-	assert_int_equal(jint(j, "transfer.chunks_sent"), 3);
-	assert_int_equal(jint(j, "transfer.bytes"), MODEL_SIZE);
-	assert_true(json_object_is_type(jget(j, "seconds"), json_type_double));
+	assert_string_equal(e2e_jstr(j, "path"), b);
+	assert_string_equal(e2e_jstr(j, "version.version"), "3.1.0");
+	assert_int_equal(e2e_jint(j, "transfer.files"), 1);
+	assert_int_equal(e2e_jint(j, "transfer.chunks_sent"), 3);
+	assert_int_equal(e2e_jint(j, "transfer.bytes"), MODEL_SIZE);
+	assert_true(json_object_is_type(e2e_jget(j, "seconds"), json_type_double));
 	json_object_put(j);
 	assert_true(same_file(f->model, b));
 	assert_int_equal(entries(f->out), 2); /* copy.bin, ranker */
@@ -342,8 +288,8 @@ test_cli_pull_writes_verified_artifacts_and_keeps_existing_files(void **state)
 	snprintf(dest, sizeof(dest), "%s/new/deeper/model.bin", f->out);
 	E2E_CLI(&f->s, r, "pull", "fraud@3.1.0", dest, "--json");
 	e2e_expect(&r, 0, NULL, NULL);
-	j = parse_json(&r);
-	assert_string_equal(jstr(j, "path"), dest);
+	j = e2e_json(&r);
+	assert_string_equal(e2e_jstr(j, "path"), dest);
 	json_object_put(j);
 	assert_true(same_file(f->model, dest));
 	e2e_run_free(&r);
@@ -378,10 +324,10 @@ test_cli_promote_rollback_and_history_follow_the_lifecycle(void **state)
 	E2E_CLI(&f->s, r, "--json", "promote", "fraud", "3.2.0", "--to",
 	    "production", "--reason", "canary clean");
 	e2e_expect(&r, 0, NULL, NULL);
-	j = parse_json(&r);
-	assert_string_equal(jstr(j, "version.stage"), "production");
-	assert_string_equal(jstr(j, "version.displaced_version"), "3.1.0");
-	assert_true(jint(j, "revision") > 0);
+	j = e2e_json(&r);
+	assert_string_equal(e2e_jstr(j, "version.stage"), "production");
+	assert_string_equal(e2e_jstr(j, "version.displaced_version"), "3.1.0");
+	assert_true(e2e_jint(j, "revision") > 0);
 	json_object_put(j);
 
 	E2E_CLI(&f->s, r, "rollback", "fraud", "--reason", "p99 doubled");
@@ -393,9 +339,9 @@ test_cli_promote_rollback_and_history_follow_the_lifecycle(void **state)
 	E2E_CLI(&f->s, r, "--json", "rollback", "fraud", "--to", "3.2.0",
 	    "--reason", "forward");
 	e2e_expect(&r, 0, NULL, NULL);
-	j = parse_json(&r);
-	assert_string_equal(jstr(j, "version.version"), "3.2.0");
-	assert_string_equal(jstr(j, "version.stage"), "production");
+	j = e2e_json(&r);
+	assert_string_equal(e2e_jstr(j, "version.version"), "3.2.0");
+	assert_string_equal(e2e_jstr(j, "version.stage"), "production");
 	json_object_put(j);
 
 	E2E_CLI(&f->s, r, "history", "fraud");
@@ -407,26 +353,26 @@ test_cli_promote_rollback_and_history_follow_the_lifecycle(void **state)
 	e2e_expect_field(&r, "canary clean", "stage_changed");
 	E2E_CLI(&f->s, r, "--json", "history", "fraud");
 	e2e_expect(&r, 0, NULL, NULL);
-	j = parse_json(&r);
-	events = jget(j, "events");
+	j = e2e_json(&r);
+	events = e2e_jget(j, "events");
 	n = json_object_array_length(events);
 	/* Created, 2 registered, 4 promotions, the archiving each later
 	 * promotion or rollback does, 2 rollbacks. */
 	assert_int_equal(n, 12);
-	assert_string_equal(jstr(events, "0.kind"), "model_created");
-	assert_string_equal(jstr(events, "1.kind"), "version_registered");
-	assert_string_equal(jstr(events, "1.version"), "3.1.0");
-	assert_string_equal(jstr(events, "1.actor"), "tester");
-	assert_string_equal(jstr(events, "8.kind"), "stage_changed");
-	assert_string_equal(jstr(events, "8.to_stage"), "archived");
-	assert_string_equal(jstr(events, "9.kind"), "rollback");
-	assert_string_equal(jstr(events, "9.version"), "3.1.0");
-	assert_string_equal(jstr(events, "9.reason"), "p99 doubled");
-	assert_string_equal(jstr(events, "9.from_stage"), "archived");
-	assert_string_equal(jstr(events, "9.to_stage"), "production");
-	assert_int_equal(jint(events, "9.revision"), 10);
-	assert_int_equal(jint(j, "last_revision"), jint(events, "11.revision"));
-	assert_false(json_object_get_boolean(jget(j, "more")));
+	assert_string_equal(e2e_jstr(events, "0.kind"), "model_created");
+	assert_string_equal(e2e_jstr(events, "1.kind"), "version_registered");
+	assert_string_equal(e2e_jstr(events, "1.version"), "3.1.0");
+	assert_string_equal(e2e_jstr(events, "1.actor"), "tester");
+	assert_string_equal(e2e_jstr(events, "8.kind"), "stage_changed");
+	assert_string_equal(e2e_jstr(events, "8.to_stage"), "archived");
+	assert_string_equal(e2e_jstr(events, "9.kind"), "rollback");
+	assert_string_equal(e2e_jstr(events, "9.version"), "3.1.0");
+	assert_string_equal(e2e_jstr(events, "9.reason"), "p99 doubled");
+	assert_string_equal(e2e_jstr(events, "9.from_stage"), "archived");
+	assert_string_equal(e2e_jstr(events, "9.to_stage"), "production");
+	assert_int_equal(e2e_jint(events, "9.revision"), 10);
+	assert_int_equal(e2e_jint(j, "last_revision"), e2e_jint(events, "11.revision"));
+	assert_false(json_object_get_boolean(e2e_jget(j, "more")));
 	json_object_put(j);
 	E2E_CLI(&f->s, r, "history", "--limit", "1");
 	e2e_expect(&r, 0, "model_created", "more events: add --after 1");
@@ -465,13 +411,13 @@ test_cli_list_and_info_print_aligned_tables_and_json(void **state)
 
 	E2E_CLI(&f->s, r, "--json", "list");
 	e2e_expect(&r, 0, NULL, NULL);
-	j = parse_json(&r);
-	assert_int_equal(json_object_array_length(jget(j, "models")), 2);
-	assert_string_equal(jstr(j, "models.0.name"), "fraud");
-	assert_string_equal(jstr(j, "models.0.latest_version"), "3.2.0");
-	assert_int_equal(jint(j, "models.0.version_count"), 2);
-	assert_string_equal(jstr(j, "models.1.name"), "other");
-	assert_string_equal(jstr(j, "next_page_token"), "");
+	j = e2e_json(&r);
+	assert_int_equal(json_object_array_length(e2e_jget(j, "models")), 2);
+	assert_string_equal(e2e_jstr(j, "models.0.name"), "fraud");
+	assert_string_equal(e2e_jstr(j, "models.0.latest_version"), "3.2.0");
+	assert_int_equal(e2e_jint(j, "models.0.version_count"), 2);
+	assert_string_equal(e2e_jstr(j, "models.1.name"), "other");
+	assert_string_equal(e2e_jstr(j, "next_page_token"), "");
 	json_object_put(j);
 
 	E2E_CLI(&f->s, r, "list", "--limit", "1");
@@ -486,9 +432,9 @@ test_cli_list_and_info_print_aligned_tables_and_json(void **state)
 	e2e_expect_field(&r, "3.1.0", "env=test");
 	E2E_CLI(&f->s, r, "--json", "list", "fraud", "--tag", "env=test");
 	e2e_expect(&r, 0, NULL, NULL);
-	j = parse_json(&r);
-	assert_int_equal(json_object_array_length(jget(j, "versions")), 1);
-	assert_string_equal(jstr(j, "versions.0.version"), "3.1.0");
+	j = e2e_json(&r);
+	assert_int_equal(json_object_array_length(e2e_jget(j, "versions")), 1);
+	assert_string_equal(e2e_jstr(j, "versions.0.version"), "3.1.0");
 	json_object_put(j);
 
 	E2E_CLI(&f->s, r, "info", "fraud");
@@ -497,10 +443,10 @@ test_cli_list_and_info_print_aligned_tables_and_json(void **state)
 	e2e_expect_field(&r, "latest:", "3.2.0");
 	E2E_CLI(&f->s, r, "--json", "info", "fraud");
 	e2e_expect(&r, 0, NULL, NULL);
-	j = parse_json(&r);
-	assert_string_equal(jstr(j, "model.name"), "fraud");
-	assert_int_equal(json_object_array_length(jget(j, "versions")), 2);
-	assert_int_equal(json_object_array_length(jget(j, "events")), 3);
+	j = e2e_json(&r);
+	assert_string_equal(e2e_jstr(j, "model.name"), "fraud");
+	assert_int_equal(json_object_array_length(e2e_jget(j, "versions")), 2);
+	assert_int_equal(json_object_array_length(e2e_jget(j, "events")), 3);
 	json_object_put(j);
 	E2E_CLI(&f->s, r, "info", "nope");
 	e2e_expect(&r, 1, NULL, "modelreg: info nope: NOT_FOUND: ");
@@ -552,8 +498,8 @@ test_cli_bad_usage_exits_2_with_a_hint(void **state)
 	/* Nothing above reached the registry. */
 	E2E_CLI(&f->s, r, "--json", "list");
 	e2e_expect(&r, 0, NULL, NULL);
-	j = parse_json(&r);
-	assert_int_equal(json_object_array_length(jget(j, "models")), 0);
+	j = e2e_json(&r);
+	assert_int_equal(json_object_array_length(e2e_jget(j, "models")), 0);
 	json_object_put(j);
 
 	E2E_CLI(&f->s, r, "help", "register");
@@ -823,17 +769,17 @@ test_cli_lineage_of_a_version_is_the_issue_chain(void **state)
 	E2E_CLI(
 	    &f->s, r, "--json", "lineage", "fraud-detection-model", "3.1.0");
 	e2e_expect(&r, 0, NULL, NULL);
-	j = parse_json(&r);
-	assert_int_equal(json_object_array_length(jget(j, "nodes")), 5);
-	assert_int_equal(json_object_array_length(jget(j, "edges")), 6);
+	j = e2e_json(&r);
+	assert_int_equal(json_object_array_length(e2e_jget(j, "nodes")), 5);
+	assert_int_equal(json_object_array_length(e2e_jget(j, "edges")), 6);
 	assert_string_equal(
-	    jstr(j, "nodes.0.id"), "model:fraud-detection-model@3.1.0");
-	assert_string_equal(jstr(j, "nodes.0.kind"), "model");
+	    e2e_jstr(j, "nodes.0.id"), "model:fraud-detection-model@3.1.0");
+	assert_string_equal(e2e_jstr(j, "nodes.0.kind"), "model");
 	assert_int_equal(
-	    json_object_array_length(jget(j, "nodes.0.dangling")), 0);
-	assert_string_equal(jstr(j, "nodes.4.kind"), "deployment");
-	assert_string_equal(jstr(j, "nodes.4.stage"), "production");
-	assert_int_equal(jint(j, "nodes.4.ended_at_ms"), 0);
+	    json_object_array_length(e2e_jget(j, "nodes.0.dangling")), 0);
+	assert_string_equal(e2e_jstr(j, "nodes.4.kind"), "deployment");
+	assert_string_equal(e2e_jstr(j, "nodes.4.stage"), "production");
+	assert_int_equal(e2e_jint(j, "nodes.4.ended_at_ms"), 0);
 	json_object_put(j);
 
 	E2E_CLI(&f->s, r, "lineage", "impact", "dataset:v2024-01");
@@ -846,14 +792,14 @@ test_cli_lineage_of_a_version_is_the_issue_chain(void **state)
 	assert_null(strstr(r.out, "staging"));
 	E2E_CLI(&f->s, r, "--json", "lineage", "impact", "dataset:v2024-01");
 	e2e_expect(&r, 0, NULL, NULL);
-	j = parse_json(&r);
-	assert_int_equal(json_object_array_length(jget(j, "versions")), 1);
-	assert_string_equal(jstr(j, "versions.0.stage"), "production");
+	j = e2e_json(&r);
+	assert_int_equal(json_object_array_length(e2e_jget(j, "versions")), 1);
+	assert_string_equal(e2e_jstr(j, "versions.0.stage"), "production");
 	assert_int_equal(
-	    json_object_array_length(jget(j, "live_deployments")), 1);
+	    json_object_array_length(e2e_jget(j, "live_deployments")), 1);
 	assert_string_equal(
-	    jstr(j, "live_deployments.0.environment"), "default");
-	assert_string_equal(jstr(j, "next_page_token"), "");
+	    e2e_jstr(j, "live_deployments.0.environment"), "default");
+	assert_string_equal(e2e_jstr(j, "next_page_token"), "");
 	json_object_put(j);
 	e2e_run_free(&r);
 }
@@ -878,10 +824,10 @@ test_cli_lineage_dangling_reference_is_warned_until_its_node_is_added(
 	E2E_CLI(&f->s, r, "--json", "register", "fraud", f->model, "--version",
 	    "1.1.0", "--metadata", meta);
 	e2e_expect(&r, 0, NULL, "experiment = exp-9 names no lineage node");
-	j = parse_json(&r);
-	assert_string_equal(jstr(j, "dangling.0.field"), "experiment");
-	assert_string_equal(jstr(j, "dangling.0.value"), "exp-9");
-	assert_string_equal(jstr(j, "dangling.0.kind"), "experiment");
+	j = e2e_json(&r);
+	assert_string_equal(e2e_jstr(j, "dangling.0.field"), "experiment");
+	assert_string_equal(e2e_jstr(j, "dangling.0.value"), "exp-9");
+	assert_string_equal(e2e_jstr(j, "dangling.0.kind"), "experiment");
 	json_object_put(j);
 
 	E2E_CLI(&f->s, r, "lineage", "fraud", "1.0.0");
@@ -948,13 +894,13 @@ test_cli_lineage_walks_paths_and_edits_of_the_graph(void **state)
 	E2E_CLI(&f->s, r, "--json", "lineage", "upstream", "experiment:exp",
 	    "--limit", "1", "--all");
 	e2e_expect(&r, 0, NULL, NULL);
-	j = parse_json(&r);
-	assert_int_equal(json_object_array_length(jget(j, "nodes")), 4);
-	assert_int_equal(json_object_array_length(jget(j, "edges")), 3);
-	assert_int_equal(jint(j, "nodes.3.depth"), 3);
-	assert_string_equal(jstr(j, "edges.2.from"), "dataset:raw");
-	assert_string_equal(jstr(j, "edges.2.type"), "derived_from");
-	assert_string_equal(jstr(j, "next_page_token"), "");
+	j = e2e_json(&r);
+	assert_int_equal(json_object_array_length(e2e_jget(j, "nodes")), 4);
+	assert_int_equal(json_object_array_length(e2e_jget(j, "edges")), 3);
+	assert_int_equal(e2e_jint(j, "nodes.3.depth"), 3);
+	assert_string_equal(e2e_jstr(j, "edges.2.from"), "dataset:raw");
+	assert_string_equal(e2e_jstr(j, "edges.2.type"), "derived_from");
+	assert_string_equal(e2e_jstr(j, "next_page_token"), "");
 	json_object_put(j);
 
 	E2E_CLI(&f->s, r, "lineage", "path", "dataset:raw", "experiment:exp");
@@ -996,10 +942,10 @@ test_cli_lineage_walks_paths_and_edits_of_the_graph(void **state)
 	e2e_expect_field(&r, "downstream", "derived_from  dataset:clean");
 	E2E_CLI(&f->s, r, "--json", "lineage", "show", "features:fs@v2");
 	e2e_expect(&r, 0, NULL, NULL);
-	j = parse_json(&r);
-	assert_string_equal(jstr(j, "node.kind"), "features");
-	assert_string_equal(jstr(j, "node.version"), "v2");
-	assert_string_equal(jstr(j, "edges.0.from"), "dataset:clean");
+	j = e2e_json(&r);
+	assert_string_equal(e2e_jstr(j, "node.kind"), "features");
+	assert_string_equal(e2e_jstr(j, "node.version"), "v2");
+	assert_string_equal(e2e_jstr(j, "edges.0.from"), "dataset:clean");
 	json_object_put(j);
 
 	E2E_CLI(&f->s, r, "lineage", "nodes", "--kind", "dataset");
@@ -1009,9 +955,9 @@ test_cli_lineage_walks_paths_and_edits_of_the_graph(void **state)
 	assert_null(strstr(r.out, "features:fs"));
 	E2E_CLI(&f->s, r, "--json", "lineage", "nodes", "--limit", "2");
 	e2e_expect(&r, 0, NULL, "more nodes: add --page-token ");
-	j = parse_json(&r);
-	assert_int_equal(json_object_array_length(jget(j, "nodes")), 2);
-	assert_string_equal(jstr(j, "nodes.0.id"), "dataset:clean");
+	j = e2e_json(&r);
+	assert_int_equal(json_object_array_length(e2e_jget(j, "nodes")), 2);
+	assert_string_equal(e2e_jstr(j, "nodes.0.id"), "dataset:clean");
 	json_object_put(j);
 	E2E_CLI(&f->s, r, "lineage", "add", "dataset:raw");
 	e2e_expect(

@@ -22,6 +22,7 @@
 
 #include "audit.pb-c.h"
 #include "e2e.h"
+#include "e2e_json.h"
 #include "keys.h"
 #include "testutil.h"
 
@@ -54,62 +55,6 @@ write_file(const fixture *f, char out[E2E_PATH_SIZE], const char *name,
 {
 	e2e_path(out, f->s.dir, name);
 	tu_write_file(out, text, strlen(text));
-}
-
-/* ---- JSON ------------------------------------------------------------- */
-
-static json_object *
-parse_json(const e2e_run *r)
-{
-	json_object *o = json_tokener_parse(r->out);
-
-	if (o == NULL)
-		fail_msg("stdout is not JSON:\n%s", r->out);
-	return o;
-}
-
-/* The value at a dotted path ("events.3.kind"); numbers index arrays.
- * Fails the test if there is none. */
-static json_object *
-jget(json_object *o, const char *path)
-{
-	char buf[256], *save = NULL;
-
-	snprintf(buf, sizeof(buf), "%s", path);
-	for (char *k = strtok_r(buf, ".", &save); k != NULL;
-	     k = strtok_r(NULL, ".", &save)) {
-		json_object *next = NULL;
-
-		if (json_object_is_type(o, json_type_array))
-			next = json_object_array_get_idx(o, (size_t)atoi(k));
-		else if (!json_object_object_get_ex(o, k, &next))
-			next = NULL;
-		if (next == NULL)
-			fail_msg(
-			    "no %s in %s", path, json_object_to_json_string(o));
-		o = next;
-	}
-	return o;
-}
-
-static const char *
-jstr(json_object *o, const char *path)
-{
-	json_object *v = jget(o, path);
-
-	if (!json_object_is_type(v, json_type_string))
-		fail_msg("%s is not a string: %s", path,
-		    json_object_to_json_string(v));
-	return json_object_get_string(v);
-}
-
-static int64_t
-jint(json_object *o, const char *path)
-{
-	json_object *v = jget(o, path);
-
-	assert_true(json_object_is_type(v, json_type_int));
-	return json_object_get_int64(v);
 }
 
 /* ---- helpers ---------------------------------------------------------- */
@@ -226,10 +171,10 @@ test_cli_register_bump_auto_prints_the_rule(void **state)
 	E2E_CLI(&f->s, r, "--json", "register", "fraud", f->model, "--bump",
 	    "minor");
 	e2e_expect(&r, 0, NULL, NULL);
-	j = parse_json(&r);
-	assert_string_equal(jstr(j, "version.version"), "2.1.0");
+	j = e2e_json(&r);
+	assert_string_equal(e2e_jstr(j, "version.version"), "2.1.0");
 	assert_true(
-	    strncmp(jstr(j, "version.version_rule"), "bump minor", 10) == 0);
+	    strncmp(e2e_jstr(j, "version.version_rule"), "bump minor", 10) == 0);
 	json_object_put(j);
 
 	/* An explicit version says so in get, not in register. */
@@ -301,20 +246,20 @@ test_cli_compare_prints_the_issue_shape(void **state)
 
 	E2E_CLI(&f->s, r, "--json", "compare", "fraud", "3.0.0", "3.1.0");
 	e2e_expect(&r, 0, NULL, NULL);
-	j = parse_json(&r);
-	assert_string_equal(jstr(j, "baseline.version"), "3.0.0");
-	assert_string_equal(jstr(j, "candidate.version"), "3.1.0");
-	assert_int_equal(json_object_array_length(jget(j, "metrics")), 5);
-	assert_string_equal(jstr(j, "metrics.1.name"), "latency_p50_ms");
-	assert_string_equal(jstr(j, "metrics.1.goal"), "lower");
-	assert_string_equal(jstr(j, "metrics.1.outcome"), "better");
+	j = e2e_json(&r);
+	assert_string_equal(e2e_jstr(j, "baseline.version"), "3.0.0");
+	assert_string_equal(e2e_jstr(j, "candidate.version"), "3.1.0");
+	assert_int_equal(json_object_array_length(e2e_jget(j, "metrics")), 5);
+	assert_string_equal(e2e_jstr(j, "metrics.1.name"), "latency_p50_ms");
+	assert_string_equal(e2e_jstr(j, "metrics.1.goal"), "lower");
+	assert_string_equal(e2e_jstr(j, "metrics.1.outcome"), "better");
 	assert_true(
-	    json_object_get_double(jget(j, "metrics.1.relative")) == -0.125);
-	assert_string_equal(jstr(j, "features.0.kind"), "added");
-	assert_string_equal(jstr(j, "verdict"), "candidate");
-	assert_string_equal(jstr(j, "recommendation"),
+	    json_object_get_double(e2e_jget(j, "metrics.1.relative")) == -0.125);
+	assert_string_equal(e2e_jstr(j, "features.0.kind"), "added");
+	assert_string_equal(e2e_jstr(j, "verdict"), "candidate");
+	assert_string_equal(e2e_jstr(j, "recommendation"),
 	    "3.1.0 is better (improves 5 of 5 metrics)");
-	assert_int_equal(jint(j, "baseline_size"), MODEL_SIZE);
+	assert_int_equal(e2e_jint(j, "baseline_size"), MODEL_SIZE);
 	json_object_put(j);
 
 	E2E_CLI(&f->s, r, "compare", "fraud", "3.0.0", "7.0.0");
@@ -332,17 +277,17 @@ static int64_t
 event_time(const e2e_run *r, const char *kind, const char *version,
     const char *to_stage, char text[32])
 {
-	json_object *j = parse_json(r), *events = jget(j, "events");
+	json_object *j = e2e_json(r), *events = e2e_jget(j, "events");
 	int64_t ms = -1;
 
 	for (size_t i = 0; i < json_object_array_length(events); i++) {
 		json_object *e = json_object_array_get_idx(events, i);
 
-		if (strcmp(jstr(e, "kind"), kind) == 0 &&
-		    strcmp(jstr(e, "version"), version) == 0 &&
-		    strcmp(jstr(e, "to_stage"), to_stage) == 0) {
-			ms = jint(e, "time_ms");
-			snprintf(text, 32, "%s", jstr(e, "time"));
+		if (strcmp(e2e_jstr(e, "kind"), kind) == 0 &&
+		    strcmp(e2e_jstr(e, "version"), version) == 0 &&
+		    strcmp(e2e_jstr(e, "to_stage"), to_stage) == 0) {
+			ms = e2e_jint(e, "time_ms");
+			snprintf(text, 32, "%s", e2e_jstr(e, "time"));
 			break;
 		}
 	}
@@ -391,8 +336,8 @@ test_cli_get_at_follows_promotions_and_rollback(void **state)
 	E2E_CLI(
 	    &f->s, r, "--json", "get", "fraud", "--stage", "prod", "--at", t3);
 	e2e_expect(&r, 0, NULL, NULL);
-	j = parse_json(&r);
-	assert_string_equal(jstr(j, "version"), "3.0.0");
+	j = e2e_json(&r);
+	assert_string_equal(e2e_jstr(j, "version"), "3.0.0");
 	json_object_put(j);
 
 	/* Milliseconds count as given. */
@@ -451,10 +396,10 @@ test_cli_alias_stands_for_a_version_in_get_and_pull(void **state)
 	E2E_CLI(&f->s, r, "--json", "alias", "set", "fraud", "runner-up",
 	    "champion");
 	e2e_expect(&r, 0, NULL, NULL);
-	j = parse_json(&r);
-	assert_string_equal(jstr(j, "version"), "3.1.0");
-	assert_string_equal(jstr(j, "previous"), "3.1.0");
-	assert_true(jint(j, "revision") > 0);
+	j = e2e_json(&r);
+	assert_string_equal(e2e_jstr(j, "version"), "3.1.0");
+	assert_string_equal(e2e_jstr(j, "previous"), "3.1.0");
+	assert_true(e2e_jint(j, "revision") > 0);
 	json_object_put(j);
 
 	E2E_CLI(&f->s, r, "alias", "set", "fraud", "challenger", "3.0.0");
@@ -470,8 +415,8 @@ test_cli_alias_stands_for_a_version_in_get_and_pull(void **state)
 	e2e_expect_field(&r, "aliases:", "champion=3.0.0");
 	E2E_CLI(&f->s, r, "--json", "alias", "fraud");
 	e2e_expect(&r, 0, NULL, NULL);
-	j = parse_json(&r);
-	assert_string_equal(jstr(j, "aliases.champion"), "3.0.0");
+	j = e2e_json(&r);
+	assert_string_equal(e2e_jstr(j, "aliases.champion"), "3.0.0");
 	json_object_put(j);
 
 	E2E_CLI(&f->s, r, "alias", "rm", "fraud", "champion");
@@ -537,12 +482,12 @@ test_cli_approvals_gate_a_promotion(void **state)
 	E2E_CLI(&f->s, r, "--json", "--user", "alice", "reject", "fraud",
 	    "3.1.0", "--stage", "production", "--comment", "drifted");
 	e2e_expect(&r, 0, NULL, NULL);
-	j = parse_json(&r);
-	assert_int_equal(jint(j, "approvals"), 0);
-	assert_int_equal(jint(j, "required"), 1);
-	assert_string_equal(jstr(j, "decision"), "reject");
-	assert_string_equal(jstr(j, "version.reviews.0.reviewer"), "alice");
-	assert_string_equal(jstr(j, "version.reviews.0.decision"), "reject");
+	j = e2e_json(&r);
+	assert_int_equal(e2e_jint(j, "approvals"), 0);
+	assert_int_equal(e2e_jint(j, "required"), 1);
+	assert_string_equal(e2e_jstr(j, "decision"), "reject");
+	assert_string_equal(e2e_jstr(j, "version.reviews.0.reviewer"), "alice");
+	assert_string_equal(e2e_jstr(j, "version.reviews.0.decision"), "reject");
 	json_object_put(j);
 	E2E_CLI(&f->s, r, "promote", "fraud", "3.1.0", "--to", "production");
 	e2e_expect(&r, 1, NULL, "modelreg: promote fraud 3.1.0: ");
@@ -593,10 +538,10 @@ test_cli_deprecated_version_cannot_be_promoted(void **state)
 	    "modelreg: promote fraud 3.0.0: FAILED_PRECONDITION: ");
 	assert_string_equal(r.out, "");
 	E2E_CLI(&f->s, r, "--json", "get", "fraud@3.0.0");
-	j = parse_json(&r);
-	assert_true(json_object_get_boolean(jget(j, "deprecated")));
-	assert_string_equal(jstr(j, "deprecation.reason"), "leaks PII");
-	assert_int_equal(jint(j, "deprecation.end_of_life_ms"), 1893456000000);
+	j = e2e_json(&r);
+	assert_true(json_object_get_boolean(e2e_jget(j, "deprecated")));
+	assert_string_equal(e2e_jstr(j, "deprecation.reason"), "leaks PII");
+	assert_int_equal(e2e_jint(j, "deprecation.end_of_life_ms"), 1893456000000);
 	json_object_put(j);
 
 	E2E_CLI(
@@ -641,11 +586,11 @@ test_cli_search_filters_and_refuses_a_malformed_filter(void **state)
 	    "name GLOB 'fra*' AND stage = dev", "--order-by",
 	    "metrics.accuracy desc");
 	e2e_expect(&r, 0, NULL, NULL);
-	j = parse_json(&r);
-	assert_int_equal(json_object_array_length(jget(j, "versions")), 2);
-	assert_string_equal(jstr(j, "versions.0.version"), "3.1.0");
-	assert_string_equal(jstr(j, "versions.1.version"), "3.0.0");
-	assert_string_equal(jstr(j, "next_page_token"), "");
+	j = e2e_json(&r);
+	assert_int_equal(json_object_array_length(e2e_jget(j, "versions")), 2);
+	assert_string_equal(e2e_jstr(j, "versions.0.version"), "3.1.0");
+	assert_string_equal(e2e_jstr(j, "versions.1.version"), "3.0.0");
+	assert_string_equal(e2e_jstr(j, "next_page_token"), "");
 	json_object_put(j);
 
 	E2E_CLI(&f->s, r, "search", "--limit", "1");
@@ -696,9 +641,9 @@ test_cli_update_changes_tags_and_leaves_events(void **state)
 	E2E_CLI(&f->s, r, "update", "fraud@3.0.0", "--untag", "qa");
 	e2e_expect(&r, 0, NULL, NULL);
 	E2E_CLI(&f->s, r, "--json", "get", "fraud@3.0.0");
-	j = parse_json(&r);
-	assert_false(json_object_object_get_ex(jget(j, "tags"), "qa", NULL));
-	assert_string_equal(jstr(j, "tags.owner"), "ml");
+	j = e2e_json(&r);
+	assert_false(json_object_object_get_ex(e2e_jget(j, "tags"), "qa", NULL));
+	assert_string_equal(e2e_jstr(j, "tags.owner"), "ml");
 	json_object_put(j);
 
 	/* A signature file: either form of a metadata file's signature. */
@@ -716,9 +661,9 @@ test_cli_update_changes_tags_and_leaves_events(void **state)
 	e2e_expect_field(&r, "hour", "input");
 	e2e_expect_field(&r, "score", "output");
 	E2E_CLI(&f->s, r, "--json", "signature", "fraud", "3.0.0");
-	j = parse_json(&r);
-	assert_string_equal(jstr(j, "inputs.1.name"), "hour");
-	assert_string_equal(jstr(j, "outputs.0.type"), "float32");
+	j = e2e_json(&r);
+	assert_string_equal(e2e_jstr(j, "inputs.1.name"), "hour");
+	assert_string_equal(e2e_jstr(j, "outputs.0.type"), "float32");
 	json_object_put(j);
 	write_file(f, bad, "bad-sig.json", "{\"inputs\": {}, \"extra\": 1}");
 	E2E_CLI(&f->s, r, "update", "fraud", "3.0.0", "--signature", bad);
@@ -740,11 +685,11 @@ test_cli_update_changes_tags_and_leaves_events(void **state)
 
 	E2E_CLI(&f->s, r, "--json", "history", "fraud");
 	e2e_expect(&r, 0, NULL, NULL);
-	j = parse_json(&r);
-	events = jget(j, "events");
+	j = e2e_json(&r);
+	events = e2e_jget(j, "events");
 	for (size_t i = 0; i < json_object_array_length(events); i++) {
 		const char *kind =
-		    jstr(json_object_array_get_idx(events, i), "kind");
+		    e2e_jstr(json_object_array_get_idx(events, i), "kind");
 		model_updates += strcmp(kind, "model_updated") == 0;
 		version_updates += strcmp(kind, "version_updated") == 0;
 	}
@@ -775,10 +720,10 @@ test_cli_audit_log_pages_and_verify_finds_it_intact(void **state)
 	assert_int_equal(strlen(strstr(line, "head ") + 5), 64);
 	free(line);
 	E2E_CLI(&f->s, r, "--json", "audit", "verify");
-	j = parse_json(&r);
-	assert_true(json_object_get_boolean(jget(j, "ok")));
-	assert_int_equal(jint(j, "first_broken"), 0);
-	assert_true(jint(j, "records") >= 3);
+	j = e2e_json(&r);
+	assert_true(json_object_get_boolean(e2e_jget(j, "ok")));
+	assert_int_equal(e2e_jint(j, "first_broken"), 0);
+	assert_true(e2e_jint(j, "records") >= 3);
 	json_object_put(j);
 
 	E2E_CLI(&f->s, r, "audit", "log");
@@ -796,18 +741,18 @@ test_cli_audit_log_pages_and_verify_finds_it_intact(void **state)
 	E2E_CLI(&f->s, r, "--json", "audit", "log", "--limit", "1", "--all");
 	e2e_expect(&r, 0, NULL, NULL);
 	assert_string_equal(r.err, "");
-	j = parse_json(&r);
-	assert_int_equal(jint(j, "records.0.seq"), 1);
+	j = e2e_json(&r);
+	assert_int_equal(e2e_jint(j, "records.0.seq"), 1);
 	assert_true(
-	    json_object_is_type(jget(j, "records.0.after"), json_type_object));
-	assert_int_equal(strlen(jstr(j, "records.1.prev_hash")), 64);
+	    json_object_is_type(e2e_jget(j, "records.0.after"), json_type_object));
+	assert_int_equal(strlen(e2e_jstr(j, "records.1.prev_hash")), 64);
 	assert_string_equal(
-	    jstr(j, "records.1.prev_hash"), jstr(j, "records.0.hash"));
+	    e2e_jstr(j, "records.1.prev_hash"), e2e_jstr(j, "records.0.hash"));
 	json_object_put(j);
 	/* Nothing after a time in the future. */
 	E2E_CLI(&f->s, r, "--json", "audit", "log", "--from", "2999-01-01");
-	j = parse_json(&r);
-	assert_int_equal(json_object_array_length(jget(j, "records")), 0);
+	j = e2e_json(&r);
+	assert_int_equal(json_object_array_length(e2e_jget(j, "records")), 0);
 	json_object_put(j);
 
 	E2E_CLI(&f->s, r, "audit");
@@ -824,9 +769,9 @@ test_cli_audit_log_pages_and_verify_finds_it_intact(void **state)
 		strftime(today, sizeof(today), "%Y-%m-%d", &tm);
 		E2E_CLI(
 		    &f->s, r, "--json", "audit", "log", "fraud", "--to", today);
-		j = parse_json(&r);
+		j = e2e_json(&r);
 		assert_int_equal(
-		    json_object_array_length(jget(j, "records")), 2);
+		    json_object_array_length(e2e_jget(j, "records")), 2);
 		json_object_put(j);
 	}
 
@@ -958,9 +903,9 @@ test_cli_audit_verify_names_the_record_edited_on_disk(void **state)
 	e2e_expect(&r, 1, "audit log broken at record 2: ", NULL);
 	e2e_expect(&r, 1, "do not match its hash", NULL);
 	E2E_CLI(&f->s, r, "--json", "audit", "verify");
-	j = parse_json(&r);
-	assert_false(json_object_get_boolean(jget(j, "ok")));
-	assert_int_equal(jint(j, "first_broken"), 2);
+	j = e2e_json(&r);
+	assert_false(json_object_get_boolean(e2e_jget(j, "ok")));
+	assert_int_equal(e2e_jint(j, "first_broken"), 2);
 	json_object_put(j);
 	e2e_run_free(&r);
 }
@@ -1009,13 +954,13 @@ test_cli_split_resolve_and_info_line(void **state)
 	e2e_expect_field(&r, "traffic split:", "staging 12.5% (production 87.5%)");
 	E2E_CLI(&f->s, r, "--json", "resolve", "fraud", "user-42");
 	e2e_expect(&r, 0, NULL, NULL);
-	j = parse_json(&r);
-	bucket = jint(j, "bucket");
+	j = e2e_json(&r);
+	bucket = e2e_jint(j, "bucket");
 	assert_true(bucket >= 0 && bucket < 10000);
-	assert_int_equal(json_object_get_boolean(jget(j, "canary")),
+	assert_int_equal(json_object_get_boolean(e2e_jget(j, "canary")),
 	    bucket < 1250);
-	assert_string_equal(jstr(j, "version"), bucket < 1250 ? "3.1.0" : "3.0.0");
-	assert_string_equal(jstr(j, "side"), bucket < 1250 ? "canary"
+	assert_string_equal(e2e_jstr(j, "version"), bucket < 1250 ? "3.1.0" : "3.0.0");
+	assert_string_equal(e2e_jstr(j, "side"), bucket < 1250 ? "canary"
 	                                                   : "production");
 	json_object_put(j);
 
