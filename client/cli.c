@@ -969,7 +969,7 @@ out:
 
 /* ---- get ---------------------------------------------------------------- */
 
-static void
+void
 print_fields(const char *label, const mr_field *f, size_t n)
 {
 	line l;

@@ -298,6 +298,8 @@ int select_exact_version(const command *cmd, int argc, char **argv,
 
 extern const char *const version_headers[6];
 void version_row(table *t, const mr_version *v);
+/* "label:  name type, name type" for signature fields; nothing if none. */
+void print_fields(const char *label, const mr_field *f, size_t n);
 table *event_table(bool with_model);
 void event_row(table *t, const mr_event *ev, bool with_model);
 

@@ -286,26 +286,6 @@ update_model(cli *g, const command *cmd, const char *name, const change *c)
 	return 0;
 }
 
-static void
-print_signature_fields(const mr_version *v)
-{
-	line l;
-	char *s;
-
-	line_start(&l);
-	for (size_t i = 0; i < v->signature.n_inputs; i++)
-		fprintf(l.f, "%s%s %s", i > 0 ? ", " : "",
-		    v->signature.inputs[i].name, v->signature.inputs[i].type);
-	cli_field(stdout, "inputs:", s = line_end(&l));
-	free(s);
-	line_start(&l);
-	for (size_t i = 0; i < v->signature.n_outputs; i++)
-		fprintf(l.f, "%s%s %s", i > 0 ? ", " : "",
-		    v->signature.outputs[i].name, v->signature.outputs[i].type);
-	cli_field(stdout, "outputs:", s = line_end(&l));
-	free(s);
-}
-
 static int
 update_version(cli *g, const command *cmd, const selector *sel, const change *c)
 {
@@ -346,8 +326,12 @@ update_version(cli *g, const command *cmd, const selector *sel, const change *c)
 		s = cli_kv_join(v->tags, v->n_tags, ", ");
 		cli_field(stdout, "tags:", s);
 		free(s);
-		if (c->signature_file != NULL)
-			print_signature_fields(v);
+		if (c->signature_file != NULL) {
+			print_fields("inputs:", v->signature.inputs,
+			    v->signature.n_inputs);
+			print_fields("outputs:", v->signature.outputs,
+			    v->signature.n_outputs);
+		}
 	}
 	mr_version_free(v);
 out:
