@@ -1154,6 +1154,7 @@ cmd_pull(cli *g, const command *cmd, int argc, char **argv)
 	    {"version", required_argument, NULL, 'v'},
 	    {"stage", required_argument, NULL, 's'},
 	    {"force", no_argument, NULL, 'f'},
+	    {"cache", required_argument, NULL, 'c'},
 	    {"help", no_argument, NULL, 'h'},
 	    {NULL, 0, NULL, 0},
 	};
@@ -1185,6 +1186,9 @@ cmd_pull(cli *g, const command *cmd, int argc, char **argv)
 			break;
 		case 'f':
 			po.overwrite = true;
+			break;
+		case 'c':
+			po.cache_dir = optarg;
 			break;
 		case 'h':
 			return help_for(cmd, stdout, 0);
@@ -1240,12 +1244,17 @@ cmd_pull(cli *g, const command *cmd, int argc, char **argv)
 		    v->directory ? "a directory, " : "",
 		    cli_size(s->bytes, size), (unsigned long long)s->files,
 		    s->files == 1 ? "" : "s");
-		printf("%.2f s, %s/s; %llu chunks, %s on the wire\n", secs,
+		printf("%.2f s, %s/s; %llu chunks, %s on the wire", secs,
 		    cli_size(secs > 0 ? (uint64_t)((double)s->bytes / secs)
 		                      : s->bytes,
 		        rate),
 		    (unsigned long long)s->chunks_sent,
 		    cli_size(s->bytes_sent, wire));
+		if (s->chunks_reused > 0)
+			printf("; %llu chunks (%s) already here",
+			    (unsigned long long)s->chunks_reused,
+			    cli_size(s->bytes_reused, size));
+		printf("\n");
 	}
 	free(written);
 	mr_version_free(v);
@@ -2470,15 +2479,22 @@ static const command commands[] = {
         .name = "pull",
         .run = cmd_pull,
         .synopsis = "pull NAME[@VERSION] [--version V | --stage S] DEST "
-                    "[--force]",
+                    "[--force] [--cache DIR]",
         .help = "Downloads a version's artifact (selected as for get) and "
                 "verifies every chunk\n"
-                "and file. A one-file artifact is written to DEST, or "
-                "into DEST if it is a\n"
-                "directory; a directory artifact becomes the directory "
+                "before writing it. A one-file artifact is written to DEST, "
+                "or into DEST if it\n"
+                "is a directory; a directory artifact becomes the directory "
                 "DEST. The result\n"
-                "appears only when complete.\n"
-                "  --force   replace an existing destination\n",
+                "appears only when complete. An interrupted pull (killed, "
+                "or the network or\n"
+                "server gone) leaves DEST.mr-partial-* beside DEST: pulling "
+                "again fetches only\n"
+                "the chunks not already verified there.\n"
+                "  --force       replace an existing destination\n"
+                "  --cache DIR   content-addressed chunk cache: chunks found "
+                "there are not\n"
+                "                fetched, chunks fetched are kept there\n",
     },
     {
         .name = "promote",

@@ -765,6 +765,10 @@ cj_stats(const mr_transfer_stats *s)
 	json_object_object_add(o, "bytes", json_object_new_uint64(s->bytes));
 	json_object_object_add(
 	    o, "bytes_sent", json_object_new_uint64(s->bytes_sent));
+	json_object_object_add(
+	    o, "chunks_reused", json_object_new_uint64(s->chunks_reused));
+	json_object_object_add(
+	    o, "bytes_reused", json_object_new_uint64(s->bytes_reused));
 	return o;
 }
 

@@ -5,48 +5,96 @@
  * Steps: GetVersion with chunk lists; check the manifest (manifest.c), so
  * that no path in it can point outside the destination; decide the final
  * path (the target) and refuse an existing one early unless overwriting;
- * make a temporary directory beside the target ("<target>.mr-tmp-XXXXXX",
- * same file system, so the final rename is atomic) and build the artifact
- * inside it as "artifact"; fetch every chunk with GetChunk through a
- * window of calls in flight, decoding and verifying each one before a
- * byte of it is written; check each file's digest as it completes and
- * the artifact digest at the end; fsync files and directories; rename
- * into place. Whatever fails, the temporary directory is removed, so
- * nothing appears at the destination.
+ * build the artifact in a partial directory beside the target (same file
+ * system, so the final rename is atomic); fsync; rename into place.
  *
- * Replies come back in the order the calls were started, which is file
- * order then offset order, so files are written front to back one at a
- * time and each file's digest is computed as it is written, without
- * reading anything back.
+ * The transfer is a pipeline. This thread keeps a window of GetChunk calls
+ * in flight and hands each reply to PULL_THREADS worker threads, which
+ * decode it, check it against its SHA-256 and write it at its offset, so
+ * hashing and writing overlap with receiving. A chunk is written only
+ * after it verifies, and the manifest's chunk lists are checked to cover
+ * every file exactly, so the files are the registered bytes without
+ * hashing each file again from the start (a second SHA-256 pass would
+ * cost as much CPU as all the chunk checks). Writeback is started as each
+ * chunk lands, so the final fsync finds little left to do.
+ *
+ * Chunks that need no transfer are not fetched:
+ * - Resuming: the partial directory is named after the artifact digest
+ *   ("<target>.mr-partial-<16 hex digits>") and is kept when a pull fails
+ *   for a reason that may pass (the server went away, a deadline). A pull
+ *   that finds it checks the chunks already there (holes are skipped, the
+ *   rest hashed) and fetches only the others. A lock file keeps two pulls
+ *   out of the same partial directory.
+ * - The chunk cache (cache.c, opt->cache_dir): chunks found there are read
+ *   and verified by the workers; chunks fetched are added to it.
  */
 #include <errno.h>
 #include <fcntl.h>
 #include <ftw.h>
+#include <dirent.h>
+#include <pthread.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include "artifacts.pb-c.h"
+#include "cache.h"
 #include "client.h"
 #include "convert.h"
 #include "manifest.h"
+
+/* Threads that verify and write chunks while this one receives. */
+#define PULL_THREADS 2
+
+/* A chunk for the workers: fetched (resp) or to read from the cache. */
+typedef struct job {
+	uint32_t file;
+	uint32_t chunk;
+	Modelreg__V1__GetChunkResponse *resp; /* NULL: from the cache */
+} job;
+
+typedef struct pfile {
+	int fd;      /* open while chunks of it are being written */
+	size_t left; /* chunks not yet in place */
+	bool *have;  /* chunks a resumed pull found in place, or NULL */
+} pfile;
 
 typedef struct pull {
 	mr_client *c;
 	const Modelreg__V1__Manifest *mf;
 	const mr_pull_options *opt;
+	chunk_cache *cache;
 	char *target; /* where the artifact ends up */
 	bool exists;  /* something is at target now */
-	char *tmp;    /* the temporary directory, once made */
+	char *tmp;    /* the partial directory, once made */
 	char *root;   /* tmp/artifact: the file, or the directory */
-	char **dirs;  /* directories made under root, to fsync */
+	int lock_fd;  /* flock on tmp/lock */
+	bool keep;    /* leave tmp for a later pull to resume */
+
+	/* Shared with the workers, under mu. */
+	pthread_mutex_t mu;
+	pthread_cond_t more; /* a job was queued, or closing */
+	pthread_cond_t room; /* a job was taken, or a worker went idle */
+	job *q;
+	size_t q_cap, q_head, q_len;
+	int busy;     /* workers running a job */
+	bool closing; /* no more jobs: workers leave when the queue is empty */
+	bool failed;  /* the first failure is in err */
+	mr_err err;
+	pfile *files;
+	char **dirs; /* directories made under root, to fsync */
 	size_t n_dirs;
-	size_t next; /* files created so far; the last is open if fd >= 0 */
-	int fd;
-	uint8_t *buf;  /* one decoded chunk */
-	uint64_t done; /* bytes written */
+	job *refetch; /* cache entries that failed their check */
+	size_t n_refetch;
+
+	_Atomic uint64_t done; /* bytes in place */
+	_Atomic uint64_t chunks_sent, bytes_sent, chunks_reused, bytes_reused;
+	pthread_t threads[PULL_THREADS];
+	int n_threads;
 } pull;
 
 static mr_status
@@ -171,37 +219,25 @@ make_target_parents(pull *p)
 	return rv;
 }
 
+/* Records the first failure; the others are consequences of it. */
 static mr_status
-make_tmp(pull *p)
+pull_fail(pull *p, const mr_err *e)
 {
-	mr_err *e = &p->c->err;
-	mr_status rv;
-
-	if ((rv = make_target_parents(p)) != MR_OK)
-		return rv;
-	if (asprintf(&p->tmp, "%s.mr-tmp-XXXXXX", p->target) < 0) {
-		p->tmp = NULL;
-		return oom(e);
+	pthread_mutex_lock(&p->mu);
+	if (!p->failed) {
+		p->failed = true;
+		p->err = *e;
 	}
-	if (mkdtemp(p->tmp) == NULL) {
-		rv = client_sys_fail(e, "create a temporary directory", p->tmp);
-		free(p->tmp);
-		p->tmp = NULL;
-		return rv;
-	}
-	if ((p->root = path_join(p->tmp, "artifact")) == NULL)
-		return oom(e);
-	if (p->mf->directory && mkdir(p->root, 0777) != 0)
-		return client_sys_fail(e, "mkdir", p->root);
-	return MR_OK;
+	pthread_cond_broadcast(&p->room);
+	pthread_mutex_unlock(&p->mu);
+	return e->code;
 }
 
-/* Makes the directories above `rel` inside root, remembering each. */
+/* Makes the directories above `rel` inside root, remembering each.
+ * Called under mu. */
 static mr_status
-make_parents(pull *p, const char *rel)
+make_parents(pull *p, const char *rel, mr_err *e)
 {
-	mr_err *e = &p->c->err;
-
 	for (const char *s = strchr(rel, '/'); s != NULL;
 	     s = strchr(s + 1, '/')) {
 		char *dir, *sub = strndup(rel, (size_t)(s - rel));
@@ -232,196 +268,340 @@ make_parents(pull *p, const char *rel)
 	return MR_OK;
 }
 
-/* Checks, fsyncs and closes the file being written. */
-static mr_status
-finish_file(pull *p)
+/* The path of file `i` inside root; NULL when out of memory. */
+static char *
+file_path(pull *p, size_t i)
 {
-	const Modelreg__V1__FileEntry *f = p->mf->files[p->next - 1];
-	uint8_t got[MR_DIGEST_LEN];
-	mr_err *e = &p->c->err;
-	mr_status rv = MR_OK;
-
-	mr_sha256_end(p->c->codec, got);
-	if (memcmp(got, f->digest.data, MR_DIGEST_LEN) != 0) {
-		char want_hex[65], got_hex[65];
-		rv = mr_fail(e, MR_DATA_LOSS,
-		    "file %s does not match its digest: expected %s, got %s",
-		    f->path, mr_digest_hex(f->digest.data, want_hex),
-		    mr_digest_hex(got, got_hex));
-	} else if (fchmod(p->fd, f->mode & 0777) != 0 || fsync(p->fd) != 0) {
-		rv = client_sys_fail(e, "write", f->path);
-	}
-	close(p->fd);
-	p->fd = -1;
-	return rv;
+	return p->mf->directory ? path_join(p->root, p->mf->files[i]->path)
+	                        : strdup(p->root);
 }
 
+/* Opens file `i` for writing (creating it and its directories). Called
+ * under mu. */
 static mr_status
-create_file(pull *p, const Modelreg__V1__FileEntry *f)
+open_file(pull *p, size_t i, mr_err *e)
 {
-	mr_err *e = &p->c->err;
+	const Modelreg__V1__FileEntry *f = p->mf->files[i];
 	mr_status rv;
 	char *path;
 
-	if (p->mf->directory) {
-		if ((rv = make_parents(p, f->path)) != MR_OK)
-			return rv;
-		path = path_join(p->root, f->path);
-	} else {
-		path = strdup(p->root);
-	}
-	if (path == NULL)
+	if (p->files[i].fd >= 0)
+		return MR_OK;
+	if (p->mf->directory && (rv = make_parents(p, f->path, e)) != MR_OK)
+		return rv;
+	if ((path = file_path(p, i)) == NULL)
 		return oom(e);
-	p->fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
-	if (p->fd < 0) {
+	/* Not O_EXCL: a resumed pull reopens what it wrote before. */
+	p->files[i].fd = open(path, O_WRONLY | O_CREAT | O_CLOEXEC, 0600);
+	if (p->files[i].fd < 0 || ftruncate(p->files[i].fd, (off_t)f->size)) {
 		rv = client_sys_fail(e, "create", path);
 		free(path);
 		return rv;
 	}
 	free(path);
-	mr_sha256_begin(p->c->codec);
 	return MR_OK;
 }
 
-/*
- * Makes `file` the open one, finishing the files before it (empty ones
- * have no chunks to bring them here). With file == n_files, finishes all.
- */
+/* Sets a complete file's mode, syncs and closes it. */
 static mr_status
-advance_to(pull *p, size_t file)
+finish_file(pull *p, size_t i, int fd, mr_err *e)
 {
-	mr_status rv;
+	const Modelreg__V1__FileEntry *f = p->mf->files[i];
+	mr_status rv = MR_OK;
 
-	for (;;) {
-		if (p->fd >= 0 && p->next == file + 1)
-			return MR_OK;
-		if (p->fd >= 0 && (rv = finish_file(p)) != MR_OK)
-			return rv;
-		if (p->next == p->mf->n_files)
-			return MR_OK;
-		if ((rv = create_file(p, p->mf->files[p->next])) != MR_OK)
-			return rv;
-		p->next++;
-	}
+	if (fchmod(fd, f->mode & 0777) != 0 || fsync(fd) != 0)
+		rv = client_sys_fail(e, "write", f->path);
+	close(fd);
+	return rv;
 }
 
-/* Verifies one fetched chunk and writes it where it belongs. */
+/* Writes verified bytes of file `i` at `off`; finishes the file with its
+ * last chunk. */
 static mr_status
-write_chunk(
-    pull *p, size_t file, size_t k, const Modelreg__V1__GetChunkResponse *resp)
+place(pull *p, size_t i, uint64_t off, const uint8_t *bytes, uint32_t len,
+    mr_err *e)
 {
-	const Modelreg__V1__FileEntry *f = p->mf->files[file];
-	const Modelreg__V1__ChunkRef *ref = f->chunks[k];
-	mr_err *e = &p->c->err;
-	const uint8_t *bytes;
-	size_t off = 0;
-	mr_err why;
+	const char *name = p->mf->files[i]->path;
 	mr_status rv;
+	size_t done = 0;
+	int fd;
 
-	if ((rv = advance_to(p, file)) != MR_OK)
-		return rv;
-	if (resp->raw_length != ref->length)
-		return mr_fail(e, MR_DATA_LOSS,
-		    "chunk %zu of %s: the server sent %u bytes, the manifest "
-		    "says %u",
-		    k, f->path, resp->raw_length, ref->length);
-	rv = mr_chunk_decode(p->c->codec, (int)resp->encoding, resp->data.data,
-	    resp->data.len, ref->length, ref->digest.data, p->buf,
-	    (const void **)&bytes, &why);
+	pthread_mutex_lock(&p->mu);
+	rv = open_file(p, i, e);
+	fd = p->files[i].fd;
+	pthread_mutex_unlock(&p->mu);
 	if (rv != MR_OK)
-		return mr_fail(e, MR_DATA_LOSS,
-		    "chunk %zu of %s (offset %llu): %s", k, f->path,
-		    (unsigned long long)ref->offset, why.msg);
-	while (off < ref->length) {
-		ssize_t n = pwrite(p->fd, bytes + off, ref->length - off,
-		    (off_t)(ref->offset + off));
+		return rv;
+	while (done < len) {
+		ssize_t n = pwrite(fd, bytes + done, len - done,
+		    (off_t)(off + done));
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n < 0)
-			return client_sys_fail(e, "write", f->path);
-		off += (size_t)n;
+			return client_sys_fail(e, "write", name);
+		done += (size_t)n;
 	}
-	mr_sha256_update(p->c->codec, bytes, ref->length);
-	p->c->stats.chunks_sent++;
-	p->c->stats.bytes_sent += resp->data.len;
-	p->done += ref->length;
+	/* Start writeback now rather than all at once in the fsync. */
+	sync_file_range(fd, (off_t)off, len, SYNC_FILE_RANGE_WRITE);
+	atomic_fetch_add(&p->done, len);
+	pthread_mutex_lock(&p->mu);
+	if (--p->files[i].left > 0)
+		fd = -1;
+	else
+		p->files[i].fd = -1;
+	pthread_mutex_unlock(&p->mu);
+	return fd >= 0 ? finish_file(p, i, fd, e) : MR_OK;
+}
+
+/* Verifies one chunk and writes it. False sends it back to be fetched
+ * (a cache entry that failed its check). */
+static bool
+run_job(pull *p, mr_codec *codec, uint8_t *buf, const job *j)
+{
+	const Modelreg__V1__FileEntry *f = p->mf->files[j->file];
+	const Modelreg__V1__ChunkRef *ref = f->chunks[j->chunk];
+	const Modelreg__V1__GetChunkResponse *resp = j->resp;
+	const uint8_t *bytes = buf;
+	mr_err e, why;
+
+	if (resp == NULL) {
+		if (!cache_get(p->cache, codec, ref->digest.data, ref->length,
+			buf))
+			return false;
+		atomic_fetch_add(&p->chunks_reused, 1);
+		atomic_fetch_add(&p->bytes_reused, ref->length);
+	} else {
+		if (resp->raw_length != ref->length) {
+			mr_fail(&e, MR_DATA_LOSS,
+			    "chunk %u of %s: the server sent %u bytes, the "
+			    "manifest says %u",
+			    j->chunk, f->path, resp->raw_length, ref->length);
+			pull_fail(p, &e);
+			return true;
+		}
+		if (mr_chunk_decode(codec, (int)resp->encoding,
+			resp->data.data, resp->data.len, ref->length,
+			ref->digest.data, buf, (const void **)&bytes,
+			&why) != MR_OK) {
+			mr_fail(&e, MR_DATA_LOSS,
+			    "chunk %u of %s (offset %llu): %s", j->chunk,
+			    f->path, (unsigned long long)ref->offset, why.msg);
+			pull_fail(p, &e);
+			return true;
+		}
+		if (p->cache != NULL)
+			cache_put(p->cache, ref->digest.data, bytes,
+			    ref->length);
+		atomic_fetch_add(&p->chunks_sent, 1);
+		atomic_fetch_add(&p->bytes_sent, resp->data.len);
+	}
+	if (place(p, j->file, ref->offset, bytes, ref->length, &e) != MR_OK)
+		pull_fail(p, &e);
+	return true;
+}
+
+static void *
+worker_main(void *arg)
+{
+	pull *p = arg;
+	mr_codec *codec = mr_codec_create();
+	uint8_t *buf = malloc(MR_CHUNK_MAX);
+	mr_err e;
+
+	if (codec == NULL || buf == NULL) {
+		oom(&e);
+		pull_fail(p, &e);
+	}
+	pthread_mutex_lock(&p->mu);
+	for (;;) {
+		job j;
+		bool done;
+
+		while (p->q_len == 0 && !p->closing)
+			pthread_cond_wait(&p->more, &p->mu);
+		if (p->q_len == 0)
+			break;
+		j = p->q[p->q_head];
+		p->q_head = (p->q_head + 1) % p->q_cap;
+		p->q_len--;
+		p->busy++;
+		pthread_cond_broadcast(&p->room);
+		if (p->failed || codec == NULL || buf == NULL) {
+			/* Drain: what is queued is no longer wanted. */
+			p->busy--;
+			rpc_reply_free(j.resp == NULL ? NULL : &j.resp->base);
+			continue;
+		}
+		pthread_mutex_unlock(&p->mu);
+		done = run_job(p, codec, buf, &j);
+		if (j.resp != NULL)
+			rpc_reply_free(&j.resp->base);
+		pthread_mutex_lock(&p->mu);
+		if (!done)
+			p->refetch[p->n_refetch++] = j;
+		p->busy--;
+		pthread_cond_broadcast(&p->room);
+	}
+	pthread_mutex_unlock(&p->mu);
+	mr_codec_free(codec);
+	free(buf);
+	return NULL;
+}
+
+/* Queues a job, waiting for room. False if the pull has failed (the
+ * job's reply is freed). */
+static bool
+enqueue(pull *p, job j)
+{
+	bool ok;
+
+	pthread_mutex_lock(&p->mu);
+	while (p->q_len == p->q_cap && !p->failed)
+		pthread_cond_wait(&p->room, &p->mu);
+	ok = !p->failed;
+	if (ok) {
+		p->q[(p->q_head + p->q_len) % p->q_cap] = j;
+		p->q_len++;
+		pthread_cond_signal(&p->more);
+	}
+	pthread_mutex_unlock(&p->mu);
+	if (!ok && j.resp != NULL)
+		rpc_reply_free(&j.resp->base);
+	return ok;
+}
+
+/* Waits until every queued job has run. */
+static void
+wait_idle(pull *p)
+{
+	pthread_mutex_lock(&p->mu);
+	while ((p->q_len > 0 || p->busy > 0) && !p->failed)
+		pthread_cond_wait(&p->room, &p->mu);
+	pthread_mutex_unlock(&p->mu);
+}
+
+static bool
+failed(pull *p)
+{
+	bool f;
+
+	pthread_mutex_lock(&p->mu);
+	f = p->failed;
+	pthread_mutex_unlock(&p->mu);
+	return f;
+}
+
+static void
+report(pull *p)
+{
 	if (p->opt->progress != NULL)
-		p->opt->progress(
-		    p->opt->progress_arg, p->done, p->mf->total_size);
-	return MR_OK;
+		p->opt->progress(p->opt->progress_arg, atomic_load(&p->done),
+		    p->mf->total_size);
 }
 
 /* Adds where a failed call was to the message of its error. */
 static mr_status
-chunk_fail(pull *p, size_t file, size_t k, mr_status rv)
+chunk_fail(pull *p, const job *j, const mr_err *e)
 {
-	mr_err *e = &p->c->err;
-	char msg[MR_ERRMSG_MAX];
+	mr_err full;
 
-	snprintf(msg, sizeof(msg), "%s", e->msg);
-	return mr_fail(
-	    e, rv, "chunk %zu of %s: %s", k, p->mf->files[file]->path, msg);
+	mr_fail(&full, e->code, "chunk %u of %s: %s", j->chunk,
+	    p->mf->files[j->file]->path, e->msg);
+	return pull_fail(p, &full);
 }
 
-/* Fetches every chunk, in file order, through a window of calls. */
+/*
+ * One pass over `todo` (n jobs, file order): each is read from the cache
+ * when `use_cache` says it is there, else fetched through a window of
+ * calls; replies go to the workers in the order the calls were started.
+ */
 static mr_status
-fetch(pull *p)
+fetch_pass(pull *p, const job *todo, size_t n, bool use_cache)
 {
-	const Modelreg__V1__Manifest *mf = p->mf;
-	size_t sf = 0, sk = 0; /* next chunk to ask for */
-	size_t wf = 0, wk = 0; /* next chunk to arrive */
+	job *inflight = calloc((size_t)p->c->window, sizeof(*inflight));
+	size_t head = 0, len = 0, next = 0;
 	rpc_window *w;
-	mr_status rv;
+	mr_err e;
+	mr_status rv = MR_OK;
 
-	if ((rv = rpc_window_open(&w, p->c->rpc, p->c->window, &p->c->err)) !=
-	    MR_OK)
-		return rv;
-	for (;;) {
+	if (inflight == NULL)
+		return pull_fail(p, (oom(&e), &e));
+	if (rpc_window_open(&w, p->c->rpc, p->c->window, &e) != MR_OK) {
+		free(inflight);
+		return pull_fail(p, &e);
+	}
+	while (!failed(p)) {
 		Modelreg__V1__GetChunkRequest req =
 		    MODELREG__V1__GET_CHUNK_REQUEST__INIT;
-		Modelreg__V1__GetChunkResponse *resp;
+		const Modelreg__V1__ChunkRef *ref;
 		uintptr_t tag;
+		job j;
 
-		while (sf < mf->n_files && sk == mf->files[sf]->n_chunks) {
-			sf++;
-			sk = 0;
-		}
-		if (sf < mf->n_files && !rpc_window_full(w)) {
-			req.digest = mf->files[sf]->chunks[sk]->digest;
-			rv = rpc_window_start(
-			    w, M_GET_CHUNK, &req.base, 0, &p->c->err);
-			if (rv != MR_OK)
+		if (next < n && !rpc_window_full(w)) {
+			j = todo[next++];
+			ref = p->mf->files[j.file]->chunks[j.chunk];
+			if (use_cache && cache_has(p->cache, ref->digest.data)) {
+				if (!enqueue(p, j))
+					break;
+				continue;
+			}
+			req.digest = ref->digest;
+			if (rpc_window_start(w, M_GET_CHUNK, &req.base, 0,
+				&e) != MR_OK) {
+				chunk_fail(p, &j, &e);
 				break;
-			sk++;
+			}
+			inflight[(head + len++) % (size_t)p->c->window] = j;
 			continue;
 		}
 		if (rpc_window_empty(w))
 			break;
-		/* Replies come in start order, so the oldest call is for
-		 * the next chunk in file order and needs no tag. */
-		while (wk == mf->files[wf]->n_chunks) {
-			wf++;
-			wk = 0;
-		}
-		rv = rpc_window_wait(w,
-		    &modelreg__v1__get_chunk_response__descriptor,
-		    (ProtobufCMessage **)&resp, &tag, &p->c->err);
-		if (rv != MR_OK) {
-			rv = chunk_fail(p, wf, wk, rv);
+		/* Replies come in start order: the oldest is inflight[head]. */
+		j = inflight[head];
+		head = (head + 1) % (size_t)p->c->window;
+		len--;
+		if (rpc_window_wait(w,
+			&modelreg__v1__get_chunk_response__descriptor,
+			(ProtobufCMessage **)&j.resp, &tag, &e) != MR_OK) {
+			chunk_fail(p, &j, &e);
 			break;
 		}
-		rv = write_chunk(p, wf, wk, resp);
-		rpc_reply_free(&resp->base);
-		if (rv != MR_OK)
+		if (!enqueue(p, j))
 			break;
-		wk++;
+		report(p);
 	}
 	rpc_window_close(w);
-	if (rv == MR_OK)
-		rv = advance_to(p, mf->n_files);
+	free(inflight);
+	wait_idle(p);
+	pthread_mutex_lock(&p->mu);
+	if (p->failed)
+		rv = p->err.code;
+	pthread_mutex_unlock(&p->mu);
 	return rv;
 }
 
+/* Every chunk not yet in place, in file order. */
+static job *
+chunks_to_fetch(pull *p, size_t *n_out)
+{
+	const Modelreg__V1__Manifest *mf = p->mf;
+	job *todo = calloc(mf->chunk_count > 0 ? mf->chunk_count : 1,
+	    sizeof(*todo));
+	size_t n = 0;
+
+	if (todo == NULL)
+		return NULL;
+	for (size_t i = 0; i < mf->n_files; i++) {
+		const bool *have = p->files[i].have;
+
+		for (size_t k = 0; k < mf->files[i]->n_chunks; k++)
+			if (have == NULL || !have[k])
+				todo[n++] = (job){ (uint32_t)i, (uint32_t)k,
+					NULL };
+	}
+	*n_out = n;
+	return todo;
+}
 /* Syncs what we built and renames it into place. */
 static mr_status
 install(pull *p)
@@ -471,26 +651,288 @@ install(pull *p)
 	return rv;
 }
 
+
+/* Reads exactly `len` bytes at `off`; false on a short read or error. */
+static bool
+pread_full(int fd, uint8_t *buf, size_t len, uint64_t off)
+{
+	size_t done = 0;
+
+	while (done < len) {
+		ssize_t n =
+		    pread(fd, buf + done, len - done, (off_t)(off + done));
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			return false;
+		done += (size_t)n;
+	}
+	return true;
+}
+
+/*
+ * Finds the chunks an interrupted pull left in place. Regions never
+ * written are holes and are skipped unread (each file is created at its
+ * full size); the rest is hashed, and a chunk counts only if it matches.
+ */
+static mr_status
+resume(pull *p, uint8_t *buf)
+{
+	const Modelreg__V1__Manifest *mf = p->mf;
+	mr_err *e = &p->c->err;
+	mr_codec *codec = p->c->codec;
+
+	for (size_t i = 0; i < mf->n_files; i++) {
+		const Modelreg__V1__FileEntry *f = mf->files[i];
+		pfile *pf = &p->files[i];
+		uint8_t got[MR_DIGEST_LEN];
+		struct stat st;
+		size_t found = 0;
+		char *path;
+		int fd;
+
+		if (f->n_chunks == 0)
+			continue;
+		if ((path = file_path(p, i)) == NULL)
+			return oom(e);
+		fd = open(path, O_RDWR | O_CLOEXEC);
+		free(path);
+		if (fd < 0)
+			continue;
+		if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode) ||
+		    (pf->have = calloc(f->n_chunks, sizeof(bool))) == NULL) {
+			close(fd);
+			continue;
+		}
+		for (size_t k = 0; k < f->n_chunks; k++) {
+			const Modelreg__V1__ChunkRef *ref = f->chunks[k];
+			off_t off = (off_t)ref->offset;
+
+			if (ref->offset + ref->length > (uint64_t)st.st_size)
+				break;
+			if (lseek(fd, off, SEEK_DATA) != off ||
+			    !pread_full(fd, buf, ref->length, ref->offset))
+				continue;
+			mr_sha256(codec, buf, ref->length, got);
+			if (memcmp(got, ref->digest.data, MR_DIGEST_LEN) != 0)
+				continue;
+			pf->have[k] = true;
+			found++;
+			atomic_fetch_add(&p->done, ref->length);
+			atomic_fetch_add(&p->chunks_reused, 1);
+			atomic_fetch_add(&p->bytes_reused, ref->length);
+		}
+		pf->left -= found;
+		if (found == 0) {
+			close(fd);
+		} else if (pf->left > 0) {
+			if (ftruncate(fd, (off_t)f->size) != 0) {
+				close(fd);
+				return client_sys_fail(e, "truncate", f->path);
+			}
+			pf->fd = fd;
+		} else {
+			mr_status rv = MR_OK;
+			if (ftruncate(fd, (off_t)f->size) != 0)
+				rv = client_sys_fail(e, "truncate", f->path);
+			if (rv != MR_OK || (rv = finish_file(p, i, fd, e)) !=
+			    MR_OK)
+				return rv;
+		}
+	}
+	return MR_OK;
+}
+
+/* Creates the files that have no chunks: no fetch will bring them. */
+static mr_status
+create_empty_files(pull *p)
+{
+	mr_err *e = &p->c->err;
+	mr_status rv;
+
+	for (size_t i = 0; i < p->mf->n_files; i++) {
+		if (p->mf->files[i]->n_chunks > 0)
+			continue;
+		if ((rv = open_file(p, i, e)) != MR_OK)
+			return rv;
+		rv = finish_file(p, i, p->files[i].fd, e);
+		p->files[i].fd = -1;
+		if (rv != MR_OK)
+			return rv;
+	}
+	return MR_OK;
+}
+
+/* Makes (or, resuming, reopens) the partial directory and locks it. */
+static mr_status
+make_partial(pull *p)
+{
+	mr_err *e = &p->c->err;
+	char hex[2 * MR_DIGEST_LEN + 1], *lock;
+	mr_status rv;
+
+	if ((rv = make_target_parents(p)) != MR_OK)
+		return rv;
+	mr_digest_hex(p->mf->digest.data, hex);
+	if (asprintf(&p->tmp, "%s.mr-partial-%.16s", p->target, hex) < 0) {
+		p->tmp = NULL;
+		return oom(e);
+	}
+	if (mkdir(p->tmp, 0777) != 0 && errno != EEXIST)
+		return client_sys_fail(e, "mkdir", p->tmp);
+	if ((lock = path_join(p->tmp, "lock")) == NULL)
+		return oom(e);
+	p->lock_fd = open(lock, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+	free(lock);
+	if (p->lock_fd < 0)
+		return client_sys_fail(e, "create a lock file in", p->tmp);
+	if (flock(p->lock_fd, LOCK_EX | LOCK_NB) != 0) {
+		p->keep = true; /* it is someone else's */
+		return mr_fail(e, MR_ABORTED,
+		    "another pull into %s is under way (%s is locked)",
+		    p->target, p->tmp);
+	}
+	if ((p->root = path_join(p->tmp, "artifact")) == NULL)
+		return oom(e);
+	if (p->mf->directory && mkdir(p->root, 0777) != 0 && errno != EEXIST)
+		return client_sys_fail(e, "mkdir", p->root);
+	return MR_OK;
+}
+
+/* Runs the pipeline over every chunk not yet in place. */
+static mr_status
+transfer(pull *p)
+{
+	size_t n = 0;
+	job *todo;
+	mr_status rv;
+
+	if ((todo = chunks_to_fetch(p, &n)) == NULL ||
+	    (p->refetch = calloc(n > 0 ? n : 1, sizeof(job))) == NULL ||
+	    (p->q = calloc((size_t)p->c->window + 2 * PULL_THREADS,
+		 sizeof(job))) == NULL) {
+		free(todo);
+		return oom(&p->c->err);
+	}
+	p->q_cap = (size_t)p->c->window + 2 * PULL_THREADS;
+	for (; p->n_threads < PULL_THREADS; p->n_threads++)
+		if (pthread_create(&p->threads[p->n_threads], NULL,
+			worker_main, p) != 0)
+			break;
+	if (p->n_threads == 0) {
+		free(todo);
+		return mr_fail(&p->c->err, MR_RESOURCE_EXHAUSTED,
+		    "cannot start a thread");
+	}
+	rv = fetch_pass(p, todo, n, p->cache != NULL);
+	if (rv == MR_OK && p->n_refetch > 0) {
+		/* Cache entries that did not verify: fetch those. */
+		size_t k = p->n_refetch;
+
+		memcpy(todo, p->refetch, k * sizeof(job));
+		p->n_refetch = 0;
+		rv = fetch_pass(p, todo, k, false);
+	}
+	pthread_mutex_lock(&p->mu);
+	p->closing = true;
+	pthread_cond_broadcast(&p->more);
+	pthread_mutex_unlock(&p->mu);
+	for (int i = 0; i < p->n_threads; i++)
+		pthread_join(p->threads[i], NULL);
+	free(todo);
+	if (rv != MR_OK)
+		p->c->err = p->err;
+	return rv;
+}
+
+/* Failures after which the partial directory is worth keeping. */
+static bool
+resumable(mr_status rv)
+{
+	return rv == MR_UNAVAILABLE || rv == MR_DEADLINE_EXCEEDED ||
+	    rv == MR_CANCELLED || rv == MR_RESOURCE_EXHAUSTED;
+}
+
+/*
+ * Removes partial directories of other artifacts left beside the target
+ * by interrupted pulls, unless a pull is using them.
+ */
+static void
+remove_stale_partials(pull *p)
+{
+	char *parent = parent_of(p->target);
+	const char *base = strrchr(p->target, '/');
+	char prefix[NAME_MAX + 1];
+	struct dirent *d;
+	DIR *dir;
+
+	base = base != NULL ? base + 1 : p->target;
+	if (parent == NULL || (dir = opendir(parent)) == NULL) {
+		free(parent);
+		return;
+	}
+	snprintf(prefix, sizeof(prefix), "%s.mr-partial-", base);
+	while ((d = readdir(dir)) != NULL) {
+		char *path, *lock;
+		int fd;
+
+		if (strncmp(d->d_name, prefix, strlen(prefix)) != 0 ||
+		    (path = path_join(parent, d->d_name)) == NULL)
+			continue;
+		if ((lock = path_join(path, "lock")) != NULL &&
+		    (fd = open(lock, O_RDWR | O_CLOEXEC)) >= 0) {
+			if (flock(fd, LOCK_EX | LOCK_NB) == 0)
+				remove_tree(path);
+			close(fd);
+		}
+		free(lock);
+		free(path);
+	}
+	closedir(dir);
+	free(parent);
+}
+
 static mr_status
 pull_artifact(pull *p, const char *dest)
 {
 	mr_codec *codec = p->c->codec;
 	uint8_t got[MR_DIGEST_LEN];
+	uint8_t *buf;
 	mr_status rv;
 
-	if ((rv = plan(p, dest)) != MR_OK || (rv = make_tmp(p)) != MR_OK)
+	if ((rv = plan(p, dest)) != MR_OK || (rv = make_partial(p)) != MR_OK)
 		return rv;
-	if ((p->buf = malloc(MR_CHUNK_MAX)) == NULL)
+	if ((p->files = calloc(p->mf->n_files, sizeof(*p->files))) == NULL)
 		return oom(&p->c->err);
-	if (p->opt->progress != NULL)
-		p->opt->progress(p->opt->progress_arg, 0, p->mf->total_size);
-	if ((rv = fetch(p)) != MR_OK)
-		return rv;
+	for (size_t i = 0; i < p->mf->n_files; i++) {
+		p->files[i].fd = -1;
+		p->files[i].left = p->mf->files[i]->n_chunks;
+	}
+	/* The artifact digest covers the file digests the manifest lists:
+	 * check it before anything is fetched. */
 	manifest_digest(codec, p->mf->files, p->mf->n_files, got);
 	if (memcmp(got, p->mf->digest.data, MR_DIGEST_LEN) != 0)
 		return mr_fail(&p->c->err, MR_DATA_LOSS,
 		    "the files do not add up to the artifact digest");
-	return install(p);
+	if (p->opt->cache_dir != NULL &&
+	    (rv = cache_open(&p->cache, p->opt->cache_dir, &p->c->err)) !=
+	        MR_OK)
+		return rv;
+	if ((buf = malloc(MR_CHUNK_MAX)) == NULL)
+		return oom(&p->c->err);
+	rv = resume(p, buf);
+	free(buf);
+	if (rv != MR_OK || (rv = create_empty_files(p)) != MR_OK)
+		return rv;
+	report(p);
+	if ((rv = transfer(p)) != MR_OK) {
+		p->keep = resumable(rv);
+		return rv;
+	}
+	report(p);
+	if ((rv = install(p)) == MR_OK)
+		remove_stale_partials(p);
+	return rv;
 }
 
 mr_status
@@ -515,7 +957,10 @@ mr_pull(mr_client *c, const char *name, const char *version, mr_stage stage,
 	memset(&p, 0, sizeof(p));
 	p.c = c;
 	p.opt = opt != NULL ? opt : &defaults;
-	p.fd = -1;
+	p.lock_fd = -1;
+	pthread_mutex_init(&p.mu, NULL);
+	pthread_cond_init(&p.more, NULL);
+	pthread_cond_init(&p.room, NULL);
 	if (resp->version == NULL) {
 		rv = mr_fail(&c->err, MR_INTERNAL,
 		    "the server's answer holds no version");
@@ -528,17 +973,44 @@ mr_pull(mr_client *c, const char *name, const char *version, mr_stage stage,
 	c->stats.chunks = p.mf->chunk_count;
 	c->stats.bytes = p.mf->total_size;
 	rv = pull_artifact(&p, dest);
+	c->stats.chunks_sent = atomic_load(&p.chunks_sent);
+	c->stats.bytes_sent = atomic_load(&p.bytes_sent);
+	c->stats.chunks_reused = atomic_load(&p.chunks_reused);
+	c->stats.bytes_reused = atomic_load(&p.bytes_reused);
+	if (rv != MR_OK && p.keep && p.tmp != NULL && p.lock_fd >= 0 &&
+	    rv != MR_ABORTED) {
+		char msg[MR_ERRMSG_MAX];
+		snprintf(msg, sizeof(msg), "%s", c->err.msg);
+		mr_fail(&c->err, rv,
+		    "%s (%llu of %llu bytes are in place; pull again to "
+		    "resume)",
+		    msg, (unsigned long long)atomic_load(&p.done),
+		    (unsigned long long)p.mf->total_size);
+	}
 	if (rv == MR_OK && out != NULL)
 		rv = cv_version_new(out, resp->version, &c->err);
 out:
-	if (p.fd >= 0)
-		close(p.fd);
-	if (p.tmp != NULL)
+	if (p.files != NULL) {
+		for (size_t i = 0; i < p.mf->n_files; i++) {
+			if (p.files[i].fd >= 0)
+				close(p.files[i].fd);
+			free(p.files[i].have);
+		}
+	}
+	if (p.tmp != NULL && !p.keep)
 		remove_tree(p.tmp);
+	if (p.lock_fd >= 0)
+		close(p.lock_fd);
 	for (size_t i = 0; i < p.n_dirs; i++)
 		free(p.dirs[i]);
+	cache_close(p.cache);
+	pthread_mutex_destroy(&p.mu);
+	pthread_cond_destroy(&p.more);
+	pthread_cond_destroy(&p.room);
+	free(p.files);
 	free(p.dirs);
-	free(p.buf);
+	free(p.q);
+	free(p.refetch);
 	free(p.root);
 	free(p.tmp);
 	free(p.target);

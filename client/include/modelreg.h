@@ -422,6 +422,9 @@ typedef struct mr_transfer_stats {
 	uint64_t chunks_sent;     /* chunks uploaded or downloaded */
 	uint64_t bytes;           /* artifact bytes */
 	uint64_t bytes_sent;      /* bytes on the wire (after compression) */
+	uint64_t chunks_reused;   /* pull: taken from the cache or from an
+	                             interrupted pull, not fetched */
+	uint64_t bytes_reused;
 } mr_transfer_stats;
 
 /*
@@ -733,6 +736,8 @@ typedef struct mr_pull_options {
 	bool overwrite;          /* replace an existing destination */
 	mr_progress_fn progress; /* artifact bytes written of total */
 	void *progress_arg;
+	const char *cache_dir;   /* content-addressed chunk cache directory,
+	                            or NULL */
 } mr_pull_options;
 
 /*
@@ -743,7 +748,12 @@ typedef struct mr_pull_options {
  * chunk is checked against its digest before it is written; the result
  * appears at `dest` only when complete (written beside it, then renamed).
  * A chunk that fails its check is MR_DATA_LOSS and nothing appears.
- * `opt` and `out` may be NULL.
+ * A pull that fails for a reason that may pass (MR_UNAVAILABLE,
+ * MR_DEADLINE_EXCEEDED, ...) or is killed leaves "<dest>.mr-partial-*"
+ * beside `dest`; the next pull of the same artifact there fetches only
+ * the chunks not already verified in it. With opt->cache_dir, chunks are
+ * looked up in that content-addressed cache first and every chunk fetched
+ * is added to it. `opt` and `out` may be NULL.
  */
 mr_status mr_pull(mr_client *c, const char *name, const char *version,
     mr_stage stage, const char *dest, const mr_pull_options *opt,

@@ -9,6 +9,8 @@
  * any chunk was fetched.
  */
 #include <dirent.h>
+#include <fcntl.h>
+#include <sys/file.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -488,6 +490,208 @@ test_pull_of_an_unknown_version_is_not_found(void **state)
 	free(dest);
 }
 
+/* ---- the chunk cache and resumed pulls --------------------------------- */
+
+#define BIG_SIZE (8u << 20)
+
+/* An 8 MiB random model registered as `name`@`version`; with `edit`, 100
+ * bytes in its middle are changed first. */
+static char *
+big_file(fixture *f, const char *file, const char *version, bool edit)
+{
+	char *path = rs_path(f->src, file);
+	size_t len;
+	uint8_t *data;
+
+	rs_write_random(path, BIG_SIZE, 7, 0644);
+	if (edit) {
+		data = tu_read_file(path, &len);
+		memset(data + BIG_SIZE / 2, 0xAB, 100);
+		rs_write_mode(path, data, len, 0644);
+		free(data);
+	}
+	register_path(f, "big", version, path);
+	return path;
+}
+
+static void
+test_pull_with_cache_fetches_only_chunks_it_lacks(void **state)
+{
+	fixture *f = *state;
+	char *v1 = big_file(f, "v1.bin", "1.0.0", false);
+	char *v2 = big_file(f, "v2.bin", "1.1.0", true);
+	char *cache = rs_path(f->s.dir, "cache");
+	char *a = rs_path(f->out, "a.bin"), *b = rs_path(f->out, "b.bin"),
+	     *c = rs_path(f->out, "c.bin");
+	mr_pull_options o = {.cache_dir = cache};
+	const mr_transfer_stats *s = mr_client_transfer_stats(f->c);
+
+	/* A cold cache: everything travels, and is kept. */
+	assert_int_equal(
+	    mr_pull(f->c, "big", "1.0.0", MR_STAGE_NONE, a, &o, NULL), MR_OK);
+	assert_true(rs_same_file(v1, a));
+	assert_int_equal(s->chunks_sent, s->chunks);
+	assert_int_equal(s->chunks_reused, 0);
+	/* The same version again: nothing travels. */
+	wr_tap_reset(f->tap);
+	assert_int_equal(
+	    mr_pull(f->c, "big", "1.0.0", MR_STAGE_NONE, b, &o, NULL), MR_OK);
+	assert_true(rs_same_file(v1, b));
+	assert_int_equal(wr_tap_calls(f->tap, "GetChunk"), 0);
+	assert_int_equal(s->chunks_sent, 0);
+	assert_int_equal(s->chunks_reused, s->chunks);
+	assert_int_equal(s->bytes_reused, BIG_SIZE);
+	/* A version with 100 bytes changed: only the chunks around them. */
+	wr_tap_reset(f->tap);
+	assert_int_equal(
+	    mr_pull(f->c, "big", "1.1.0", MR_STAGE_NONE, c, &o, NULL), MR_OK);
+	assert_true(rs_same_file(v2, c));
+	assert_in_range(s->chunks_sent, 1, 2);
+	assert_int_equal(wr_tap_calls(f->tap, "GetChunk"), s->chunks_sent);
+	assert_int_equal(s->chunks_reused + s->chunks_sent, s->chunks);
+	free(v1);
+	free(v2);
+	free(cache);
+	free(a);
+	free(b);
+	free(c);
+}
+
+/* Flips a byte in every file under the cache's shard directories. */
+static int
+damage_cache(const char *cache)
+{
+	int n = 0;
+
+	for (int i = 0; i < 256; i++) {
+		char shard[PATH_MAX];
+		struct dirent *de;
+		DIR *d;
+
+		snprintf(shard, sizeof(shard), "%s/%02x", cache, i);
+		if ((d = opendir(shard)) == NULL)
+			continue;
+		while ((de = readdir(d)) != NULL) {
+			char *path;
+			uint8_t *data;
+			size_t len;
+
+			if (de->d_name[0] == '.')
+				continue;
+			path = rs_path(shard, de->d_name);
+			data = tu_read_file(path, &len);
+			data[len / 2] ^= 1;
+			rs_write_mode(path, data, len, 0644);
+			free(data);
+			free(path);
+			n++;
+		}
+		closedir(d);
+	}
+	return n;
+}
+
+static void
+test_pull_with_damaged_cache_entries_fetches_them_again(void **state)
+{
+	fixture *f = *state;
+	char *v1 = big_file(f, "v1.bin", "1.0.0", false);
+	char *cache = rs_path(f->s.dir, "cache");
+	char *a = rs_path(f->out, "a.bin"), *b = rs_path(f->out, "b.bin");
+	mr_pull_options o = {.cache_dir = cache};
+	const mr_transfer_stats *s = mr_client_transfer_stats(f->c);
+
+	assert_int_equal(
+	    mr_pull(f->c, "big", "1.0.0", MR_STAGE_NONE, a, &o, NULL), MR_OK);
+	assert_int_equal(damage_cache(cache), (int)s->chunks);
+	assert_int_equal(
+	    mr_pull(f->c, "big", "1.0.0", MR_STAGE_NONE, b, &o, NULL), MR_OK);
+	assert_true(rs_same_file(v1, b));
+	assert_int_equal(s->chunks_sent, s->chunks);
+	assert_int_equal(s->chunks_reused, 0);
+	free(v1);
+	free(cache);
+	free(a);
+	free(b);
+}
+
+static void
+test_pull_interrupted_by_a_network_drop_resumes_from_verified_chunks(
+    void **state)
+{
+	fixture *f = *state;
+	char *v1 = big_file(f, "v1.bin", "1.0.0", false);
+	char *dest = rs_path(f->out, "model.bin");
+	mr_client *c = rs_client(f->url, NULL, 1500, 2);
+	const mr_transfer_stats *s = mr_client_transfer_stats(c);
+	uint64_t fetched;
+
+	/* The network goes down after three chunks have been fetched. */
+	wr_tap_go_dark(f->tap, "GetChunk", 3);
+	assert_int_equal(
+	    mr_pull(c, "big", "1.0.0", MR_STAGE_NONE, dest, NULL, NULL),
+	    MR_DEADLINE_EXCEEDED);
+	assert_non_null(strstr(mr_client_errmsg(c), "pull again to resume"));
+	assert_false(rs_exists(dest));
+	assert_int_equal(count_entries(f->out, ".mr-partial-"), 1);
+	fetched = s->chunks_sent;
+	assert_in_range(fetched, 1, 3);
+
+	wr_tap_light(f->tap);
+	wr_tap_reset(f->tap);
+	assert_int_equal(
+	    mr_pull(c, "big", "1.0.0", MR_STAGE_NONE, dest, NULL, NULL), MR_OK);
+	assert_true(rs_same_file(v1, dest));
+	assert_int_equal(s->chunks_reused, fetched);
+	assert_int_equal(s->chunks_sent, s->chunks - fetched);
+	assert_int_equal(wr_tap_calls(f->tap, "GetChunk"), s->chunks_sent);
+	/* The partial directory went with the success. */
+	assert_int_equal(count_entries(f->out, ""), 1);
+	mr_client_close(c);
+	free(v1);
+	free(dest);
+}
+
+static void
+test_pull_into_a_target_another_pull_holds_is_aborted(void **state)
+{
+	fixture *f = *state;
+	char *v1 = big_file(f, "v1.bin", "1.0.0", false);
+	char *dest = rs_path(f->out, "model.bin");
+	char *partial = NULL, *lock;
+	mr_version *v;
+	char hex[2 * MR_DIGEST_LEN + 1];
+	int fd;
+
+	assert_int_equal(mr_get_version(f->c, "big", "1.0.0", MR_STAGE_NONE,
+			     &v),
+	    MR_OK);
+	assert_true(asprintf(&partial, "%s.mr-partial-%.16s", dest,
+			mr_digest_hex(v->artifact_digest, hex)) > 0);
+	assert_int_equal(mkdir(partial, 0755), 0);
+	lock = rs_path(partial, "lock");
+	fd = open(lock, O_RDWR | O_CREAT, 0600);
+	assert_true(fd >= 0);
+	assert_int_equal(flock(fd, LOCK_EX), 0);
+	assert_int_equal(
+	    mr_pull(f->c, "big", "1.0.0", MR_STAGE_NONE, dest, NULL, NULL),
+	    MR_ABORTED);
+	assert_non_null(strstr(mr_client_errmsg(f->c), "under way"));
+	/* Its partial directory is left alone. */
+	assert_true(rs_exists(lock));
+	close(fd);
+	assert_int_equal(
+	    mr_pull(f->c, "big", "1.0.0", MR_STAGE_NONE, dest, NULL, NULL),
+	    MR_OK);
+	assert_true(rs_same_file(v1, dest));
+	assert_false(rs_exists(partial));
+	mr_version_free(v);
+	free(partial);
+	free(lock);
+	free(v1);
+	free(dest);
+}
+
 int
 main(void)
 {
@@ -505,6 +709,10 @@ main(void)
 	    T(test_pull_of_an_empty_file_creates_it),
 	    T(test_pull_makes_missing_directories_above_the_destination),
 	    T(test_pull_of_an_unknown_version_is_not_found),
+	    T(test_pull_with_cache_fetches_only_chunks_it_lacks),
+	    T(test_pull_with_damaged_cache_entries_fetches_them_again),
+	    T(test_pull_interrupted_by_a_network_drop_resumes_from_verified_chunks),
+	    T(test_pull_into_a_target_another_pull_holds_is_aborted),
 #undef T
 	};
 

@@ -165,15 +165,20 @@ struct wr_tap {
 	seen *calls;
 	size_t n_calls;
 	char lose[64]; /* method whose next reply to lose; "" for none */
+	char cut[64];  /* method after whose next `cut_after` calls ... */
+	int cut_after;
+	bool dark;     /* ... nothing is forwarded any more */
 };
 
-/* Notes a request; returns true if its reply is to be lost. */
-static bool
+enum { TAP_FORWARD, TAP_LOSE, TAP_DROP };
+
+/* Notes a request; returns what to do with it. */
+static int
 note(wr_tap *t, nng_msg *msg)
 {
 	Modelreg__V1__Request *env = wr_envelope(msg);
 	seen s;
-	bool lose = false;
+	int what = TAP_FORWARD;
 
 	memset(&s, 0, sizeof(s));
 	if (env != NULL) {
@@ -194,14 +199,23 @@ note(wr_tap *t, nng_msg *msg)
 		modelreg__v1__request__free_unpacked(env, NULL);
 	}
 	pthread_mutex_lock(&t->mu);
+	if (t->cut[0] != '\0' && strcmp(t->cut, s.method) == 0 &&
+	    t->cut_after-- <= 0) {
+		t->cut[0] = '\0';
+		t->dark = true;
+	}
+	if (t->dark) {
+		pthread_mutex_unlock(&t->mu);
+		return TAP_DROP;
+	}
 	t->calls = realloc(t->calls, (t->n_calls + 1) * sizeof(*t->calls));
 	t->calls[t->n_calls++] = s;
 	if (t->lose[0] != '\0' && strcmp(t->lose, s.method) == 0) {
 		t->lose[0] = '\0';
-		lose = true;
+		what = TAP_LOSE;
 	}
 	pthread_mutex_unlock(&t->mu);
-	return lose;
+	return what;
 }
 
 static void *
@@ -213,8 +227,13 @@ forward(void *arg)
 
 	while (nng_recvmsg(t->front, &req, 0) == 0) {
 		nng_pipe client = nng_msg_get_pipe(req);
-		bool lose = note(t, req);
+		int what = note(t, req);
 
+		if (what == TAP_DROP) {
+			/* Gone dark: the client waits in vain. */
+			nng_msg_free(req);
+			continue;
+		}
 		if ((rv = nng_sendmsg(t->back, req, 0)) != 0) {
 			nng_msg_free(req);
 			if (rv == NNG_ECLOSED)
@@ -226,7 +245,7 @@ forward(void *arg)
 				break;
 			continue;
 		}
-		if (lose) {
+		if (what == TAP_LOSE) {
 			/* The server has answered; the client never hears. */
 			nng_msg_free(rep);
 			nng_pipe_close(client);
@@ -336,5 +355,23 @@ wr_tap_lose_reply(wr_tap *t, const char *method)
 {
 	pthread_mutex_lock(&t->mu);
 	snprintf(t->lose, sizeof(t->lose), "%s", method);
+	pthread_mutex_unlock(&t->mu);
+}
+
+void
+wr_tap_go_dark(wr_tap *t, const char *method, int after)
+{
+	pthread_mutex_lock(&t->mu);
+	snprintf(t->cut, sizeof(t->cut), "%s", method);
+	t->cut_after = after;
+	pthread_mutex_unlock(&t->mu);
+}
+
+void
+wr_tap_light(wr_tap *t)
+{
+	pthread_mutex_lock(&t->mu);
+	t->cut[0] = '\0';
+	t->dark = false;
 	pthread_mutex_unlock(&t->mu);
 }

@@ -90,5 +90,11 @@ void wr_tap_reset(wr_tap *t);
  * its reply is dropped and the client's connection closed.
  */
 void wr_tap_lose_reply(wr_tap *t, const char *method);
+/*
+ * After `after` more calls of `method`, the tap forwards nothing and
+ * answers nothing, as a network gone down, until wr_tap_light().
+ */
+void wr_tap_go_dark(wr_tap *t, const char *method, int after);
+void wr_tap_light(wr_tap *t);
 
 #endif /* MR_TESTS_CLIENT_WIRE_H */

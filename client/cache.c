@@ -1,0 +1,171 @@
+/*
+ * cache.c - the content-addressed chunk cache (see cache.h).
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "cache.h"
+#include "client.h"
+
+static atomic_ulong tmp_seq;
+
+struct chunk_cache {
+	char *dir;
+};
+
+/* "DIR/ab/abcd..." for `digest`. */
+static void
+entry_path(const chunk_cache *cc, const uint8_t *digest, char *out,
+    size_t cap)
+{
+	char hex[2 * MR_DIGEST_LEN + 1];
+
+	mr_digest_hex(digest, hex);
+	snprintf(out, cap, "%s/%.2s/%s", cc->dir, hex, hex);
+}
+
+/* mkdir -p */
+static mr_status
+make_dirs(char *path, mr_err *e)
+{
+	for (char *s = path + 1;; s++) {
+		bool end = *s == '\0';
+
+		if (*s != '/' && !end)
+			continue;
+		*s = '\0';
+		if (mkdir(path, 0777) != 0 && errno != EEXIST) {
+			mr_status rv = client_sys_fail(e, "mkdir", path);
+			if (!end)
+				*s = '/';
+			return rv;
+		}
+		if (end)
+			return MR_OK;
+		*s = '/';
+	}
+}
+
+mr_status
+cache_open(chunk_cache **out, const char *dir, mr_err *e)
+{
+	chunk_cache *cc;
+	char shard[PATH_MAX];
+	mr_status rv;
+
+	if (dir == NULL || dir[0] == '\0')
+		return mr_fail(e, MR_INVALID_ARGUMENT, "no cache directory");
+	if (strlen(dir) + 2 * MR_DIGEST_LEN + 32 > PATH_MAX)
+		return mr_fail(e, MR_INVALID_ARGUMENT,
+		    "cache directory path is too long");
+	if ((cc = calloc(1, sizeof(*cc))) == NULL ||
+	    (cc->dir = strdup(dir)) == NULL) {
+		free(cc);
+		return mr_fail(e, MR_RESOURCE_EXHAUSTED, "out of memory");
+	}
+	if ((rv = make_dirs(cc->dir, e)) != MR_OK) {
+		cache_close(cc);
+		return rv;
+	}
+	/* The 256 shard directories exist from the start, so that writing
+	 * an entry is one open and one rename. */
+	for (int i = 0; i < 256; i++) {
+		snprintf(shard, sizeof(shard), "%s/%02x", cc->dir, i);
+		if (mkdir(shard, 0777) != 0 && errno != EEXIST) {
+			rv = client_sys_fail(e, "mkdir", shard);
+			cache_close(cc);
+			return rv;
+		}
+	}
+	*out = cc;
+	return MR_OK;
+}
+
+void
+cache_close(chunk_cache *cc)
+{
+	if (cc == NULL)
+		return;
+	free(cc->dir);
+	free(cc);
+}
+
+bool
+cache_has(const chunk_cache *cc, const uint8_t digest[MR_DIGEST_LEN])
+{
+	char path[PATH_MAX];
+
+	entry_path(cc, digest, path, sizeof(path));
+	return access(path, F_OK) == 0;
+}
+
+bool
+cache_get(const chunk_cache *cc, mr_codec *c,
+    const uint8_t digest[MR_DIGEST_LEN], uint32_t len, uint8_t *buf)
+{
+	char path[PATH_MAX];
+	uint8_t got[MR_DIGEST_LEN];
+	size_t done = 0;
+	struct stat st;
+	int fd;
+
+	entry_path(cc, digest, path, sizeof(path));
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0)
+		return false;
+	if (fstat(fd, &st) != 0 || st.st_size != (off_t)len)
+		goto bad;
+	while (done < len) {
+		ssize_t n = read(fd, buf + done, len - done);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			goto bad;
+		done += (size_t)n;
+	}
+	close(fd);
+	mr_sha256(c, buf, len, got);
+	if (memcmp(got, digest, MR_DIGEST_LEN) == 0)
+		return true;
+	unlink(path);
+	return false;
+bad:
+	close(fd);
+	unlink(path);
+	return false;
+}
+
+void
+cache_put(const chunk_cache *cc, const uint8_t digest[MR_DIGEST_LEN],
+    const void *data, uint32_t len)
+{
+	char path[PATH_MAX], tmp[PATH_MAX + 32];
+	const uint8_t *p = data;
+	size_t done = 0;
+	int fd;
+
+	entry_path(cc, digest, path, sizeof(path));
+	/* Unique per process and per call: two threads may keep the same
+	 * chunk at once (an artifact can hold it twice). */
+	snprintf(tmp, sizeof(tmp), "%s.tmp-%ld-%lu", path, (long)getpid(),
+	    atomic_fetch_add(&tmp_seq, 1));
+	if ((fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644)) <
+	    0)
+		return;
+	while (done < len) {
+		ssize_t n = write(fd, p + done, len - done);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			break;
+		done += (size_t)n;
+	}
+	if (close(fd) != 0 || done != len || rename(tmp, path) != 0)
+		unlink(tmp);
+}
