@@ -4,15 +4,20 @@
  *
  * Building walks the tree first (lstat only, so nothing is read from a
  * path that turns out to be refused), sorts the files by path bytewise,
- * then reads each file one MR_CHUNK_SIZE chunk at a time with pread: each
- * chunk is hashed on its own (its name in the chunk store) and into the
- * file's running digest. Memory stays at one chunk whatever the artifact
- * size, and a file that shrinks while we read it is an error rather than
- * the SIGBUS a mapping would give.
+ * then reads each file with pread through a window of 2 * MR_CDC_MAX
+ * bytes and cuts it where its content says (common/cdc.c), so that an
+ * edit moves only the chunk boundaries near it and a new version shares
+ * every other chunk with the old. Each chunk is hashed on its own (its
+ * name in the chunk store) and into the file's running digest. Memory
+ * stays at the window whatever the artifact size, and a file that shrinks
+ * while we read it is an error rather than the SIGBUS a mapping would
+ * give. The number of chunks is known only once a file is cut, so the
+ * chunk refs grow as cuts are found.
  *
  * Checking is the other half of the same rules, applied to what a server
  * sends before a pull writes anything.
  */
+#include <assert.h>
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -23,8 +28,16 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "cdc.h"
 #include "client.h"
 #include "manifest.h"
+
+/*
+ * The window a file is cut through: twice the largest chunk, so that a
+ * refill reads at least MR_CDC_MAX bytes however much of the window is
+ * still uncut, and no byte is moved more than once.
+ */
+#define MF_CUT_BUF (2 * (size_t)MR_CDC_MAX)
 
 typedef struct walk {
 	mf_file *files;
@@ -211,15 +224,82 @@ read_full(int fd, uint8_t *buf, size_t len, uint64_t off, int *err)
 	return true;
 }
 
-/* Cuts one file into chunks and digests them and the whole file. */
+static mr_status
+chunks_exhausted(const mf_file *f, mr_err *e)
+{
+	return mr_fail(e, MR_INVALID_ARGUMENT,
+	    "the artifact needs more than %d chunks (cut by content, at most "
+	    "%u MiB each); the limit is reached at %s",
+	    MR_CHUNKS_MAX, MR_CDC_MAX >> 20, f->source);
+}
+
+/* Room for one more chunk ref in `f`, which holds `n` of `*cap`. */
+static bool
+reserve_ref(mf_file *f, size_t n, size_t *cap)
+{
+	Modelreg__V1__ChunkRef *refs;
+	uint8_t *digests;
+	size_t ncap;
+
+	if (n < *cap)
+		return true;
+	ncap = *cap > 0 ? 2 * *cap : 16;
+	if ((refs = realloc(f->refs, ncap * sizeof(*refs))) == NULL)
+		return false;
+	f->refs = refs;
+	if ((digests = realloc(f->chunk_digests, ncap * MR_DIGEST_LEN)) == NULL)
+		return false;
+	f->chunk_digests = digests;
+	*cap = ncap;
+	return true;
+}
+
+/*
+ * Makes buf[*start..*end) hold at least MR_CDC_MAX bytes, or all that is
+ * left of the file's first `size` bytes: moves the bytes not yet cut to
+ * the front and reads after them. *at is the file offset of buf[*end].
+ */
+static mr_status
+refill(mf_file *f, int fd, uint8_t *buf, size_t *start, size_t *end,
+    uint64_t *at, uint64_t size, mr_err *e)
+{
+	size_t keep = *end - *start, want;
+	int err;
+
+	/* Less than MR_CDC_MAX is kept, so a read of at least MR_CDC_MAX
+	 * fits, and the next refill comes only once more than that has been
+	 * cut: no byte is moved twice. */
+	assert(keep < MR_CDC_MAX);
+	memmove(buf, buf + *start, keep);
+	want = MF_CUT_BUF - keep;
+	if (want > size - *at)
+		want = (size_t)(size - *at);
+	if (!read_full(fd, buf + keep, want, *at, &err)) {
+		if (err == 0)
+			return mr_fail(e, MR_ABORTED,
+			    "%s shrank while it was being read", f->source);
+		errno = err;
+		return client_sys_fail(e, "read", f->source);
+	}
+	*start = 0;
+	*end = keep + want;
+	*at += want;
+	return MR_OK;
+}
+
+/*
+ * Cuts one file into content-defined chunks and digests them and the
+ * whole file. `buf` holds MF_CUT_BUF bytes.
+ */
 static mr_status
 hash_file(
     mf_file *f, mr_codec *c, uint8_t *buf, uint64_t *chunks_total, mr_err *e)
 {
 	struct stat st;
-	uint64_t size, n;
+	uint64_t size, at = 0, off = 0;
+	size_t start = 0, end = 0, n = 0, cap = 0;
 	mr_status rv = MR_OK;
-	int fd, err;
+	int fd;
 
 	/* O_NONBLOCK: should the path have become a FIFO since we looked,
 	 * the open must not hang; it changes nothing for regular files. */
@@ -236,59 +316,65 @@ hash_file(
 		goto out;
 	}
 	size = (uint64_t)st.st_size;
-	n = (size + MR_CHUNK_SIZE - 1) / MR_CHUNK_SIZE;
-	if (*chunks_total + n > MR_CHUNKS_MAX) {
-		rv = mr_fail(e, MR_INVALID_ARGUMENT,
-		    "the artifact needs more than %d chunks of %u bytes "
-		    "(at %s)",
-		    MR_CHUNKS_MAX, MR_CHUNK_SIZE, f->source);
+	/* Chunks hold at most MR_CDC_MAX bytes, so a file too big for the
+	 * chunks left is refused before a byte of it is read. */
+	if ((size + MR_CDC_MAX - 1) / MR_CDC_MAX >
+	    MR_CHUNKS_MAX - *chunks_total) {
+		rv = chunks_exhausted(f, e);
 		goto out;
 	}
-	*chunks_total += n;
-	if (n > 0) {
-		f->refs = calloc(n, sizeof(*f->refs));
-		f->ref_ptrs = calloc(n, sizeof(*f->ref_ptrs));
-		f->chunk_digests = calloc(n, MR_DIGEST_LEN);
-		if (f->refs == NULL || f->ref_ptrs == NULL ||
-		    f->chunk_digests == NULL) {
+	mr_sha256_begin(c);
+	for (;;) {
+		Modelreg__V1__ChunkRef *ref;
+		size_t len;
+
+		if (end - start < MR_CDC_MAX && at < size) {
+			rv = refill(f, fd, buf, &start, &end, &at, size, e);
+			if (rv != MR_OK)
+				goto out;
+		}
+		if (start == end)
+			break;
+		/* With MR_CDC_MAX bytes in hand or the rest of the file, the
+		 * cut is always decided. */
+		len = mr_cdc_cut(buf + start, end - start, at == size);
+		assert(len > 0 && len <= end - start);
+		if (*chunks_total == MR_CHUNKS_MAX) {
+			rv = chunks_exhausted(f, e);
+			goto out;
+		}
+		if (!reserve_ref(f, n, &cap)) {
 			rv = oom(e);
 			goto out;
 		}
-	}
-	mr_sha256_begin(c);
-	for (uint64_t i = 0; i < n; i++) {
-		Modelreg__V1__ChunkRef *ref = &f->refs[i];
-		uint64_t off = i * MR_CHUNK_SIZE;
-		size_t len =
-		    (size_t)(size - off < MR_CHUNK_SIZE ? size - off
-		                                        : MR_CHUNK_SIZE);
-
-		if (!read_full(fd, buf, len, off, &err)) {
-			if (err != 0) {
-				errno = err;
-				rv = client_sys_fail(e, "read", f->source);
-			} else {
-				rv = mr_fail(e, MR_ABORTED,
-				    "%s shrank while it was being read",
-				    f->source);
-			}
-			goto out;
-		}
+		ref = &f->refs[n];
 		modelreg__v1__chunk_ref__init(ref);
 		ref->offset = off;
 		ref->length = (uint32_t)len;
-		ref->digest.data = f->chunk_digests + i * MR_DIGEST_LEN;
-		ref->digest.len = MR_DIGEST_LEN;
-		mr_sha256(c, buf, len, ref->digest.data);
-		mr_sha256_update(c, buf, len);
-		f->ref_ptrs[i] = ref;
+		mr_sha256(
+		    c, buf + start, len, f->chunk_digests + n * MR_DIGEST_LEN);
+		mr_sha256_update(c, buf + start, len);
+		n++;
+		(*chunks_total)++;
+		off += len;
+		start += len;
+	}
+	/* The arrays have stopped moving: point the refs into them. */
+	if (n > 0 && (f->ref_ptrs = calloc(n, sizeof(*f->ref_ptrs))) == NULL) {
+		rv = oom(e);
+		goto out;
+	}
+	for (size_t i = 0; i < n; i++) {
+		f->refs[i].digest.data = f->chunk_digests + i * MR_DIGEST_LEN;
+		f->refs[i].digest.len = MR_DIGEST_LEN;
+		f->ref_ptrs[i] = &f->refs[i];
 	}
 	mr_sha256_end(c, f->digest);
 	f->pb.size = size;
 	f->pb.digest.data = f->digest;
 	f->pb.digest.len = MR_DIGEST_LEN;
 	f->pb.chunks = f->ref_ptrs;
-	f->pb.n_chunks = (size_t)n;
+	f->pb.n_chunks = n;
 out:
 	close(fd);
 	return rv;
@@ -424,7 +510,7 @@ manifest_build(manifest **out, const char *path, mr_codec *c, mr_err *e)
 	w.files = NULL;
 	w.n = 0;
 	qsort(m->files, m->n_files, sizeof(mf_file), cmp_file);
-	if ((buf = malloc(MR_CHUNK_SIZE)) == NULL ||
+	if ((buf = malloc(MF_CUT_BUF)) == NULL ||
 	    (m->entries = calloc(m->n_files, sizeof(*m->entries))) == NULL) {
 		free(buf);
 		rv = oom(e);

@@ -34,7 +34,8 @@ typedef struct manifest {
  * Builds the manifest of the artifact at `path`: a regular file (the
  * artifact is that one file, named by its base name) or a directory
  * (every regular file below it, by relative '/'-separated path). Reads
- * every byte once, a chunk at a time, to digest chunks and files. Refuses
+ * every byte once, cutting files into content-defined chunks (cdc.h) of
+ * up to MR_CDC_MAX bytes, to digest chunks and files. Refuses
  * symbolic links, devices, sockets and FIFOs inside a directory, a
  * directory without files, and anything past MR_FILES_MAX, MR_CHUNKS_MAX
  * or mr_check_path(), with MR_INVALID_ARGUMENT naming the path.
@@ -46,7 +47,7 @@ void manifest_free(manifest *m);
 /*
  * Reads chunks of a built manifest back, for sending, keeping the last
  * file open between calls. manifest_read_chunk() fills `buf` (at least
- * MR_CHUNK_SIZE bytes) with the chunk and checks it still hashes to its
+ * MR_CHUNK_MAX bytes) with the chunk and checks it still hashes to its
  * digest: MR_ABORTED if the file changed since the manifest was built.
  */
 typedef struct mf_reader {

@@ -192,7 +192,8 @@ static mr_status
 send_missing(mr_client *c, const manifest *m, upload *miss, size_t n,
     const mr_register_params *p)
 {
-	size_t enc_cap = mr_chunk_encode_bound(MR_CHUNK_SIZE);
+	/* Chunks are cut by content, so any of them may be the largest. */
+	size_t enc_cap = mr_chunk_encode_bound(MR_CHUNK_MAX);
 	uint64_t total = 0, done = 0;
 	uint8_t *raw, *enc;
 	rpc_window *w;
@@ -206,7 +207,7 @@ send_missing(mr_client *c, const manifest *m, upload *miss, size_t n,
 		p->progress(p->progress_arg, 0, total);
 	if (n == 0)
 		return MR_OK;
-	raw = malloc(MR_CHUNK_SIZE);
+	raw = malloc(MR_CHUNK_MAX);
 	enc = malloc(enc_cap);
 	if (raw == NULL || enc == NULL) {
 		rv = mr_fail(&c->err, MR_RESOURCE_EXHAUSTED, "out of memory");

@@ -80,9 +80,10 @@ int mr_stage_parse(const char *text, mr_stage *out);
 #define MR_FIELDS_MAX 4096        /* signature inputs + outputs */
 #define MR_FILES_MAX 100000       /* files per artifact */
 #define MR_PATH_MAX 1024          /* relative path of a file in an artifact */
-#define MR_CHUNK_SIZE (1u << 20)  /* chunk size the client cuts files into */
+#define MR_CHUNK_SIZE (1u << 20)  /* typical chunk: the client cuts files by
+                                     content, at most MR_CHUNK_MAX a chunk */
 #define MR_CHUNK_MAX (4u << 20)   /* largest chunk the server accepts */
-#define MR_CHUNKS_MAX 262144      /* chunk refs per artifact (256 GiB) */
+#define MR_CHUNKS_MAX 262144      /* chunk refs per artifact (~256 GiB) */
 #define MR_FIND_MISSING_MAX 8192  /* digests per FindMissingChunks call */
 #define MR_PAGE_SIZE_DEFAULT 100  /* list page size when none is given */
 #define MR_PAGE_SIZE_MAX 1000     /* largest list page */

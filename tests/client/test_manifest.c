@@ -7,11 +7,13 @@
  * format rather than against itself.
  */
 #include <limits.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "cdc.h"
 #include "manifest.h"
 #include "realserver.h"
 #include "testutil.h"
@@ -73,12 +75,38 @@ expected_artifact_digest(mr_codec *c, const char *const *paths,
 	free(buf);
 }
 
+/*
+ * Checks that the chunks of file entry `fe` are the ones cutting `data`
+ * in memory gives, each with its digest.
+ */
+static void
+assert_cut_as_in_memory(mr_codec *c, const Modelreg__V1__FileEntry *fe,
+    const uint8_t *data, size_t len)
+{
+	uint8_t digest[MR_DIGEST_LEN];
+	size_t off = 0, k = 0;
+
+	while (off < len) {
+		size_t want = mr_cdc_cut(data + off, len - off, true);
+		const Modelreg__V1__ChunkRef *ch;
+
+		assert_true(k < fe->n_chunks);
+		ch = fe->chunks[k++];
+		assert_int_equal(ch->offset, off);
+		assert_int_equal(ch->length, want);
+		mr_sha256(c, data + off, want, digest);
+		assert_memory_equal(ch->digest.data, digest, MR_DIGEST_LEN);
+		off += want;
+	}
+	assert_int_equal(fe->n_chunks, k);
+}
+
 static void
 test_manifest_of_file_is_one_file_named_by_base_name(void **state)
 {
 	fixture *f = *state;
 	char *path = rs_path(f->dir, "model.bin");
-	size_t size = 2 * MR_CHUNK_SIZE + MR_CHUNK_SIZE / 2, len;
+	size_t size = 2500000, len;
 	uint8_t digest[MR_DIGEST_LEN], *data;
 	const char *name = "model.bin";
 	manifest *m;
@@ -93,17 +121,9 @@ test_manifest_of_file_is_one_file_named_by_base_name(void **state)
 	assert_string_equal(m->pb.files[0]->path, "model.bin");
 	assert_int_equal(m->pb.files[0]->size, size);
 	assert_int_equal(m->pb.total_size, size);
+	/* These bytes cut into three chunks (common/cdc.c). */
 	assert_int_equal(m->pb.chunk_count, 3);
-	assert_int_equal(m->pb.files[0]->n_chunks, 3);
-	for (size_t i = 0; i < 3; i++) {
-		const Modelreg__V1__ChunkRef *ch = m->pb.files[0]->chunks[i];
-		size_t want = i < 2 ? MR_CHUNK_SIZE : MR_CHUNK_SIZE / 2;
-
-		assert_int_equal(ch->offset, i * MR_CHUNK_SIZE);
-		assert_int_equal(ch->length, want);
-		mr_sha256(f->codec, data + ch->offset, want, digest);
-		assert_memory_equal(ch->digest.data, digest, MR_DIGEST_LEN);
-	}
+	assert_cut_as_in_memory(f->codec, m->pb.files[0], data, len);
 	mr_sha256(f->codec, data, len, digest);
 	assert_memory_equal(m->pb.files[0]->digest.data, digest, MR_DIGEST_LEN);
 	expected_artifact_digest(f->codec, &name, f->dir, 1, digest);
@@ -111,6 +131,98 @@ test_manifest_of_file_is_one_file_named_by_base_name(void **state)
 	assert_int_equal(manifest_check(&m->pb, &e), MR_OK);
 	manifest_free(m);
 	free(data);
+	free(path);
+}
+
+/*
+ * A file longer than the window it is read through, with a run of zeros
+ * (chunks of exactly MR_CDC_MAX) that crosses refills: the chunks are the
+ * ones the cutter gives over the whole file in memory.
+ */
+static void
+test_manifest_cuts_a_large_file_as_the_cutter_does_in_memory(void **state)
+{
+	fixture *f = *state;
+	char *path = rs_path(f->dir, "big.bin");
+	size_t size = 30 * MR_CHUNK_SIZE + 777;
+	uint8_t *data = malloc(size);
+	manifest *m;
+	mr_err e;
+
+	tu_fill_random(data, size, 5);
+	memset(data + 9 * MR_CHUNK_SIZE + 4321, 0, 11 * MR_CHUNK_SIZE);
+	rs_write_mode(path, data, size, 0644);
+	assert_int_equal(manifest_build(&m, path, f->codec, &e), MR_OK);
+	assert_int_equal(m->pb.files[0]->size, size);
+	assert_cut_as_in_memory(f->codec, m->pb.files[0], data, size);
+	assert_int_equal(m->pb.chunk_count, m->pb.files[0]->n_chunks);
+	assert_int_equal(manifest_check(&m->pb, &e), MR_OK);
+	manifest_free(m);
+	free(data);
+	free(path);
+}
+
+/* How many chunks of `b` have a digest no chunk of `a` has. */
+static size_t
+new_chunks(const Modelreg__V1__FileEntry *a, const Modelreg__V1__FileEntry *b)
+{
+	size_t fresh = 0;
+
+	for (size_t i = 0; i < b->n_chunks; i++) {
+		bool found = false;
+
+		for (size_t k = 0; k < a->n_chunks && !found; k++)
+			found =
+			    memcmp(b->chunks[i]->digest.data,
+			        a->chunks[k]->digest.data, MR_DIGEST_LEN) == 0;
+		fresh += !found;
+	}
+	return fresh;
+}
+
+/*
+ * An edit in the middle of a 24 MiB file, in place or inserting bytes,
+ * leaves all but a few chunks as they were: what makes a push of the new
+ * version send only those. With chunks cut at fixed offsets, the
+ * insertion would have made every chunk after it new.
+ */
+static void
+test_manifest_of_edited_file_shares_all_but_a_few_chunks(void **state)
+{
+	fixture *f = *state;
+	char *path = rs_path(f->dir, "w.bin");
+	size_t size = 24 * MR_CHUNK_SIZE, mid = 12 * MR_CHUNK_SIZE + 999;
+	uint8_t *data = malloc(size + 1000), *edit = malloc(size + 1000);
+	manifest *orig, *changed, *inserted;
+	mr_err e;
+
+	tu_fill_random(data, size, 9);
+	rs_write_mode(path, data, size, 0644);
+	assert_int_equal(manifest_build(&orig, path, f->codec, &e), MR_OK);
+	assert_true(orig->pb.chunk_count >= 12);
+
+	/* 4 KiB rewritten in place. */
+	memcpy(edit, data, size);
+	tu_fill_random(edit + mid, 4096, 10);
+	rs_write_mode(path, edit, size, 0644);
+	assert_int_equal(manifest_build(&changed, path, f->codec, &e), MR_OK);
+	assert_true(new_chunks(orig->pb.files[0], changed->pb.files[0]) >= 1);
+	assert_true(new_chunks(orig->pb.files[0], changed->pb.files[0]) <= 2);
+
+	/* 1000 bytes inserted. */
+	memcpy(edit, data, mid);
+	tu_fill_random(edit + mid, 1000, 11);
+	memcpy(edit + mid + 1000, data + mid, size - mid);
+	rs_write_mode(path, edit, size + 1000, 0644);
+	assert_int_equal(manifest_build(&inserted, path, f->codec, &e), MR_OK);
+	assert_true(new_chunks(orig->pb.files[0], inserted->pb.files[0]) >= 1);
+	assert_true(new_chunks(orig->pb.files[0], inserted->pb.files[0]) <= 3);
+
+	manifest_free(orig);
+	manifest_free(changed);
+	manifest_free(inserted);
+	free(data);
+	free(edit);
 	free(path);
 }
 
@@ -262,12 +374,35 @@ test_manifest_of_missing_path_is_not_found(void **state)
 	free(path);
 }
 
+/* A sparse file bigger than MR_CHUNKS_MAX chunks of MR_CDC_MAX can hold
+ * is refused from its size, before a byte of it is read. */
+static void
+test_manifest_refuses_a_file_that_needs_too_many_chunks(void **state)
+{
+	fixture *f = *state;
+	char *path = rs_path(f->dir, "huge.bin");
+	manifest *m = NULL;
+	mr_err e;
+	FILE *fp = fopen(path, "w");
+
+	assert_non_null(fp);
+	assert_int_equal(
+	    ftruncate(fileno(fp), (off_t)MR_CHUNKS_MAX * MR_CDC_MAX + 1), 0);
+	fclose(fp);
+	assert_int_equal(
+	    manifest_build(&m, path, f->codec, &e), MR_INVALID_ARGUMENT);
+	assert_null(m);
+	assert_non_null(strstr(e.msg, "more than 262144 chunks"));
+	assert_non_null(strstr(e.msg, path));
+	free(path);
+}
+
 static void
 test_manifest_read_chunk_notices_a_changed_file(void **state)
 {
 	fixture *f = *state;
 	char *path = rs_path(f->dir, "w.bin");
-	uint8_t *buf = malloc(MR_CHUNK_SIZE);
+	uint8_t *buf = malloc(MR_CHUNK_MAX);
 	mf_reader r;
 	manifest *m;
 	mr_err e;
@@ -301,7 +436,7 @@ two_files(fixture *f)
 	manifest *m;
 	mr_err e;
 
-	rs_write_random(a, MR_CHUNK_SIZE + 10, 1, 0644);
+	rs_write_random(a, 2500000, 1, 0644); /* three chunks */
 	rs_write_random(b, 10, 2, 0644);
 	assert_int_equal(manifest_build(&m, f->dir, f->codec, &e), MR_OK);
 	free(a);
@@ -388,6 +523,8 @@ main(void)
 	const struct CMUnitTest tests[] = {
 #define T(name) cmocka_unit_test_setup_teardown(name, setup, teardown)
 	    T(test_manifest_of_file_is_one_file_named_by_base_name),
+	    T(test_manifest_cuts_a_large_file_as_the_cutter_does_in_memory),
+	    T(test_manifest_of_edited_file_shares_all_but_a_few_chunks),
 	    T(test_manifest_of_directory_is_sorted_and_digested),
 	    T(test_manifest_of_empty_file_has_no_chunks),
 	    T(test_manifest_records_permission_bits),
@@ -396,6 +533,7 @@ main(void)
 	    T(test_manifest_refuses_directory_without_files),
 	    T(test_manifest_follows_symlink_given_as_the_artifact),
 	    T(test_manifest_of_missing_path_is_not_found),
+	    T(test_manifest_refuses_a_file_that_needs_too_many_chunks),
 	    T(test_manifest_read_chunk_notices_a_changed_file),
 	    T(test_manifest_check_refuses_paths_that_escape),
 	    T(test_manifest_check_refuses_chunks_not_covering_the_file),

@@ -18,11 +18,13 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "cdc.h"
 #include "realserver.h"
 #include "testutil.h"
 #include "wire.h"
 
-#define ONE_FILE_SIZE (2 * MR_CHUNK_SIZE + 12345)
+/* tu_fill_random(1) bytes that the client cuts into three chunks. */
+#define ONE_FILE_SIZE 2500000
 
 typedef struct fixture {
 	rs_server s;
@@ -357,16 +359,20 @@ test_pull_of_chunk_stored_under_another_digest_is_data_loss_and_writes_nothing(
 	fixture *f = *state;
 	char *src = rs_path(f->src, "model.bin");
 	char *dest = rs_path(f->out, "copy.bin");
-	uint8_t *buf = malloc(ONE_FILE_SIZE), *other = malloc(MR_CHUNK_SIZE);
+	uint8_t *buf = malloc(ONE_FILE_SIZE), *other;
 	uint8_t digest[MR_DIGEST_LEN];
+	size_t first, second;
 
 	/* The registry already holds other bytes under the name of the
 	 * file's second chunk, so the upload skips that chunk. */
 	tu_fill_random(buf, ONE_FILE_SIZE, 1);
 	rs_write_mode(src, buf, ONE_FILE_SIZE, 0644);
-	rs_sha256(buf + MR_CHUNK_SIZE, MR_CHUNK_SIZE, digest);
-	tu_fill_random(other, MR_CHUNK_SIZE, 2);
-	rs_plant_chunk(&f->s, digest, other, MR_CHUNK_SIZE);
+	first = mr_cdc_cut(buf, ONE_FILE_SIZE, true);
+	second = mr_cdc_cut(buf + first, ONE_FILE_SIZE - first, true);
+	rs_sha256(buf + first, second, digest);
+	other = malloc(second);
+	tu_fill_random(other, second, 2);
+	rs_plant_chunk(&f->s, digest, other, second);
 	register_path(f, "fraud", "1.0.0", src);
 	assert_int_equal(wr_tap_calls(f->tap, "PutChunk"), 2);
 

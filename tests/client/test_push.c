@@ -18,6 +18,7 @@
 #include <unistd.h>
 
 #include "artifacts.pb-c.h"
+#include "cdc.h"
 #include "realserver.h"
 #include "testutil.h"
 #include "wire.h"
@@ -54,22 +55,94 @@ teardown(void **state)
 	return 0;
 }
 
-#define REPETITIVE_SIZE (3 * MR_CHUNK_SIZE + MR_CHUNK_SIZE / 2)
+/* The tail of the repetitive file: shorter than MR_CDC_MIN, so one chunk. */
+#define TAIL_SIZE (100u << 10)
 
-/* 3 identical 1 MiB blocks, then half a MiB of other bytes: four chunk
+/*
+ * The repeated block: the first content-defined chunk of bytes that take
+ * 16 values only, so that zstd about halves it. Wherever a copy of it
+ * starts a chunk, the chunk ends where the copy does.
+ */
+static uint8_t *
+block(size_t *len)
+{
+	uint8_t *b = malloc(MR_CDC_MAX);
+
+	tu_fill_random(b, MR_CDC_MAX, 5);
+	for (size_t i = 0; i < MR_CDC_MAX; i++)
+		b[i] &= 0x0f;
+	*len = mr_cdc_cut(b, MR_CDC_MAX, false);
+	return b;
+}
+
+static size_t
+block_size(void)
+{
+	size_t len;
+
+	free(block(&len));
+	return len;
+}
+
+static size_t
+repetitive_size(void)
+{
+	return 3 * block_size() + TAIL_SIZE;
+}
+
+/* 3 identical blocks, then TAIL_SIZE of other bytes: four chunk
  * references, two distinct chunks. */
 static char *
 repetitive_file(fixture *f, const char *name)
 {
 	char *path = rs_path(f->s.dir, name);
-	uint8_t *buf = malloc(REPETITIVE_SIZE);
+	size_t len;
+	uint8_t *b = block(&len), *buf = malloc(3 * len + TAIL_SIZE);
 
-	for (size_t i = 0; i < REPETITIVE_SIZE; i++)
-		buf[i] = i < 3 * MR_CHUNK_SIZE ? (uint8_t)(i % 256)
-		                               : (uint8_t)(i * 7 + 3);
-	rs_write_mode(path, buf, REPETITIVE_SIZE, 0644);
+	for (size_t i = 0; i < 3; i++)
+		memcpy(buf + i * len, b, len);
+	for (size_t i = 0; i < TAIL_SIZE; i++)
+		buf[3 * len + i] = (uint8_t)(i * 7 + 3);
+	rs_write_mode(path, buf, 3 * len + TAIL_SIZE, 0644);
 	free(buf);
+	free(b);
 	return path;
+}
+
+/* The digests of the chunks the client cuts `data` into; *n says how
+ * many. */
+static uint8_t *
+chunk_digests(const uint8_t *data, size_t len, size_t *n)
+{
+	uint8_t *d = malloc((len / MR_CDC_MIN + 1) * MR_DIGEST_LEN);
+
+	*n = 0;
+	for (size_t off = 0, c; off < len; off += c, (*n)++) {
+		c = mr_cdc_cut(data + off, len - off, true);
+		rs_sha256(data + off, c, d + *n * MR_DIGEST_LEN);
+	}
+	return d;
+}
+
+/* How many chunks of `b` are not among the chunks of `a`. */
+static size_t
+chunks_not_in(const uint8_t *b, size_t nb, const uint8_t *a, size_t na)
+{
+	size_t ka, kb, fresh = 0;
+	uint8_t *da = chunk_digests(a, na, &ka);
+	uint8_t *db = chunk_digests(b, nb, &kb);
+
+	for (size_t i = 0; i < kb; i++) {
+		bool found = false;
+
+		for (size_t k = 0; k < ka && !found; k++)
+			found = memcmp(db + i * MR_DIGEST_LEN,
+			            da + k * MR_DIGEST_LEN, MR_DIGEST_LEN) == 0;
+		fresh += !found;
+	}
+	free(da);
+	free(db);
+	return fresh;
 }
 
 static uint64_t
@@ -106,7 +179,7 @@ test_register_sends_each_distinct_chunk_once(void **state)
 	assert_string_equal(v->version, "3.1.0"); /* normalized */
 	assert_string_equal(v->created_by, "alice");
 	assert_int_equal(v->stage, MR_STAGE_DEV);
-	assert_int_equal(v->artifact_size, REPETITIVE_SIZE);
+	assert_int_equal(v->artifact_size, repetitive_size());
 	assert_int_equal(v->chunk_count, 4);
 	/* On the wire: one question, two distinct chunks, one commit. */
 	assert_int_equal(wr_tap_calls(f->tap, "FindMissingChunks"), 1);
@@ -117,10 +190,10 @@ test_register_sends_each_distinct_chunk_once(void **state)
 	assert_int_equal(s->files, 1);
 	assert_int_equal(s->chunks, 4);
 	assert_int_equal(s->chunks_sent, 2);
-	assert_int_equal(s->bytes, REPETITIVE_SIZE);
+	assert_int_equal(s->bytes, repetitive_size());
 	assert_true(s->bytes_sent > 0);
 	/* The repeated block compresses; the codec decided so. */
-	assert_true(s->bytes_sent < MR_CHUNK_SIZE + MR_CHUNK_SIZE / 2);
+	assert_true(s->bytes_sent < block_size() + TAIL_SIZE);
 	assert_int_equal(mr_client_revision(f->c),
 	    last_event_revision(
 	        f->c, "fraud", MR_EVENT_VERSION_REGISTERED, &n));
@@ -157,27 +230,33 @@ static void
 test_register_sends_only_the_chunks_the_server_lacks(void **state)
 {
 	fixture *f = *state;
-	size_t size = 3 * MR_CHUNK_SIZE;
-	uint8_t *buf = malloc(size);
+	size_t size = 8 * MR_CHUNK_SIZE, all, fresh;
+	uint8_t *a_bytes = malloc(size), *b_bytes = malloc(size);
 	char *a = rs_path(f->s.dir, "a.bin"), *b = rs_path(f->s.dir, "b.bin");
 	mr_register_params p = {
 	    .name = "ranker", .version = "1.0.0", .path = a};
 
-	/* b.bin differs from a.bin in its last chunk only. */
-	tu_fill_weights(buf, size, 11);
-	rs_write_mode(a, buf, size, 0644);
-	tu_fill_weights(buf + 2 * MR_CHUNK_SIZE, MR_CHUNK_SIZE, 12);
-	rs_write_mode(b, buf, size, 0644);
+	/* b.bin differs from a.bin in its last MiB only: the chunks that
+	 * end before it are the same. */
+	tu_fill_weights(a_bytes, size, 11);
+	rs_write_mode(a, a_bytes, size, 0644);
+	memcpy(b_bytes, a_bytes, size);
+	tu_fill_weights(b_bytes + size - MR_CHUNK_SIZE, MR_CHUNK_SIZE, 12);
+	rs_write_mode(b, b_bytes, size, 0644);
+	free(chunk_digests(b_bytes, size, &all));
+	fresh = chunks_not_in(b_bytes, size, a_bytes, size);
+	assert_true(fresh >= 1 && fresh <= 2 && fresh < all);
+
 	assert_int_equal(mr_register(f->c, &p, NULL), MR_OK);
-	assert_int_equal(wr_tap_calls(f->tap, "PutChunk"), 3);
 	wr_tap_reset(f->tap);
 	p.version = "1.1.0";
 	p.path = b;
 	assert_int_equal(mr_register(f->c, &p, NULL), MR_OK);
-	assert_int_equal(wr_tap_calls(f->tap, "PutChunk"), 1);
-	assert_int_equal(mr_client_transfer_stats(f->c)->chunks, 3);
-	assert_int_equal(mr_client_transfer_stats(f->c)->chunks_sent, 1);
-	free(buf);
+	assert_int_equal(wr_tap_calls(f->tap, "PutChunk"), fresh);
+	assert_int_equal(mr_client_transfer_stats(f->c)->chunks, all);
+	assert_int_equal(mr_client_transfer_stats(f->c)->chunks_sent, fresh);
+	free(a_bytes);
+	free(b_bytes);
 	free(a);
 	free(b);
 }
@@ -255,7 +334,7 @@ test_register_after_the_server_lost_its_chunks_sends_them_again(void **state)
 	/* The new store holds the version, whole. */
 	assert_int_equal(
 	    mr_get_version(f->c, "fraud", "2.0.0", MR_STAGE_NONE, &v), MR_OK);
-	assert_int_equal(v->artifact_size, REPETITIVE_SIZE);
+	assert_int_equal(v->artifact_size, repetitive_size());
 	mr_version_free(v);
 	assert_int_equal(mr_client_revision(f->c),
 	    last_event_revision(
@@ -371,7 +450,7 @@ test_register_reports_progress_up_to_the_bytes_to_send(void **state)
 	    .progress_arg = &log};
 
 	assert_int_equal(mr_register(f->c, &p, NULL), MR_OK);
-	assert_int_equal(log.total, MR_CHUNK_SIZE + MR_CHUNK_SIZE / 2);
+	assert_int_equal(log.total, block_size() + TAIL_SIZE);
 	assert_int_equal(log.last_done, log.total);
 	assert_int_equal(log.calls, 3); /* the start, then each chunk */
 	assert_false(log.backwards);
@@ -385,7 +464,7 @@ edit_file(void *arg, uint64_t done, uint64_t total)
 {
 	(void)total;
 	if (done == 0)
-		rs_write_random(arg, REPETITIVE_SIZE, 99, 0644);
+		rs_write_random(arg, repetitive_size(), 99, 0644);
 }
 
 static void

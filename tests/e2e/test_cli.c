@@ -24,13 +24,15 @@
 
 #include <json-c/json.h>
 
+#include "cdc.h"
 #include "chunk.h"
 #include "e2e.h"
 #include "e2e_json.h"
 #include "store.h"
 #include "testutil.h"
 
-#define MODEL_SIZE 3000000 /* three chunks */
+/* tu_fill_random(1) bytes the client cuts into three chunks. */
+#define MODEL_SIZE 2500000
 
 static const char meta_json[] =
     "{\n"
@@ -46,8 +48,8 @@ static const char meta_json[] =
 
 typedef struct fixture {
 	e2e_server s;
-	char model[E2E_PATH_SIZE]; /* 3 MB, three chunks */
-	char other[E2E_PATH_SIZE]; /* 2.5 MB, three chunks */
+	char model[E2E_PATH_SIZE]; /* 2.5 MB, three chunks */
+	char other[E2E_PATH_SIZE]; /* 3 MB, three chunks */
 	char tree[E2E_PATH_SIZE];  /* config.json, sub/w.bin */
 	char meta[E2E_PATH_SIZE];
 	char bad_key[E2E_PATH_SIZE];
@@ -70,7 +72,7 @@ setup(void **state)
 	e2e_path(f->bad_syntax, f->s.dir, "bad-syntax.json");
 	e2e_path(f->out, f->s.dir, "out");
 	e2e_write_random(f->model, MODEL_SIZE, 1);
-	e2e_write_random(f->other, 2500000, 2);
+	e2e_write_random(f->other, 3000000, 2);
 	e2e_path(p, f->s.dir, "tree/config.json");
 	tu_write_file(p, "{\"a\": 1}\n", 9);
 	e2e_path(p, f->s.dir, "tree/sub/w.bin");
@@ -536,8 +538,8 @@ test_cli_pull_of_a_bad_chunk_is_data_loss_and_writes_nothing(void **state)
 	fixture *f = *state;
 	char dest[PATH_MAX + 64];
 	uint8_t digest[MR_DIGEST_LEN];
-	size_t len;
-	char *bytes, *other = malloc(MR_CHUNK_SIZE);
+	size_t len, first;
+	char *bytes, *other;
 	bool stored = false;
 	mr_codec *codec = mr_codec_create();
 	store *st;
@@ -549,15 +551,17 @@ test_cli_pull_of_a_bad_chunk_is_data_loss_and_writes_nothing(void **state)
 	 * of model.bin's first chunk. */
 	bytes = tu_read_file(f->model, &len);
 	assert_non_null(bytes);
-	mr_sha256(codec, bytes, MR_CHUNK_SIZE, digest);
-	tu_fill_random(other, MR_CHUNK_SIZE, 77);
+	first = mr_cdc_cut((const uint8_t *)bytes, len, true);
+	mr_sha256(codec, bytes, first, digest);
+	other = malloc(first);
+	tu_fill_random(other, first, 77);
 	status = e2e_kill(&f->s, SIGTERM);
 	assert_true(WIFEXITED(status) && WEXITSTATUS(status) == 0);
 	mr_err_clear(&e);
 	if (store_open(&st, f->s.data, &e) != MR_OK)
 		fail_msg("store_open: %s", e.msg);
-	assert_int_equal(store_put_chunk(st, digest, MR_ENC_RAW, MR_CHUNK_SIZE,
-	                     other, MR_CHUNK_SIZE, &stored, &e),
+	assert_int_equal(store_put_chunk(st, digest, MR_ENC_RAW,
+	                     (uint32_t)first, other, first, &stored, &e),
 	    MR_OK);
 	assert_true(stored);
 	store_close(st);
