@@ -16,6 +16,7 @@
  * missing in between (a server restored or restarted without it): we ask
  * again, and if anything is missing, send it and commit once more.
  */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -170,8 +171,7 @@ start_put(mr_client *c, rpc_window *w, const manifest *m, mf_reader *rd,
 	int encoding;
 	mr_status rv;
 
-	rv = manifest_read_chunk(
-	    m, rd, u->file, u->chunk, c->codec, raw, &c->err);
+	rv = manifest_read_chunk(m, rd, u->file, u->chunk, raw, &c->err);
 	if (rv != MR_OK)
 		return rv;
 	rv = mr_chunk_encode(c->codec, raw, ref->length, enc, enc_cap,
@@ -185,6 +185,27 @@ start_put(mr_client *c, rpc_window *w, const manifest *m, mf_reader *rd,
 	req.data.len = len;
 	u->wire = (uint32_t)len;
 	return rpc_window_start(w, M_PUT_CHUNK, &req.base, tag, &c->err);
+}
+
+/*
+ * The server refused a chunk we read from a file: its bytes no longer
+ * hash to the digest the manifest gave them, so the file changed since
+ * the manifest was built (chunks are not hashed again before sending:
+ * the server's check is the one that counts).
+ */
+static mr_status
+changed_file(mr_client *c, const manifest *m, const upload *u)
+{
+	const mf_file *f = &m->files[u->file];
+	const Modelreg__V1__ChunkRef *ref = f->ref_ptrs[u->chunk];
+	char why[MR_ERRMSG_MAX];
+
+	snprintf(why, sizeof(why), "%s", c->err.msg);
+	return mr_fail(&c->err, MR_ABORTED,
+	    "%s changed since it was read (bytes %llu to %llu); register "
+	    "again (the server said: %s)",
+	    f->source, (unsigned long long)ref->offset,
+	    (unsigned long long)(ref->offset + ref->length), why);
 }
 
 /* Sends the chunks in `miss` with a window of calls in flight. */
@@ -232,10 +253,14 @@ send_missing(mr_client *c, const manifest *m, upload *miss, size_t n,
 		rv = rpc_window_wait(w,
 		    &modelreg__v1__put_chunk_response__descriptor,
 		    (ProtobufCMessage **)&resp, &tag, &c->err);
+		u = &miss[tag];
+		if (rv == MR_INVALID_ARGUMENT) {
+			rv = changed_file(c, m, u);
+			break;
+		}
 		if (rv != MR_OK)
 			break;
 		rpc_reply_free(&resp->base);
-		u = &miss[tag];
 		c->stats.chunks_sent++;
 		c->stats.bytes_sent += u->wire;
 		done += m->files[u->file].ref_ptrs[u->chunk]->length;

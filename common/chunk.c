@@ -112,16 +112,38 @@ mr_chunk_encode_bound(size_t len)
 	return ZSTD_compressBound(len);
 }
 
+/* Whether compressing `n` bytes into `packed` pays for decoding them. */
+static bool
+pays(size_t packed, size_t n)
+{
+	return packed <= n - n / MR_ZSTD_MIN_SAVING && n >= 64;
+}
+
 mr_status
 mr_chunk_encode(mr_codec *c, const void *src, size_t len, void *dst,
     size_t cap, int *enc, const void **out, size_t *out_len, mr_err *e)
 {
-	size_t n = ZSTD_compress2(c->cctx, dst, cap, src, len);
+	size_t n;
+
+	/* A sample from the middle first: float32 weights are most of what
+	 * is pushed, zstd compresses them at ~350 MB/s to save ~8%, and
+	 * one 64 KiB trial tells as much as the whole chunk would. */
+	if (len >= 4 * MR_ZSTD_SAMPLE) {
+		const char *mid = (const char *)src + len / 2;
+		n = ZSTD_compress2(c->cctx, dst, cap, mid, MR_ZSTD_SAMPLE);
+		if (!ZSTD_isError(n) && !pays(n, MR_ZSTD_SAMPLE)) {
+			*enc = MR_ENC_RAW;
+			*out = src;
+			*out_len = len;
+			return MR_OK;
+		}
+	}
+	n = ZSTD_compress2(c->cctx, dst, cap, src, len);
 
 	if (ZSTD_isError(n))
 		return mr_fail(e, MR_INTERNAL, "zstd compression failed: %s",
 		    ZSTD_getErrorName(n));
-	if (n <= len - len / MR_ZSTD_MIN_SAVING && len >= 64) {
+	if (pays(n, len)) {
 		*enc = MR_ENC_ZSTD;
 		*out = dst;
 		*out_len = n;

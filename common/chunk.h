@@ -25,6 +25,12 @@ enum { MR_ENC_RAW = 0, MR_ENC_ZSTD = 1 };
  * float32 weights (which it shrinks by ~8%) at under 1 GB/s.
  */
 #define MR_ZSTD_MIN_SAVING 8
+/*
+ * Chunks of at least 4 samples are first tried on one sample from their
+ * middle; if that does not pay, the chunk goes raw without compressing
+ * the rest.
+ */
+#define MR_ZSTD_SAMPLE (64 * 1024)
 
 typedef struct mr_codec mr_codec;
 
