@@ -2531,6 +2531,59 @@ static const command commands[] = {
                 "  --count N     stop after N events\n",
     },
     {
+        .name = "sync",
+        .run = cmd_sync,
+        .synopsis = "sync NAME --dir DIR [--stage S] [--exec CMD] "
+                    "[--cache DIR] [--keep N] [--once]",
+        .help = "Keeps DIR on the version in stage S (default production): "
+                "pulls it, verified,\n"
+                "to DIR/versions/VERSION (a one-file artifact as "
+                "VERSION/FILE, a directory\n"
+                "artifact as the directory), then points the symlink "
+                "DIR/current at it with\n"
+                "one rename, so readers of DIR/current/... see one whole "
+                "version, never a\n"
+                "partial one. Then follows the model's changes and does "
+                "the same whenever the\n"
+                "stage gets another version (promotion, rollback), "
+                "asking the registry each\n"
+                "time; a version still in DIR/versions (rolling back to "
+                "the previous one) is\n"
+                "switched to without pulling. Connection losses, server "
+                "restarts and failed\n"
+                "pulls are retried with backoff (100 ms doubling to 30 "
+                "s, randomized), and the\n"
+                "watch resumes where it was. One line per action on "
+                "stderr. SIGTERM or SIGINT\n"
+                "stops it (exit 0); a pull under way finishes first.\n"
+                "  --once       sync once and exit: 0 in sync, 1 on any "
+                "failure (including no\n"
+                "               version in S, or a failed --exec), "
+                "without retrying\n"
+                "  --exec CMD   run \"sh -c CMD\" after each switch, with "
+                "MODELREG_VERSION,\n"
+                "               MODELREG_PREVIOUS (\"\" if none) and "
+                "MODELREG_DIR set; its exit\n"
+                "               status is logged. A failing CMD does not "
+                "undo the switch (the\n"
+                "               registry says S holds the new version); "
+                "it stays pending in\n"
+                "               DIR/.hook-pending and is run again "
+                "(retried with backoff, or at\n"
+                "               the next start after a crash or --once "
+                "failure) until it\n"
+                "               succeeds or a newer switch replaces it\n"
+                "  --cache DIR  chunk cache for pulls (default "
+                "DIR/.cache)\n"
+                "  --keep N     versions kept, current included (default "
+                "2: current and\n"
+                "               previous); older ones are removed after a "
+                "switch\n"
+                "One agent per DIR: it holds DIR/.lock. If S comes to hold "
+                "no version, DIR is\n"
+                "left as it is.\n",
+    },
+    {
         .name = "history",
         .run = cmd_history,
         .synopsis = "history [NAME] [--after REV] [--limit N]",

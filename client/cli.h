@@ -362,6 +362,8 @@ int cmd_audit_log(cli *g, const command *cmd, int argc, char **argv);
 int cmd_audit_verify(cli *g, const command *cmd, int argc, char **argv);
 /* `modelreg watch` (cli_watch.c). */
 int cmd_watch(cli *g, const command *cmd, int argc, char **argv);
+/* `modelreg sync` (cli_sync.c). */
+int cmd_sync(cli *g, const command *cmd, int argc, char **argv);
 /* A command that is only its subcommands (`audit`): runs the one named
  * by argv[1]; a usage error naming them otherwise. */
 int cmd_subcommands(cli *g, const command *cmd, int argc, char **argv);

@@ -16,6 +16,7 @@
 #ifndef MODELREG_H
 #define MODELREG_H
 
+#include <signal.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -762,6 +763,94 @@ mr_status mr_pull(mr_client *c, const char *name, const char *version,
 
 /* Figures of the last mr_register or mr_pull on `c`. */
 const mr_transfer_stats *mr_client_transfer_stats(const mr_client *c);
+
+/* ---- sync -----------------------------------------------------------------
+ *
+ * Keeps a local directory on the version that is in a stage now, for
+ * servers that load their model from disk. The directory holds:
+ *
+ *   DIR/versions/VERSION/  each version pulled; a one-file artifact as
+ *                          VERSION/FILE (the file's base name), a
+ *                          directory artifact as the directory itself
+ *   DIR/current            symlink to versions/VERSION (relative, so the
+ *                          tree can move)
+ *   DIR/.cache/            the chunk cache given to mr_pull by default
+ *   DIR/.lock              locked (flock) by the one agent syncing DIR
+ *   DIR/.hook-pending      the switch whose hook has not succeeded yet
+ *
+ * A new version is pulled beside the others (mr_pull verifies every chunk
+ * and renames the complete artifact into place), then DIR/current is
+ * replaced by rename(2) and DIR is fsynced: a reader that opens
+ * DIR/current/FILE gets one whole version, old or new, never a mix or a
+ * missing file. A reader of a directory artifact that opens several files
+ * should resolve DIR/current once (open it with O_DIRECTORY and use
+ * openat) to read them all from one version. A version already in
+ * versions/ (a rollback to the previous one) is switched to without
+ * pulling, after its files are checked to be there with their sizes.
+ * After a switch, only the `keep` most recently current versions stay;
+ * the others are renamed aside and removed, so that none is ever seen
+ * half-deleted. A file opened before its version was removed stays
+ * readable.
+ */
+
+/*
+ * Called after each switch with DIR, the new version and the previous one
+ * ("" if none), when DIR/current already names the new version. Returns
+ * 0 on success. A failed hook does not undo the switch: the registry
+ * still says the stage holds the new version. It stays pending in
+ * DIR/.hook-pending and runs again (mr_sync_follow retries it with
+ * backoff; mr_sync_once fails and runs it at its next call), until it
+ * succeeds or a newer switch supersedes it; so it runs at least once for
+ * the version DIR/current ends on, even across a crash of the agent.
+ */
+typedef int (*mr_sync_hook_fn)(void *arg, const char *dir,
+    const char *version, const char *previous);
+/* One line (no newline) per action: switches, pulls, retries. */
+typedef void (*mr_sync_log_fn)(void *arg, const char *line);
+
+typedef struct mr_sync_options {
+	mr_stage stage;        /* followed; MR_STAGE_NONE: production */
+	const char *cache_dir; /* mr_pull_options.cache_dir; NULL: DIR/.cache */
+	unsigned keep;         /* versions kept, current included; 0: 2 */
+	mr_sync_hook_fn hook;  /* NULL: none */
+	void *hook_arg;
+	mr_sync_log_fn log;    /* NULL: silent */
+	void *log_arg;
+	/* mr_sync_follow's backoff after a failure: a random wait up to
+	 * retry_min_ms, doubling with each failure in a row up to
+	 * retry_max_ms ("full jitter"). 0: 100 and 30000. */
+	int retry_min_ms;
+	int retry_max_ms;
+	/* mr_sync_follow returns MR_OK soon after *stop becomes nonzero
+	 * (at its next step; a pull or a call under way finishes first).
+	 * NULL: it runs until a failure it cannot retry. */
+	const volatile sig_atomic_t *stop;
+} mr_sync_options;
+
+/*
+ * Brings `dir` (created if missing) to the version of model `name` in the
+ * stage now, pulling it if it is not in dir/versions, and runs a pending
+ * hook. MR_NOT_FOUND when the stage holds no version (dir is left as it
+ * is); MR_FAILED_PRECONDITION when another agent holds dir/.lock;
+ * MR_UNKNOWN when the hook failed (after the switch). Local file errors
+ * and the reasons of failures are in mr_client_errmsg(c). `opt` may be
+ * NULL.
+ */
+mr_status mr_sync_once(mr_client *c, const char *name, const char *dir,
+    const mr_sync_options *opt);
+/*
+ * mr_sync_once, then follows the model's change feed (mr_watch) and syncs
+ * again after every event that moves a version into or out of the stage,
+ * asking the server for the stage's version each time. Connects to `url`
+ * itself (`copt` may be NULL) and survives server restarts and network
+ * loss: every failure (connect, watch, call, pull, hook, local file) is
+ * logged and retried with backoff, and the watch resumes from the last
+ * revision it saw. Returns MR_OK once opt->stop is set; at start, a
+ * failure it cannot retry (a bad name or stage, dir not usable, the lock
+ * held) is returned, with the reason in the last log line.
+ */
+mr_status mr_sync_follow(const char *url, const mr_client_options *copt,
+    const char *name, const char *dir, const mr_sync_options *opt);
 
 /* ---- lineage --------------------------------------------------------------
  *
