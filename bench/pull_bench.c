@@ -45,6 +45,20 @@ static size_t g_mib = 1024;   /* weights artifact */
 static size_t g_xgb_mib = 100; /* XGBoost-like artifact */
 static int g_rounds = 3;
 
+/* Children to stop however the bench ends. */
+static pid_t g_children[2];
+
+static void
+stop_children(void)
+{
+	for (int i = 0; i < 2; i++)
+		if (g_children[i] > 0) {
+			kill(g_children[i], SIGTERM);
+			waitpid(g_children[i], NULL, 0);
+			g_children[i] = 0;
+		}
+}
+
 static void
 die(const char *what)
 {
@@ -199,15 +213,6 @@ spawn(char *const argv[], bool quiet)
 		_exit(127);
 	}
 	return pid;
-}
-
-static void
-stop(pid_t pid)
-{
-	if (pid > 0) {
-		kill(pid, SIGTERM);
-		waitpid(pid, NULL, 0);
-	}
 }
 
 static mr_client *
@@ -483,12 +488,15 @@ main(int argc, char **argv)
 			data, NULL };
 		server = spawn(args, true);
 	}
+	g_children[0] = server;
+	atexit(stop_children);
 	c = connect_to(url);
 	if (nginx != NULL) {
 		int port = bench_free_port();
 		snprintf(nginx_url, sizeof(nginx_url), "http://127.0.0.1:%d",
 		    port);
 		web = start_nginx(nginx, dir, www, port);
+		g_children[1] = web;
 	}
 
 	printf("modelreg-pull-bench: modelregd and %s on 127.0.0.1, "
@@ -535,8 +543,7 @@ main(int argc, char **argv)
 	delta(c, "xgb 1.1.0 (10% more trees)", "xgb", "1.1.0", dir, cache);
 
 	mr_client_close(c);
-	stop(web);
-	stop(server);
+	stop_children();
 	{
 		char *rm[] = { "rm", "-rf", dir, NULL };
 		waitpid(spawn(rm, false), NULL, 0);

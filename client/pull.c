@@ -50,11 +50,11 @@
 /* Threads that verify and write chunks while this one receives. */
 #define PULL_THREADS 2
 
-/* A chunk for the workers: fetched (resp) or to read from the cache. */
+/* A chunk for the workers: fetched (a reply) or to read from the cache. */
 typedef struct job {
 	uint32_t file;
 	uint32_t chunk;
-	Modelreg__V1__GetChunkResponse *resp; /* NULL: from the cache */
+	rpc_view reply; /* reply.msg NULL: from the cache */
 } job;
 
 typedef struct pfile {
@@ -353,6 +353,36 @@ place(pull *p, size_t i, uint64_t off, const uint8_t *bytes, uint32_t len,
 	return fd >= 0 ? finish_file(p, i, fd, e) : MR_OK;
 }
 
+/* A GetChunkResponse, read in place (see rpc_window_wait_view). */
+typedef struct chunk_reply {
+	int encoding;
+	uint32_t raw_length;
+	const uint8_t *data;
+	size_t len;
+} chunk_reply;
+
+static bool
+parse_chunk_reply(const rpc_view *v, chunk_reply *out)
+{
+	const uint8_t *p = v->data, *end = v->data + v->len;
+	rpc_field f;
+	int got;
+
+	memset(out, 0, sizeof(*out));
+	out->data = p; /* an empty chunk is no chunk: decode refuses it */
+	while ((got = rpc_field_next(&p, end, &f)) > 0) {
+		if (f.num == 1)
+			out->encoding = (int)f.v;
+		else if (f.num == 2)
+			out->raw_length = (uint32_t)f.v;
+		else if (f.num == 3 && f.p != NULL) {
+			out->data = f.p;
+			out->len = f.len;
+		}
+	}
+	return got == 0;
+}
+
 /* Verifies one chunk and writes it. False sends it back to be fetched
  * (a cache entry that failed its check). */
 static bool
@@ -360,17 +390,24 @@ run_job(pull *p, mr_codec *codec, uint8_t *buf, const job *j)
 {
 	const Modelreg__V1__FileEntry *f = p->mf->files[j->file];
 	const Modelreg__V1__ChunkRef *ref = f->chunks[j->chunk];
-	const Modelreg__V1__GetChunkResponse *resp = j->resp;
 	const uint8_t *bytes = buf;
+	chunk_reply cr, *resp = &cr;
 	mr_err e, why;
 
-	if (resp == NULL) {
+	if (j->reply.msg == NULL) {
 		if (!cache_get(p->cache, codec, ref->digest.data, ref->length,
 			buf))
 			return false;
 		atomic_fetch_add(&p->chunks_reused, 1);
 		atomic_fetch_add(&p->bytes_reused, ref->length);
 	} else {
+		if (!parse_chunk_reply(&j->reply, &cr)) {
+			mr_fail(&e, MR_DATA_LOSS,
+			    "chunk %u of %s: the server's reply is malformed",
+			    j->chunk, f->path);
+			pull_fail(p, &e);
+			return true;
+		}
 		if (resp->raw_length != ref->length) {
 			mr_fail(&e, MR_DATA_LOSS,
 			    "chunk %u of %s: the server sent %u bytes, the "
@@ -379,8 +416,8 @@ run_job(pull *p, mr_codec *codec, uint8_t *buf, const job *j)
 			pull_fail(p, &e);
 			return true;
 		}
-		if (mr_chunk_decode(codec, (int)resp->encoding,
-			resp->data.data, resp->data.len, ref->length,
+		if (mr_chunk_decode(codec, resp->encoding, resp->data,
+			resp->len, ref->length,
 			ref->digest.data, buf, (const void **)&bytes,
 			&why) != MR_OK) {
 			mr_fail(&e, MR_DATA_LOSS,
@@ -393,7 +430,7 @@ run_job(pull *p, mr_codec *codec, uint8_t *buf, const job *j)
 			cache_put(p->cache, ref->digest.data, bytes,
 			    ref->length);
 		atomic_fetch_add(&p->chunks_sent, 1);
-		atomic_fetch_add(&p->bytes_sent, resp->data.len);
+		atomic_fetch_add(&p->bytes_sent, resp->len);
 	}
 	if (place(p, j->file, ref->offset, bytes, ref->length, &e) != MR_OK)
 		pull_fail(p, &e);
@@ -429,13 +466,12 @@ worker_main(void *arg)
 		if (p->failed || codec == NULL || buf == NULL) {
 			/* Drain: what is queued is no longer wanted. */
 			p->busy--;
-			rpc_reply_free(j.resp == NULL ? NULL : &j.resp->base);
+			rpc_view_free(&j.reply);
 			continue;
 		}
 		pthread_mutex_unlock(&p->mu);
 		done = run_job(p, codec, buf, &j);
-		if (j.resp != NULL)
-			rpc_reply_free(&j.resp->base);
+		rpc_view_free(&j.reply);
 		pthread_mutex_lock(&p->mu);
 		if (!done)
 			p->refetch[p->n_refetch++] = j;
@@ -465,8 +501,8 @@ enqueue(pull *p, job j)
 		pthread_cond_signal(&p->more);
 	}
 	pthread_mutex_unlock(&p->mu);
-	if (!ok && j.resp != NULL)
-		rpc_reply_free(&j.resp->base);
+	if (!ok)
+		rpc_view_free(&j.reply);
 	return ok;
 }
 
@@ -560,9 +596,7 @@ fetch_pass(pull *p, const job *todo, size_t n, bool use_cache)
 		j = inflight[head];
 		head = (head + 1) % (size_t)p->c->window;
 		len--;
-		if (rpc_window_wait(w,
-			&modelreg__v1__get_chunk_response__descriptor,
-			(ProtobufCMessage **)&j.resp, &tag, &e) != MR_OK) {
+		if (rpc_window_wait_view(w, &j.reply, &tag, &e) != MR_OK) {
 			chunk_fail(p, &j, &e);
 			break;
 		}
@@ -596,8 +630,8 @@ chunks_to_fetch(pull *p, size_t *n_out)
 
 		for (size_t k = 0; k < mf->files[i]->n_chunks; k++)
 			if (have == NULL || !have[k])
-				todo[n++] = (job){ (uint32_t)i, (uint32_t)k,
-					NULL };
+				todo[n++] = (job){ .file = (uint32_t)i,
+					.chunk = (uint32_t)k };
 	}
 	*n_out = n;
 	return todo;

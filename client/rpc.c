@@ -384,14 +384,12 @@ slot_start(slot *s, rpc *r, const char *method, const ProtobufCMessage *req,
 	return MR_OK;
 }
 
-/* Waits for the send of the slot's call, then for its reply. */
+/* Waits for the send of the slot's call, then for its reply message. */
 static mr_status
-slot_finish(slot *s, rpc *r, const ProtobufCMessageDescriptor *rd,
-    ProtobufCMessage **resp, mr_err *e)
+slot_receive(slot *s, rpc *r, nng_msg **out, mr_err *e)
 {
 	uint64_t now;
 	nng_msg *msg;
-	mr_status st;
 	int rv;
 
 	nng_aio_wait(s->aio);
@@ -410,8 +408,20 @@ slot_finish(slot *s, rpc *r, const ProtobufCMessageDescriptor *rd,
 	nng_aio_wait(s->aio);
 	if ((rv = nng_aio_result(s->aio)) != 0)
 		return transport_fail(r, s->method, rv, e);
-	msg = nng_aio_get_msg(s->aio);
+	*out = nng_aio_get_msg(s->aio);
 	nng_aio_set_msg(s->aio, NULL);
+	return MR_OK;
+}
+
+static mr_status
+slot_finish(slot *s, rpc *r, const ProtobufCMessageDescriptor *rd,
+    ProtobufCMessage **resp, mr_err *e)
+{
+	nng_msg *msg;
+	mr_status st;
+
+	if ((st = slot_receive(s, r, &msg, e)) != MR_OK)
+		return st;
 	st = parse_reply(r, s->method, msg, rd, resp, e);
 	nng_msg_free(msg);
 	return st;
@@ -594,6 +604,106 @@ rpc_window_wait(rpc_window *w, const ProtobufCMessageDescriptor *rd,
 	w->count--;
 	*tag = s->tag;
 	return slot_finish(s, w->r, rd, resp, e);
+}
+
+int
+rpc_field_next(const uint8_t **pp, const uint8_t *end, rpc_field *f)
+{
+	const uint8_t *p = *pp;
+	uint64_t key = 0, v = 0;
+
+	if (p == end)
+		return 0;
+	for (int shift = 0;; shift += 7) {
+		if (p == end || shift > 63)
+			return -1;
+		key |= (uint64_t)(*p & 0x7f) << shift;
+		if ((*p++ & 0x80) == 0)
+			break;
+	}
+	f->num = (uint32_t)(key >> 3);
+	f->p = NULL;
+	f->len = 0;
+	switch (key & 7) {
+	case 0: /* varint */
+	case 2: /* length-delimited: a varint length, then the bytes */
+		for (int shift = 0;; shift += 7) {
+			if (p == end || shift > 63)
+				return -1;
+			v |= (uint64_t)(*p & 0x7f) << shift;
+			if ((*p++ & 0x80) == 0)
+				break;
+		}
+		f->v = v;
+		if ((key & 7) == 2) {
+			if (v > (uint64_t)(end - p))
+				return -1;
+			f->p = p;
+			f->len = (size_t)v;
+			p += v;
+		}
+		break;
+	case 1: /* fixed 64 */
+	case 5: /* fixed 32 */
+		if ((size_t)(end - p) < ((key & 7) == 1 ? 8u : 4u))
+			return -1;
+		p += (key & 7) == 1 ? 8 : 4;
+		f->v = 0;
+		break;
+	default:
+		return -1;
+	}
+	*pp = p;
+	return 1;
+}
+
+mr_status
+rpc_window_wait_view(rpc_window *w, rpc_view *v, uintptr_t *tag, mr_err *e)
+{
+	slot *s = &w->slots[w->head];
+	const uint8_t *p, *end;
+	nng_msg *msg;
+	rpc_field f;
+	mr_status st;
+	int got;
+
+	assert(w->count > 0);
+	w->head = (w->head + 1) % w->size;
+	w->count--;
+	*tag = s->tag;
+	memset(v, 0, sizeof(*v));
+	if ((st = slot_receive(s, w->r, &msg, e)) != MR_OK)
+		return st;
+	p = nng_msg_body(msg);
+	end = p + nng_msg_len(msg);
+	while ((got = rpc_field_next(&p, end, &f)) > 0) {
+		if (f.num == 1 && f.v != MODELREG__V1__STATUS_CODE__STATUS_OK)
+			break; /* an error: parse_reply says which */
+		if (f.num == 3 && f.p != NULL) {
+			v->data = f.p;
+			v->len = f.len;
+		}
+	}
+	if (got != 0) {
+		/* An error or a malformed reply: the general path explains. */
+		st = parse_reply(w->r, s->method, msg, NULL, NULL, e);
+		nng_msg_free(msg);
+		return st != MR_OK ? st
+		                   : mr_fail(e, MR_INTERNAL,
+		                         "%s: a malformed reply from %s",
+		                         short_name(s->method), w->r->url);
+	}
+	v->msg = msg;
+	return MR_OK;
+}
+
+void
+rpc_view_free(rpc_view *v)
+{
+	if (v != NULL && v->msg != NULL) {
+		nng_msg_free(v->msg);
+		v->msg = NULL;
+	}
 }
 
 const char *
