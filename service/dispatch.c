@@ -488,6 +488,26 @@ run_mutation(svc_call *c, const svc_method *m,
 
 /* ---- the dispatcher ----------------------------------------------------- */
 
+const svc_method *
+svc_method_of(const uint8_t *msg, size_t len)
+{
+	struct budget budget = { .used = 0, .limit = SVC_DECODE_BUDGET };
+	ProtobufCAllocator alloc = {
+		.alloc = budget_alloc,
+		.free = budget_free,
+		.allocator_data = &budget,
+	};
+	Modelreg__V1__Request *rq;
+	const svc_method *m;
+
+	if (len > MR_MSG_MAX ||
+	    (rq = modelreg__v1__request__unpack(&alloc, len, msg)) == NULL)
+		return NULL;
+	m = find_method(rq->method);
+	modelreg__v1__request__free_unpacked(rq, &alloc);
+	return m;
+}
+
 int
 svc_dispatch(svc_worker *w, const uint8_t *msg, size_t len,
     const svc_reply *reply)

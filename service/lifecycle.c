@@ -1353,7 +1353,15 @@ const svc_method svc_lifecycle_methods[] = {
 	    compare_versions_response, compare_h, false),
 	METHOD("SetTrafficSplit", set_traffic_split_request,
 	    set_traffic_split_response, set_split_h, true),
-	METHOD("Resolve", resolve_request, resolve_response, resolve_h, false),
+	/* A fleet's hottest call: point reads of the catalog, inline
+	 * (svc.h, inline_read). */
+	{
+		.name = "/modelreg.v1.Registry/Resolve",
+		.request = &modelreg__v1__resolve_request__descriptor,
+		.response = &modelreg__v1__resolve_response__descriptor,
+		.handler = resolve_h,
+		.inline_read = true,
+	},
 };
 const size_t svc_lifecycle_method_count =
     sizeof(svc_lifecycle_methods) / sizeof(svc_lifecycle_methods[0]);

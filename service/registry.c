@@ -1129,14 +1129,26 @@ rollback_h(svc_call *c, const ProtobufCMessage *reqm, ProtobufCMessage *respm)
 		.response = &modelreg__v1__##resp##__descriptor,           \
 		.handler = fn, .mutates = mut,                             \
 	}
+/* A point read of the catalog, answered inline (svc.h, inline_read). */
+#define INLINE_READ(svc, meth, req, resp, fn)                              \
+	{                                                                  \
+		.name = "/modelreg.v1." svc "/" meth,                      \
+		.request = &modelreg__v1__##req##__descriptor,             \
+		.response = &modelreg__v1__##resp##__descriptor,           \
+		.handler = fn, .inline_read = true,                        \
+	}
 
+/*
+ * GetVersion is inline with or without chunk lists: the manifest is one
+ * more point read of the catalog, its reply bounded by MR_MSG_MAX.
+ */
 const svc_method svc_registry_methods[] = {
 	METHOD("Registry", "RegisterVersion", register_version_request,
 	    register_version_response, register_version, true),
-	METHOD("Registry", "GetModel", get_model_request, get_model_response,
-	    get_model_h, false),
-	METHOD("Registry", "GetVersion", get_version_request,
-	    get_version_response, get_version_h, false),
+	INLINE_READ("Registry", "GetModel", get_model_request,
+	    get_model_response, get_model_h),
+	INLINE_READ("Registry", "GetVersion", get_version_request,
+	    get_version_response, get_version_h),
 	METHOD("Registry", "ListModels", list_models_request,
 	    list_models_response, list_models_h, false),
 	METHOD("Registry", "ListVersions", list_versions_request,

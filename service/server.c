@@ -1,20 +1,40 @@
 /*
- * server.c - the transport: one nng REP0 socket, N workers.
+ * server.c - the transport: one nng REP0 socket, a fixed set of contexts
+ * answering small reads inline, and worker threads for everything else.
  *
- * Each worker owns an nng context and an aio, and loops: receive a
- * request on its context, dispatch it, send the reply. N workers means N
- * requests in flight at once; nng's REP0 contexts route each reply to the
- * pipe its request came from.
+ * Each context owns an nng context and an aio, and is a little state
+ * machine driven by the aio's callback, as in nng's demo/async server:
+ * RECV -> (answer inline | hand to a worker) -> SEND -> RECV. N contexts
+ * means N requests in flight at once; nng's REP0 contexts route each
+ * reply to the pipe its request came from, so a reply must go out on the
+ * context that received the request.
  *
- * Workers are threads of our own that wait on their aio, rather than
- * handlers running inside nng's aio callbacks. Handlers block: a mutation
- * waits for the writer lock and a synced WAL write, a chunk read may wait
- * for the disk. nng runs callbacks on a small shared task pool (twice the
- * CPU count) that also completes socket I/O, so blocking there would stall
- * every connection behind one fsync.
+ * Small point reads of the catalog (methods marked inline_read: GetModel,
+ * GetVersion, Resolve) are answered right in the receive callback with
+ * the context's own svc_worker, so a fleet's hot calls cost what a raw
+ * REQ/REP echo costs plus the handler, with no thread hand-off. They only
+ * read RocksDB's block cache (a miss reads an SST block from the page
+ * cache), and never take a lock that a writer holds across an fsync.
+ *
+ * Everything else goes to worker threads of our own through a queue.
+ * Those handlers block: a mutation waits for the writer lock and a synced
+ * WAL write, a chunk read may wait for the disk. nng runs callbacks on a
+ * small shared task pool that also completes socket I/O, so blocking
+ * there would stall every connection behind one fsync. A worker pops a
+ * context, dispatches its request, sends the reply on that context with
+ * an aio of its own and waits for the send, then sets the context
+ * receiving again. Waiting for the send keeps the workers' replies in
+ * memory (GetChunk: up to MR_CHUNK_MAX each) bounded by the number of
+ * workers, not of contexts, however slowly clients read.
+ *
+ * Nothing polls: idle contexts wait in nng, idle workers on a condvar.
+ * Stopping sets a flag and cancels the receives; a context that sees the
+ * flag receives with a short timeout instead, and retires when that
+ * times out with nothing received or the stop deadline has passed: a
+ * request received is a request answered.
  *
  * Committed events go out on a second socket, PUB0 (publish.c), opened
- * before the workers so that no mutation commits unpublished.
+ * before the contexts so that no mutation commits unpublished.
  *
  * The receive size limit is set on the socket before any listener starts,
  * since nng 1.5.2's default is unlimited: a peer could announce 4 GiB.
@@ -31,8 +51,8 @@
 
 #include "svc.h"
 
-/* How often an idle worker looks at the stop flag. */
-#define SVC_POLL_MS 100
+/* A stopping context waits this long for one more request. */
+#define SVC_STOP_POLL_MS 100
 /* A stopping server answers what has arrived for at most this long. */
 #define SVC_STOP_DRAIN_MS 5000
 /* A reply that cannot be queued within this time is dropped. */
@@ -40,16 +60,32 @@
 /*
  * nng completes a REP send once the reply is queued on its pipe, and
  * closing the socket may abort what is still queued there. nng 1.5.2 has
- * no linger option, so a stopping server waits this long after its workers
- * are done for the last replies to reach the kernel.
+ * no linger option, so a stopping server waits this long after its
+ * contexts are done for the last replies to reach the kernel.
  */
 #define SVC_DRAIN_MS 200
+
+/*
+ * One request in flight. `state` belongs to whoever drives the context
+ * at the moment (its aio callback, or the worker that popped it); only
+ * `receiving`, which svc_server_stop reads, needs the lock.
+ */
+struct conn {
+	svc_server *srv;
+	enum { CONN_RECV, CONN_SEND } state;
+	nng_ctx ctx;
+	nng_aio *aio; /* driven by conn_cb */
+	svc_worker w; /* answers the inline reads */
+	nng_msg *req; /* waiting in the queue for a worker */
+	struct conn *next;
+	pthread_mutex_t mu;
+	bool receiving; /* a receive is posted on aio */
+};
 
 struct worker {
 	svc_server *srv;
 	svc_worker w;
-	nng_ctx ctx;
-	nng_aio *aio;
+	nng_aio *aio; /* sends replies, waited for; no callback */
 	pthread_t thread;
 	bool started;
 };
@@ -58,11 +94,20 @@ struct svc_server {
 	nng_socket sock;
 	nng_listener *listeners;
 	size_t n_listeners;
+	struct conn *conns;
+	int n_conns;
 	struct worker *workers;
 	int n_workers;
 	svc_publisher *pub; /* the change feed */
 	atomic_bool stopping;
 	uint64_t stop_deadline_ns; /* set before `stopping` */
+
+	pthread_mutex_t mu; /* guards the fields below */
+	pthread_cond_t work_cv; /* the queue has a context, or quit */
+	pthread_cond_t done_cv; /* n_live reached 0 */
+	struct conn *head, *tail; /* contexts waiting for a worker */
+	int n_live; /* contexts that have not retired */
+	bool quit;  /* set once n_live is 0: workers leave */
 };
 
 static void *
@@ -75,79 +120,226 @@ reply_alloc(void *arg, size_t len)
 	return nng_msg_body(*out);
 }
 
-static void
-serve_one(struct worker *wk, nng_msg *req)
+/*
+ * Dispatches `req` and frees it. Non-zero: no memory for a reply; the
+ * client's request times out and nng's REQ resends it.
+ */
+static int
+handle(svc_worker *w, nng_msg *req, nng_msg **out)
 {
 	nng_msg *rep = NULL;
 	svc_reply reply = { .alloc = reply_alloc, .arg = &rep };
+	int rv = svc_dispatch(w, nng_msg_body(req), nng_msg_len(req), &reply);
 
-	if (svc_dispatch(&wk->w, nng_msg_body(req), nng_msg_len(req),
-		&reply) != 0) {
-		/* No memory for a reply: the client's request times out and
-		 * nng's REQ resends it. */
+	nng_msg_free(req);
+	if (rv != 0) {
 		if (rep != NULL)
 			nng_msg_free(rep);
-		nng_msg_free(req);
-		return;
+		return -1;
 	}
-	nng_msg_free(req);
-	nng_aio_set_timeout(wk->aio, SVC_SEND_TIMEOUT_MS);
-	nng_aio_set_msg(wk->aio, rep);
-	nng_ctx_send(wk->ctx, wk->aio);
-	nng_aio_wait(wk->aio);
-	if (nng_aio_result(wk->aio) != 0)
-		nng_msg_free(rep); /* the peer went away */
+	*out = rep;
+	return 0;
+}
+
+/* A context that takes no more requests: the stop waits for all. */
+static void
+conn_retire(struct conn *c)
+{
+	svc_server *s = c->srv;
+
+	pthread_mutex_lock(&s->mu);
+	if (--s->n_live == 0)
+		pthread_cond_broadcast(&s->done_cv);
+	pthread_mutex_unlock(&s->mu);
 }
 
 /*
- * Serves until stopped. A stopping worker goes on answering requests that
- * have already arrived, and leaves when none came for SVC_POLL_MS or the
- * stop deadline passed: a request received is a request answered.
+ * Sets `c` receiving: with no timeout while serving, for SVC_STOP_POLL_MS
+ * once stopping. Under c->mu so that a stop either sees the receive
+ * posted and cancels it, or was seen here and gave it the timeout.
+ */
+static void
+conn_recv(struct conn *c)
+{
+	svc_server *s = c->srv;
+	bool stopping;
+
+	pthread_mutex_lock(&c->mu);
+	stopping = atomic_load(&s->stopping);
+	if (stopping && mr_mono_ns() > s->stop_deadline_ns) {
+		pthread_mutex_unlock(&c->mu);
+		conn_retire(c);
+		return;
+	}
+	c->state = CONN_RECV;
+	c->receiving = true;
+	nng_aio_set_timeout(c->aio,
+	    stopping ? SVC_STOP_POLL_MS : NNG_DURATION_INFINITE);
+	/* nng completes the aio on its task threads, never in this call. */
+	nng_ctx_recv(c->ctx, c->aio);
+	pthread_mutex_unlock(&c->mu);
+}
+
+static void
+conn_send(struct conn *c, nng_msg *rep)
+{
+	c->state = CONN_SEND;
+	nng_aio_set_timeout(c->aio, SVC_SEND_TIMEOUT_MS);
+	nng_aio_set_msg(c->aio, rep);
+	nng_ctx_send(c->ctx, c->aio);
+}
+
+/* Queues `c`, holding `req`, for the workers. */
+static void
+conn_enqueue(struct conn *c, nng_msg *req)
+{
+	svc_server *s = c->srv;
+
+	c->req = req;
+	c->next = NULL;
+	pthread_mutex_lock(&s->mu);
+	if (s->tail != NULL)
+		s->tail->next = c;
+	else
+		s->head = c;
+	s->tail = c;
+	pthread_cond_signal(&s->work_cv);
+	pthread_mutex_unlock(&s->mu);
+}
+
+/* The context's state machine, on nng's callback threads. */
+static void
+conn_cb(void *arg)
+{
+	struct conn *c = arg;
+	int rv = nng_aio_result(c->aio);
+	const svc_method *m;
+	nng_msg *req, *rep;
+
+	switch (c->state) {
+	case CONN_RECV:
+		pthread_mutex_lock(&c->mu);
+		c->receiving = false;
+		pthread_mutex_unlock(&c->mu);
+		if (rv == NNG_ECANCELED) {
+			/* The stop woke us: receive with its timeout. */
+			conn_recv(c);
+			return;
+		}
+		if (rv != 0) {
+			/* NNG_ETIMEDOUT: stopping, and nothing more came;
+			 * NNG_ECLOSED: the socket is gone. */
+			conn_retire(c);
+			return;
+		}
+		req = nng_aio_get_msg(c->aio);
+		nng_aio_set_msg(c->aio, NULL);
+		m = svc_method_of(nng_msg_body(req), nng_msg_len(req));
+		if (m == NULL || !m->inline_read) {
+			/* Blocking, unknown or malformed: a worker answers. */
+			conn_enqueue(c, req);
+			return;
+		}
+		if (handle(&c->w, req, &rep) != 0) {
+			conn_recv(c);
+			return;
+		}
+		conn_send(c, rep);
+		return;
+	case CONN_SEND:
+		if (rv != 0) /* the peer went away */
+			nng_msg_free(nng_aio_get_msg(c->aio));
+		conn_recv(c);
+		return;
+	}
+}
+
+/*
+ * Serves the queue until quit. The worker sends the reply on the
+ * request's context with its own aio and waits, so that it holds at most
+ * one reply at a time; then it gives the context back to receiving.
  */
 static void *
 worker_main(void *arg)
 {
 	struct worker *wk = arg;
-	svc_server *srv = wk->srv;
+	svc_server *s = wk->srv;
 
 	for (;;) {
-		bool stopping = atomic_load(&srv->stopping);
-		int rv;
+		struct conn *c;
+		nng_msg *rep;
 
-		if (stopping && mr_mono_ns() > srv->stop_deadline_ns)
-			break;
-		nng_aio_set_timeout(wk->aio, SVC_POLL_MS);
-		nng_ctx_recv(wk->ctx, wk->aio);
-		nng_aio_wait(wk->aio);
-		rv = nng_aio_result(wk->aio);
-		if (rv == NNG_ETIMEDOUT || rv == NNG_ECANCELED) {
-			if (stopping)
-				break;
-			continue;
+		pthread_mutex_lock(&s->mu);
+		while (s->head == NULL && !s->quit)
+			pthread_cond_wait(&s->work_cv, &s->mu);
+		if ((c = s->head) == NULL) {
+			pthread_mutex_unlock(&s->mu);
+			break; /* quit, and no context waits */
 		}
-		if (rv != 0)
-			break; /* NNG_ECLOSED: the socket is gone */
-		serve_one(wk, nng_aio_get_msg(wk->aio));
+		if ((s->head = c->next) == NULL)
+			s->tail = NULL;
+		pthread_mutex_unlock(&s->mu);
+
+		if (handle(&wk->w, c->req, &rep) == 0) {
+			nng_aio_set_timeout(wk->aio, SVC_SEND_TIMEOUT_MS);
+			nng_aio_set_msg(wk->aio, rep);
+			nng_ctx_send(c->ctx, wk->aio);
+			nng_aio_wait(wk->aio);
+			if (nng_aio_result(wk->aio) != 0)
+				nng_msg_free(rep); /* the peer went away */
+		}
+		c->req = NULL;
+		conn_recv(c);
 	}
 	return NULL;
 }
 
+/*
+ * Stops taking requests, answers those that have arrived, and frees the
+ * contexts and workers; also undoes a partial start.
+ */
 static void
-stop_workers(svc_server *s)
+stop_serving(svc_server *s)
 {
 	s->stop_deadline_ns = mr_mono_ns() + SVC_STOP_DRAIN_MS * 1000000ull;
 	atomic_store(&s->stopping, true);
+	/* Receives posted before the flag have no timeout: wake them. */
+	for (int i = 0; i < s->n_conns; i++) {
+		struct conn *c = &s->conns[i];
+		pthread_mutex_lock(&c->mu);
+		if (c->receiving)
+			nng_aio_cancel(c->aio);
+		pthread_mutex_unlock(&c->mu);
+	}
+	pthread_mutex_lock(&s->mu);
+	while (s->n_live > 0)
+		pthread_cond_wait(&s->done_cv, &s->mu);
+	s->quit = true;
+	pthread_cond_broadcast(&s->work_cv);
+	pthread_mutex_unlock(&s->mu);
+
 	for (int i = 0; i < s->n_workers; i++) {
 		struct worker *wk = &s->workers[i];
 		if (wk->started)
 			pthread_join(wk->thread, NULL);
 		if (wk->aio != NULL)
 			nng_aio_free(wk->aio);
-		nng_ctx_close(wk->ctx);
 		svc_worker_fini(&wk->w);
 	}
+	for (int i = 0; i < s->n_conns; i++) {
+		struct conn *c = &s->conns[i];
+		/* Waits for a callback still on its way out of conn_retire. */
+		if (c->aio != NULL)
+			nng_aio_free(c->aio);
+		nng_ctx_close(c->ctx);
+		svc_worker_fini(&c->w);
+		pthread_mutex_destroy(&c->mu);
+	}
 	free(s->workers);
+	free(s->conns);
 	s->workers = NULL;
+	s->conns = NULL;
+	s->n_workers = s->n_conns = 0;
 }
 
 /* The change feed on opt's publish URLs, or on one derived from the
@@ -168,6 +360,67 @@ open_publisher(svc_server *s, store *st, const svc_options *opt, mr_err *e)
 	return svc_publisher_open(&s->pub, st, urls, 1, true, e);
 }
 
+static mr_status
+worker_res_init(svc_worker *w, store *st, const svc_options *opt,
+    svc_publisher *pub, mr_err *e)
+{
+	mr_status rv;
+
+	if ((rv = svc_worker_init(w, st, e)) != MR_OK)
+		return rv;
+	if (opt->environment != NULL)
+		w->environment = opt->environment;
+	w->pub = pub;
+	return MR_OK;
+}
+
+/* Opens the contexts and starts the workers; stop_serving undoes it. */
+static mr_status
+start_serving(svc_server *s, store *st, const svc_options *opt, int n,
+    mr_err *e)
+{
+	int n_conns = n > SVC_CONTEXTS_MIN ? n : SVC_CONTEXTS_MIN;
+	mr_status rv;
+	int err;
+
+	s->conns = calloc((size_t)n_conns, sizeof(*s->conns));
+	s->workers = calloc((size_t)n, sizeof(*s->workers));
+	if (s->conns == NULL || s->workers == NULL)
+		return mr_fail(e, MR_RESOURCE_EXHAUSTED, "out of memory");
+	s->n_conns = n_conns;
+	s->n_workers = n;
+	for (int i = 0; i < n_conns; i++) {
+		s->conns[i].srv = s;
+		pthread_mutex_init(&s->conns[i].mu, NULL);
+	}
+	for (int i = 0; i < n_conns; i++) {
+		struct conn *c = &s->conns[i];
+		if ((rv = worker_res_init(&c->w, st, opt, s->pub, e)) != MR_OK)
+			return rv;
+		if ((err = nng_ctx_open(&c->ctx, s->sock)) != 0 ||
+		    (err = nng_aio_alloc(&c->aio, conn_cb, c)) != 0)
+			return mr_fail(e, MR_INTERNAL, "opening a context: %s",
+			    nng_strerror(err));
+	}
+	for (int i = 0; i < n; i++) {
+		struct worker *wk = &s->workers[i];
+		wk->srv = s;
+		if ((rv = worker_res_init(&wk->w, st, opt, s->pub, e)) != MR_OK)
+			return rv;
+		if ((err = nng_aio_alloc(&wk->aio, NULL, NULL)) != 0)
+			return mr_fail(e, MR_INTERNAL, "allocating an aio: %s",
+			    nng_strerror(err));
+		if (pthread_create(&wk->thread, NULL, worker_main, wk) != 0)
+			return mr_fail(e, MR_RESOURCE_EXHAUSTED,
+			    "cannot start worker %d", i);
+		wk->started = true;
+	}
+	s->n_live = n_conns;
+	for (int i = 0; i < n_conns; i++)
+		conn_recv(&s->conns[i]);
+	return MR_OK;
+}
+
 mr_status
 svc_server_start(svc_server **out, store *st, const svc_options *opt,
     mr_err *e)
@@ -184,10 +437,13 @@ svc_server_start(svc_server **out, store *st, const svc_options *opt,
 		return mr_fail(e, MR_INVALID_ARGUMENT, "no address to listen on");
 	if ((s = calloc(1, sizeof(*s))) == NULL)
 		return mr_fail(e, MR_RESOURCE_EXHAUSTED, "out of memory");
+	pthread_mutex_init(&s->mu, NULL);
+	pthread_cond_init(&s->work_cv, NULL);
+	pthread_cond_init(&s->done_cv, NULL);
 	if ((err = nng_rep0_open(&s->sock)) != 0) {
-		free(s);
-		return mr_fail(e, MR_INTERNAL, "opening the socket: %s",
+		rv = mr_fail(e, MR_INTERNAL, "opening the socket: %s",
 		    nng_strerror(err));
+		goto err_alloc;
 	}
 	if ((err = nng_socket_set_size(s->sock, NNG_OPT_RECVMAXSZ,
 		 MR_WIRE_MAX)) != 0) {
@@ -199,40 +455,15 @@ svc_server_start(svc_server **out, store *st, const svc_options *opt,
 	if ((rv = open_publisher(s, st, opt, e)) != MR_OK)
 		goto err_socket;
 
-	s->workers = calloc((size_t)n, sizeof(*s->workers));
-	s->n_workers = n;
-	if (s->workers == NULL) {
-		rv = mr_fail(e, MR_RESOURCE_EXHAUSTED, "out of memory");
-		goto err_socket;
-	}
-	/* Workers exist before the listeners so that the first request
-	 * finds someone to take it. */
-	for (int i = 0; i < n; i++) {
-		struct worker *wk = &s->workers[i];
-		wk->srv = s;
-		if ((rv = svc_worker_init(&wk->w, st, e)) != MR_OK)
-			goto err_workers;
-		if (opt->environment != NULL)
-			wk->w.environment = opt->environment;
-		wk->w.pub = s->pub;
-		if ((err = nng_ctx_open(&wk->ctx, s->sock)) != 0 ||
-		    (err = nng_aio_alloc(&wk->aio, NULL, NULL)) != 0) {
-			rv = mr_fail(e, MR_INTERNAL, "opening a context: %s",
-			    nng_strerror(err));
-			goto err_workers;
-		}
-		if (pthread_create(&wk->thread, NULL, worker_main, wk) != 0) {
-			rv = mr_fail(e, MR_RESOURCE_EXHAUSTED,
-			    "cannot start worker %d", i);
-			goto err_workers;
-		}
-		wk->started = true;
-	}
+	/* Contexts receive before the listeners start, so that the first
+	 * request finds one. */
+	if ((rv = start_serving(s, st, opt, n, e)) != MR_OK)
+		goto err_serving;
 
 	s->listeners = calloc(opt->n_urls, sizeof(*s->listeners));
 	if (s->listeners == NULL) {
 		rv = mr_fail(e, MR_RESOURCE_EXHAUSTED, "out of memory");
-		goto err_workers;
+		goto err_serving;
 	}
 	for (size_t i = 0; i < opt->n_urls; i++) {
 		err = nng_listen(s->sock, opt->urls[i], &s->listeners[i], 0);
@@ -252,11 +483,15 @@ err_listeners:
 	for (size_t i = 0; i < s->n_listeners; i++)
 		nng_listener_close(s->listeners[i]);
 	free(s->listeners);
-err_workers:
-	stop_workers(s);
+err_serving:
+	stop_serving(s);
 err_socket:
 	svc_publisher_close(s->pub);
 	nng_close(s->sock);
+err_alloc:
+	pthread_cond_destroy(&s->done_cv);
+	pthread_cond_destroy(&s->work_cv);
+	pthread_mutex_destroy(&s->mu);
 	free(s);
 	return rv;
 }
@@ -266,14 +501,16 @@ svc_server_stop(svc_server *s)
 {
 	if (s == NULL)
 		return;
-	/* Listeners stay open until the workers are done: closing a
+	/* Listeners stay open until the contexts are done: closing a
 	 * listener closes the connections it accepted, and with them the
-	 * replies still to be sent. Workers take no new requests once the
-	 * flag is set. */
-	stop_workers(s);
+	 * replies still to be sent. */
+	stop_serving(s);
 	nng_msleep(SVC_DRAIN_MS);
 	nng_close(s->sock);
 	svc_publisher_close(s->pub);
+	pthread_cond_destroy(&s->done_cv);
+	pthread_cond_destroy(&s->work_cv);
+	pthread_mutex_destroy(&s->mu);
 	free(s->listeners);
 	free(s);
 }

@@ -28,8 +28,15 @@
  * ~30x its size).
  */
 #define SVC_DECODE_BUDGET (64u << 20)
-/* Default number of worker threads, each with one request in flight. */
+/* Default number of worker threads, each handling one blocking request. */
 #define SVC_WORKERS_DEFAULT 16
+/*
+ * nng contexts, each with one request in flight: receiving, answering
+ * an inline read, waiting for a worker, or sending. At least this many,
+ * and at least one per worker, so that 64 concurrent fleet clients never
+ * queue behind busy workers for a cached read.
+ */
+#define SVC_CONTEXTS_MIN 64
 #define SVC_WORKERS_MAX 256
 /* The environment deployment nodes name when none is configured. */
 #define SVC_ENVIRONMENT_DEFAULT "default"
@@ -80,6 +87,13 @@ typedef struct svc_method {
 	const ProtobufCMessageDescriptor *response;
 	svc_handler handler;
 	bool mutates; /* runs in a transaction; idempotency applies */
+	/*
+	 * A small point read of the catalog that RocksDB's block cache
+	 * serves: the transport answers it inline, on nng's callback
+	 * thread, without a hand-off to a worker thread (server.c). Only
+	 * for handlers that never wait for a lock, the WAL or chunk data.
+	 */
+	bool inline_read;
 } svc_method;
 
 extern const svc_method svc_registry_methods[];
@@ -188,6 +202,13 @@ typedef struct svc_reply {
  */
 int svc_dispatch(svc_worker *w, const uint8_t *msg, size_t len,
     const svc_reply *reply);
+/*
+ * The method a request message names, for the transport to choose who
+ * handles it; NULL if the envelope does not decode or names no method we
+ * serve (svc_dispatch then answers the error). Decodes the envelope, a
+ * microsecond for the small requests that are answered inline.
+ */
+const svc_method *svc_method_of(const uint8_t *msg, size_t len);
 
 /* ---- change feed (publish.c) ------------------------------------------- */
 

@@ -121,7 +121,7 @@ store_get_chunk(store *s, const uint8_t digest[MR_DIGEST_LEN],
 	}
 	rocksdb_free(meta);
 
-	ps = rocksdb_get_pinned_cf(s->db, s->ro, s->cf[KEYS_CF_CHUNKS],
+	ps = rocksdb_get_pinned_cf(s->db, s->ro_chunks, s->cf[KEYS_CF_CHUNKS],
 	    (const char *)digest, MR_DIGEST_LEN, &err);
 	if (err != NULL)
 		return store_rocks_err(e, "reading a chunk", err);

@@ -102,6 +102,8 @@ free_handles(store *s)
 		rocksdb_cache_destroy(s->cache);
 	if (s->ro != NULL)
 		rocksdb_readoptions_destroy(s->ro);
+	if (s->ro_chunks != NULL)
+		rocksdb_readoptions_destroy(s->ro_chunks);
 	if (s->wo_sync != NULL)
 		rocksdb_writeoptions_destroy(s->wo_sync);
 	if (s->wo_nosync != NULL)
@@ -211,6 +213,10 @@ store_open(store **out, const char *dir, mr_err *e)
 	}
 
 	s->ro = rocksdb_readoptions_create();
+	/* The chunk family has no block cache today; this keeps a future
+	 * shared cache from filling with megabytes read once per pull. */
+	s->ro_chunks = rocksdb_readoptions_create();
+	rocksdb_readoptions_set_fill_cache(s->ro_chunks, 0);
 	s->wo_sync = rocksdb_writeoptions_create();
 	rocksdb_writeoptions_set_sync(s->wo_sync, 1);
 	s->wo_nosync = rocksdb_writeoptions_create();

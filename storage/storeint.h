@@ -21,6 +21,8 @@ struct store {
 	rocksdb_block_based_table_options_t *table_chunks;
 	rocksdb_cache_t *cache;
 	rocksdb_readoptions_t *ro;
+	/* Chunk data reads: never fill a block cache (store.c). */
+	rocksdb_readoptions_t *ro_chunks;
 	rocksdb_writeoptions_t *wo_sync;
 	rocksdb_writeoptions_t *wo_nosync;
 	pthread_mutex_t write_lock;
