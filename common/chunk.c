@@ -17,6 +17,7 @@
 #include "chunk.h"
 
 struct mr_codec {
+	EVP_MD *sha256; /* fetched once: OpenSSL 3 looks it up per Init */
 	ZSTD_CCtx *cctx;
 	ZSTD_DCtx *dctx;
 	EVP_MD_CTX *md;      /* one-shot digests of chunks */
@@ -30,11 +31,13 @@ mr_codec_create(void)
 
 	if (c == NULL)
 		return NULL;
+	c->sha256 = EVP_MD_fetch(NULL, "SHA256", NULL);
 	c->cctx = ZSTD_createCCtx();
 	c->dctx = ZSTD_createDCtx();
 	c->md = EVP_MD_CTX_new();
 	c->stream = EVP_MD_CTX_new();
-	if (c->cctx == NULL || c->dctx == NULL || c->md == NULL ||
+	if (c->sha256 == NULL || c->cctx == NULL || c->dctx == NULL ||
+	    c->md == NULL ||
 	    c->stream == NULL)
 		goto err_ctx;
 	if (ZSTD_isError(ZSTD_CCtx_setParameter(c->cctx,
@@ -58,6 +61,7 @@ mr_codec_free(mr_codec *c)
 	ZSTD_freeDCtx(c->dctx);
 	EVP_MD_CTX_free(c->md);
 	EVP_MD_CTX_free(c->stream);
+	EVP_MD_free(c->sha256);
 	free(c);
 }
 
@@ -69,7 +73,7 @@ mr_sha256(mr_codec *c, const void *data, size_t len,
 
 	/* These fail only on allocation failure inside OpenSSL; an
 	 * unfinished digest never matches, so callers fail safe. */
-	if (EVP_DigestInit_ex(c->md, EVP_sha256(), NULL) != 1 ||
+	if (EVP_DigestInit_ex(c->md, c->sha256, NULL) != 1 ||
 	    EVP_DigestUpdate(c->md, data, len) != 1 ||
 	    EVP_DigestFinal_ex(c->md, out, &n) != 1)
 		memset(out, 0, MR_DIGEST_LEN);
@@ -88,7 +92,7 @@ mr_sha256_once(const void *data, size_t len, uint8_t out[MR_DIGEST_LEN])
 void
 mr_sha256_begin(mr_codec *c)
 {
-	EVP_DigestInit_ex(c->stream, EVP_sha256(), NULL);
+	EVP_DigestInit_ex(c->stream, c->sha256, NULL);
 }
 
 void

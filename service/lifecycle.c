@@ -1266,11 +1266,38 @@ split_bucket(svc_call *c, const char *salt, const uint8_t *key, size_t len,
 	memcpy(buf, salt, n);
 	buf[n] = 0x00;
 	memcpy(buf + n + 1, key, len);
-	mr_sha256_once(buf, n + 1 + len, digest);
+	mr_sha256(c->w->codec, buf, n + 1 + len, digest);
 	for (int i = 0; i < 8; i++)
 		x = x << 8 | digest[i];
 	*bucket = (uint32_t)(x % SPLIT_BASIS);
 	return MR_OK;
+}
+
+/*
+ * What Resolve answers of a version: what a node needs to fetch and run
+ * it (name, version, stage, files, times, deprecation), not its metadata,
+ * signature, tags or reviews, which can run to kilobytes and which
+ * GetVersion gives. A fleet resolves on every routing decision.
+ */
+static mr_pb_version *
+identity_of(svc_call *c, const mr_pb_version *v)
+{
+	mr_pb_version *t = svc_alloc(c, 1, sizeof(*t));
+
+	if (t == NULL)
+		return NULL;
+	modelreg__v1__model_version__init(t);
+	t->name = v->name;
+	t->version = v->version;
+	t->stage = v->stage;
+	t->manifest = v->manifest;
+	t->created_by = v->created_by;
+	t->created_at_ms = v->created_at_ms;
+	t->created_revision = v->created_revision;
+	t->stage_changed_at_ms = v->stage_changed_at_ms;
+	t->ever_production = v->ever_production;
+	t->deprecation = v->deprecation;
+	return t;
 }
 
 static mr_status
@@ -1322,7 +1349,8 @@ resolve_h(svc_call *c, const ProtobufCMessage *reqm, ProtobufCMessage *respm)
 	}
 	if ((rv = reg_strip_chunks(c, v)) != MR_OK)
 		return rv;
-	resp->version = v;
+	if ((resp->version = identity_of(c, v)) == NULL)
+		return c->err.code;
 	resp->bucket = bucket;
 	return MR_OK;
 }

@@ -608,8 +608,10 @@ mr_status mr_set_traffic_split(mr_client *c, const char *name,
  * the model's traffic split: the same key always gets the same side while
  * the split is unchanged. *canary (may be NULL) says which side; `bucket`
  * (may be NULL) gets the key's bucket, 0..9999, which is on the canary
- * side when below the split's basis points. The version has no chunk
- * lists. MR_NOT_FOUND when the key goes to production and there is no
+ * side when below the split's basis points. The version carries its
+ * identity only (name, version, stage, files, times, deprecation; no
+ * metadata, signature, tags or reviews: mr_get_version has them).
+ * MR_NOT_FOUND when the key goes to production and there is no
  * production version.
  */
 mr_status mr_resolve(mr_client *c, const char *name, const char *routing_key,

@@ -1121,6 +1121,46 @@ test_resolve_without_canary_or_production_version(void **state)
 }
 
 static void
+test_resolve_answers_the_version_identity_without_metadata(void **state)
+{
+	st_env *env = *state;
+	spec sp = { .name = "m", .version = "1.0.0", .accuracy = 0.9,
+		.team = "fraud", .inputs = { "amount:float32" },
+		.features = { "amount" } };
+	Modelreg__V1__ResolveRequest rq = MODELREG__V1__RESOLVE_REQUEST__INIT;
+	Modelreg__V1__ResolveResponse *r;
+	Modelreg__V1__ModelVersion *full;
+
+	assert_int_equal(reg(env, &sp, NULL), MR_OK);
+	to_production(env, "m", "1.0.0");
+	rq.name = "m";
+	rq.routing_key.data = (uint8_t *)"node-7";
+	rq.routing_key.len = 6;
+	assert_int_equal(st_call(env, "Registry/Resolve", &rq.base, NULL,
+			     &modelreg__v1__resolve_response__descriptor,
+			     (ProtobufCMessage **)&r),
+	    MR_OK);
+	full = get(env, "m", "1.0.0");
+	/* What a node needs to fetch the version ... */
+	assert_string_equal(r->version->name, "m");
+	assert_string_equal(r->version->version, "1.0.0");
+	assert_int_equal(r->version->stage, PROD);
+	assert_non_null(r->version->manifest);
+	assert_memory_equal(r->version->manifest->digest.data,
+	    full->manifest->digest.data, MR_DIGEST_LEN);
+	assert_int_equal(r->version->created_at_ms, full->created_at_ms);
+	/* ... and none of what GetVersion has on top. */
+	assert_non_null(full->metadata);
+	assert_int_equal(full->n_tags, 1);
+	assert_non_null(full->signature);
+	assert_null(r->version->metadata);
+	assert_int_equal(r->version->n_tags, 0);
+	assert_null(r->version->signature);
+	modelreg__v1__resolve_response__free_unpacked(r, NULL);
+	modelreg__v1__model_version__free_unpacked(full, NULL);
+}
+
+static void
 test_split_and_resolve_bad_input_is_refused(void **state)
 {
 	st_env *env = *state;
@@ -1250,6 +1290,7 @@ main(void)
 		T(test_resolve_is_deterministic_across_calls_and_mutations),
 		T(test_split_ratio_holds_and_growth_keeps_canary_keys),
 		T(test_resolve_without_canary_or_production_version),
+		T(test_resolve_answers_the_version_identity_without_metadata),
 		T(test_split_and_resolve_bad_input_is_refused),
 		T(test_split_is_on_the_model_with_event_and_audit),
 	};
