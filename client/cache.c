@@ -1,6 +1,7 @@
 /*
  * cache.c - the content-addressed chunk cache (see cache.h).
  */
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -9,10 +10,14 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "cache.h"
 #include "client.h"
+
+/* A temporary entry older than this was left by a writer that died. */
+#define CACHE_TMP_STALE_S 3600
 
 static atomic_ulong tmp_seq;
 
@@ -121,6 +126,8 @@ cache_get(const chunk_cache *cc, mr_codec *c,
 		return false;
 	if (fstat(fd, &st) != 0 || st.st_size != (off_t)len)
 		goto bad;
+	/* A hit is a use: trimming keeps what was used last. */
+	futimens(fd, NULL);
 	while (done < len) {
 		ssize_t n = read(fd, buf + done, len - done);
 		if (n < 0 && errno == EINTR)
@@ -168,4 +175,82 @@ cache_put(const chunk_cache *cc, const uint8_t digest[MR_DIGEST_LEN],
 	}
 	if (close(fd) != 0 || done != len || rename(tmp, path) != 0)
 		unlink(tmp);
+}
+
+typedef struct entry {
+	struct timespec mtime;
+	uint64_t size;
+	char *path;
+} entry;
+
+static int
+cmp_age(const void *a, const void *b)
+{
+	const entry *x = a, *y = b;
+
+	if (x->mtime.tv_sec != y->mtime.tv_sec)
+		return x->mtime.tv_sec < y->mtime.tv_sec ? -1 : 1;
+	return x->mtime.tv_nsec < y->mtime.tv_nsec
+	    ? -1
+	    : x->mtime.tv_nsec > y->mtime.tv_nsec;
+}
+
+void
+cache_trim(const chunk_cache *cc, uint64_t max_bytes)
+{
+	entry *all = NULL;
+	size_t n = 0, cap = 0;
+	uint64_t total = 0;
+	time_t stale = time(NULL) - CACHE_TMP_STALE_S;
+
+	for (int i = 0; i < 256; i++) {
+		char shard[PATH_MAX];
+		struct dirent *de;
+		DIR *d;
+
+		snprintf(shard, sizeof(shard), "%s/%02x", cc->dir, i);
+		if ((d = opendir(shard)) == NULL)
+			continue;
+		while ((de = readdir(d)) != NULL) {
+			struct stat st;
+			char *path;
+
+			if (de->d_name[0] == '.' ||
+			    asprintf(&path, "%s/%s", shard, de->d_name) < 0)
+				continue;
+			if (stat(path, &st) != 0 || !S_ISREG(st.st_mode)) {
+				free(path);
+				continue;
+			}
+			if (strstr(de->d_name, ".tmp-") != NULL) {
+				/* A write cut short, long enough ago. */
+				if (st.st_mtime < stale)
+					unlink(path);
+				free(path);
+				continue;
+			}
+			if (n == cap) {
+				entry *p;
+				cap = cap > 0 ? 2 * cap : 1024;
+				if ((p = realloc(all, cap * sizeof(*p))) ==
+				    NULL) {
+					free(path);
+					break;
+				}
+				all = p;
+			}
+			all[n++] = (entry){ st.st_mtim, (uint64_t)st.st_size,
+				path };
+			total += (uint64_t)st.st_size;
+		}
+		closedir(d);
+	}
+	if (n > 0)
+		qsort(all, n, sizeof(*all), cmp_age);
+	for (size_t i = 0; i < n; i++) {
+		if (total > max_bytes && unlink(all[i].path) == 0)
+			total -= all[i].size;
+		free(all[i].path);
+	}
+	free(all);
 }

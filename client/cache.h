@@ -47,4 +47,11 @@ bool cache_get(const chunk_cache *cc, mr_codec *c,
 void cache_put(const chunk_cache *cc, const uint8_t digest[MR_DIGEST_LEN],
     const void *data, uint32_t len);
 
+/*
+ * Removes least recently used entries (by mtime: cache_get touches what
+ * it reads) until the entries hold at most `max_bytes`, and leftovers of
+ * writes that were cut short. Best effort, like cache_put.
+ */
+void cache_trim(const chunk_cache *cc, uint64_t max_bytes);
+
 #endif /* MR_CLIENT_CACHE_H */

@@ -113,6 +113,29 @@ parse_u64(const char *s, uint64_t max, uint64_t *out)
 	return true;
 }
 
+bool
+parse_size(const char *s, uint64_t *out)
+{
+	static const char units[] = "KMGT";
+	size_t len = strlen(s);
+	const char *u;
+	char digits[32];
+	uint64_t v;
+	int shift = 0;
+
+	if (len == 0 || len >= sizeof(digits))
+		return false;
+	memcpy(digits, s, len + 1);
+	if ((u = strchr(units, digits[len - 1])) != NULL) {
+		shift = 10 * (int)(u - units + 1);
+		digits[len - 1] = '\0';
+	}
+	if (!parse_u64(digits, UINT64_MAX >> shift, &v))
+		return false;
+	*out = v << shift;
+	return true;
+}
+
 int
 stage_arg(const command *cmd, const char *opt, const char *text, mr_stage *out)
 {
@@ -1155,6 +1178,7 @@ cmd_pull(cli *g, const command *cmd, int argc, char **argv)
 	    {"stage", required_argument, NULL, 's'},
 	    {"force", no_argument, NULL, 'f'},
 	    {"cache", required_argument, NULL, 'c'},
+	    {"cache-max", required_argument, NULL, 'm'},
 	    {"help", no_argument, NULL, 'h'},
 	    {NULL, 0, NULL, 0},
 	};
@@ -1189,6 +1213,12 @@ cmd_pull(cli *g, const command *cmd, int argc, char **argv)
 			break;
 		case 'c':
 			po.cache_dir = optarg;
+			break;
+		case 'm':
+			if (!parse_size(optarg, &po.cache_max_bytes))
+				return usage_error(cmd,
+				    "--cache-max wants a size: bytes, or a "
+				    "number with K, M, G or T");
 			break;
 		case 'h':
 			return help_for(cmd, stdout, 0);
@@ -2479,7 +2509,7 @@ static const command commands[] = {
         .name = "pull",
         .run = cmd_pull,
         .synopsis = "pull NAME[@VERSION] [--version V | --stage S] DEST "
-                    "[--force] [--cache DIR]",
+                    "[--force] [--cache DIR [--cache-max SIZE]]",
         .help = "Downloads a version's artifact (selected as for get) and "
                 "verifies every chunk\n"
                 "before writing it. A one-file artifact is written to DEST, "
@@ -2494,7 +2524,10 @@ static const command commands[] = {
                 "  --force       replace an existing destination\n"
                 "  --cache DIR   content-addressed chunk cache: chunks found "
                 "there are not\n"
-                "                fetched, chunks fetched are kept there\n",
+                "                fetched, chunks fetched are kept there\n"
+                "  --cache-max SIZE  then trim the cache to SIZE (e.g. 20G), "
+                "least recently\n"
+                "                used chunks first\n",
     },
     {
         .name = "promote",
@@ -2534,7 +2567,7 @@ static const command commands[] = {
         .name = "sync",
         .run = cmd_sync,
         .synopsis = "sync NAME --dir DIR [--stage S] [--exec CMD] "
-                    "[--cache DIR] [--keep N] [--once]",
+                    "[--cache DIR] [--cache-max SIZE] [--keep N] [--once]",
         .help = "Keeps DIR on the version in stage S (default production): "
                 "pulls it, verified,\n"
                 "to DIR/versions/VERSION (a one-file artifact as "
@@ -2575,6 +2608,10 @@ static const command commands[] = {
                 "               succeeds or a newer switch replaces it\n"
                 "  --cache DIR  chunk cache for pulls (default "
                 "DIR/.cache)\n"
+                "  --cache-max SIZE  trim the cache to SIZE after each pull, "
+                "least recently\n"
+                "               used first (default: keep x the version's "
+                "size)\n"
                 "  --keep N     versions kept, current included (default "
                 "2: current and\n"
                 "               previous); older ones are removed after a "

@@ -214,6 +214,8 @@ int connect_client(cli *g);
 int help_for(const command *cmd, FILE *f, int code);
 
 bool parse_u64(const char *s, uint64_t max, uint64_t *out);
+/* A byte count: digits with an optional K, M, G or T (powers of 1024). */
+bool parse_size(const char *s, uint64_t *out);
 int stage_arg(const command *cmd, const char *opt, const char *text,
     mr_stage *out);
 /*

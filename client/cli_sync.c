@@ -91,6 +91,7 @@ cmd_sync(cli *g, const command *cmd, int argc, char **argv)
 	    {"dir", required_argument, NULL, 'd'},
 	    {"exec", required_argument, NULL, 'x'},
 	    {"cache", required_argument, NULL, 'c'},
+	    {"cache-max", required_argument, NULL, 'm'},
 	    {"keep", required_argument, NULL, 'k'},
 	    {"once", no_argument, NULL, '1'},
 	    {"help", no_argument, NULL, 'h'},
@@ -126,6 +127,12 @@ cmd_sync(cli *g, const command *cmd, int argc, char **argv)
 			break;
 		case 'c':
 			so.cache_dir = optarg;
+			break;
+		case 'm':
+			if (!parse_size(optarg, &so.cache_max_bytes))
+				return usage_error(cmd,
+				    "--cache-max wants a size: bytes, or a "
+				    "number with K, M, G or T");
 			break;
 		case 'k':
 			if (!parse_u64(optarg, 1000, &keep) || keep == 0)

@@ -964,8 +964,11 @@ pull_artifact(pull *p, const char *dest)
 		return rv;
 	}
 	report(p);
-	if ((rv = install(p)) == MR_OK)
+	if ((rv = install(p)) == MR_OK) {
 		remove_stale_partials(p);
+		if (p->cache != NULL && p->opt->cache_max_bytes > 0)
+			cache_trim(p->cache, p->opt->cache_max_bytes);
+	}
 	return rv;
 }
 

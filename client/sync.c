@@ -313,7 +313,12 @@ size_text(uint64_t bytes, char out[32])
 static mr_status
 pull_version(syncer *s, const mr_version *v)
 {
-	mr_pull_options po = {.cache_dir = s->o.cache_dir};
+	mr_pull_options po = {
+		.cache_dir = s->o.cache_dir,
+		.cache_max_bytes = s->o.cache_max_bytes > 0
+		    ? s->o.cache_max_bytes
+		    : s->o.keep * v->artifact_size,
+	};
 	char *dest = path_of(s, "versions", v->version), *tmp = NULL;
 	char *versions = path_of(s, "versions", NULL);
 	const mr_transfer_stats *ts;

@@ -742,6 +742,9 @@ typedef struct mr_pull_options {
 	void *progress_arg;
 	const char *cache_dir;   /* content-addressed chunk cache directory,
 	                            or NULL */
+	/* After a successful pull, the cache is trimmed to this many bytes,
+	 * least recently used chunks first; 0: no limit. */
+	uint64_t cache_max_bytes;
 } mr_pull_options;
 
 /*
@@ -813,6 +816,9 @@ typedef void (*mr_sync_log_fn)(void *arg, const char *line);
 typedef struct mr_sync_options {
 	mr_stage stage;        /* followed; MR_STAGE_NONE: production */
 	const char *cache_dir; /* mr_pull_options.cache_dir; NULL: DIR/.cache */
+	/* mr_pull_options.cache_max_bytes; 0: keep x the size of the version
+	 * pulled, about what the kept versions share with the next one. */
+	uint64_t cache_max_bytes;
 	unsigned keep;         /* versions kept, current included; 0: 2 */
 	mr_sync_hook_fn hook;  /* NULL: none */
 	void *hook_arg;

@@ -563,6 +563,70 @@ test_pull_with_cache_fetches_only_chunks_it_lacks(void **state)
 	free(c);
 }
 
+/* Bytes held by the cache's entries. */
+static uint64_t
+cache_bytes(const char *cache)
+{
+	uint64_t total = 0;
+
+	for (int i = 0; i < 256; i++) {
+		char shard[PATH_MAX];
+		struct dirent *de;
+		DIR *d;
+
+		snprintf(shard, sizeof(shard), "%s/%02x", cache, i);
+		if ((d = opendir(shard)) == NULL)
+			continue;
+		while ((de = readdir(d)) != NULL) {
+			char path[PATH_MAX + 300];
+			struct stat st;
+
+			snprintf(path, sizeof(path), "%s/%s", shard, de->d_name);
+			if (de->d_name[0] != '.' && stat(path, &st) == 0)
+				total += (uint64_t)st.st_size;
+		}
+		closedir(d);
+	}
+	return total;
+}
+
+static void
+test_pull_trims_the_cache_to_its_limit_keeping_what_was_used_last(
+    void **state)
+{
+	fixture *f = *state;
+	char *v1 = rs_path(f->src, "v1.bin"), *v2 = rs_path(f->src, "v2.bin");
+	char *cache = rs_path(f->s.dir, "cache");
+	char *a = rs_path(f->out, "a.bin"), *b = rs_path(f->out, "b.bin"),
+	     *c = rs_path(f->out, "c.bin");
+	mr_pull_options o = {.cache_dir = cache};
+	const mr_transfer_stats *s = mr_client_transfer_stats(f->c);
+
+	/* Two unrelated 8 MiB models. */
+	rs_write_random(v1, BIG_SIZE, 7, 0644);
+	rs_write_random(v2, BIG_SIZE, 8, 0644);
+	register_path(f, "big", "1.0.0", v1);
+	register_path(f, "big", "2.0.0", v2);
+	assert_int_equal(
+	    mr_pull(f->c, "big", "1.0.0", MR_STAGE_NONE, a, &o, NULL), MR_OK);
+	assert_int_equal(cache_bytes(cache), BIG_SIZE);
+	/* Room for one: 2.0.0 stays, 1.0.0 goes. */
+	o.cache_max_bytes = BIG_SIZE;
+	assert_int_equal(
+	    mr_pull(f->c, "big", "2.0.0", MR_STAGE_NONE, b, &o, NULL), MR_OK);
+	assert_true(cache_bytes(cache) <= BIG_SIZE);
+	assert_int_equal(
+	    mr_pull(f->c, "big", "2.0.0", MR_STAGE_NONE, c, &o, NULL), MR_OK);
+	assert_int_equal(s->chunks_sent, 0);
+	assert_true(rs_same_file(v2, c));
+	free(v1);
+	free(v2);
+	free(cache);
+	free(a);
+	free(b);
+	free(c);
+}
+
 /* Flips a byte in every file under the cache's shard directories. */
 static int
 damage_cache(const char *cache)
@@ -717,6 +781,7 @@ main(void)
 	    T(test_pull_of_an_unknown_version_is_not_found),
 	    T(test_pull_with_cache_fetches_only_chunks_it_lacks),
 	    T(test_pull_with_damaged_cache_entries_fetches_them_again),
+	    T(test_pull_trims_the_cache_to_its_limit_keeping_what_was_used_last),
 	    T(test_pull_interrupted_by_a_network_drop_resumes_from_verified_chunks),
 	    T(test_pull_into_a_target_another_pull_holds_is_aborted),
 #undef T
