@@ -41,7 +41,7 @@
 
 #define MIB (1024.0 * 1024.0)
 
-static size_t g_mib = 1024;   /* weights artifact */
+static size_t g_mib = 1024;    /* weights artifact */
 static size_t g_xgb_mib = 100; /* XGBoost-like artifact */
 static int g_rounds = 3;
 
@@ -130,7 +130,7 @@ xgb_tree(char *out, size_t cap, int k)
 	uint64_t s = 0x9E3779B97F4A7C15ull * (uint64_t)(k + 1);
 	size_t n = 0;
 
-#define RND() (s ^= s << 13, s ^= s >> 7, s ^= s << 17, s)
+#define RND()    (s ^= s << 13, s ^= s >> 7, s ^= s << 17, s)
 #define PUT(...) (n += (size_t)snprintf(out + n, cap - n, __VA_ARGS__))
 	PUT("{\"base_weights\":[");
 	for (int i = 0; i < NODES; i++)
@@ -218,7 +218,7 @@ spawn(char *const argv[], bool quiet)
 static mr_client *
 connect_to(const char *url)
 {
-	mr_client_options o = { .timeout_ms = 120000 };
+	mr_client_options o = {.timeout_ms = 120000};
 	mr_client *c = NULL;
 
 	for (int i = 0; i < 200; i++) {
@@ -234,8 +234,8 @@ connect_to(const char *url)
 static const char *
 find_nginx(void)
 {
-	static const char *const where[] = { "/usr/sbin/nginx",
-		"/usr/local/sbin/nginx", "/usr/bin/nginx" };
+	static const char *const where[] = {
+	    "/usr/sbin/nginx", "/usr/local/sbin/nginx", "/usr/bin/nginx"};
 
 	for (size_t i = 0; i < sizeof(where) / sizeof(where[0]); i++)
 		if (access(where[i], X_OK) == 0)
@@ -247,7 +247,7 @@ static pid_t
 start_nginx(const char *bin, const char *dir, const char *root, int port)
 {
 	char conf[PATH_MAX + 16], tmp[PATH_MAX + 16], prefix[PATH_MAX];
-	char *argv[] = { (char *)bin, "-c", conf, "-p", prefix, NULL };
+	char *argv[] = {(char *)bin, "-c", conf, "-p", prefix, NULL};
 	FILE *f;
 	pid_t pid;
 
@@ -276,8 +276,8 @@ start_nginx(const char *bin, const char *dir, const char *root, int port)
 static double
 curl_once(const char *url, const char *dest)
 {
-	char *argv[] = { "curl", "-s", "-f", "-o", (char *)dest, (char *)url,
-		NULL };
+	char *argv[] = {
+	    "curl", "-s", "-f", "-o", (char *)dest, (char *)url, NULL};
 	uint64_t t0 = mr_mono_ns();
 	int status;
 	pid_t pid = spawn(argv, false);
@@ -310,8 +310,9 @@ raw_rocksdb_puts(const char *dir, const uint8_t *data, size_t len)
 		die(err);
 	t0 = mr_mono_ns();
 	for (size_t off = 0, i = 0; off < len; off += MR_CHUNK_SIZE, i++) {
-		size_t n = len - off < MR_CHUNK_SIZE ? len - off : MR_CHUNK_SIZE;
-		uint8_t key[MR_DIGEST_LEN] = { 0 };
+		size_t n =
+		    len - off < MR_CHUNK_SIZE ? len - off : MR_CHUNK_SIZE;
+		uint8_t key[MR_DIGEST_LEN] = {0};
 
 		memcpy(key, &i, sizeof(i));
 		/* The last put is synced, as the registry's commit is. */
@@ -329,11 +330,9 @@ raw_rocksdb_puts(const char *dir, const uint8_t *data, size_t len)
 }
 
 static double
-push_once(mr_client *c, const char *name, const char *version,
-    const char *path)
+push_once(mr_client *c, const char *name, const char *version, const char *path)
 {
-	mr_register_params p = { .name = name, .version = version,
-		.path = path };
+	mr_register_params p = {.name = name, .version = version, .path = path};
 	uint64_t t0 = mr_mono_ns();
 
 	check(mr_register(c, &p, NULL), c, "register");
@@ -341,10 +340,10 @@ push_once(mr_client *c, const char *name, const char *version,
 }
 
 static double
-pull_once(mr_client *c, const char *name, const char *version,
-    const char *dest, const char *cache)
+pull_once(mr_client *c, const char *name, const char *version, const char *dest,
+    const char *cache)
 {
-	mr_pull_options o = { .cache_dir = cache };
+	mr_pull_options o = {.cache_dir = cache};
 	uint64_t t0 = mr_mono_ns();
 	double s;
 
@@ -358,8 +357,8 @@ pull_once(mr_client *c, const char *name, const char *version,
 
 /* Pulls against nginx + curl, alternating, g_rounds each. */
 static void
-compare_pulls(mr_client *c, const char *name, const char *dir,
-    const char *file, size_t bytes, const char *nginx_url)
+compare_pulls(mr_client *c, const char *name, const char *dir, const char *file,
+    size_t bytes, const char *nginx_url)
 {
 	double ours[16], theirs[16];
 	char dest[PATH_MAX + 16], url[PATH_MAX + 64];
@@ -368,8 +367,8 @@ compare_pulls(mr_client *c, const char *name, const char *dir,
 	snprintf(dest, sizeof(dest), "%s/pulled.bin", dir);
 	snprintf(url, sizeof(url), "%s/%s", nginx_url != NULL ? nginx_url : "",
 	    base);
-	printf("\npull of %s (%.0f MiB), verified, written and fsync'd\n",
-	    name, (double)bytes / MIB);
+	printf("\npull of %s (%.0f MiB), verified, written and fsync'd\n", name,
+	    (double)bytes / MIB);
 	for (int r = 0; r < g_rounds; r++) {
 		ours[r] = pull_once(c, name, "1.0.0", dest, NULL);
 		theirs[r] = nginx_url != NULL ? curl_once(url, dest) : 0;
@@ -403,30 +402,30 @@ delta(mr_client *c, const char *what, const char *name, const char *version,
 	snprintf(dest, sizeof(dest), "%s/delta-%s-%s", dir, name, version);
 	pull_once(c, name, version, dest, cache);
 	s = mr_client_transfer_stats(c);
-	printf("%-34s %8.1f MiB  %8.1f MiB  %6.1f %%  %5llu of %5llu\n",
-	    what, (double)s->bytes / MIB, (double)s->bytes_sent / MIB,
+	printf("%-34s %8.1f MiB  %8.1f MiB  %6.1f %%  %5llu of %5llu\n", what,
+	    (double)s->bytes / MIB, (double)s->bytes_sent / MIB,
 	    100.0 * (double)s->bytes_sent / (double)s->bytes,
-	    (unsigned long long)s->chunks_sent,
-	    (unsigned long long)s->chunks);
+	    (unsigned long long)s->chunks_sent, (unsigned long long)s->chunks);
 	unlink(dest);
 }
 
 static void
 usage(void)
 {
-	fprintf(stderr, "usage: modelreg-pull-bench [--mib N] [--xgb-mib N] "
-	                "[--rounds N] [--dir DIR]\n");
+	fprintf(stderr,
+	    "usage: modelreg-pull-bench [--mib N] [--xgb-mib N] "
+	    "[--rounds N] [--dir DIR]\n");
 }
 
 int
 main(int argc, char **argv)
 {
 	static const struct option opts[] = {
-		{ "mib", required_argument, NULL, 'm' },
-		{ "xgb-mib", required_argument, NULL, 'x' },
-		{ "rounds", required_argument, NULL, 'r' },
-		{ "dir", required_argument, NULL, 'd' },
-		{ NULL, 0, NULL, 0 },
+	    {"mib", required_argument, NULL, 'm'},
+	    {"xgb-mib", required_argument, NULL, 'x'},
+	    {"rounds", required_argument, NULL, 'r'},
+	    {"dir", required_argument, NULL, 'd'},
+	    {NULL, 0, NULL, 0},
 	};
 	char dir[PATH_MAX] = "", path[PATH_MAX + 32], data[PATH_MAX + 16];
 	char www[PATH_MAX + 16], weights[PATH_MAX + 32], tuned[PATH_MAX + 32];
@@ -442,11 +441,21 @@ main(int argc, char **argv)
 
 	while ((ch = getopt_long(argc, argv, "", opts, NULL)) != -1) {
 		switch (ch) {
-		case 'm': g_mib = (size_t)atol(optarg); break;
-		case 'x': g_xgb_mib = (size_t)atol(optarg); break;
-		case 'r': g_rounds = atoi(optarg); break;
-		case 'd': parent = optarg; break;
-		default: usage(); return 2;
+		case 'm':
+			g_mib = (size_t)atol(optarg);
+			break;
+		case 'x':
+			g_xgb_mib = (size_t)atol(optarg);
+			break;
+		case 'r':
+			g_rounds = atoi(optarg);
+			break;
+		case 'd':
+			parent = optarg;
+			break;
+		default:
+			usage();
+			return 2;
 		}
 	}
 	if (g_mib == 0 || g_xgb_mib == 0 || g_rounds < 1 || g_rounds > 16) {
@@ -480,12 +489,12 @@ main(int argc, char **argv)
 	xbytes = xgb_model(xgb, g_xgb_mib, 0);
 	xgb_model(xgb2, g_xgb_mib, 10);
 
-	snprintf(listen, sizeof(listen), "tcp://127.0.0.1:%d",
-	    bench_free_port());
+	snprintf(
+	    listen, sizeof(listen), "tcp://127.0.0.1:%d", bench_free_port());
 	snprintf(url, sizeof(url), "%s", listen);
 	{
-		char *args[] = { MODELREGD_PATH, "--listen", listen, "--data",
-			data, NULL };
+		char *args[] = {
+		    MODELREGD_PATH, "--listen", listen, "--data", data, NULL};
 		server = spawn(args, true);
 	}
 	g_children[0] = server;
@@ -493,8 +502,8 @@ main(int argc, char **argv)
 	c = connect_to(url);
 	if (nginx != NULL) {
 		int port = bench_free_port();
-		snprintf(nginx_url, sizeof(nginx_url), "http://127.0.0.1:%d",
-		    port);
+		snprintf(
+		    nginx_url, sizeof(nginx_url), "http://127.0.0.1:%d", port);
 		web = start_nginx(nginx, dir, www, port);
 		g_children[1] = web;
 	}
@@ -522,8 +531,8 @@ main(int argc, char **argv)
 	/* 2, 3. Pulls against nginx + curl. */
 	compare_pulls(c, "weights", dir, weights, bytes,
 	    nginx != NULL ? nginx_url : NULL);
-	compare_pulls(c, "xgb", dir, xgb, xbytes,
-	    nginx != NULL ? nginx_url : NULL);
+	compare_pulls(
+	    c, "xgb", dir, xgb, xbytes, nginx != NULL ? nginx_url : NULL);
 
 	/* 4. Deltas through a cache. */
 	push_once(c, "weights", "1.1.0", tuned);
@@ -545,7 +554,7 @@ main(int argc, char **argv)
 	mr_client_close(c);
 	stop_children();
 	{
-		char *rm[] = { "rm", "-rf", dir, NULL };
+		char *rm[] = {"rm", "-rf", dir, NULL};
 		waitpid(spawn(rm, false), NULL, 0);
 	}
 	return 0;

@@ -27,35 +27,12 @@ struct chunk_cache {
 
 /* "DIR/ab/abcd..." for `digest`. */
 static void
-entry_path(const chunk_cache *cc, const uint8_t *digest, char *out,
-    size_t cap)
+entry_path(const chunk_cache *cc, const uint8_t *digest, char *out, size_t cap)
 {
 	char hex[2 * MR_DIGEST_LEN + 1];
 
 	mr_digest_hex(digest, hex);
 	snprintf(out, cap, "%s/%.2s/%s", cc->dir, hex, hex);
-}
-
-/* mkdir -p */
-static mr_status
-make_dirs(char *path, mr_err *e)
-{
-	for (char *s = path + 1;; s++) {
-		bool end = *s == '\0';
-
-		if (*s != '/' && !end)
-			continue;
-		*s = '\0';
-		if (mkdir(path, 0777) != 0 && errno != EEXIST) {
-			mr_status rv = client_sys_fail(e, "mkdir", path);
-			if (!end)
-				*s = '/';
-			return rv;
-		}
-		if (end)
-			return MR_OK;
-		*s = '/';
-	}
 }
 
 mr_status
@@ -68,14 +45,14 @@ cache_open(chunk_cache **out, const char *dir, mr_err *e)
 	if (dir == NULL || dir[0] == '\0')
 		return mr_fail(e, MR_INVALID_ARGUMENT, "no cache directory");
 	if (strlen(dir) + 2 * MR_DIGEST_LEN + 32 > PATH_MAX)
-		return mr_fail(e, MR_INVALID_ARGUMENT,
-		    "cache directory path is too long");
+		return mr_fail(
+		    e, MR_INVALID_ARGUMENT, "cache directory path is too long");
 	if ((cc = calloc(1, sizeof(*cc))) == NULL ||
 	    (cc->dir = strdup(dir)) == NULL) {
 		free(cc);
 		return mr_fail(e, MR_RESOURCE_EXHAUSTED, "out of memory");
 	}
-	if ((rv = make_dirs(cc->dir, e)) != MR_OK) {
+	if ((rv = client_mkdirs(e, cc->dir)) != MR_OK) {
 		cache_close(cc);
 		return rv;
 	}
@@ -239,8 +216,8 @@ cache_trim(const chunk_cache *cc, uint64_t max_bytes)
 				}
 				all = p;
 			}
-			all[n++] = (entry){ st.st_mtim, (uint64_t)st.st_size,
-				path };
+			all[n++] =
+			    (entry){st.st_mtim, (uint64_t)st.st_size, path};
 			total += (uint64_t)st.st_size;
 		}
 		closedir(d);

@@ -66,6 +66,12 @@ struct mr_client {
  */
 mr_status client_sys_fail(mr_err *e, const char *what, const char *path);
 
+/* files.c: mkdir -p of `path`; fsync of a directory; rm -rf, best effort
+ * (it runs on failure paths and on trees no reader can reach). */
+mr_status client_mkdirs(mr_err *e, const char *path);
+mr_status client_fsync_dir(mr_err *e, const char *path);
+void client_remove_tree(const char *path);
+
 /*
  * Validates a version selector - a semantic version, normalized, or an
  * alias, as it is - into out[MR_VERSION_MAX + 1] ("" when `version` is

@@ -30,7 +30,6 @@
  */
 #include <errno.h>
 #include <fcntl.h>
-#include <ftw.h>
 #include <dirent.h>
 #include <pthread.h>
 #include <stdatomic.h>
@@ -111,38 +110,6 @@ path_join(const char *a, const char *b)
 	return asprintf(&p, "%s/%s", a, b) < 0 ? NULL : p;
 }
 
-static int
-remove_one(const char *path, const struct stat *st, int flag, struct FTW *ftw)
-{
-	(void)st;
-	(void)flag;
-	(void)ftw;
-	remove(path);
-	return 0;
-}
-
-/* Removes a tree we made; best effort, as it runs on failure paths. */
-static void
-remove_tree(const char *path)
-{
-	nftw(path, remove_one, 16, FTW_DEPTH | FTW_PHYS);
-}
-
-static mr_status
-fsync_path(mr_err *e, const char *path)
-{
-	int fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-
-	if (fd < 0 || fsync(fd) != 0) {
-		mr_status rv = client_sys_fail(e, "fsync", path);
-		if (fd >= 0)
-			close(fd);
-		return rv;
-	}
-	close(fd);
-	return MR_OK;
-}
-
 /* The directory holding `path`, for the fsync after a rename. */
 static char *
 parent_of(const char *path)
@@ -198,23 +165,11 @@ static mr_status
 make_target_parents(pull *p)
 {
 	char *parent = parent_of(p->target);
-	mr_status rv = MR_OK;
+	mr_status rv;
 
 	if (parent == NULL)
 		return oom(&p->c->err);
-	for (char *s = parent + 1;; s++) {
-		bool end = *s == '\0';
-		if (*s != '/' && !end)
-			continue;
-		*s = '\0';
-		if (mkdir(parent, 0777) != 0 && errno != EEXIST) {
-			rv = client_sys_fail(&p->c->err, "mkdir", parent);
-			break;
-		}
-		if (end)
-			break;
-		*s = '/';
-	}
+	rv = client_mkdirs(&p->c->err, parent);
 	free(parent);
 	return rv;
 }
@@ -333,8 +288,8 @@ place(pull *p, size_t i, uint64_t off, const uint8_t *bytes, uint32_t len,
 	if (rv != MR_OK)
 		return rv;
 	while (done < len) {
-		ssize_t n = pwrite(fd, bytes + done, len - done,
-		    (off_t)(off + done));
+		ssize_t n =
+		    pwrite(fd, bytes + done, len - done, (off_t)(off + done));
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n < 0)
@@ -395,8 +350,8 @@ run_job(pull *p, mr_codec *codec, uint8_t *buf, const job *j)
 	mr_err e, why;
 
 	if (j->reply.msg == NULL) {
-		if (!cache_get(p->cache, codec, ref->digest.data, ref->length,
-			buf))
+		if (!cache_get(
+		        p->cache, codec, ref->digest.data, ref->length, buf))
 			return false;
 		atomic_fetch_add(&p->chunks_reused, 1);
 		atomic_fetch_add(&p->bytes_reused, ref->length);
@@ -417,9 +372,8 @@ run_job(pull *p, mr_codec *codec, uint8_t *buf, const job *j)
 			return true;
 		}
 		if (mr_chunk_decode(codec, resp->encoding, resp->data,
-			resp->len, ref->length,
-			ref->digest.data, buf, (const void **)&bytes,
-			&why) != MR_OK) {
+		        resp->len, ref->length, ref->digest.data, buf,
+		        (const void **)&bytes, &why) != MR_OK) {
 			mr_fail(&e, MR_DATA_LOSS,
 			    "chunk %u of %s (offset %llu): %s", j->chunk,
 			    f->path, (unsigned long long)ref->offset, why.msg);
@@ -427,8 +381,8 @@ run_job(pull *p, mr_codec *codec, uint8_t *buf, const job *j)
 			return true;
 		}
 		if (p->cache != NULL)
-			cache_put(p->cache, ref->digest.data, bytes,
-			    ref->length);
+			cache_put(
+			    p->cache, ref->digest.data, bytes, ref->length);
 		atomic_fetch_add(&p->chunks_sent, 1);
 		atomic_fetch_add(&p->bytes_sent, resp->len);
 	}
@@ -576,14 +530,15 @@ fetch_pass(pull *p, const job *todo, size_t n, bool use_cache)
 		if (next < n && !rpc_window_full(w)) {
 			j = todo[next++];
 			ref = p->mf->files[j.file]->chunks[j.chunk];
-			if (use_cache && cache_has(p->cache, ref->digest.data)) {
+			if (use_cache &&
+			    cache_has(p->cache, ref->digest.data)) {
 				if (!enqueue(p, j))
 					break;
 				continue;
 			}
 			req.digest = ref->digest;
-			if (rpc_window_start(w, M_GET_CHUNK, &req.base, 0,
-				&e) != MR_OK) {
+			if (rpc_window_start(
+			        w, M_GET_CHUNK, &req.base, 0, &e) != MR_OK) {
 				chunk_fail(p, &j, &e);
 				break;
 			}
@@ -619,8 +574,8 @@ static job *
 chunks_to_fetch(pull *p, size_t *n_out)
 {
 	const Modelreg__V1__Manifest *mf = p->mf;
-	job *todo = calloc(mf->chunk_count > 0 ? mf->chunk_count : 1,
-	    sizeof(*todo));
+	job *todo =
+	    calloc(mf->chunk_count > 0 ? mf->chunk_count : 1, sizeof(*todo));
 	size_t n = 0;
 
 	if (todo == NULL)
@@ -630,8 +585,8 @@ chunks_to_fetch(pull *p, size_t *n_out)
 
 		for (size_t k = 0; k < mf->files[i]->n_chunks; k++)
 			if (have == NULL || !have[k])
-				todo[n++] = (job){ .file = (uint32_t)i,
-					.chunk = (uint32_t)k };
+				todo[n++] = (job){
+				    .file = (uint32_t)i, .chunk = (uint32_t)k};
 	}
 	*n_out = n;
 	return todo;
@@ -646,9 +601,10 @@ install(pull *p)
 	mr_status rv = MR_OK;
 
 	for (size_t i = p->n_dirs; i > 0; i--)
-		if ((rv = fsync_path(e, p->dirs[i - 1])) != MR_OK)
+		if ((rv = client_fsync_dir(e, p->dirs[i - 1])) != MR_OK)
 			return rv;
-	if ((rv = fsync_path(e, p->mf->directory ? p->root : p->tmp)) != MR_OK)
+	if ((rv = client_fsync_dir(e, p->mf->directory ? p->root : p->tmp)) !=
+	    MR_OK)
 		return rv;
 	if (!p->exists) {
 		/* Someone may have put something there since we looked:
@@ -680,11 +636,10 @@ install(pull *p)
 	}
 	if ((parent = parent_of(p->target)) == NULL)
 		return oom(e);
-	rv = fsync_path(e, parent);
+	rv = client_fsync_dir(e, parent);
 	free(parent);
 	return rv;
 }
-
 
 /* Reads exactly `len` bytes at `off`; false on a short read or error. */
 static bool
@@ -769,8 +724,8 @@ resume(pull *p, uint8_t *buf)
 			mr_status rv = MR_OK;
 			if (ftruncate(fd, (off_t)f->size) != 0)
 				rv = client_sys_fail(e, "truncate", f->path);
-			if (rv != MR_OK || (rv = finish_file(p, i, fd, e)) !=
-			    MR_OK)
+			if (rv != MR_OK ||
+			    (rv = finish_file(p, i, fd, e)) != MR_OK)
 				return rv;
 		}
 	}
@@ -844,19 +799,19 @@ transfer(pull *p)
 	if ((todo = chunks_to_fetch(p, &n)) == NULL ||
 	    (p->refetch = calloc(n > 0 ? n : 1, sizeof(job))) == NULL ||
 	    (p->q = calloc((size_t)p->c->window + 2 * PULL_THREADS,
-		 sizeof(job))) == NULL) {
+	         sizeof(job))) == NULL) {
 		free(todo);
 		return oom(&p->c->err);
 	}
 	p->q_cap = (size_t)p->c->window + 2 * PULL_THREADS;
 	for (; p->n_threads < PULL_THREADS; p->n_threads++)
-		if (pthread_create(&p->threads[p->n_threads], NULL,
-			worker_main, p) != 0)
+		if (pthread_create(
+		        &p->threads[p->n_threads], NULL, worker_main, p) != 0)
 			break;
 	if (p->n_threads == 0) {
 		free(todo);
-		return mr_fail(&p->c->err, MR_RESOURCE_EXHAUSTED,
-		    "cannot start a thread");
+		return mr_fail(
+		    &p->c->err, MR_RESOURCE_EXHAUSTED, "cannot start a thread");
 	}
 	rv = fetch_pass(p, todo, n, p->cache != NULL);
 	if (rv == MR_OK && p->n_refetch > 0) {
@@ -916,7 +871,7 @@ remove_stale_partials(pull *p)
 		if ((lock = path_join(path, "lock")) != NULL &&
 		    (fd = open(lock, O_RDWR | O_CLOEXEC)) >= 0) {
 			if (flock(fd, LOCK_EX | LOCK_NB) == 0)
-				remove_tree(path);
+				client_remove_tree(path);
 			close(fd);
 		}
 		free(lock);
@@ -1035,7 +990,7 @@ out:
 		}
 	}
 	if (p.tmp != NULL && !p.keep)
-		remove_tree(p.tmp);
+		client_remove_tree(p.tmp);
 	if (p.lock_fd >= 0)
 		close(p.lock_fd);
 	for (size_t i = 0; i < p.n_dirs; i++)

@@ -91,38 +91,6 @@ oom(syncer *s)
 	return mr_fail(err_of(s), MR_RESOURCE_EXHAUSTED, "out of memory");
 }
 
-static mr_status
-fsync_dir(syncer *s, const char *path)
-{
-	int fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-
-	if (fd < 0 || fsync(fd) != 0) {
-		mr_status rv = client_sys_fail(err_of(s), "fsync", path);
-		if (fd >= 0)
-			close(fd);
-		return rv;
-	}
-	close(fd);
-	return MR_OK;
-}
-
-static int
-remove_one(const char *path, const struct stat *st, int flag, struct FTW *ftw)
-{
-	(void)st;
-	(void)flag;
-	(void)ftw;
-	remove(path);
-	return 0;
-}
-
-/* rm -rf of something no reader can reach by a version's name any more. */
-static void
-remove_tree(const char *path)
-{
-	nftw(path, remove_one, 16, FTW_DEPTH | FTW_PHYS);
-}
-
 /*
  * A version name as a directory name: only the canonical text of a
  * semantic version, so that no answer of a server can name a path
@@ -140,32 +108,6 @@ is_version_name(const char *text)
 
 /* ---- the directory ------------------------------------------------------ */
 
-/* mkdir -p: /srv/models/NAME may be the first of its kind. */
-static mr_status
-make_dirs(syncer *s, const char *path)
-{
-	char *p = strdup(path);
-	mr_status rv = MR_OK;
-
-	if (p == NULL)
-		return oom(s);
-	for (char *at = p + 1;; at++) {
-		bool end = *at == '\0';
-		if (*at != '/' && !end)
-			continue;
-		*at = '\0';
-		if (mkdir(p, 0777) != 0 && errno != EEXIST) {
-			rv = client_sys_fail(err_of(s), "mkdir", p);
-			break;
-		}
-		if (end)
-			break;
-		*at = '/';
-	}
-	free(p);
-	return rv;
-}
-
 /* Makes DIR and DIR/versions, and takes DIR/.lock. */
 static mr_status
 open_dir(syncer *s)
@@ -174,7 +116,7 @@ open_dir(syncer *s)
 	char *versions, *lock;
 	mr_status rv = MR_OK;
 
-	if ((rv = make_dirs(s, s->dir)) != MR_OK)
+	if ((rv = client_mkdirs(err_of(s), s->dir)) != MR_OK)
 		return rv;
 	if ((versions = path_of(s, "versions", NULL)) == NULL ||
 	    (lock = path_of(s, ".lock", NULL)) == NULL) {
@@ -286,7 +228,7 @@ discard(syncer *s, const char *name)
 			rv = client_sys_fail(err_of(s), "rename aside", from);
 	}
 	if (trash != NULL)
-		remove_tree(trash);
+		client_remove_tree(trash);
 	free(from);
 	free(trash);
 	return rv;
@@ -343,7 +285,7 @@ pull_version(syncer *s, const mr_version *v)
 		rv = oom(s);
 		goto out;
 	}
-	remove_tree(tmp);
+	client_remove_tree(tmp);
 	if (mkdir(tmp, 0777) != 0) {
 		rv = client_sys_fail(err_of(s), "mkdir", tmp);
 		free(tmp);
@@ -354,10 +296,10 @@ pull_version(syncer *s, const mr_version *v)
 	if (rv == MR_OK && rename(tmp, dest) != 0)
 		rv = client_sys_fail(err_of(s), "rename into", dest);
 	if (rv == MR_OK)
-		rv = fsync_dir(s, versions);
+		rv = client_fsync_dir(err_of(s), versions);
 out:
 	if (tmp != NULL && rv != MR_OK)
-		remove_tree(tmp);
+		client_remove_tree(tmp);
 	if (rv == MR_OK) {
 		ts = mr_client_transfer_stats(s->c);
 		say(s,
@@ -411,7 +353,7 @@ point_current(syncer *s, const char *version)
 	else if (rename(tmp, link) != 0)
 		rv = client_sys_fail(e, "rename into", link);
 	else
-		rv = fsync_dir(s, s->dir);
+		rv = client_fsync_dir(err_of(s), s->dir);
 out:
 	free(target);
 	free(vdir);
