@@ -563,18 +563,17 @@ test_pull_with_cache_fetches_only_chunks_it_lacks(void **state)
 	free(c);
 }
 
-/* Bytes held by the cache's entries. */
-static uint64_t
-cache_bytes(const char *cache)
+/* Calls fn(path, size, arg) for each entry of the cache at `dir`. */
+static void
+each_cache_entry(const char *dir, void (*fn)(const char *, off_t, void *),
+    void *arg)
 {
-	uint64_t total = 0;
-
 	for (int i = 0; i < 256; i++) {
 		char shard[PATH_MAX];
 		struct dirent *de;
 		DIR *d;
 
-		snprintf(shard, sizeof(shard), "%s/%02x", cache, i);
+		snprintf(shard, sizeof(shard), "%s/%02x", dir, i);
 		if ((d = opendir(shard)) == NULL)
 			continue;
 		while ((de = readdir(d)) != NULL) {
@@ -583,10 +582,26 @@ cache_bytes(const char *cache)
 
 			snprintf(path, sizeof(path), "%s/%s", shard, de->d_name);
 			if (de->d_name[0] != '.' && stat(path, &st) == 0)
-				total += (uint64_t)st.st_size;
+				fn(path, st.st_size, arg);
 		}
 		closedir(d);
 	}
+}
+
+static void
+add_size(const char *path, off_t size, void *arg)
+{
+	(void)path;
+	*(uint64_t *)arg += (uint64_t)size;
+}
+
+/* Bytes held by the cache's entries. */
+static uint64_t
+cache_bytes(const char *cache)
+{
+	uint64_t total = 0;
+
+	each_cache_entry(cache, add_size, &total);
 	return total;
 }
 
@@ -627,37 +642,27 @@ test_pull_trims_the_cache_to_its_limit_keeping_what_was_used_last(
 	free(c);
 }
 
-/* Flips a byte in every file under the cache's shard directories. */
+/* Flips a byte in the middle of a cache entry. */
+static void
+flip_byte(const char *path, off_t size, void *arg)
+{
+	size_t len;
+	uint8_t *data = tu_read_file(path, &len);
+
+	(void)size;
+	data[len / 2] ^= 1;
+	rs_write_mode(path, data, len, 0644);
+	free(data);
+	(*(int *)arg)++;
+}
+
+/* Damages every entry of the cache; returns how many. */
 static int
 damage_cache(const char *cache)
 {
 	int n = 0;
 
-	for (int i = 0; i < 256; i++) {
-		char shard[PATH_MAX];
-		struct dirent *de;
-		DIR *d;
-
-		snprintf(shard, sizeof(shard), "%s/%02x", cache, i);
-		if ((d = opendir(shard)) == NULL)
-			continue;
-		while ((de = readdir(d)) != NULL) {
-			char *path;
-			uint8_t *data;
-			size_t len;
-
-			if (de->d_name[0] == '.')
-				continue;
-			path = rs_path(shard, de->d_name);
-			data = tu_read_file(path, &len);
-			data[len / 2] ^= 1;
-			rs_write_mode(path, data, len, 0644);
-			free(data);
-			free(path);
-			n++;
-		}
-		closedir(d);
-	}
+	each_cache_entry(cache, flip_byte, &n);
 	return n;
 }
 
