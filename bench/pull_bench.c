@@ -76,6 +76,15 @@ check(mr_status rv, mr_client *c, const char *what)
 	}
 }
 
+/* Lets earlier writes reach the disk, so that each timed run starts with
+ * no writeback of another's bytes to pay for. */
+static void
+settle(void)
+{
+	sync();
+	usleep(300000);
+}
+
 static double
 secs_since(uint64_t t0)
 {
@@ -278,11 +287,14 @@ curl_once(const char *url, const char *dest)
 {
 	char *argv[] = {
 	    "curl", "-s", "-f", "-o", (char *)dest, (char *)url, NULL};
-	uint64_t t0 = mr_mono_ns();
+	uint64_t t0;
 	int status;
-	pid_t pid = spawn(argv, false);
+	pid_t pid;
 	double s;
 
+	settle();
+	t0 = mr_mono_ns();
+	pid = spawn(argv, false);
 	waitpid(pid, &status, 0);
 	if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
 		die("curl failed (is curl installed?)");
@@ -308,6 +320,7 @@ raw_rocksdb_puts(const char *dir, const uint8_t *data, size_t len)
 	rocksdb_options_set_create_if_missing(o, 1);
 	if ((db = rocksdb_open(o, dir, &err)) == NULL)
 		die(err);
+	settle();
 	t0 = mr_mono_ns();
 	for (size_t off = 0, i = 0; off < len; off += MR_CHUNK_SIZE, i++) {
 		size_t n =
@@ -333,8 +346,10 @@ static double
 push_once(mr_client *c, const char *name, const char *version, const char *path)
 {
 	mr_register_params p = {.name = name, .version = version, .path = path};
-	uint64_t t0 = mr_mono_ns();
+	uint64_t t0;
 
+	settle();
+	t0 = mr_mono_ns();
 	check(mr_register(c, &p, NULL), c, "register");
 	return secs_since(t0);
 }
@@ -344,9 +359,11 @@ pull_once(mr_client *c, const char *name, const char *version, const char *dest,
     const char *cache)
 {
 	mr_pull_options o = {.cache_dir = cache};
-	uint64_t t0 = mr_mono_ns();
+	uint64_t t0;
 	double s;
 
+	settle();
+	t0 = mr_mono_ns();
 	check(mr_pull(c, name, version, MR_STAGE_NONE, dest, &o, NULL), c,
 	    "pull");
 	s = secs_since(t0);
