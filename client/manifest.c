@@ -4,15 +4,25 @@
  *
  * Building walks the tree first (lstat only, so nothing is read from a
  * path that turns out to be refused), sorts the files by path bytewise,
- * then reads each file with pread through a window of 2 * MR_CDC_MAX
- * bytes and cuts it where its content says (common/cdc.c), so that an
- * edit moves only the chunk boundaries near it and a new version shares
- * every other chunk with the old. Each chunk is hashed on its own (its
- * name in the chunk store) and into the file's running digest. Memory
- * stays at the window whatever the artifact size, and a file that shrinks
- * while we read it is an error rather than the SIGBUS a mapping would
- * give. The number of chunks is known only once a file is cut, so the
- * chunk refs grow as cuts are found.
+ * then reads each file with pread, MF_READ_STEP bytes at a time, into
+ * buffers of MF_BUF_SIZE (MR_CDC_MAX and two steps) and cuts it where its
+ * content says (common/cdc.c), so that an edit moves only the chunk
+ * boundaries near it and a new version shares every other chunk with the
+ * old. Each chunk is
+ * hashed on its own (its name in the chunk store) and into the file's
+ * running digest. Memory stays at a buffer or a few whatever the artifact
+ * size, and a file that shrinks while we read it is an error rather than
+ * the SIGBUS a mapping would give; one whose size or times changed by the
+ * end of the read is refused too, as its bytes may mix two versions. The
+ * number of chunks is known only once a file is cut, so the chunk refs
+ * grow as cuts are found.
+ *
+ * Cutting goes as far as the bytes in hand decide, and reads more only
+ * when they do not: after the last cut of a buffer fewer than a chunk's
+ * bytes are left, and only those move. With a sink (a push, stream.c)
+ * they move into the next buffer the sink hands out, so that the chunks
+ * cut from the previous one stay where they are until they are sent;
+ * small files are read one after another into the same buffer.
  *
  * Checking is the other half of the same rules, applied to what a server
  * sends before a pull writes anything.
@@ -32,17 +42,11 @@
 #include "client.h"
 #include "manifest.h"
 
-/*
- * The window a file is cut through: twice the largest chunk, so that a
- * refill reads at least MR_CDC_MAX bytes however much of the window is
- * still uncut, and no byte is moved more than once.
- */
-#define MF_CUT_BUF (2 * (size_t)MR_CDC_MAX)
-
 typedef struct walk {
 	mf_file *files;
 	size_t n;
 	size_t cap;
+	uint64_t bytes; /* the files' sizes when listed */
 } walk;
 
 static char *
@@ -77,7 +81,7 @@ kind_of(mode_t mode)
 
 /* Adds a regular file; takes `source` and `rel` in all cases. */
 static mr_status
-walk_add(walk *w, char *source, char *rel, mode_t mode, mr_err *e)
+walk_add(walk *w, char *source, char *rel, const struct stat *st, mr_err *e)
 {
 	mf_file *f;
 
@@ -103,7 +107,8 @@ walk_add(walk *w, char *source, char *rel, mode_t mode, mr_err *e)
 	modelreg__v1__file_entry__init(&f->pb);
 	f->source = source;
 	f->pb.path = rel;
-	f->pb.mode = (uint32_t)(mode & 0777);
+	f->pb.mode = (uint32_t)(st->st_mode & 0777);
+	w->bytes += (uint64_t)st->st_size;
 	return MR_OK;
 }
 
@@ -179,7 +184,7 @@ walk_dir(walk *w, const char *source, const char *rel, mr_err *e)
 		} else if (S_ISDIR(st.st_mode)) {
 			rv = walk_dir(w, src, r, e);
 		} else if (S_ISREG(st.st_mode)) {
-			rv = walk_add(w, src, r, st.st_mode, e);
+			rv = walk_add(w, src, r, &st, e);
 			src = r = NULL; /* taken */
 		} else {
 			rv = mr_fail(e, MR_INVALID_ARGUMENT,
@@ -255,49 +260,85 @@ reserve_ref(mf_file *f, size_t n, size_t *cap)
 }
 
 /*
- * Makes buf[*start..*end) hold at least MR_CDC_MAX bytes, or all that is
- * left of the file's first `size` bytes: moves the bytes not yet cut to
- * the front and reads after them. *at is the file offset of buf[*end].
+ * Reads more of the file after buf[*start..*end), the bytes not yet cut,
+ * when they do not decide a cut: MF_READ_STEP bytes or the rest of the
+ * file's first `size` bytes. They are read in place after *end when the
+ * buffer has room for that; otherwise the uncut bytes (fewer than
+ * MR_CDC_MAX: the cutter decides with that many) move to the front of a
+ * new buffer from the sink, or of the same buffer without one, and the
+ * read follows them. *at is the file offset of buf[*end].
  */
 static mr_status
-refill(mf_file *f, int fd, uint8_t *buf, size_t *start, size_t *end,
-    uint64_t *at, uint64_t size, mr_err *e)
+refill(mf_file *f, int fd, const mf_sink *sink, uint8_t **bufp,
+    size_t *start, size_t *end, uint64_t *at, uint64_t size, mr_err *e)
 {
-	size_t keep = *end - *start, want;
+	size_t keep = *end - *start, want = MF_READ_STEP;
+	uint8_t *buf = *bufp;
 	int err;
 
-	/* Less than MR_CDC_MAX is kept, so a read of at least MR_CDC_MAX
-	 * fits, and the next refill comes only once more than that has been
-	 * cut: no byte is moved twice. */
 	assert(keep < MR_CDC_MAX);
-	memmove(buf, buf + *start, keep);
-	want = MF_CUT_BUF - keep;
 	if (want > size - *at)
 		want = (size_t)(size - *at);
-	if (!read_full(fd, buf + keep, want, *at, &err)) {
+	if (buf == NULL || MF_BUF_SIZE - *end < want) {
+		uint8_t *to = buf;
+
+		if (sink != NULL && (to = sink->buffer(sink->arg)) == NULL)
+			return mr_fail(e, MR_CANCELLED, "the upload stopped");
+		if (keep > 0)
+			memmove(to, buf + *start, keep);
+		*bufp = buf = to;
+		*start = 0;
+		*end = keep;
+	}
+	if (!read_full(fd, buf + *end, want, *at, &err)) {
 		if (err == 0)
 			return mr_fail(e, MR_ABORTED,
-			    "%s shrank while it was being read", f->source);
+			    "%s changed while it was being read (it shrank); "
+			    "register again",
+			    f->source);
 		errno = err;
 		return client_sys_fail(e, "read", f->source);
 	}
-	*start = 0;
-	*end = keep + want;
+	*end += want;
 	*at += want;
 	return MR_OK;
 }
 
-/*
- * Cuts one file into content-defined chunks and digests them and the
- * whole file. `buf` holds MF_CUT_BUF bytes.
- */
-static mr_status
-hash_file(
-    mf_file *f, mr_codec *c, uint8_t *buf, uint64_t *chunks_total, mr_err *e)
+/* Whether the file behind `fd` is still as `before` said. */
+static bool
+unchanged(int fd, const struct stat *before)
 {
 	struct stat st;
+
+	return fstat(fd, &st) == 0 && st.st_size == before->st_size &&
+	    st.st_mtim.tv_sec == before->st_mtim.tv_sec &&
+	    st.st_mtim.tv_nsec == before->st_mtim.tv_nsec &&
+	    st.st_ctim.tv_sec == before->st_ctim.tv_sec &&
+	    st.st_ctim.tv_nsec == before->st_ctim.tv_nsec;
+}
+
+/* Where a file is cut: the buffer, kept from one file to the next so
+ * that small files share one, and what reads and digests. */
+typedef struct cutter {
+	mr_codec *c;
+	const mf_sink *sink; /* NULL: one buffer of our own */
+	uint8_t *buf;        /* MF_BUF_SIZE bytes */
+	size_t start, end;   /* buf[start..end): read, not yet cut */
+	size_t seen;         /* of which the first `seen` hold no cut */
+	uint64_t chunks;     /* chunk refs so far, all files */
+} cutter;
+
+/*
+ * Cuts file `fi` into content-defined chunks and digests them and the
+ * whole file, handing each chunk to the sink, if any, as it is cut.
+ */
+static mr_status
+hash_file(manifest *m, size_t fi, cutter *cu, mr_err *e)
+{
+	mf_file *f = &m->files[fi];
+	struct stat st;
 	uint64_t size, at = 0, off = 0;
-	size_t start = 0, end = 0, n = 0, cap = 0;
+	size_t n = 0, cap = 0;
 	mr_status rv = MR_OK;
 	int fd;
 
@@ -318,28 +359,38 @@ hash_file(
 	size = (uint64_t)st.st_size;
 	/* Chunks hold at most MR_CDC_MAX bytes, so a file too big for the
 	 * chunks left is refused before a byte of it is read. */
-	if ((size + MR_CDC_MAX - 1) / MR_CDC_MAX >
-	    MR_CHUNKS_MAX - *chunks_total) {
+	if ((size + MR_CDC_MAX - 1) / MR_CDC_MAX > MR_CHUNKS_MAX - cu->chunks) {
 		rv = chunks_exhausted(f, e);
 		goto out;
 	}
-	mr_sha256_begin(c);
+	assert(cu->start == cu->end);
+	mr_sha256_begin(cu->c);
 	for (;;) {
 		Modelreg__V1__ChunkRef *ref;
-		size_t len;
+		const uint8_t *p = cu->buf + cu->start;
+		size_t len = 0;
 
-		if (end - start < MR_CDC_MAX && at < size) {
-			rv = refill(f, fd, buf, &start, &end, &at, size, e);
+		/* Cut with the bytes in hand, scanning only those not yet
+		 * scanned; read more only when they do not decide the cut
+		 * (fewer than MR_CDC_MAX, file not over). Reading a step at
+		 * a time keeps a chunk's bytes in the CPU's cache from the
+		 * read through the cut to both digests, and only the bytes
+		 * of the chunk under way ever move. */
+		if (cu->end > cu->start)
+			len = mr_cdc_cut_more(
+			    p, cu->end - cu->start, at == size, cu->seen);
+		if (len == 0) {
+			if (at == size)
+				break;
+			cu->seen = cu->end - cu->start;
+			rv = refill(f, fd, cu->sink, &cu->buf, &cu->start,
+			    &cu->end, &at, size, e);
 			if (rv != MR_OK)
 				goto out;
+			continue;
 		}
-		if (start == end)
-			break;
-		/* With MR_CDC_MAX bytes in hand or the rest of the file, the
-		 * cut is always decided. */
-		len = mr_cdc_cut(buf + start, end - start, at == size);
-		assert(len > 0 && len <= end - start);
-		if (*chunks_total == MR_CHUNKS_MAX) {
+		assert(len <= cu->end - cu->start);
+		if (cu->chunks == MR_CHUNKS_MAX) {
 			rv = chunks_exhausted(f, e);
 			goto out;
 		}
@@ -351,13 +402,28 @@ hash_file(
 		modelreg__v1__chunk_ref__init(ref);
 		ref->offset = off;
 		ref->length = (uint32_t)len;
-		mr_sha256(
-		    c, buf + start, len, f->chunk_digests + n * MR_DIGEST_LEN);
-		mr_sha256_update(c, buf + start, len);
+		mr_sha256(cu->c, p, len, f->chunk_digests + n * MR_DIGEST_LEN);
+		mr_sha256_update(cu->c, p, len);
+		if (cu->sink != NULL) {
+			mf_chunk ch = {fi, n, off, (uint32_t)len,
+			    f->chunk_digests + n * MR_DIGEST_LEN, p};
+			if ((rv = cu->sink->chunk(cu->sink->arg, &ch, e)) !=
+			    MR_OK)
+				goto out;
+		}
 		n++;
-		(*chunks_total)++;
+		cu->chunks++;
 		off += len;
-		start += len;
+		cu->start += len;
+		cu->seen = 0;
+	}
+	/* Bytes read at the end of a file that changed meanwhile may belong
+	 * to neither version: refuse rather than register a mix. */
+	if (!unchanged(fd, &st)) {
+		rv = mr_fail(e, MR_ABORTED,
+		    "%s changed while it was being read; register again",
+		    f->source);
+		goto out;
 	}
 	/* The arrays have stopped moving: point the refs into them. */
 	if (n > 0 && (f->ref_ptrs = calloc(n, sizeof(*f->ref_ptrs))) == NULL) {
@@ -369,7 +435,7 @@ hash_file(
 		f->refs[i].digest.len = MR_DIGEST_LEN;
 		f->ref_ptrs[i] = &f->refs[i];
 	}
-	mr_sha256_end(c, f->digest);
+	mr_sha256_end(cu->c, f->digest);
 	f->pb.size = size;
 	f->pb.digest.data = f->digest;
 	f->pb.digest.len = MR_DIGEST_LEN;
@@ -480,17 +546,15 @@ collect(walk *w, const char *path, bool *directory, mr_err *e)
 		free(rel);
 		return oom(e);
 	}
-	return walk_add(w, source, rel, st.st_mode, e);
+	return walk_add(w, source, rel, &st, e);
 }
 
 mr_status
-manifest_build(manifest **out, const char *path, mr_codec *c, mr_err *e)
+manifest_open(manifest **out, const char *path, mr_err *e)
 {
-	walk w = {NULL, 0, 0};
-	uint64_t chunks = 0, total = 0;
+	walk w = {NULL, 0, 0, 0};
 	bool directory = false;
 	manifest *m;
-	uint8_t *buf;
 	mr_status rv;
 
 	if ((m = calloc(1, sizeof(*m))) == NULL)
@@ -499,33 +563,21 @@ manifest_build(manifest **out, const char *path, mr_codec *c, mr_err *e)
 		goto err_files;
 	m->files = w.files;
 	m->n_files = w.n;
+	m->size_hint = w.bytes;
 	w.files = NULL;
 	w.n = 0;
 	qsort(m->files, m->n_files, sizeof(mf_file), cmp_file);
-	if ((buf = malloc(MF_CUT_BUF)) == NULL ||
-	    (m->entries = calloc(m->n_files, sizeof(*m->entries))) == NULL) {
-		free(buf);
+	if ((m->entries = calloc(m->n_files, sizeof(*m->entries))) == NULL) {
 		rv = oom(e);
 		goto err_files;
 	}
-	for (size_t i = 0; i < m->n_files && rv == MR_OK; i++) {
-		rv = hash_file(&m->files[i], c, buf, &chunks, e);
+	for (size_t i = 0; i < m->n_files; i++)
 		m->entries[i] = &m->files[i].pb;
-		total += m->files[i].pb.size;
-	}
-	free(buf);
-	if (rv != MR_OK)
-		goto err_files;
 	modelreg__v1__manifest__init(&m->pb);
 	m->pb.format = 1;
 	m->pb.directory = directory;
 	m->pb.files = m->entries;
 	m->pb.n_files = m->n_files;
-	manifest_digest(c, m->entries, m->n_files, m->digest);
-	m->pb.digest.data = m->digest;
-	m->pb.digest.len = MR_DIGEST_LEN;
-	m->pb.total_size = total;
-	m->pb.chunk_count = (uint32_t)chunks;
 	*out = m;
 	return MR_OK;
 
@@ -537,6 +589,47 @@ err_files:
 	free(w.files);
 	manifest_free(m);
 	return rv;
+}
+
+mr_status
+manifest_cut(manifest *m, mr_codec *c, const mf_sink *sink, mr_err *e)
+{
+	cutter cu = {c, sink, NULL, 0, 0, 0, 0};
+	uint64_t total = 0;
+	mr_status rv = MR_OK;
+
+	if (sink == NULL && (cu.buf = malloc(MF_BUF_SIZE)) == NULL)
+		return oom(e);
+	for (size_t i = 0; i < m->n_files && rv == MR_OK; i++) {
+		rv = hash_file(m, i, &cu, e);
+		total += m->files[i].pb.size;
+	}
+	if (sink == NULL)
+		free(cu.buf);
+	if (rv != MR_OK)
+		return rv;
+	manifest_digest(c, m->entries, m->n_files, m->digest);
+	m->pb.digest.data = m->digest;
+	m->pb.digest.len = MR_DIGEST_LEN;
+	m->pb.total_size = total;
+	m->pb.chunk_count = (uint32_t)cu.chunks;
+	return MR_OK;
+}
+
+mr_status
+manifest_build(manifest **out, const char *path, mr_codec *c, mr_err *e)
+{
+	manifest *m;
+	mr_status rv;
+
+	if ((rv = manifest_open(&m, path, e)) != MR_OK)
+		return rv;
+	if ((rv = manifest_cut(m, c, NULL, e)) != MR_OK) {
+		manifest_free(m);
+		return rv;
+	}
+	*out = m;
+	return MR_OK;
 }
 
 void

@@ -2,20 +2,29 @@
  * push.c - mr_register: upload an artifact's missing chunks, then commit
  * the version.
  *
- * The upload is content-addressed, so it is cheap to repeat: build the
- * manifest (manifest.c), ask the server which of its distinct chunk
- * digests it lacks (FindMissingChunks, MR_FIND_MISSING_MAX at a time),
- * send just those with PutChunk through a window of calls in flight, and
+ * The upload is content-addressed, so it is cheap to repeat: ask the
+ * server which distinct chunk digests it lacks (FindMissingChunks), send
+ * just those with PutChunk through a window of calls in flight, and
  * commit with RegisterVersion. Only the commit makes anything visible.
  *
- * Chunks are read again from the files for sending and hashed again
- * before they leave, so a file edited since the manifest was built is
- * reported as such here instead of as a digest mismatch by the server.
+ * Cutting and digesting the artifact costs about as much CPU as sending
+ * it, so the first upload does both at once: the files are listed first
+ * (manifest_open(), so a refused path fails before anything is sent),
+ * then a thread cuts them (stream.c) while this one asks about and sends
+ * the chunks already cut, from the cutter's buffers: no byte is read
+ * twice, and memory stays at a few buffers. The commit waits for the
+ * cutter, since the manifest needs every file's digest. A file that
+ * changes while it is read is refused by the cutter (MR_ABORTED, naming
+ * it).
  *
  * If the commit answers FAILED_PRECONDITION, a chunk may have gone
- * missing in between (a server restored or restarted without it): we ask
- * again, and if anything is missing, send it and commit once more.
+ * missing in between (a server restored or restarted without it): with
+ * the manifest complete by then, we ask again about all of it, and if
+ * anything is missing, read those chunks again from the files, send them
+ * and commit once more. The server checks every chunk against its
+ * digest, so a file edited since it was cut is reported here as such.
  */
+#include <assert.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -25,6 +34,7 @@
 #include "convert.h"
 #include "manifest.h"
 #include "registry.pb-c.h"
+#include "stream.h"
 
 /* A distinct chunk: its digest, where to read it, what sending it cost. */
 typedef struct upload {
@@ -296,6 +306,342 @@ upload_missing(
 	return rv;
 }
 
+/* ---- the streaming upload ------------------------------------------------
+ *
+ * The first upload of a push runs while the artifact is being cut
+ * (stream.c): chunks are taken from the stream in batches, each digest
+ * not yet seen in this push is asked about (FindMissingChunks), and the
+ * missing chunks are sent from the stream's buffers through the window.
+ * A batch is taken once PUSH_WANT chunks are queued, or fewer when the
+ * cutter has finished or waits for us; with calls in flight we never wait
+ * for one, but for the oldest reply instead. The next batch is asked
+ * about only once the last one is on its way, while up to a window of
+ * calls is still in flight, so the server is not kept waiting.
+ */
+
+/* Chunks taken at most at once, and the number worth one question. */
+#define PUSH_BATCH 256
+#define PUSH_WANT  8
+
+/* The digests asked about so far: open addressing on their first bytes
+ * (SHA-256 is uniform), never more than half full. */
+typedef struct digest_set {
+	uint8_t (*slots)[MR_DIGEST_LEN];
+	bool *used;
+	size_t cap, n;
+} digest_set;
+
+static size_t
+slot_of(const digest_set *d, const uint8_t *digest)
+{
+	uint64_t h;
+
+	memcpy(&h, digest, sizeof(h));
+	for (size_t i = (size_t)h & (d->cap - 1);; i = (i + 1) & (d->cap - 1))
+		if (!d->used[i] ||
+		    memcmp(d->slots[i], digest, MR_DIGEST_LEN) == 0)
+			return i;
+}
+
+/* Adds `digest`: 1 if it is new, 0 if it was there, -1 out of memory. */
+static int
+set_add(digest_set *d, const uint8_t *digest)
+{
+	size_t i;
+
+	if (2 * (d->n + 1) > d->cap) {
+		digest_set g = {NULL, NULL, d->cap > 0 ? 2 * d->cap : 1024, 0};
+
+		g.slots = malloc(g.cap * MR_DIGEST_LEN);
+		g.used = calloc(g.cap, sizeof(*g.used));
+		if (g.slots == NULL || g.used == NULL) {
+			free(g.slots);
+			free(g.used);
+			return -1;
+		}
+		for (size_t k = 0; k < d->cap; k++)
+			if (d->used[k]) {
+				i = slot_of(&g, d->slots[k]);
+				memcpy(g.slots[i], d->slots[k], MR_DIGEST_LEN);
+				g.used[i] = true;
+			}
+		g.n = d->n;
+		free(d->slots);
+		free(d->used);
+		*d = g;
+	}
+	i = slot_of(d, digest);
+	if (d->used[i])
+		return 0;
+	memcpy(d->slots[i], digest, MR_DIGEST_LEN);
+	d->used[i] = true;
+	d->n++;
+	return 1;
+}
+
+/* A PutChunk in flight: what its reply settles. */
+typedef struct flight {
+	uint32_t file;
+	uint64_t offset;
+	uint32_t length;
+	uint32_t wire;
+} flight;
+
+typedef struct pusher {
+	mr_client *c;
+	const manifest *m;
+	const mr_register_params *p;
+	mf_stream *s;
+	rpc_window *w;
+	digest_set seen;
+	mf_piece batch[PUSH_BATCH]; /* taken, to ask about */
+	mf_piece todo[PUSH_BATCH];  /* missing, to send */
+	size_t todo_i, todo_n;
+	flight flights[CLIENT_WINDOW_MAX];
+	uint64_t started;           /* PutChunk calls started: their tags */
+	uint64_t taken, missing;    /* bytes */
+	uint64_t done, shown_done, shown_total;
+	bool over;                  /* the stream has no more chunks */
+	uint8_t *enc;
+	size_t enc_cap;
+} pusher;
+
+/*
+ * Progress: bytes sent of bytes to send. Until the whole artifact has been
+ * asked about, bytes not yet asked about count as to send, so the total
+ * only shrinks, and done reaches it only at the end.
+ */
+static void
+show(pusher *u, bool always)
+{
+	uint64_t total = u->missing;
+
+	if (!u->over && u->m->size_hint > u->taken)
+		total += u->m->size_hint - u->taken;
+	if (u->p->progress == NULL ||
+	    (!always && u->done == u->shown_done && total == u->shown_total))
+		return;
+	u->shown_done = u->done;
+	u->shown_total = total;
+	u->p->progress(u->p->progress_arg, u->done, total);
+}
+
+/* Asks about the `n` chunks in u->batch whose digests are new in this
+ * push; the missing ones go to u->todo, the others are released. */
+static mr_status
+ask(pusher *u, size_t n)
+{
+	Modelreg__V1__FindMissingChunksRequest req =
+	    MODELREG__V1__FIND_MISSING_CHUNKS_REQUEST__INIT;
+	Modelreg__V1__FindMissingChunksResponse *resp;
+	ProtobufCBinaryData digests[PUSH_BATCH];
+	bool missing[PUSH_BATCH] = {false};
+	uint16_t asked[PUSH_BATCH];
+	size_t k = 0;
+	mr_status rv;
+
+	assert(u->todo_i == u->todo_n);
+	u->todo_i = u->todo_n = 0;
+	for (size_t i = 0; i < n; i++) {
+		int added = set_add(&u->seen, u->batch[i].digest);
+
+		u->taken += u->batch[i].length;
+		if (added < 0)
+			return mr_fail(
+			    &u->c->err, MR_RESOURCE_EXHAUSTED, "out of memory");
+		if (added == 0) {
+			mf_stream_release(u->s, &u->batch[i]);
+			continue;
+		}
+		digests[k].data = u->batch[i].digest;
+		digests[k].len = MR_DIGEST_LEN;
+		asked[k++] = (uint16_t)i;
+	}
+	if (k == 0)
+		return MR_OK;
+	req.digests = digests;
+	req.n_digests = k;
+	rv = rpc_call(u->c->rpc, M_FIND_MISSING, &req.base, false,
+	    &modelreg__v1__find_missing_chunks_response__descriptor,
+	    (ProtobufCMessage **)&resp, &u->c->err);
+	if (rv != MR_OK)
+		return rv;
+	for (size_t i = 0; i < resp->n_missing && rv == MR_OK; i++) {
+		if (resp->missing[i] >= k)
+			rv = mr_fail(&u->c->err, MR_INTERNAL,
+			    "FindMissingChunks: index %u is out of range "
+			    "(asked about %zu digests)",
+			    resp->missing[i], k);
+		else
+			missing[resp->missing[i]] = true;
+	}
+	rpc_reply_free(&resp->base);
+	if (rv != MR_OK)
+		return rv;
+	for (size_t i = 0; i < k; i++) {
+		mf_piece *pc = &u->batch[asked[i]];
+
+		if (missing[i]) {
+			u->todo[u->todo_n++] = *pc;
+			u->missing += pc->length;
+		} else {
+			mf_stream_release(u->s, pc);
+		}
+	}
+	return MR_OK;
+}
+
+/* Encodes and sends the next missing chunk, then releases its bytes (the
+ * request is packed by then). */
+static mr_status
+put_next(pusher *u)
+{
+	Modelreg__V1__PutChunkRequest req =
+	    MODELREG__V1__PUT_CHUNK_REQUEST__INIT;
+	mf_piece *pc = &u->todo[u->todo_i++];
+	flight *fl = &u->flights[u->started % CLIENT_WINDOW_MAX];
+	const void *data;
+	size_t len;
+	int encoding;
+	mr_status rv;
+
+	rv = mr_chunk_encode(u->c->codec, pc->bytes, pc->length, u->enc,
+	    u->enc_cap, &encoding, &data, &len, &u->c->err);
+	if (rv == MR_OK) {
+		req.digest.data = pc->digest;
+		req.digest.len = MR_DIGEST_LEN;
+		req.encoding = (Modelreg__V1__ChunkEncoding)encoding;
+		req.raw_length = pc->length;
+		req.data.data = (uint8_t *)data;
+		req.data.len = len;
+		*fl = (flight){pc->file, pc->offset, pc->length, (uint32_t)len};
+		rv = rpc_window_start(
+		    u->w, M_PUT_CHUNK, &req.base, u->started, &u->c->err);
+	}
+	mf_stream_release(u->s, pc);
+	if (rv == MR_OK)
+		u->started++;
+	return rv;
+}
+
+/* Waits for the oldest PutChunk and counts it. */
+static mr_status
+put_done(pusher *u)
+{
+	Modelreg__V1__PutChunkResponse *resp;
+	uintptr_t tag;
+	const flight *fl;
+	mr_status rv;
+
+	rv = rpc_window_wait(u->w, &modelreg__v1__put_chunk_response__descriptor,
+	    (ProtobufCMessage **)&resp, &tag, &u->c->err);
+	fl = &u->flights[tag % CLIENT_WINDOW_MAX];
+	if (rv == MR_INVALID_ARGUMENT) {
+		/* The bytes sent are the bytes digested, so this is no
+		 * edited file: say which chunk and keep the server's word. */
+		char why[MR_ERRMSG_MAX];
+
+		snprintf(why, sizeof(why), "%s", u->c->err.msg);
+		return mr_fail(&u->c->err, rv,
+		    "sending %s (bytes %llu to %llu): %s",
+		    u->m->files[fl->file].source,
+		    (unsigned long long)fl->offset,
+		    (unsigned long long)(fl->offset + fl->length), why);
+	}
+	if (rv != MR_OK)
+		return rv;
+	rpc_reply_free(&resp->base);
+	u->c->stats.chunks_sent++;
+	u->c->stats.bytes_sent += fl->wire;
+	u->done += fl->length;
+	show(u, false);
+	return MR_OK;
+}
+
+static mr_status
+stream_loop(pusher *u)
+{
+	mr_status rv;
+
+	for (;;) {
+		bool idle = rpc_window_empty(u->w);
+
+		if (u->todo_i < u->todo_n && !rpc_window_full(u->w)) {
+			if ((rv = put_next(u)) != MR_OK)
+				return rv;
+			continue;
+		}
+		if (u->todo_i == u->todo_n && !u->over) {
+			size_t n = mf_stream_take(u->s, u->batch, PUSH_BATCH,
+			    PUSH_WANT, idle, &u->over);
+
+			if (u->over && mf_stream_failed(u->s))
+				return MR_ABORTED; /* the stream says why */
+			if (n > 0) {
+				if ((rv = ask(u, n)) != MR_OK)
+					return rv;
+				continue;
+			}
+		}
+		if (!idle) {
+			if ((rv = put_done(u)) != MR_OK)
+				return rv;
+			continue;
+		}
+		if (u->over && u->todo_i == u->todo_n)
+			return MR_OK;
+	}
+}
+
+/*
+ * Cuts the artifact of `m` (from manifest_open()) and sends the chunks the
+ * server lacks as they are cut. On MR_OK the manifest is complete.
+ */
+static mr_status
+stream_upload(mr_client *c, manifest *m, const mr_register_params *p)
+{
+	pusher *u;
+	mr_err cut_err;
+	mr_status rv, cut;
+
+	if ((u = calloc(1, sizeof(*u))) == NULL)
+		return mr_fail(&c->err, MR_RESOURCE_EXHAUSTED, "out of memory");
+	u->c = c;
+	u->m = m;
+	u->p = p;
+	u->enc_cap = mr_chunk_encode_bound(MR_CHUNK_MAX);
+	if ((u->enc = malloc(u->enc_cap)) == NULL) {
+		rv = mr_fail(&c->err, MR_RESOURCE_EXHAUSTED, "out of memory");
+		goto err_pusher;
+	}
+	if ((rv = rpc_window_open(&u->w, c->rpc, c->window, &c->err)) != MR_OK)
+		goto err_pusher;
+	/* The first report comes before a byte is read. */
+	show(u, true);
+	if ((rv = mf_stream_start(&u->s, m, &c->err)) != MR_OK)
+		goto err_window;
+	rv = stream_loop(u);
+	/* Calls in flight are packed: close the window before the stream
+	 * frees the buffers of the chunks still taken. */
+	rpc_window_close(u->w);
+	u->w = NULL;
+	cut = mf_stream_end(u->s, &cut_err);
+	if (cut != MR_OK && (rv == MR_OK || rv == MR_ABORTED)) {
+		c->err = cut_err;
+		rv = cut;
+	}
+	if (rv == MR_OK)
+		show(u, false);
+err_window:
+	rpc_window_close(u->w);
+err_pusher:
+	free(u->seen.slots);
+	free(u->seen.used);
+	free(u->enc);
+	free(u);
+	return rv;
+}
+
 static mr_status
 commit(mr_client *c, const mr_register_params *p, const char *version,
     const manifest *m, mr_version **out)
@@ -516,13 +862,14 @@ mr_register(mr_client *c, const mr_register_params *p, mr_version **out)
 	memset(&c->stats, 0, sizeof(c->stats));
 	if ((rv = check_params(p, version, &c->err)) != MR_OK)
 		return rv;
-	if ((rv = manifest_build(&m, p->path, c->codec, &c->err)) != MR_OK)
+	if ((rv = manifest_open(&m, p->path, &c->err)) != MR_OK)
 		return rv;
 	c->stats.files = m->n_files;
-	c->stats.chunks = m->pb.chunk_count;
-	c->stats.bytes = m->pb.total_size;
-	if ((rv = upload_missing(c, m, p, &sent)) == MR_OK)
+	if ((rv = stream_upload(c, m, p)) == MR_OK) {
+		c->stats.chunks = m->pb.chunk_count;
+		c->stats.bytes = m->pb.total_size;
 		rv = commit(c, p, version, m, out);
+	}
 	if (rv == MR_FAILED_PRECONDITION) {
 		/* Perhaps chunks went missing since we asked. If so, send
 		 * them and commit once more; if not, the refusal stands. */

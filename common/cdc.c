@@ -175,25 +175,44 @@ scan(const uint8_t *p, size_t i, size_t end, uint64_t mask, uint64_t *h)
 }
 
 size_t
-mr_cdc_cut(const uint8_t *p, size_t n, bool at_eof)
+mr_cdc_cut_more(const uint8_t *p, size_t n, bool at_eof, size_t seen)
 {
 	size_t end = n < MR_CDC_MAX ? n : MR_CDC_MAX;
 	size_t normal = end < MR_CDC_NORMAL ? end : MR_CDC_NORMAL;
+	size_t from = MR_CDC_MIN - 1;
 	uint64_t h = 0;
 	size_t len;
 
 	/* A chunk is never shorter than MR_CDC_MIN, except the file's last. */
 	if (n <= MR_CDC_MIN)
 		return at_eof ? n : 0;
+	/* h is a hash of the last 64 bytes only, so rehashing the 64 bytes
+	 * before `seen` gives the state a scan from the start had there;
+	 * no byte before `seen` is a cut point (the caller was told so). */
+	if (seen > n)
+		seen = n;
+	if (seen >= from + 64) {
+		for (size_t i = seen - 64; i < seen; i++)
+			h = (h << 1) + mr_cdc_gear[p[i]];
+		from = seen;
+	}
 	/* The byte that completes a cut point is the chunk's last, so the
 	 * bytes that decided the cut are all in the chunk. */
-	if ((len = scan(p, MR_CDC_MIN - 1, normal, MASK_HARD, &h)) != 0)
+	if (from < normal &&
+	    (len = scan(p, from, normal, MASK_HARD, &h)) != 0)
 		return len;
-	if ((len = scan(p, normal, end, MASK_EASY, &h)) != 0)
+	if ((len = scan(p, from > normal ? from : normal, end, MASK_EASY,
+	         &h)) != 0)
 		return len;
 	/* No cut point: a full chunk, the rest of the file, or not known
 	 * until more bytes come. */
 	if (end == MR_CDC_MAX || at_eof)
 		return end;
 	return 0;
+}
+
+size_t
+mr_cdc_cut(const uint8_t *p, size_t n, bool at_eof)
+{
+	return mr_cdc_cut_more(p, n, at_eof, 0);
 }

@@ -58,6 +58,15 @@ _Static_assert(MR_CDC_MIN < MR_CDC_NORMAL && MR_CDC_NORMAL < MR_CDC_MAX,
  */
 size_t mr_cdc_cut(const uint8_t *p, size_t n, bool at_eof);
 
+/*
+ * mr_cdc_cut() for a caller that already called it with the first `seen`
+ * of these `n` bytes (same p) and got 0: the same answer, but only the
+ * bytes from `seen` on are scanned (and the 64 before them rehashed), so
+ * a file can be cut while it is read in small steps without scanning its
+ * bytes over again. `seen` 0 is mr_cdc_cut().
+ */
+size_t mr_cdc_cut_more(const uint8_t *p, size_t n, bool at_eof, size_t seen);
+
 /* The gear table (256 entries), exposed so a test can pin it down. */
 extern const uint64_t mr_cdc_gear[256];
 

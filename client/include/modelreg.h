@@ -412,7 +412,13 @@ typedef struct mr_register_params {
 	const char *model_owner;
 	const mr_kv *model_tags;
 	size_t n_model_tags;
-	mr_progress_fn progress; /* bytes uploaded of bytes to upload */
+	/* Bytes uploaded of bytes to upload, called on the caller's thread:
+	 * first (0, the artifact's size) before anything is read, then as
+	 * chunks are stored. The artifact is read while it is sent, so until
+	 * all of it has been asked about, the bytes not yet asked about count
+	 * as to upload: the total only shrinks, to the exact figure, and done
+	 * reaches it only at the end. */
+	mr_progress_fn progress;
 	void *progress_arg;
 	const char *reason;    /* kept in the audit log; may be NULL */
 } mr_register_params;

@@ -20,6 +20,7 @@
 #include "artifacts.pb-c.h"
 #include "cdc.h"
 #include "realserver.h"
+#include "stream.h"
 #include "testutil.h"
 #include "wire.h"
 
@@ -457,34 +458,165 @@ test_register_reports_progress_up_to_the_bytes_to_send(void **state)
 	free(path);
 }
 
-/* Rewrites the artifact when the upload starts, after the manifest was
- * built from the old bytes. */
+/* The artifact of the edit test: more than the push holds in memory
+ * (STREAM_BUFFERS buffers of MF_BUF_SIZE) plus a chunk in flight. */
+#define EDITED_SIZE ((size_t)(STREAM_BUFFERS + 3) * MF_BUF_SIZE)
+
+typedef struct editor {
+	const char *path;
+	bool edited;
+} editor;
+
+/* Rewrites the artifact when the first chunk has been stored: it is
+ * being read then, for the rest of it cannot be in memory yet. */
 static void
 edit_file(void *arg, uint64_t done, uint64_t total)
 {
+	editor *ed = arg;
+
 	(void)total;
-	if (done == 0)
-		rs_write_random(arg, repetitive_size(), 99, 0644);
+	if (done > 0 && !ed->edited) {
+		ed->edited = true;
+		rs_write_random(ed->path, EDITED_SIZE, 99, 0644);
+	}
 }
 
 static void
-test_register_of_a_file_changed_during_upload_is_aborted(void **state)
+test_register_of_a_file_changed_while_it_is_read_is_aborted(void **state)
 {
 	fixture *f = *state;
-	char *path = repetitive_file(f, "weights.bin");
+	char *path = rs_path(f->s.dir, "weights.bin");
+	uint8_t *bytes = malloc(EDITED_SIZE);
+	editor ed = {path, false};
 	mr_register_params p = {.name = "fraud",
 	    .version = "1.0.0",
 	    .path = path,
 	    .progress = edit_file,
-	    .progress_arg = path};
+	    .progress_arg = &ed};
+	/* One call in flight, so that the reader cannot run far ahead. */
+	mr_client *c = rs_client(f->url, "alice", 30000, 1);
 	mr_model *m;
 
-	assert_int_equal(mr_register(f->c, &p, NULL), MR_ABORTED);
-	assert_non_null(strstr(mr_client_errmsg(f->c), "changed"));
-	assert_non_null(strstr(mr_client_errmsg(f->c), path));
+	tu_fill_weights(bytes, EDITED_SIZE, 7);
+	rs_write_mode(path, bytes, EDITED_SIZE, 0644);
+	assert_int_equal(mr_register(c, &p, NULL), MR_ABORTED);
+	assert_true(ed.edited);
+	assert_non_null(strstr(mr_client_errmsg(c), "changed"));
+	assert_non_null(strstr(mr_client_errmsg(c), path));
 	assert_int_equal(wr_tap_calls(f->tap, "RegisterVersion"), 0);
-	assert_int_equal(mr_get_model(f->c, "fraud", &m), MR_NOT_FOUND);
+	assert_int_equal(mr_get_model(c, "fraud", &m), MR_NOT_FOUND);
+	mr_client_close(c);
+	free(bytes);
 	free(path);
+}
+
+static void
+test_register_directory_sends_chunks_shared_by_files_once(void **state)
+{
+	fixture *f = *state;
+	char *dir = rs_path(f->s.dir, "tree");
+	char *a = rs_path(dir, "a.bin"), *b = rs_path(dir, "sub/b.bin");
+	char *c = rs_path(dir, "c.bin"), *dest = rs_path(f->s.dir, "out");
+	size_t len;
+	uint8_t *blk = block(&len), *buf = malloc(3 * len + TAIL_SIZE);
+	mr_register_params p = {.name = "ranker", .version = "1.0.0", .path = dir};
+	const mr_transfer_stats *s;
+
+	/* a.bin and sub/b.bin: 3 blocks and a tail; c.bin: one block and
+	 * another tail. 10 chunk refs, 3 distinct chunks. */
+	for (size_t i = 0; i < 3; i++)
+		memcpy(buf + i * len, blk, len);
+	for (size_t i = 0; i < TAIL_SIZE; i++)
+		buf[3 * len + i] = (uint8_t)(i * 7 + 3);
+	rs_write_mode(a, buf, 3 * len + TAIL_SIZE, 0644);
+	rs_write_mode(b, buf, 3 * len + TAIL_SIZE, 0644);
+	for (size_t i = 0; i < TAIL_SIZE; i++)
+		buf[len + i] = (uint8_t)(i * 11 + 5);
+	rs_write_mode(c, buf, len + TAIL_SIZE, 0644);
+	assert_int_equal(mr_register(f->c, &p, NULL), MR_OK);
+	assert_int_equal(wr_tap_calls(f->tap, "PutChunk"), 3);
+	assert_int_equal(wr_tap_distinct_chunks(f->tap), 3);
+	s = mr_client_transfer_stats(f->c);
+	assert_int_equal(s->files, 3);
+	assert_int_equal(s->chunks, 10);
+	assert_int_equal(s->chunks_sent, 3);
+	/* What was committed is what is on disk. */
+	assert_int_equal(
+	    mr_pull(f->c, "ranker", "1.0.0", MR_STAGE_NONE, dest, NULL, NULL),
+	    MR_OK);
+	{
+		char *pa = rs_path(dest, "a.bin"), *pb = rs_path(dest, "sub/b.bin");
+		char *pc = rs_path(dest, "c.bin");
+		assert_true(rs_same_file(pa, a));
+		assert_true(rs_same_file(pb, b));
+		assert_true(rs_same_file(pc, c));
+		free(pa);
+		free(pb);
+		free(pc);
+	}
+	free(blk);
+	free(buf);
+	free(a);
+	free(b);
+	free(c);
+	free(dest);
+	free(dir);
+}
+
+static void
+test_register_larger_than_the_read_buffers_sends_every_chunk(void **state)
+{
+	fixture *f = *state;
+	size_t size = (STREAM_BUFFERS + 2) * MF_BUF_SIZE + 12345, n;
+	uint8_t *bytes = malloc(size);
+	char *path = rs_path(f->s.dir, "big.bin");
+	char *dest = rs_path(f->s.dir, "big-out.bin");
+	mr_register_params p = {.name = "big", .version = "1.0.0", .path = path};
+	mr_version *v;
+
+	tu_fill_weights(bytes, size, 3);
+	rs_write_mode(path, bytes, size, 0644);
+	free(chunk_digests(bytes, size, &n));
+	assert_int_equal(mr_register(f->c, &p, &v), MR_OK);
+	assert_int_equal(v->artifact_size, size);
+	assert_int_equal(v->chunk_count, n);
+	assert_int_equal(wr_tap_calls(f->tap, "PutChunk"), n);
+	assert_int_equal(mr_client_transfer_stats(f->c)->chunks_sent, n);
+	mr_version_free(v);
+	assert_int_equal(
+	    mr_pull(f->c, "big", "1.0.0", MR_STAGE_NONE, dest, NULL, NULL),
+	    MR_OK);
+	assert_true(rs_same_file(dest, path));
+	free(bytes);
+	free(path);
+	free(dest);
+}
+
+static void
+test_register_of_more_files_than_the_queue_holds(void **state)
+{
+	fixture *f = *state;
+	char *dir = rs_path(f->s.dir, "many");
+	size_t files = STREAM_QUEUE + 100;
+	mr_register_params p = {.name = "many", .version = "1.0.0", .path = dir};
+	mr_version *v;
+
+	for (size_t i = 0; i < files; i++) {
+		char name[32], *path;
+
+		snprintf(name, sizeof(name), "f%04zu.json", i);
+		path = rs_path(dir, name);
+		rs_write_random(path, 100 + i, (uint64_t)i + 1, 0644);
+		free(path);
+	}
+	assert_int_equal(mr_register(f->c, &p, &v), MR_OK);
+	assert_int_equal(v->n_files, files);
+	assert_int_equal(v->chunk_count, files);
+	assert_int_equal(wr_tap_calls(f->tap, "PutChunk"), files);
+	/* Asked in batches, each within the server's limit. */
+	assert_true(wr_tap_calls(f->tap, "FindMissingChunks") >= 2);
+	mr_version_free(v);
+	free(dir);
 }
 
 /* Counts requests; answers each with INTERNAL. */
@@ -651,7 +783,10 @@ main(void)
 	    T(test_register_refused_with_nothing_missing_keeps_the_refusal),
 	    T(test_register_of_an_existing_version_is_already_exists_once),
 	    T(test_register_reports_progress_up_to_the_bytes_to_send),
-	    T(test_register_of_a_file_changed_during_upload_is_aborted),
+	    T(test_register_of_a_file_changed_while_it_is_read_is_aborted),
+	    T(test_register_directory_sends_chunks_shared_by_files_once),
+	    T(test_register_larger_than_the_read_buffers_sends_every_chunk),
+	    T(test_register_of_more_files_than_the_queue_holds),
 	    T(test_register_bad_parameters_are_refused_without_a_round_trip),
 	    T(test_register_symlink_in_directory_is_refused_by_name),
 	    T(test_register_stores_metadata_signature_and_tags),

@@ -172,6 +172,46 @@ test_cdc_cutting_a_stream_gives_the_chunks_of_cutting_in_memory(void **state)
 	free(p);
 }
 
+/* The same, resuming each scan where the last one stopped, in steps of
+ * odd sizes (so that resumption falls on either byte of scan()'s pairs,
+ * and before, inside and past the first 64 hashed bytes). */
+static void
+test_cdc_cut_more_gives_the_chunks_of_cutting_in_memory(void **state)
+{
+	size_t n = 20 * MIB, count, k = 0, off = 0, step = 0;
+	static const size_t steps[] = {
+	    1, 7, 100 << 10, 255 << 10, 33, 1 << 20, 64, 65, 12345, 777777};
+	uint8_t *p = random_bytes(n, 4);
+	chunk *c;
+
+	(void)state;
+	memset(p + 8 * MIB, 0, 9 * MIB);
+	c = cut_all(p, n, &count);
+	while (off < n) {
+		size_t have = 0, seen = 0, len = 0;
+
+		while (len == 0) {
+			bool eof;
+
+			have += steps[step++ % (sizeof(steps) / sizeof(steps[0]))];
+			if (have > n - off)
+				have = n - off;
+			eof = off + have == n;
+			len = mr_cdc_cut_more(p + off, have, eof, seen);
+			assert_int_equal(len, mr_cdc_cut(p + off, have, eof));
+			seen = have;
+		}
+		assert_true(k < count);
+		assert_int_equal(off, c[k].off);
+		assert_int_equal(len, c[k].len);
+		off += len;
+		k++;
+	}
+	assert_int_equal(k, count);
+	free(c);
+	free(p);
+}
+
 static void
 test_cdc_chunks_respect_min_and_max(void **state)
 {
@@ -289,6 +329,8 @@ main(void)
 	    cmocka_unit_test(test_cdc_cuts_are_deterministic),
 	    cmocka_unit_test(
 	        test_cdc_cutting_a_stream_gives_the_chunks_of_cutting_in_memory),
+	    cmocka_unit_test(
+	        test_cdc_cut_more_gives_the_chunks_of_cutting_in_memory),
 	    cmocka_unit_test(test_cdc_chunks_respect_min_and_max),
 	    cmocka_unit_test(
 	        test_cdc_short_input_is_one_chunk_at_eof_and_undecided_before),
