@@ -56,7 +56,8 @@ static void
 roll_back(mr_client *c, const char *name, const char *version)
 {
 	if (mr_rollback(c, name, version, "t", NULL) != MR_OK)
-		fail_msg("rollback %s to %s: %s", name, version,
+		fail_msg("rollback %s to %s: %s", name,
+		    version != NULL ? version : "the previous version",
 		    mr_client_errmsg(c));
 }
 
