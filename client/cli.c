@@ -1228,6 +1228,9 @@ cmd_pull(cli *g, const command *cmd, int argc, char **argv)
 	}
 	if (argc - optind != 2)
 		return usage_error(cmd, "give a model name and a destination");
+	if (po.cache_max_bytes > 0 && po.cache_dir == NULL)
+		return usage_error(cmd, "--cache-max trims the cache of --cache "
+		                        "DIR; give both");
 	dest = argv[optind + 1];
 	if ((code = select_version(cmd, argv[optind], version, stage, &sel)) !=
 	        0 ||
