@@ -60,7 +60,7 @@ cache_open(chunk_cache **out, const char *dir, mr_err *e)
 	 * an entry is one open and one rename. */
 	for (int i = 0; i < 256; i++) {
 		snprintf(shard, sizeof(shard), "%s/%02x", cc->dir, i);
-		if (mkdir(shard, 0777) != 0 && errno != EEXIST) {
+		if (mkdir(shard, 0700) != 0 && errno != EEXIST) {
 			rv = client_sys_fail(e, "mkdir", shard);
 			cache_close(cc);
 			return rv;
@@ -99,9 +99,12 @@ cache_get(const chunk_cache *cc, mr_codec *c,
 	int fd;
 
 	entry_path(cc, digest, path, sizeof(path));
-	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0)
+	/* Never a link, never anything that could block the open. */
+	if ((fd = open(path, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC)) <
+	    0)
 		return false;
-	if (fstat(fd, &st) != 0 || st.st_size != (off_t)len)
+	if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode) ||
+	    st.st_size != (off_t)len)
 		goto bad;
 	/* A hit is a use: trimming keeps what was used last. */
 	futimens(fd, NULL);
@@ -139,7 +142,8 @@ cache_put(const chunk_cache *cc, const uint8_t digest[MR_DIGEST_LEN],
 	 * chunk at once (an artifact can hold it twice). */
 	snprintf(tmp, sizeof(tmp), "%s.tmp-%ld-%lu", path, (long)getpid(),
 	    atomic_fetch_add(&tmp_seq, 1));
-	if ((fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644)) <
+	if ((fd = open(tmp,
+	         O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0600)) <
 	    0)
 		return;
 	while (done < len) {
@@ -207,14 +211,17 @@ cache_trim(const chunk_cache *cc, uint64_t max_bytes)
 				continue;
 			}
 			if (n == cap) {
-				entry *p;
-				cap = cap > 0 ? 2 * cap : 1024;
-				if ((p = realloc(all, cap * sizeof(*p))) ==
-				    NULL) {
+				size_t more = cap > 0 ? 2 * cap : 1024;
+				entry *p = realloc(all, more * sizeof(*p));
+
+				if (p == NULL) {
+					/* Trim by what was listed so far. */
 					free(path);
-					break;
+					closedir(d);
+					goto trim;
 				}
 				all = p;
+				cap = more;
 			}
 			all[n++] =
 			    (entry){st.st_mtim, (uint64_t)st.st_size, path};
@@ -222,6 +229,7 @@ cache_trim(const chunk_cache *cc, uint64_t max_bytes)
 		}
 		closedir(d);
 	}
+trim:
 	if (n > 0)
 		qsort(all, n, sizeof(*all), cmp_age);
 	for (size_t i = 0; i < n; i++) {

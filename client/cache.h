@@ -10,7 +10,9 @@
  * so entries are written without fsync and the cache needs no lock.
  *
  * Layout: DIR/ab/abcdef... (the hex digest, sharded by its first byte),
- * holding the chunk's raw bytes.
+ * holding the chunk's raw bytes. Entries are the models' bytes, so they
+ * are private to the user (0600, in 0700 shard directories), and only
+ * regular files are read, never through a link.
  */
 #ifndef MR_CLIENT_CACHE_H
 #define MR_CLIENT_CACHE_H

@@ -48,6 +48,8 @@
 
 /* Threads that verify and write chunks while this one receives. */
 #define PULL_THREADS 2
+/* Times a pull tries to lock a partial directory others keep removing. */
+#define PULL_LOCK_TRIES 5
 
 /* A chunk for the workers: fetched (a reply) or to read from the cache. */
 typedef struct job {
@@ -72,6 +74,7 @@ typedef struct pull {
 	char *tmp;    /* the partial directory, once made */
 	char *root;   /* tmp/artifact: the file, or the directory */
 	int lock_fd;  /* flock on tmp/lock */
+	bool locked;  /* tmp is ours until we are done */
 	bool keep;    /* leave tmp for a later pull to resume */
 
 	/* Shared with the workers, under mu. */
@@ -231,6 +234,25 @@ file_path(pull *p, size_t i)
 	                        : strdup(p->root);
 }
 
+/*
+ * Opens a file of the partial directory: never through a symbolic link,
+ * never anything but a regular file (O_NONBLOCK, so that a FIFO cannot
+ * block the open; it changes nothing for regular files). -1 with errno.
+ */
+static int
+open_regular(const char *path, int flags)
+{
+	int fd = open(path, flags | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC, 0600);
+	struct stat st;
+
+	if (fd >= 0 && (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode))) {
+		close(fd);
+		errno = EINVAL;
+		return -1;
+	}
+	return fd;
+}
+
 /* Opens file `i` for writing (creating it and its directories). Called
  * under mu. */
 static mr_status
@@ -247,7 +269,7 @@ open_file(pull *p, size_t i, mr_err *e)
 	if ((path = file_path(p, i)) == NULL)
 		return oom(e);
 	/* Not O_EXCL: a resumed pull reopens what it wrote before. */
-	p->files[i].fd = open(path, O_WRONLY | O_CREAT | O_CLOEXEC, 0600);
+	p->files[i].fd = open_regular(path, O_WRONLY | O_CREAT);
 	if (p->files[i].fd < 0 || ftruncate(p->files[i].fd, (off_t)f->size)) {
 		rv = client_sys_fail(e, "create", path);
 		free(path);
@@ -257,17 +279,51 @@ open_file(pull *p, size_t i, mr_err *e)
 	return MR_OK;
 }
 
-/* Sets a complete file's mode, syncs and closes it. */
+/*
+ * Sets a complete file's mode, syncs and closes it. The owner keeps read
+ * and write until install() (which gives the exact mode to the few
+ * files whose mode lacks them), so that a resumed pull can reopen any
+ * file of the partial directory.
+ */
 static mr_status
 finish_file(pull *p, size_t i, int fd, mr_err *e)
 {
 	const Modelreg__V1__FileEntry *f = p->mf->files[i];
 	mr_status rv = MR_OK;
 
-	if (fchmod(fd, f->mode & 0777) != 0 || fsync(fd) != 0)
+	if (fchmod(fd, (f->mode & 0777) | 0600) != 0 || fsync(fd) != 0)
 		rv = client_sys_fail(e, "write", f->path);
 	close(fd);
 	return rv;
+}
+
+/* Gives the files whose mode lacks owner read or write their exact mode. */
+static mr_status
+exact_modes(pull *p)
+{
+	mr_err *e = &p->c->err;
+
+	for (size_t i = 0; i < p->mf->n_files; i++) {
+		mode_t mode = p->mf->files[i]->mode & 0777;
+		char *path;
+		int fd;
+
+		if ((mode & 0600) == 0600)
+			continue;
+		if ((path = file_path(p, i)) == NULL)
+			return oom(e);
+		fd = open_regular(path, O_RDONLY);
+		if (fd < 0 || fchmod(fd, mode) != 0 || fsync(fd) != 0) {
+			mr_status rv = client_sys_fail(e, "chmod", path);
+			if (fd >= 0)
+				close(fd);
+			free(path);
+			return rv;
+		}
+		close(fd);
+		free(path);
+	}
+	return MR_OK;
 }
 
 /* Writes verified bytes of file `i` at `off`; finishes the file with its
@@ -598,8 +654,10 @@ install(pull *p)
 	mr_err *e = &p->c->err;
 	struct stat st;
 	char *old, *parent;
-	mr_status rv = MR_OK;
+	mr_status rv;
 
+	if ((rv = exact_modes(p)) != MR_OK)
+		return rv;
 	for (size_t i = p->n_dirs; i > 0; i--)
 		if ((rv = client_fsync_dir(e, p->dirs[i - 1])) != MR_OK)
 			return rv;
@@ -628,7 +686,14 @@ install(pull *p)
 			rv = client_sys_fail(e, "move aside", p->target);
 		} else if (rename(p->root, p->target) != 0) {
 			rv = client_sys_fail(e, "rename into", p->target);
-			rename(old, p->target);
+			if (rename(old, p->target) != 0) {
+				/* What was there is in tmp: keep it. */
+				char msg[MR_ERRMSG_MAX];
+				snprintf(msg, sizeof(msg), "%s", e->msg);
+				p->keep = true;
+				mr_fail(e, rv, "%s; what was at %s is now %s",
+				    msg, p->target, old);
+			}
 		}
 		free(old);
 		if (rv != MR_OK)
@@ -684,11 +749,11 @@ resume(pull *p, uint8_t *buf)
 			continue;
 		if ((path = file_path(p, i)) == NULL)
 			return oom(e);
-		fd = open(path, O_RDWR | O_CLOEXEC);
+		fd = open_regular(path, O_RDWR);
 		free(path);
 		if (fd < 0)
 			continue;
-		if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode) ||
+		if (fstat(fd, &st) != 0 ||
 		    (pf->have = calloc(f->n_chunks, sizeof(bool))) == NULL) {
 			close(fd);
 			continue;
@@ -752,7 +817,18 @@ create_empty_files(pull *p)
 	return MR_OK;
 }
 
-/* Makes (or, resuming, reopens) the partial directory and locks it. */
+/*
+ * Makes (or, resuming, reopens) the partial directory and locks it. It is
+ * made 0700 and, when it exists, must be a directory of ours: its name is
+ * predictable, and in a shared parent another user could otherwise plant
+ * links in it for us to write through.
+ *
+ * The lock is a flock on tmp/lock. Whoever removes a partial directory
+ * renames it away first while holding its lock (discard()), so a lock
+ * taken on a file that has since been unlinked is worth nothing: we check
+ * that the file we locked is still the one at tmp/lock, and start again
+ * if not.
+ */
 static mr_status
 make_partial(pull *p)
 {
@@ -767,25 +843,75 @@ make_partial(pull *p)
 		p->tmp = NULL;
 		return oom(e);
 	}
-	if (mkdir(p->tmp, 0777) != 0 && errno != EEXIST)
-		return client_sys_fail(e, "mkdir", p->tmp);
 	if ((lock = path_join(p->tmp, "lock")) == NULL)
 		return oom(e);
-	p->lock_fd = open(lock, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
-	free(lock);
-	if (p->lock_fd < 0)
-		return client_sys_fail(e, "create a lock file in", p->tmp);
-	if (flock(p->lock_fd, LOCK_EX | LOCK_NB) != 0) {
-		p->keep = true; /* it is someone else's */
-		return mr_fail(e, MR_ABORTED,
-		    "another pull into %s is under way (%s is locked)",
-		    p->target, p->tmp);
+	for (int tries = 0; !p->locked; tries++) {
+		struct stat mine, there;
+
+		if (tries == PULL_LOCK_TRIES) {
+			free(lock);
+			p->keep = true;
+			return mr_fail(e, MR_ABORTED,
+			    "%s keeps being removed under this pull", p->tmp);
+		}
+		if (mkdir(p->tmp, 0700) != 0 && errno != EEXIST) {
+			free(lock);
+			return client_sys_fail(e, "mkdir", p->tmp);
+		}
+		if (lstat(p->tmp, &there) != 0 || !S_ISDIR(there.st_mode) ||
+		    there.st_uid != geteuid()) {
+			free(lock);
+			p->keep = true; /* not ours to remove */
+			return mr_fail(e, MR_FAILED_PRECONDITION,
+			    "%s is in the way: it is not a directory of this "
+			    "user's; remove it",
+			    p->tmp);
+		}
+		if (p->lock_fd >= 0)
+			close(p->lock_fd);
+		p->lock_fd = open_regular(lock, O_RDWR | O_CREAT);
+		if (p->lock_fd < 0) {
+			free(lock);
+			p->keep = true;
+			return client_sys_fail(
+			    e, "create a lock file in", p->tmp);
+		}
+		if (flock(p->lock_fd, LOCK_EX | LOCK_NB) != 0) {
+			free(lock);
+			p->keep = true; /* it is someone else's */
+			return mr_fail(e, MR_ABORTED,
+			    "another pull into %s is under way (%s is locked)",
+			    p->target, p->tmp);
+		}
+		p->locked = fstat(p->lock_fd, &mine) == 0 &&
+		    mine.st_nlink > 0 && lstat(lock, &there) == 0 &&
+		    mine.st_ino == there.st_ino && mine.st_dev == there.st_dev;
 	}
+	free(lock);
 	if ((p->root = path_join(p->tmp, "artifact")) == NULL)
 		return oom(e);
 	if (p->mf->directory && mkdir(p->root, 0777) != 0 && errno != EEXIST)
 		return client_sys_fail(e, "mkdir", p->root);
 	return MR_OK;
+}
+
+/*
+ * Removes a partial directory whose lock the caller holds: renamed away
+ * first, so that a pull arriving meanwhile makes a new one rather than
+ * locking a file about to be unlinked.
+ */
+static void
+discard(const char *dir)
+{
+	static atomic_ulong seq;
+	char *dead;
+
+	if (asprintf(&dead, "%s.dead-%ld-%lu", dir, (long)getpid(),
+	        atomic_fetch_add(&seq, 1)) < 0)
+		return;
+	if (rename(dir, dead) == 0)
+		client_remove_tree(dead);
+	free(dead);
 }
 
 /* Runs the pipeline over every chunk not yet in place. */
@@ -863,15 +989,21 @@ remove_stale_partials(pull *p)
 	snprintf(prefix, sizeof(prefix), "%s.mr-partial-", base);
 	while ((d = readdir(dir)) != NULL) {
 		char *path, *lock;
+		struct stat st;
 		int fd;
 
 		if (strncmp(d->d_name, prefix, strlen(prefix)) != 0 ||
 		    (path = path_join(parent, d->d_name)) == NULL)
 			continue;
+		if (lstat(path, &st) != 0 || !S_ISDIR(st.st_mode) ||
+		    st.st_uid != geteuid()) {
+			free(path);
+			continue;
+		}
 		if ((lock = path_join(path, "lock")) != NULL &&
-		    (fd = open(lock, O_RDWR | O_CLOEXEC)) >= 0) {
+		    (fd = open_regular(lock, O_RDWR)) >= 0) {
 			if (flock(fd, LOCK_EX | LOCK_NB) == 0)
-				client_remove_tree(path);
+				discard(path);
 			close(fd);
 		}
 		free(lock);
@@ -969,8 +1101,7 @@ mr_pull(mr_client *c, const char *name, const char *version, mr_stage stage,
 	c->stats.bytes_sent = atomic_load(&p.bytes_sent);
 	c->stats.chunks_reused = atomic_load(&p.chunks_reused);
 	c->stats.bytes_reused = atomic_load(&p.bytes_reused);
-	if (rv != MR_OK && p.keep && p.tmp != NULL && p.lock_fd >= 0 &&
-	    rv != MR_ABORTED) {
+	if (rv != MR_OK && p.keep && p.locked) {
 		char msg[MR_ERRMSG_MAX];
 		snprintf(msg, sizeof(msg), "%s", c->err.msg);
 		mr_fail(&c->err, rv,
@@ -989,8 +1120,8 @@ out:
 			free(p.files[i].have);
 		}
 	}
-	if (p.tmp != NULL && !p.keep)
-		client_remove_tree(p.tmp);
+	if (p.tmp != NULL && p.locked && !p.keep)
+		discard(p.tmp);
 	if (p.lock_fd >= 0)
 		close(p.lock_fd);
 	for (size_t i = 0; i < p.n_dirs; i++)

@@ -767,6 +767,136 @@ test_pull_into_a_target_another_pull_holds_is_aborted(void **state)
 	free(dest);
 }
 
+/* stat of artifact/`name` in the one partial directory under `dir`. */
+static void
+partial_file(const char *dir, const char *name, struct stat *st)
+{
+	struct dirent *de;
+	DIR *d = opendir(dir);
+	char path[PATH_MAX + 600];
+	bool found = false;
+
+	assert_non_null(d);
+	while ((de = readdir(d)) != NULL && !found)
+		if (strstr(de->d_name, ".mr-partial-") != NULL) {
+			snprintf(path, sizeof(path), "%s/%s/artifact/%s", dir,
+			    de->d_name, name);
+			found = true;
+		}
+	closedir(d);
+	assert_true(found);
+	assert_int_equal(stat(path, st), 0);
+}
+
+static void
+test_pull_resume_reopens_files_whose_mode_is_read_only(void **state)
+{
+	fixture *f = *state;
+	char *dir = rs_path(f->src, "ro"), *a = rs_path(dir, "a.bin"),
+	     *b = rs_path(dir, "b.bin"), *dest = rs_path(f->out, "ro");
+	char *got_a = rs_path(dest, "a.bin"), *got_b = rs_path(dest, "b.bin");
+	mr_client *c = rs_client(f->url, NULL, 1500, 1);
+	struct stat st;
+
+	/* a.bin (one chunk, 0444) completes before the network goes. */
+	rs_write_random(a, 1000, 1, 0444);
+	rs_write_random(b, BIG_SIZE, 2, 0644);
+	register_path(f, "ro", "1.0.0", dir);
+	wr_tap_go_dark(f->tap, "GetChunk", 3);
+	assert_int_not_equal(
+	    mr_pull(c, "ro", "1.0.0", MR_STAGE_NONE, dest, NULL, NULL), MR_OK);
+	assert_int_equal(count_entries(f->out, ".mr-partial-"), 1);
+	/* Finished, a.bin waits with owner write kept, to be reopened. */
+	partial_file(f->out, "a.bin", &st);
+	assert_int_equal(st.st_mode & 0777, 0644);
+	wr_tap_light(f->tap);
+	assert_int_equal(
+	    mr_pull(c, "ro", "1.0.0", MR_STAGE_NONE, dest, NULL, NULL), MR_OK);
+	assert_true(mr_client_transfer_stats(c)->chunks_reused > 0);
+	assert_true(rs_same_file(a, got_a));
+	assert_true(rs_same_file(b, got_b));
+	/* The exact mode once installed. */
+	assert_int_equal(stat(got_a, &st), 0);
+	assert_int_equal(st.st_mode & 0777, 0444);
+	mr_client_close(c);
+	free(dir);
+	free(a);
+	free(b);
+	free(dest);
+	free(got_a);
+	free(got_b);
+}
+
+/* The partial directory `dest` would use for big@1.0.0, made by hand. */
+static char *
+make_partial_dir(fixture *f, const char *dest)
+{
+	char hex[2 * MR_DIGEST_LEN + 1], *partial;
+	mr_version *v;
+
+	assert_int_equal(
+	    mr_get_version(f->c, "big", "1.0.0", MR_STAGE_NONE, &v), MR_OK);
+	assert_true(asprintf(&partial, "%s.mr-partial-%.16s", dest,
+	                mr_digest_hex(v->artifact_digest, hex)) > 0);
+	mr_version_free(v);
+	assert_int_equal(mkdir(partial, 0700), 0);
+	return partial;
+}
+
+static void
+test_pull_that_cannot_lock_a_partial_directory_leaves_it_alone(void **state)
+{
+	fixture *f = *state;
+	char *v1 = big_file(f, "v1.bin", "1.0.0", false);
+	char *dest = rs_path(f->out, "model.bin");
+	char *partial = make_partial_dir(f, dest);
+	char *lock = rs_path(partial, "lock"), *other = rs_path(partial, "x");
+
+	/* A lock that cannot be opened as a file: not ours to remove. */
+	assert_int_equal(mkdir(lock, 0700), 0);
+	rs_write_mode(other, "keep", 4, 0600);
+	assert_int_not_equal(
+	    mr_pull(f->c, "big", "1.0.0", MR_STAGE_NONE, dest, NULL, NULL),
+	    MR_OK);
+	assert_true(rs_exists(other));
+	assert_false(rs_exists(dest));
+	free(v1);
+	free(dest);
+	free(partial);
+	free(lock);
+	free(other);
+}
+
+static void
+test_pull_never_writes_through_a_link_planted_in_its_partial_directory(
+    void **state)
+{
+	fixture *f = *state;
+	char *v1 = big_file(f, "v1.bin", "1.0.0", false);
+	char *dest = rs_path(f->out, "model.bin");
+	char *partial = make_partial_dir(f, dest);
+	char *artifact = rs_path(partial, "artifact");
+	char *victim = rs_path(f->s.dir, "victim");
+	size_t len;
+	char *data;
+
+	rs_write_mode(victim, "precious", 8, 0644);
+	assert_int_equal(symlink(victim, artifact), 0);
+	assert_int_not_equal(
+	    mr_pull(f->c, "big", "1.0.0", MR_STAGE_NONE, dest, NULL, NULL),
+	    MR_OK);
+	data = tu_read_file(victim, &len);
+	assert_int_equal(len, 8);
+	assert_memory_equal(data, "precious", 8);
+	assert_false(rs_exists(dest));
+	free(data);
+	free(v1);
+	free(dest);
+	free(partial);
+	free(artifact);
+	free(victim);
+}
+
 int
 main(void)
 {
@@ -789,6 +919,9 @@ main(void)
 	    T(test_pull_trims_the_cache_to_its_limit_keeping_what_was_used_last),
 	    T(test_pull_interrupted_by_a_network_drop_resumes_from_verified_chunks),
 	    T(test_pull_into_a_target_another_pull_holds_is_aborted),
+	    T(test_pull_resume_reopens_files_whose_mode_is_read_only),
+	    T(test_pull_that_cannot_lock_a_partial_directory_leaves_it_alone),
+	    T(test_pull_never_writes_through_a_link_planted_in_its_partial_directory),
 #undef T
 	};
 
