@@ -224,7 +224,7 @@ discard(syncer *s, const char *name)
 		rv = client_sys_fail(err_of(s), "mkdtemp", trash);
 	} else if (rename(from, trash) != 0) {
 		/* A file cannot replace the empty directory: just unlink. */
-		if (errno != ENOTDIR || unlink(from) != 0)
+		if ((errno != ENOTDIR && errno != EISDIR) || unlink(from) != 0)
 			rv = client_sys_fail(err_of(s), "rename aside", from);
 	}
 	if (trash != NULL)
@@ -247,19 +247,38 @@ size_text(uint64_t bytes, char out[32])
 }
 
 /*
- * Pulls `v` into versions/VERSION. mr_pull makes a directory artifact
- * appear whole at that path; a one-file artifact is pulled into a
- * temporary directory, which is then renamed to the version's name, so
- * both appear at once.
+ * Moves a complete pull from `tmp` to versions/VERSION. A damaged copy
+ * already there (possibly what DIR/current names) is swapped out in one
+ * renameat2(RENAME_EXCHANGE), so that path never names nothing or half
+ * a version; the old copy, now at `tmp`, is then removed.
+ */
+static mr_status
+put_in_place(syncer *s, const char *tmp, const char *dest)
+{
+	if (access(dest, F_OK) != 0) {
+		if (rename(tmp, dest) != 0)
+			return client_sys_fail(err_of(s), "rename into", dest);
+		return MR_OK;
+	}
+	if (renameat2(AT_FDCWD, tmp, AT_FDCWD, dest, RENAME_EXCHANGE) != 0)
+		return client_sys_fail(err_of(s), "swap in", dest);
+	client_remove_tree(tmp);
+	return MR_OK;
+}
+
+/*
+ * Pulls `v` into versions/VERSION: into versions/.pull-VERSION first (a
+ * directory artifact becomes that directory, a one-file artifact goes
+ * inside it), then into place, so that the version appears whole.
  */
 static mr_status
 pull_version(syncer *s, const mr_version *v)
 {
 	mr_pull_options po = {
-		.cache_dir = s->o.cache_dir,
-		.cache_max_bytes = s->o.cache_max_bytes > 0
-		    ? s->o.cache_max_bytes
-		    : s->o.keep * v->artifact_size,
+	    .cache_dir = s->o.cache_dir,
+	    .cache_max_bytes = s->o.cache_max_bytes > 0
+	        ? s->o.cache_max_bytes
+	        : s->o.keep * v->artifact_size,
 	};
 	char *dest = path_of(s, "versions", v->version), *tmp = NULL;
 	char *versions = path_of(s, "versions", NULL);
@@ -272,11 +291,6 @@ pull_version(syncer *s, const mr_version *v)
 		rv = oom(s);
 		goto out;
 	}
-	if (v->directory) {
-		rv = mr_pull(
-		    s->c, s->name, v->version, MR_STAGE_NONE, dest, &po, NULL);
-		goto out;
-	}
 	/* mkdir, not mkdtemp, for the umask's permissions: the server
 	 * reading the model may run as another user. The name is ours
 	 * while we hold the lock. */
@@ -286,15 +300,15 @@ pull_version(syncer *s, const mr_version *v)
 		goto out;
 	}
 	client_remove_tree(tmp);
-	if (mkdir(tmp, 0777) != 0) {
+	if (!v->directory && mkdir(tmp, 0777) != 0) {
 		rv = client_sys_fail(err_of(s), "mkdir", tmp);
 		free(tmp);
 		tmp = NULL;
 		goto out;
 	}
 	rv = mr_pull(s->c, s->name, v->version, MR_STAGE_NONE, tmp, &po, NULL);
-	if (rv == MR_OK && rename(tmp, dest) != 0)
-		rv = client_sys_fail(err_of(s), "rename into", dest);
+	if (rv == MR_OK)
+		rv = put_in_place(s, tmp, dest);
 	if (rv == MR_OK)
 		rv = client_fsync_dir(err_of(s), versions);
 out:
@@ -541,6 +555,16 @@ sync_step(syncer *s, bool *absent)
 	rv = mr_get_version(s->c, s->name, NULL, s->o.stage, &v);
 	if (rv != MR_OK) {
 		*absent = rv == MR_NOT_FOUND;
+		/* A hook still owed to what DIR/current names runs anyway. */
+		if (*absent && current[0] != '\0') {
+			mr_err absent_err = *err_of(s);
+			mr_status hook = run_pending(s, current);
+			if (hook != MR_OK) {
+				*absent = false;
+				return hook;
+			}
+			*err_of(s) = absent_err;
+		}
 		return rv;
 	}
 	if (!is_version_name(v->version)) {
@@ -559,14 +583,8 @@ sync_step(syncer *s, bool *absent)
 	if (have_locally(s, v)) {
 		how = "a local copy, no pull";
 	} else {
-		char *there = path_of(s, "versions", v->version);
-		bool stale = there != NULL && access(there, F_OK) == 0;
-
-		free(there);
-		/* Not whole (changed by hand?): fetch it again. Even if
-		 * DIR/current names it: what it names is broken already. */
-		if (stale && (rv = discard(s, v->version)) != MR_OK)
-			goto out;
+		/* Absent, or not whole (changed by hand?): fetched, and
+		 * swapped in only once complete (put_in_place). */
 		if ((rv = pull_version(s, v)) != MR_OK)
 			goto out;
 		how = "pulled";

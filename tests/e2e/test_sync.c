@@ -225,6 +225,18 @@ test_sync_once_installs_current_version(void **state)
 	E2E_CLI(&s, r, "sync", "m", "--dir", dir, "--once");
 	e2e_expect(&r, 0, NULL, "production holds 1.0.0, which is current");
 
+	/* The current copy damaged by hand: pulled again, then swapped in;
+	 * a stray file in versions/ is cleaned up. */
+	assert_int_equal(truncate(e2e_path(p, dir, "versions/1.0.0/m.bin"), 10),
+	    0);
+	e2e_write_random(e2e_path(p, dir, "versions/stray"), 10, 5);
+	E2E_CLI(&s, r, "sync", "m", "--dir", dir, "--once");
+	e2e_expect(&r, 0, NULL, "(pulled)");
+	assert_true(same_bytes(
+	    e2e_path(p, dir, "current/m.bin"), source_of(&s, "m", "1.0.0", q)));
+	assert_false(exists(dir, "versions/stray"));
+	assert_false(exists(dir, "versions/.pull-1.0.0"));
+
 	/* A directory artifact is the version's directory itself. */
 	e2e_write_random(e2e_path(p, s.dir, "dsrc/weights/a.bin"), 200000, 3);
 	e2e_write_random(e2e_path(p, s.dir, "dsrc/config.json"), 100, 4);
