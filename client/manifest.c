@@ -42,6 +42,9 @@
 #include "client.h"
 #include "manifest.h"
 
+/* Room left in a RegisterVersion request for all but the manifest. */
+#define MANIFEST_ROOM (1u << 20)
+
 typedef struct walk {
 	mf_file *files;
 	size_t n;
@@ -549,6 +552,30 @@ collect(walk *w, const char *path, bool *directory, mr_err *e)
 	return walk_add(w, source, rel, &st, e);
 }
 
+/*
+ * The manifest travels in the one RegisterVersion request, under
+ * MR_MSG_MAX. Refused here, before anything is read or sent, when even
+ * its smallest encoding cannot fit: each file's path, digest and mode in
+ * their entry (at least 41 bytes besides the path), and a chunk reference
+ * (at least 40 bytes) per MR_CDC_MAX of data.
+ */
+static mr_status
+check_manifest_size(const manifest *m, mr_err *e)
+{
+	uint64_t least = m->size_hint / MR_CDC_MAX * 40;
+
+	for (size_t i = 0; i < m->n_files; i++)
+		least += strlen(m->files[i].pb.path) + 41;
+	if (least > MR_MSG_MAX - MANIFEST_ROOM)
+		return mr_fail(e, MR_INVALID_ARGUMENT,
+		    "the manifest of %zu files would take at least %llu bytes; "
+		    "a request holds %u (MR_MSG_MAX, less %u for the rest of "
+		    "the registration): pack the files into fewer",
+		    m->n_files, (unsigned long long)least, MR_MSG_MAX,
+		    MANIFEST_ROOM);
+	return MR_OK;
+}
+
 mr_status
 manifest_open(manifest **out, const char *path, mr_err *e)
 {
@@ -573,6 +600,8 @@ manifest_open(manifest **out, const char *path, mr_err *e)
 	}
 	for (size_t i = 0; i < m->n_files; i++)
 		m->entries[i] = &m->files[i].pb;
+	if ((rv = check_manifest_size(m, e)) != MR_OK)
+		goto err_files;
 	modelreg__v1__manifest__init(&m->pb);
 	m->pb.format = 1;
 	m->pb.directory = directory;

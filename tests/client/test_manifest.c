@@ -511,6 +511,30 @@ test_manifest_check_refuses_unknown_format_and_bad_totals(void **state)
 	manifest_free(m);
 }
 
+static void
+test_manifest_too_large_for_one_request_is_refused_before_reading(
+    void **state)
+{
+	fixture *f = *state;
+	char *dir = rs_path(f->dir, "many"), name[256];
+	manifest *m;
+	mr_err e;
+
+	/* 70,000 empty files with 200-byte names: about 17 MB of manifest. */
+	assert_int_equal(mkdir(dir, 0755), 0);
+	for (int i = 0; i < 70000; i++) {
+		char *p;
+		snprintf(name, sizeof(name), "%0200d", i);
+		p = rs_path(dir, name);
+		rs_write_mode(p, "", 0, 0644);
+		free(p);
+	}
+	assert_int_equal(manifest_build(&m, dir, f->codec, &e),
+	    MR_INVALID_ARGUMENT);
+	assert_non_null(strstr(e.msg, "MR_MSG_MAX"));
+	free(dir);
+}
+
 int
 main(void)
 {
@@ -529,6 +553,7 @@ main(void)
 	    T(test_manifest_of_missing_path_is_not_found),
 	    T(test_manifest_refuses_a_file_that_needs_too_many_chunks),
 	    T(test_manifest_read_chunk_notices_a_file_that_shrank),
+	    T(test_manifest_too_large_for_one_request_is_refused_before_reading),
 	    T(test_manifest_check_refuses_paths_that_escape),
 	    T(test_manifest_check_refuses_chunks_not_covering_the_file),
 	    T(test_manifest_check_refuses_unsorted_or_repeated_paths),
