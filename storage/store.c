@@ -228,13 +228,18 @@ store_open(store **out, const char *dir, mr_err *e)
 	s->db = rocksdb_open_column_families(s->opt, dir, KEYS_CF_COUNT,
 	    keys_cf_names, cfo, s->cf, &err);
 	if (err != NULL) {
+		/* RocksDB's words, kept before store_rocks_err frees them
+		 * (and never read from e->msg while writing it). */
+		char why[MR_ERRMSG_MAX];
+
+		snprintf(why, sizeof(why), "%s", err);
 		rv = store_rocks_err(e, "opening the store", err);
 		if (rv == MR_DATA_LOSS)
 			mr_fail(e, rv,
 			    "opening the store in %s: %s (the write-ahead log "
 			    "is damaged before its end; restore from a backup "
 			    "rather than drop acknowledged writes)",
-			    dir, e != NULL ? e->msg : "");
+			    dir, why);
 		goto err_open;
 	}
 	if ((rv = load_meta(s, &upgrade, e)) != MR_OK ||
