@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "guard.h"
 #include "svc.h"
 
 #define LISTEN_MAX 16
@@ -37,6 +38,7 @@ usage(FILE *f)
 	fprintf(f,
 	    "usage: modelregd [--listen URL]... [--data DIR] [--workers N]\n"
 	    "                 [--environment NAME] [--publish URL]...\n"
+	    "                 [--max-connections N] [--idle-timeout S]\n"
 	    "\n"
 	    "Serves the modelreg registry.\n"
 	    "\n"
@@ -53,10 +55,17 @@ usage(FILE *f)
 	    "                 repeatable; default derived from the first\n"
 	    "                 --listen: tcp://H:P -> tcp://H:(P+1), ipc://X ->\n"
 	    "                 ipc://X.pub, inproc://X -> inproc://X.pub\n"
+	    "  --max-connections N  connections open at once, 1..%d;\n"
+	    "                 more are closed as they arrive; default %d\n"
+	    "  --idle-timeout S  close a connection with no request for S\n"
+	    "                 seconds (also one that sent half a message);\n"
+	    "                 0: never; default %d (clients reconnect)\n"
 	    "\n"
 	    "Requests are limited to %u bytes (larger ones up to %u get\n"
 	    "RESOURCE_EXHAUSTED; beyond that the connection is dropped).\n",
-	    SVC_WORKERS_MAX, SVC_WORKERS_DEFAULT, MR_MSG_MAX, MR_WIRE_MAX);
+	    SVC_WORKERS_MAX, SVC_WORKERS_DEFAULT, SVC_CONNS_LIMIT,
+	    SVC_CONNS_DEFAULT, SVC_IDLE_MS_DEFAULT / 1000, MR_MSG_MAX,
+	    MR_WIRE_MAX);
 }
 
 int
@@ -68,6 +77,8 @@ main(int argc, char **argv)
 		{ "workers", required_argument, NULL, 'w' },
 		{ "environment", required_argument, NULL, 'e' },
 		{ "publish", required_argument, NULL, 'p' },
+		{ "max-connections", required_argument, NULL, 'c' },
+		{ "idle-timeout", required_argument, NULL, 'i' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -81,7 +92,7 @@ main(int argc, char **argv)
 	mr_err e;
 	int ch, sig;
 
-	while ((ch = getopt_long(argc, argv, "l:d:w:e:p:h", opts, NULL)) != -1) {
+	while ((ch = getopt_long(argc, argv, "l:d:w:e:p:c:i:h", opts, NULL)) != -1) {
 		switch (ch) {
 		case 'l':
 			if (so.n_urls == LISTEN_MAX) {
@@ -112,6 +123,28 @@ main(int argc, char **argv)
 				return 2;
 			}
 			so.workers = (int)n;
+			break;
+		}
+		case 'c': {
+			char *end;
+			long n = strtol(optarg, &end, 10);
+			if (*end != '\0' || n < 1 || n > SVC_CONNS_LIMIT) {
+				fprintf(stderr, "modelregd: --max-connections "
+				    "takes 1..%d\n", SVC_CONNS_LIMIT);
+				return 2;
+			}
+			so.max_connections = (int)n;
+			break;
+		}
+		case 'i': {
+			char *end;
+			long n = strtol(optarg, &end, 10);
+			if (*end != '\0' || n < 0 || n > 86400) {
+				fprintf(stderr, "modelregd: --idle-timeout "
+				    "takes 0..86400 seconds\n");
+				return 2;
+			}
+			so.idle_timeout_ms = n == 0 ? -1 : (int)n * 1000;
 			break;
 		}
 		case 'e':

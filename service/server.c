@@ -49,6 +49,7 @@
 #include <nng/protocol/reqrep0/rep.h>
 #include <nng/supplemental/util/platform.h>
 
+#include "guard.h"
 #include "svc.h"
 
 /* A stopping context waits this long for one more request. */
@@ -77,6 +78,7 @@ struct conn {
 	nng_aio *aio; /* driven by conn_cb */
 	svc_worker w; /* answers the inline reads */
 	nng_msg *req; /* waiting in the queue for a worker */
+	nng_pipe pipe; /* of the request being answered, for the guard */
 	struct conn *next;
 	pthread_mutex_t mu;
 	bool receiving; /* a receive is posted on aio */
@@ -99,6 +101,7 @@ struct svc_server {
 	struct worker *workers;
 	int n_workers;
 	svc_publisher *pub; /* the change feed */
+	svc_guard *guard;   /* connection count and idle limits */
 	atomic_bool stopping;
 	uint64_t stop_deadline_ns; /* set before `stopping` */
 
@@ -164,6 +167,11 @@ conn_recv(struct conn *c)
 	svc_server *s = c->srv;
 	bool stopping;
 
+	/* The request before, if any, has been answered. */
+	if (nng_pipe_id(c->pipe) > 0) {
+		svc_guard_end(s->guard, c->pipe);
+		c->pipe = (nng_pipe)NNG_PIPE_INITIALIZER;
+	}
 	pthread_mutex_lock(&c->mu);
 	stopping = atomic_load(&s->stopping);
 	if (stopping && mr_mono_ns() > s->stop_deadline_ns) {
@@ -234,6 +242,8 @@ conn_cb(void *arg)
 		}
 		req = nng_aio_get_msg(c->aio);
 		nng_aio_set_msg(c->aio, NULL);
+		c->pipe = nng_msg_get_pipe(req);
+		svc_guard_begin(c->srv->guard, c->pipe);
 		m = svc_method_of(nng_msg_body(req), nng_msg_len(req));
 		if (m == NULL || !m->inline_read) {
 			/* Blocking, unknown or malformed: a worker answers. */
@@ -452,6 +462,14 @@ svc_server_start(svc_server **out, store *st, const svc_options *opt,
 		goto err_socket;
 	}
 
+	if ((rv = svc_guard_start(&s->guard, s->sock,
+		 opt->max_connections > 0 ? opt->max_connections
+					  : SVC_CONNS_DEFAULT,
+		 opt->idle_timeout_ms == 0 ? SVC_IDLE_MS_DEFAULT
+		     : opt->idle_timeout_ms < 0 ? 0
+						 : opt->idle_timeout_ms,
+		 e)) != MR_OK)
+		goto err_socket;
 	if ((rv = open_publisher(s, st, opt, e)) != MR_OK)
 		goto err_socket;
 
@@ -488,6 +506,7 @@ err_serving:
 err_socket:
 	svc_publisher_close(s->pub);
 	nng_close(s->sock);
+	svc_guard_stop(s->guard);
 err_alloc:
 	pthread_cond_destroy(&s->done_cv);
 	pthread_cond_destroy(&s->work_cv);
@@ -507,6 +526,7 @@ svc_server_stop(svc_server *s)
 	stop_serving(s);
 	nng_msleep(SVC_DRAIN_MS);
 	nng_close(s->sock);
+	svc_guard_stop(s->guard);
 	svc_publisher_close(s->pub);
 	pthread_cond_destroy(&s->done_cv);
 	pthread_cond_destroy(&s->work_cv);

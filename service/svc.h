@@ -253,6 +253,8 @@ typedef struct svc_options {
 	 * (svc_publish_url_default). */
 	const char *const *publish_urls;
 	size_t n_publish_urls;
+	int max_connections; /* 0: SVC_CONNS_DEFAULT (guard.h) */
+	int idle_timeout_ms; /* 0: SVC_IDLE_MS_DEFAULT; < 0: none */
 } svc_options;
 
 /* Listens on every URL and starts the workers. */

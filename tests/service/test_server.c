@@ -313,6 +313,122 @@ test_stop_lets_the_request_in_hand_finish(void **state)
 	free(bytes);
 }
 
+/* ---- connection limits (guard.c) ------------------------------------- */
+
+/* A second server on its own TCP port with the given limits. */
+static svc_server *
+start_guarded(struct fixture *f, int max_conns, int idle_ms, int *port)
+{
+	char url[64];
+	const char *urls[1] = { url };
+	char pub[PATH_MAX + 32];
+	const char *pubs[1] = { pub };
+	svc_options so = { .urls = urls, .n_urls = 1, .workers = 2,
+		.max_connections = max_conns, .idle_timeout_ms = idle_ms,
+		.publish_urls = pubs, .n_publish_urls = 1 };
+	svc_server *srv;
+	mr_err e;
+
+	*port = free_port();
+	snprintf(url, sizeof(url), "tcp://127.0.0.1:%d", *port);
+	snprintf(pub, sizeof(pub), "ipc://%s/guarded-%d.pub", f->env.dir,
+	    *port);
+	if (svc_server_start(&srv, f->env.st, &so, &e) != MR_OK)
+		fail_msg("svc_server_start: %s", e.msg);
+	return srv;
+}
+
+/* A TCP connection that has done the SP handshake as a REQ0 peer. */
+static int
+sp_connect(int port)
+{
+	const uint8_t hello[8] = { 0, 'S', 'P', 0, 0, 0x30, 0, 0 };
+	struct sockaddr_in a = { .sin_family = AF_INET };
+	struct timeval tv = { .tv_sec = 5 };
+	int fd = socket(AF_INET, SOCK_STREAM, 0);
+	uint8_t peer[8];
+	size_t got = 0;
+	ssize_t r;
+
+	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+	a.sin_port = htons((uint16_t)port);
+	a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	assert_int_equal(connect(fd, (struct sockaddr *)&a, sizeof(a)), 0);
+	assert_int_equal(write(fd, hello, 8), 8);
+	while (got < 8 && (r = read(fd, peer + got, 8 - got)) > 0)
+		got += (size_t)r;
+	assert_int_equal(got, 8);
+	return fd;
+}
+
+/* Whether the server closes `fd` within `ms` milliseconds. */
+static bool
+closed_within(int fd, int ms)
+{
+	struct timeval tv = { .tv_sec = ms / 1000,
+		.tv_usec = (ms % 1000) * 1000 };
+	uint8_t b[16];
+
+	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+	return read(fd, b, sizeof(b)) == 0;
+}
+
+static void
+test_connections_past_the_limit_are_closed_as_they_arrive(void **state)
+{
+	struct fixture *f = *state;
+	int port, fds[4];
+	svc_server *srv = start_guarded(f, 3, -1, &port);
+
+	for (int i = 0; i < 3; i++)
+		fds[i] = sp_connect(port);
+	fds[3] = sp_connect(port);
+	assert_true(closed_within(fds[3], 3000));
+	for (int i = 0; i < 3; i++)
+		assert_false(closed_within(fds[i], 200));
+	/* A place freed is a place for the next one. */
+	close(fds[0]);
+	close(fds[3]);
+	usleep(200 * 1000);
+	fds[0] = sp_connect(port);
+	assert_false(closed_within(fds[0], 300));
+	for (int i = 0; i < 3; i++)
+		close(fds[i]);
+	svc_server_stop(srv);
+}
+
+static void
+test_a_half_sent_request_is_closed_after_the_idle_timeout(void **state)
+{
+	struct fixture *f = *state;
+	int port;
+	svc_server *srv = start_guarded(f, 16, 400, &port);
+	uint8_t frame[8 + 10] = { 0, 0, 0, 0, 0, 0, 0, 100 };
+	size_t len;
+	uint8_t *ok = get_model_request("absent", &len);
+	char url[64];
+	nng_socket busy;
+	int fd = sp_connect(port);
+
+	/* 100 bytes announced, 10 sent, and then nothing. */
+	assert_int_equal(write(fd, frame, sizeof(frame)), sizeof(frame));
+	/* Meanwhile a client that keeps asking is never cut off. */
+	snprintf(url, sizeof(url), "tcp://127.0.0.1:%d", port);
+	assert_int_equal(nng_req0_open(&busy), 0);
+	assert_int_equal(nng_socket_set_ms(busy, NNG_OPT_RECVTIMEO, 5000), 0);
+	assert_int_equal(nng_dial(busy, url, NULL, 0), 0);
+	for (int i = 0; i < 8; i++) {
+		assert_int_equal(roundtrip(busy, ok, len, NULL, 0),
+		    MR_NOT_FOUND);
+		usleep(150 * 1000);
+	}
+	assert_true(closed_within(fd, 3000));
+	close(fd);
+	nng_close(busy);
+	free(ok);
+	svc_server_stop(srv);
+}
+
 int
 main(void)
 {
@@ -323,6 +439,8 @@ main(void)
 		T(test_frame_over_wire_limit_drops_only_that_connection),
 		T(test_many_requests_are_in_flight_at_once),
 		T(test_stop_lets_the_request_in_hand_finish),
+		T(test_connections_past_the_limit_are_closed_as_they_arrive),
+		T(test_a_half_sent_request_is_closed_after_the_idle_timeout),
 	};
 #undef T
 
