@@ -192,8 +192,15 @@ main(int argc, char **argv)
 		store_close(st);
 		return 1;
 	}
-	for (size_t i = 0; i < so.n_urls; i++)
+	for (size_t i = 0; i < so.n_urls; i++) {
 		fprintf(stderr, "modelregd: serving %s\n", urls[i]);
+		if (svc_url_plain_off_host(urls[i]))
+			fprintf(stderr,
+			    "modelregd: warning: %s is plain TCP on an address "
+			    "other machines can reach: requests and their "
+			    "tokens cross the network unencrypted\n",
+			    urls[i]);
+	}
 	{
 		const char *const *pub;
 		size_t n = svc_publisher_urls(svc_server_publisher(srv), &pub);

@@ -535,6 +535,22 @@ svc_server_stop(svc_server *s)
 	free(s);
 }
 
+bool
+svc_url_plain_off_host(const char *url)
+{
+	static const char *const local[] = { "127.", "localhost:", "[::1]:" };
+	const char *host;
+
+	if (strncmp(url, "tcp://", 6) != 0 && strncmp(url, "tcp4://", 7) != 0 &&
+	    strncmp(url, "tcp6://", 7) != 0)
+		return false; /* ipc, inproc: this machine; tls+tcp: sealed */
+	host = strstr(url, "://") + 3;
+	for (size_t i = 0; i < sizeof(local) / sizeof(local[0]); i++)
+		if (strncmp(host, local[i], strlen(local[i])) == 0)
+			return false;
+	return true;
+}
+
 svc_publisher *
 svc_server_publisher(svc_server *s)
 {

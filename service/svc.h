@@ -265,6 +265,12 @@ mr_status svc_server_start(svc_server **out, store *st,
  * to 5 s), then the socket closes. Accepts NULL. The store stays open.
  */
 void svc_server_stop(svc_server *s);
+/*
+ * Whether `url` is plain TCP on an address other machines can reach
+ * (anything but 127.x, localhost and [::1]): requests, and the tokens in
+ * them, would cross the network unencrypted.
+ */
+bool svc_url_plain_off_host(const char *url);
 /* The server's change feed (for its URLs as bound). */
 svc_publisher *svc_server_publisher(svc_server *s);
 

@@ -313,6 +313,22 @@ test_stop_lets_the_request_in_hand_finish(void **state)
 	free(bytes);
 }
 
+static void
+test_plain_tcp_off_this_host_is_told_apart(void **state)
+{
+	(void)state;
+	assert_true(svc_url_plain_off_host("tcp://0.0.0.0:7878"));
+	assert_true(svc_url_plain_off_host("tcp://10.1.2.3:7878"));
+	assert_true(svc_url_plain_off_host("tcp://registry.example:7878"));
+	assert_true(svc_url_plain_off_host("tcp://[::]:7878"));
+	assert_false(svc_url_plain_off_host("tcp://127.0.0.1:7878"));
+	assert_false(svc_url_plain_off_host("tcp://localhost:7878"));
+	assert_false(svc_url_plain_off_host("tcp://[::1]:7878"));
+	assert_false(svc_url_plain_off_host("ipc:///run/modelreg.sock"));
+	assert_false(svc_url_plain_off_host("inproc://x"));
+	assert_false(svc_url_plain_off_host("tls+tcp://0.0.0.0:7878"));
+}
+
 /* ---- connection limits (guard.c) ------------------------------------- */
 
 /* A second server on its own TCP port with the given limits. */
@@ -441,6 +457,7 @@ main(void)
 		T(test_stop_lets_the_request_in_hand_finish),
 		T(test_connections_past_the_limit_are_closed_as_they_arrive),
 		T(test_a_half_sent_request_is_closed_after_the_idle_timeout),
+		cmocka_unit_test(test_plain_tcp_off_this_host_is_told_apart),
 	};
 #undef T
 
