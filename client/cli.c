@@ -2842,6 +2842,18 @@ static const command commands[] = {
         .n_subs = sizeof(audit_commands) / sizeof(audit_commands[0]),
     },
     {
+        .name = "scrub",
+        .run = cmd_scrub,
+        .synopsis = "scrub",
+        .help = "Has the registry read every stored chunk, decode it and "
+                "check its length\n"
+                "and SHA-256 against its digest, in slices (Scrub/Run). "
+                "Prints \"damaged\n"
+                "DIGEST: REASON (DETAIL)\" per damaged chunk, then "
+                "\"scrubbed N chunks (B\n"
+                "bytes): K damaged\"; exits 1 if any is damaged.\n",
+    },
+    {
         .name = "lineage",
         .run = cmd_lineage,
         .synopsis = "lineage NAME VERSION [--depth N] [--all-deployments] "

@@ -1356,6 +1356,54 @@ cmd_audit_verify(cli *g, const command *cmd, int argc, char **argv)
 	return code;
 }
 
+/* Chunks per Scrub/Run call of `modelreg scrub`: a slice of up to 4 GiB
+ * of 4 MiB chunks, which the server also bounds by bytes (256 MiB). */
+#define SCRUB_SLICE 1024
+
+int
+cmd_scrub(cli *g, const command *cmd, int argc, char **argv)
+{
+	static const struct option opts[] = {OPT_END};
+	uint8_t next[MR_DIGEST_LEN];
+	uint64_t chunks = 0, bytes = 0, damaged = 0;
+	bool first = true;
+	options o = {0};
+	mr_status rv;
+	char hex[65];
+	int code;
+
+	if ((code = begin(g, cmd, opts, argc, argv, 0, "no arguments", &o)) !=
+	        0 ||
+	    o.help)
+		return code;
+	for (;;) {
+		mr_scrub_result *r;
+
+		rv = mr_scrub(g->c, first ? NULL : next, SCRUB_SLICE, 0, &r);
+		if (rv != MR_OK)
+			return status_error(g, rv, "scrub");
+		chunks += r->chunks_checked;
+		bytes += r->bytes_checked;
+		damaged += r->n_damaged;
+		for (size_t i = 0; i < r->n_damaged; i++)
+			printf("damaged %s: %s (%s)\n",
+			    mr_digest_hex(r->damaged[i].digest, hex),
+			    r->damaged[i].reason, r->damaged[i].detail);
+		fflush(stdout);
+		if (r->done || r->chunks_checked == 0) {
+			mr_scrub_result_free(r);
+			break;
+		}
+		memcpy(next, r->next, sizeof(next));
+		first = false;
+		mr_scrub_result_free(r);
+	}
+	printf("scrubbed %llu chunks (%llu bytes): %llu damaged\n",
+	    (unsigned long long)chunks, (unsigned long long)bytes,
+	    (unsigned long long)damaged);
+	return damaged == 0 ? 0 : CLI_EXIT_STATUS;
+}
+
 /* ---- traffic split and resolve ------------------------------------------ */
 
 /* "10", "12.5", "0.05", "100": a percentage with up to two decimals, as

@@ -39,6 +39,7 @@ usage(FILE *f)
 	    "usage: modelregd [--listen URL]... [--data DIR] [--workers N]\n"
 	    "                 [--environment NAME] [--publish URL]...\n"
 	    "                 [--max-connections N] [--idle-timeout S]\n"
+	    "                 [--scrub-rate MIB]\n"
 	    "\n"
 	    "Serves the modelreg registry.\n"
 	    "\n"
@@ -60,11 +61,16 @@ usage(FILE *f)
 	    "  --idle-timeout S  close a connection with no request for S\n"
 	    "                 seconds (also one that sent half a message);\n"
 	    "                 0: never; default %d (clients reconnect)\n"
+	    "  --scrub-rate MIB  background check of every stored chunk\n"
+	    "                 (decoded and hashed against its digest), reading\n"
+	    "                 at most MIB MiB/s, 0..%u; 0 disables; default %d.\n"
+	    "                 Damaged chunks are logged here\n"
 	    "\n"
 	    "Requests are limited to %u bytes (larger ones up to %u get\n"
 	    "RESOURCE_EXHAUSTED; beyond that the connection is dropped).\n",
 	    SVC_WORKERS_MAX, SVC_WORKERS_DEFAULT, SVC_CONNS_LIMIT,
-	    SVC_CONNS_DEFAULT, SVC_IDLE_MS_DEFAULT / 1000, MR_MSG_MAX,
+	    SVC_CONNS_DEFAULT, SVC_IDLE_MS_DEFAULT / 1000,
+	    SVC_SCRUB_RATE_MAX_MIB, SVC_SCRUB_RATE_DEFAULT_MIB, MR_MSG_MAX,
 	    MR_WIRE_MAX);
 }
 
@@ -79,12 +85,14 @@ main(int argc, char **argv)
 		{ "publish", required_argument, NULL, 'p' },
 		{ "max-connections", required_argument, NULL, 'c' },
 		{ "idle-timeout", required_argument, NULL, 'i' },
+		{ "scrub-rate", required_argument, NULL, 's' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
 	const char *urls[LISTEN_MAX];
 	const char *pub_urls[SVC_PUBLISH_MAX];
-	svc_options so = { .urls = urls, .n_urls = 0, .workers = 0 };
+	svc_options so = { .urls = urls, .n_urls = 0, .workers = 0,
+		.scrub_rate_mib = SVC_SCRUB_RATE_DEFAULT_MIB };
 	const char *data = DEFAULT_DATA;
 	svc_server *srv = NULL;
 	store *st = NULL;
@@ -92,7 +100,7 @@ main(int argc, char **argv)
 	mr_err e;
 	int ch, sig;
 
-	while ((ch = getopt_long(argc, argv, "l:d:w:e:p:c:i:h", opts, NULL)) != -1) {
+	while ((ch = getopt_long(argc, argv, "l:d:w:e:p:c:i:s:h", opts, NULL)) != -1) {
 		switch (ch) {
 		case 'l':
 			if (so.n_urls == LISTEN_MAX) {
@@ -145,6 +153,18 @@ main(int argc, char **argv)
 				return 2;
 			}
 			so.idle_timeout_ms = n == 0 ? -1 : (int)n * 1000;
+			break;
+		}
+		case 's': {
+			char *end;
+			long n = strtol(optarg, &end, 10);
+			if (*end != '\0' || end == optarg || n < 0 ||
+			    n > SVC_SCRUB_RATE_MAX_MIB) {
+				fprintf(stderr, "modelregd: --scrub-rate takes "
+				    "0..%u (MiB/s)\n", SVC_SCRUB_RATE_MAX_MIB);
+				return 2;
+			}
+			so.scrub_rate_mib = (uint32_t)n;
 			break;
 		}
 		case 'e':
@@ -212,6 +232,9 @@ main(int argc, char **argv)
 	    "modelregd: data in %s, revision %llu, %d workers; ready\n", data,
 	    (unsigned long long)store_revision(st),
 	    so.workers > 0 ? so.workers : SVC_WORKERS_DEFAULT);
+	if (so.scrub_rate_mib > 0)
+		fprintf(stderr, "modelregd: scrubbing chunks at %u MiB/s\n",
+		    so.scrub_rate_mib);
 
 	sigwait(&sigs, &sig);
 	fprintf(stderr, "modelregd: %s, finishing requests in flight\n",

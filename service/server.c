@@ -102,6 +102,7 @@ struct svc_server {
 	int n_workers;
 	svc_publisher *pub; /* the change feed */
 	svc_guard *guard;   /* connection count and idle limits */
+	svc_scrubber *scrub; /* NULL: none */
 	atomic_bool stopping;
 	uint64_t stop_deadline_ns; /* set before `stopping` */
 
@@ -372,7 +373,7 @@ open_publisher(svc_server *s, store *st, const svc_options *opt, mr_err *e)
 
 static mr_status
 worker_res_init(svc_worker *w, store *st, const svc_options *opt,
-    svc_publisher *pub, mr_err *e)
+    svc_publisher *pub, svc_scrubber *scrub, mr_err *e)
 {
 	mr_status rv;
 
@@ -381,6 +382,7 @@ worker_res_init(svc_worker *w, store *st, const svc_options *opt,
 	if (opt->environment != NULL)
 		w->environment = opt->environment;
 	w->pub = pub;
+	w->scrub = scrub;
 	return MR_OK;
 }
 
@@ -405,7 +407,8 @@ start_serving(svc_server *s, store *st, const svc_options *opt, int n,
 	}
 	for (int i = 0; i < n_conns; i++) {
 		struct conn *c = &s->conns[i];
-		if ((rv = worker_res_init(&c->w, st, opt, s->pub, e)) != MR_OK)
+		if ((rv = worker_res_init(&c->w, st, opt, s->pub, s->scrub,
+		    e)) != MR_OK)
 			return rv;
 		if ((err = nng_ctx_open(&c->ctx, s->sock)) != 0 ||
 		    (err = nng_aio_alloc(&c->aio, conn_cb, c)) != 0)
@@ -415,7 +418,8 @@ start_serving(svc_server *s, store *st, const svc_options *opt, int n,
 	for (int i = 0; i < n; i++) {
 		struct worker *wk = &s->workers[i];
 		wk->srv = s;
-		if ((rv = worker_res_init(&wk->w, st, opt, s->pub, e)) != MR_OK)
+		if ((rv = worker_res_init(&wk->w, st, opt, s->pub, s->scrub,
+		    e)) != MR_OK)
 			return rv;
 		if ((err = nng_aio_alloc(&wk->aio, NULL, NULL)) != 0)
 			return mr_fail(e, MR_INTERNAL, "allocating an aio: %s",
@@ -472,6 +476,10 @@ svc_server_start(svc_server **out, store *st, const svc_options *opt,
 		goto err_socket;
 	if ((rv = open_publisher(s, st, opt, e)) != MR_OK)
 		goto err_socket;
+	if (opt->scrub_rate_mib > 0 &&
+	    (rv = svc_scrubber_start(&s->scrub, st, opt->scrub_rate_mib, e)) !=
+		MR_OK)
+		goto err_socket;
 
 	/* Contexts receive before the listeners start, so that the first
 	 * request finds one. */
@@ -504,6 +512,7 @@ err_listeners:
 err_serving:
 	stop_serving(s);
 err_socket:
+	svc_scrubber_stop(s->scrub);
 	svc_publisher_close(s->pub);
 	nng_close(s->sock);
 	svc_guard_stop(s->guard);
@@ -524,6 +533,7 @@ svc_server_stop(svc_server *s)
 	 * listener closes the connections it accepted, and with them the
 	 * replies still to be sent. */
 	stop_serving(s);
+	svc_scrubber_stop(s->scrub);
 	nng_msleep(SVC_DRAIN_MS);
 	nng_close(s->sock);
 	svc_guard_stop(s->guard);

@@ -44,10 +44,14 @@
 /* The change feed's PUB socket (publish.c); opaque to handlers. */
 typedef struct svc_publisher svc_publisher;
 
+/* The background scrubber (scrub.c); opaque to handlers. */
+typedef struct svc_scrubber svc_scrubber;
+
 /* Per-worker resources, reused across requests. */
 typedef struct svc_worker {
 	store *st;
 	svc_publisher *pub; /* NULL: mutations publish nothing */
+	svc_scrubber *scrub; /* NULL: no background scrub */
 	const char *environment; /* recorded on deployment nodes */
 	mr_codec *codec;
 	uint8_t *scratch; /* MR_CHUNK_MAX bytes for decoding chunks */
@@ -117,6 +121,9 @@ extern const size_t svc_search_method_count;
 mr_status svc_event_page(svc_call *c, const char *name, uint64_t after,
     uint32_t page_size, Modelreg__V1__Event ***events, size_t *n,
     protobuf_c_boolean *more, uint64_t *last);
+/* The Scrub service (scrub.c). */
+extern const svc_method svc_scrub_methods[];
+extern const size_t svc_scrub_method_count;
 /* The Watch service (watch.c). */
 extern const svc_method svc_watch_methods[];
 extern const size_t svc_watch_method_count;
@@ -240,6 +247,24 @@ size_t svc_publisher_urls(const svc_publisher *p, const char *const **urls);
 /* A store_commit_fn: publishes each event; `arg` is the svc_publisher. */
 void svc_publish_committed(void *arg, const store_committed *evs, size_t n);
 
+/* ---- background scrub (scrub.c) ----------------------------------------- */
+
+/* modelregd's default scrub rate, MiB/s of stored chunk bytes read. */
+#define SVC_SCRUB_RATE_DEFAULT_MIB 16
+#define SVC_SCRUB_RATE_MAX_MIB 65536
+
+/*
+ * Starts a thread that checks every stored chunk (store_scrub), over and
+ * over, reading at most `rate_mib` MiB/s: after each slice it sleeps for
+ * as long as the slice's bytes take at that rate, and a minute after each
+ * complete pass. Damage goes to stderr with the chunk's digest and is
+ * counted for Scrub/Run's `background` status.
+ */
+mr_status svc_scrubber_start(svc_scrubber **out, store *st,
+    uint32_t rate_mib, mr_err *e);
+/* Stops the thread (promptly: it sleeps on a condition). Accepts NULL. */
+void svc_scrubber_stop(svc_scrubber *sc);
+
 /* ---- transport -------------------------------------------------------- */
 
 typedef struct svc_server svc_server;
@@ -255,6 +280,8 @@ typedef struct svc_options {
 	size_t n_publish_urls;
 	int max_connections; /* 0: SVC_CONNS_DEFAULT (guard.h) */
 	int idle_timeout_ms; /* 0: SVC_IDLE_MS_DEFAULT; < 0: none */
+	/* Background scrub rate in MiB/s; 0: no background scrub. */
+	uint32_t scrub_rate_mib;
 } svc_options;
 
 /* Listens on every URL and starts the workers. */

@@ -32,6 +32,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "chunk.h"
 #include "common.h"
 #include "audit.pb-c.h"
 #include "lineage.pb-c.h"
@@ -167,6 +168,50 @@ typedef struct store_chunk {
 mr_status store_get_chunk(store *s, const uint8_t digest[MR_DIGEST_LEN],
     store_chunk **out, mr_err *e);
 void store_chunk_release(store_chunk *c);
+
+/*
+ * Scrubbing (storage/scrub.c): reads stored chunks in digest order and
+ * verifies each against its name, so that damage at rest is found before
+ * a pull trips over it. One call is one slice, read from one snapshot
+ * without filling the block cache.
+ */
+
+/* Why a chunk failed its check. */
+typedef enum store_scrub_reason {
+	STORE_SCRUB_BAD_DATA = 1,   /* decodes wrong: length or SHA-256 */
+	STORE_SCRUB_BAD_RECORD,     /* its chunkmeta record is malformed */
+	STORE_SCRUB_NO_RECORD,      /* data without a chunkmeta record */
+	STORE_SCRUB_NO_DATA,        /* a chunkmeta record without data */
+	STORE_SCRUB_LENGTH,         /* stored length differs from the record */
+	STORE_SCRUB_BAD_KEY,        /* a key that is not a 32-byte digest */
+} store_scrub_reason;
+
+/* A damaged chunk: its digest (key; the first 32 bytes of a malformed
+ * key, zero-padded), why, and a sentence. Returns non-zero to stop. */
+typedef int (*store_scrub_fn)(void *arg, const uint8_t digest[MR_DIGEST_LEN],
+    store_scrub_reason why, const char *detail);
+
+typedef struct store_scrub_slice {
+	uint64_t chunks;  /* chunks checked */
+	uint64_t bytes;   /* stored bytes read */
+	uint64_t damaged; /* reported through the callback */
+	bool done;        /* no chunk after `next` */
+	uint8_t next[MR_DIGEST_LEN]; /* start of the next slice, if !done */
+} store_scrub_slice;
+
+/*
+ * Checks chunks from digest `start` (inclusive; NULL: the first) until
+ * `max_chunks` chunks (at least 1) have been checked or `max_bytes` stored
+ * bytes read (0: no byte limit; the chunk that crosses it is still
+ * checked), reporting each damaged one through `fn`. `codec` and `scratch`
+ * (MR_CHUNK_MAX bytes) are the caller's, for decoding. Damage is reported,
+ * not failed: the return is not MR_OK only when RocksDB fails.
+ */
+mr_status store_scrub(store *s, const uint8_t *start, uint64_t max_chunks,
+    uint64_t max_bytes, mr_codec *codec, void *scratch, store_scrub_fn fn,
+    void *arg, store_scrub_slice *out, mr_err *e);
+/* "data does not match its digest", ...; "?" for an unknown value. */
+const char *store_scrub_reason_name(store_scrub_reason why);
 
 /* ---- transactions ------------------------------------------------------ */
 

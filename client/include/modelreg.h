@@ -740,6 +740,52 @@ void mr_audit_check_free(mr_audit_check *a);
  * *out (ok false), not as a failed call. */
 mr_status mr_verify_audit(mr_client *c, mr_audit_check **out);
 
+/* ---- scrub -------------------------------------------------------------------
+ *
+ * The registry reads its stored chunks, decodes each and checks its length
+ * and SHA-256 against its digest: damage at rest found before a pull
+ * trips over it. A pass is a sequence of slices in digest order.
+ */
+
+typedef struct mr_damaged_chunk {
+	uint8_t digest[MR_DIGEST_LEN];
+	char *reason; /* "data does not match its digest", ... */
+	char *detail; /* a sentence about this chunk */
+} mr_damaged_chunk;
+
+/* modelregd's own background pass (modelregd --scrub-rate). */
+typedef struct mr_scrub_status {
+	bool enabled;
+	uint64_t rate_bytes_per_s;
+	uint64_t passes;         /* complete passes since it started */
+	uint64_t chunks_checked; /* since it started */
+	uint64_t bytes_checked;
+	uint64_t damaged;        /* damaged chunks found, every pass counted */
+	uint64_t last_pass_damaged;
+} mr_scrub_status;
+
+typedef struct mr_scrub_result {
+	uint64_t chunks_checked;
+	uint64_t bytes_checked; /* stored (maybe compressed) bytes read */
+	mr_damaged_chunk *damaged; /* at most 1000 */
+	size_t n_damaged;
+	bool done; /* no chunk after this slice; false if none checked */
+	uint8_t next[MR_DIGEST_LEN]; /* start of the next slice, if !done */
+	mr_scrub_status background;
+} mr_scrub_result;
+
+void mr_scrub_result_free(mr_scrub_result *r);
+/*
+ * Has the registry check one slice of its chunks: from digest `start`
+ * (MR_DIGEST_LEN bytes; NULL: the first) until `max_chunks` chunks (the
+ * server serves at most 1024) or `max_bytes` stored bytes (0: the
+ * server's limit, 256 MiB) have been read. With max_chunks 0 nothing is
+ * checked and only `background` is filled. Damage is reported in *out,
+ * not as a failed call.
+ */
+mr_status mr_scrub(mr_client *c, const uint8_t *start, uint32_t max_chunks,
+    uint64_t max_bytes, mr_scrub_result **out);
+
 /* ---- artifacts ------------------------------------------------------------ */
 
 typedef struct mr_pull_options {

@@ -22,7 +22,8 @@ static void
 serve(rs_server *s)
 {
 	const char *urls[] = {s->url};
-	svc_options so = {.urls = urls, .n_urls = 1, .workers = RS_WORKERS};
+	svc_options so = {.urls = urls, .n_urls = 1, .workers = RS_WORKERS,
+	    .scrub_rate_mib = s->scrub_rate_mib};
 	mr_err e;
 
 	mr_err_clear(&e);

@@ -35,6 +35,8 @@ typedef struct rs_server {
 	store *st;                /* NULL while stopped */
 	svc_server *srv;
 	int stores; /* stores made so far (rs_replace_store) */
+	/* Background scrub rate of the next serve (rs_resume); 0: none. */
+	uint32_t scrub_rate_mib;
 } rs_server;
 
 /*
