@@ -221,6 +221,7 @@ find_method(const char *name)
 		{ svc_lifecycle_methods, &svc_lifecycle_method_count },
 		{ svc_search_methods, &svc_search_method_count },
 		{ svc_watch_methods, &svc_watch_method_count },
+		{ svc_admin_methods, &svc_admin_method_count },
 	};
 
 	for (size_t i = 0; i < sizeof(services) / sizeof(services[0]); i++)
