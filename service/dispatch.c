@@ -222,6 +222,7 @@ find_method(const char *name)
 		{ svc_search_methods, &svc_search_method_count },
 		{ svc_watch_methods, &svc_watch_method_count },
 		{ svc_scrub_methods, &svc_scrub_method_count },
+		{ svc_admin_methods, &svc_admin_method_count },
 	};
 
 	for (size_t i = 0; i < sizeof(services) / sizeof(services[0]); i++)

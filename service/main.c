@@ -5,6 +5,12 @@
  * (for up to 5 s), the socket closes, then RocksDB closes.
  * Nothing is lost if it is not: every acknowledged change was synced to the
  * WAL before its reply was sent.
+ *
+ * Two subcommands act on a registry rather than serve it:
+ *   modelregd backup DIR [--server URL | --data DATA]
+ *   modelregd restore BACKUP --data DATA [--force]
+ * backup asks a running server (Admin.Backup), or opens a store no server
+ * has open (--data); restore is offline (storage/backup.c).
  */
 #include <getopt.h>
 #include <malloc.h>
@@ -12,8 +18,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "guard.h"
+#include "modelreg.h"
 #include "svc.h"
 
 #define LISTEN_MAX 16
@@ -31,6 +39,169 @@
  * Set here, not in the library: the allocator is the program's choice.
  */
 #define MALLOC_ARENAS 2
+/* How long `modelregd backup --server` waits for the answer. */
+#define BACKUP_TIMEOUT_MS (3600 * 1000)
+
+static void
+usage_admin(FILE *f)
+{
+	fprintf(f,
+	    "usage: modelregd backup DIR [--server URL | --data DATA]\n"
+	    "       modelregd restore BACKUP --data DATA [--force]\n"
+	    "\n"
+	    "backup: an online, consistent backup of the whole registry into\n"
+	    "  DIR, which must not exist or be empty. With --server (default\n"
+	    "  " MR_DEFAULT_URL ") the running server writes it, so DIR is an\n"
+	    "  absolute path on the SERVER's machine; with --data, a store no\n"
+	    "  server has open is backed up by this process.\n"
+	    "restore: offline; makes DATA a copy of BACKUP and prints its\n"
+	    "  revision. A non-empty DATA is refused unless --force, which\n"
+	    "  moves it aside to DATA.before-restore-<unix time>.\n");
+}
+
+/* `path` made absolute against the working directory, into out. */
+static int
+absolute(const char *path, char *out, size_t cap)
+{
+	char cwd[4096];
+
+	if (path[0] == '/')
+		return snprintf(out, cap, "%s", path) < (int)cap ? 0 : -1;
+	if (getcwd(cwd, sizeof(cwd)) == NULL)
+		return -1;
+	return snprintf(out, cap, "%s/%s", cwd, path) < (int)cap ? 0 : -1;
+}
+
+static int
+admin_fail(const char *cmd, mr_status rv, const char *msg)
+{
+	fprintf(stderr, "modelregd %s: %s: %s\n", cmd, mr_strerror(rv), msg);
+	return 1;
+}
+
+/* modelregd backup DIR [--server URL | --data DATA] */
+static int
+cmd_backup(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "server", required_argument, NULL, 's' },
+		{ "data", required_argument, NULL, 'd' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	const char *url = NULL, *data = NULL, *dir;
+	char path[4096];
+	uint64_t rev = 0, bytes = 0;
+	mr_status rv;
+	int ch;
+
+	while ((ch = getopt_long(argc, argv, "s:d:h", opts, NULL)) != -1) {
+		switch (ch) {
+		case 's':
+			url = optarg;
+			break;
+		case 'd':
+			data = optarg;
+			break;
+		case 'h':
+			usage_admin(stdout);
+			return 0;
+		default:
+			usage_admin(stderr);
+			return 2;
+		}
+	}
+	if (optind + 1 != argc || (url != NULL && data != NULL)) {
+		usage_admin(stderr);
+		return 2;
+	}
+	dir = argv[optind];
+	if (data != NULL) {
+		store *st;
+		mr_err e;
+
+		if (absolute(dir, path, sizeof(path)) != 0)
+			return admin_fail("backup", MR_INVALID_ARGUMENT,
+			    "path too long");
+		if ((rv = store_open(&st, data, &e)) != MR_OK)
+			return admin_fail("backup", rv, e.msg);
+		rv = store_checkpoint(st, path, &rev, &bytes, &e);
+		store_close(st);
+		if (rv != MR_OK)
+			return admin_fail("backup", rv, e.msg);
+		printf("backup of revision %llu in %s (%llu bytes)\n",
+		    (unsigned long long)rev, path, (unsigned long long)bytes);
+		return 0;
+	} else {
+		mr_client_options o = { .timeout_ms = BACKUP_TIMEOUT_MS };
+		mr_client *c;
+
+		if ((rv = mr_client_open(&c, url != NULL ? url : MR_DEFAULT_URL,
+			 &o)) != MR_OK)
+			return admin_fail("backup", rv, mr_client_errmsg(NULL));
+		rv = mr_backup(c, dir, &rev);
+		if (rv != MR_OK) {
+			admin_fail("backup", rv, mr_client_errmsg(c));
+			mr_client_close(c);
+			return 1;
+		}
+		mr_client_close(c);
+		printf("backup of revision %llu in %s (on the server)\n",
+		    (unsigned long long)rev, dir);
+		return 0;
+	}
+}
+
+/* modelregd restore BACKUP --data DATA [--force] */
+static int
+cmd_restore(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "data", required_argument, NULL, 'd' },
+		{ "force", no_argument, NULL, 'f' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	char from[4096], to[4096], aside[4200];
+	const char *data = NULL;
+	bool force = false;
+	uint64_t rev = 0;
+	mr_status rv;
+	mr_err e;
+	int ch;
+
+	while ((ch = getopt_long(argc, argv, "d:fh", opts, NULL)) != -1) {
+		switch (ch) {
+		case 'd':
+			data = optarg;
+			break;
+		case 'f':
+			force = true;
+			break;
+		case 'h':
+			usage_admin(stdout);
+			return 0;
+		default:
+			usage_admin(stderr);
+			return 2;
+		}
+	}
+	if (optind + 1 != argc || data == NULL) {
+		usage_admin(stderr);
+		return 2;
+	}
+	if (absolute(argv[optind], from, sizeof(from)) != 0 ||
+	    absolute(data, to, sizeof(to)) != 0)
+		return admin_fail("restore", MR_INVALID_ARGUMENT,
+		    "path too long");
+	rv = store_restore(from, to, force, &rev, aside, sizeof(aside), &e);
+	if (rv != MR_OK)
+		return admin_fail("restore", rv, e.msg);
+	if (aside[0] != '\0')
+		printf("moved the old data directory to %s\n", aside);
+	printf("restored revision %llu into %s\n", (unsigned long long)rev, to);
+	return 0;
+}
 
 static void
 usage(FILE *f)
@@ -67,7 +238,11 @@ usage(FILE *f)
 	    "                 Damaged chunks are logged here\n"
 	    "\n"
 	    "Requests are limited to %u bytes (larger ones up to %u get\n"
-	    "RESOURCE_EXHAUSTED; beyond that the connection is dropped).\n",
+	    "RESOURCE_EXHAUSTED; beyond that the connection is dropped).\n"
+	    "\n"
+	    "       modelregd backup DIR [--server URL | --data DATA]\n"
+	    "       modelregd restore BACKUP --data DATA [--force]\n"
+	    "(modelregd backup --help for those.)\n",
 	    SVC_WORKERS_MAX, SVC_WORKERS_DEFAULT, SVC_CONNS_LIMIT,
 	    SVC_CONNS_DEFAULT, SVC_IDLE_MS_DEFAULT / 1000,
 	    SVC_SCRUB_RATE_MAX_MIB, SVC_SCRUB_RATE_DEFAULT_MIB, MR_MSG_MAX,
@@ -100,6 +275,10 @@ main(int argc, char **argv)
 	mr_err e;
 	int ch, sig;
 
+	if (argc > 1 && strcmp(argv[1], "backup") == 0)
+		return cmd_backup(argc - 1, argv + 1);
+	if (argc > 1 && strcmp(argv[1], "restore") == 0)
+		return cmd_restore(argc - 1, argv + 1);
 	while ((ch = getopt_long(argc, argv, "l:d:w:e:p:c:i:s:h", opts, NULL)) != -1) {
 		switch (ch) {
 		case 'l':

@@ -127,6 +127,9 @@ extern const size_t svc_scrub_method_count;
 /* The Watch service (watch.c). */
 extern const svc_method svc_watch_methods[];
 extern const size_t svc_watch_method_count;
+/* The Admin service: backups (admin.c). */
+extern const svc_method svc_admin_methods[];
+extern const size_t svc_admin_method_count;
 
 /*
  * Frees `p` with `fn` once the reply is packed. If recording fails (out of

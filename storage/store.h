@@ -75,6 +75,32 @@ void store_set_synced(store *s, bool synced);
 /* The revision of the last committed event; 0 for an empty registry. */
 uint64_t store_revision(store *s);
 
+/* ---- backup and restore (backup.c) ------------------------------------- */
+
+/*
+ * Writes a consistent backup of the open store into `dir`, an absolute
+ * path that must not exist or be an empty directory, whose parent exists:
+ * a RocksDB checkpoint, hard-linking SST files on the same file system and
+ * copying the rest. Commits wait while it is taken (under the writer
+ * lock), reads do not. *revision is the revision the backup holds,
+ * *bytes (if not NULL) the total size of its files. MR_INVALID_ARGUMENT
+ * for a relative path, MR_ALREADY_EXISTS for an existing non-empty `dir`,
+ * MR_FAILED_PRECONDITION if its parent is missing.
+ */
+mr_status store_checkpoint(store *s, const char *dir, uint64_t *revision,
+    uint64_t *bytes, mr_err *e);
+/*
+ * Offline: makes `data` (absolute) a copy of backup directory `backup`,
+ * each file copied and fsynced into `data`.restoring, which is opened as a
+ * store to check it and then renamed to `data`. An existing non-empty
+ * `data` is MR_ALREADY_EXISTS unless `force`, which renames it to
+ * `data`.before-restore-<unix time> (written into aside[aside_cap]; ""
+ * when nothing was moved). On failure `data` is left as it was. No store
+ * may be open on `data`.
+ */
+mr_status store_restore(const char *backup, const char *data, bool force,
+    uint64_t *revision, char *aside, size_t aside_cap, mr_err *e);
+
 /* ---- catalog reads --------------------------------------------------- */
 
 /* MR_NOT_FOUND if the model does not exist. */

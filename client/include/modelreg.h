@@ -378,6 +378,22 @@ const char *mr_client_errmsg(const mr_client *c);
 /* Registry revision reported by the last successful mutation. */
 uint64_t mr_client_revision(const mr_client *c);
 
+/* ---- administration ------------------------------------------------------ */
+
+/*
+ * Asks the server for an online, consistent backup of the whole registry
+ * into `dir`, an absolute path ON THE SERVER'S MACHINE that must not exist
+ * or be an empty directory, and whose parent exists. The registry keeps
+ * serving; commits wait while the backup's files are listed. *revision
+ * (if not NULL) is the registry revision the backup holds: every change
+ * up to it, nothing after. `modelregd restore` makes a data directory of
+ * it. MR_INVALID_ARGUMENT for a relative path, MR_ALREADY_EXISTS for an
+ * existing non-empty directory, MR_FAILED_PRECONDITION if its parent does
+ * not exist. Give the client a timeout (mr_client_options) long enough to
+ * flush and link or copy the store.
+ */
+mr_status mr_backup(mr_client *c, const char *dir, uint64_t *revision);
+
 /* ---- registry ----------------------------------------------------------- */
 
 typedef void (*mr_progress_fn)(void *arg, uint64_t done, uint64_t total);
