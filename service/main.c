@@ -210,7 +210,7 @@ usage(FILE *f)
 	    "usage: modelregd [--listen URL]... [--data DIR] [--workers N]\n"
 	    "                 [--environment NAME] [--publish URL]...\n"
 	    "                 [--max-connections N] [--idle-timeout S]\n"
-	    "                 [--scrub-rate MIB]\n"
+	    "                 [--scrub-rate MIB] [--backup-root DIR]\n"
 	    "\n"
 	    "Serves the modelreg registry.\n"
 	    "\n"
@@ -236,6 +236,9 @@ usage(FILE *f)
 	    "                 (decoded and hashed against its digest), reading\n"
 	    "                 at most MIB MiB/s, 0..%u; 0 disables; default %d.\n"
 	    "                 Damaged chunks are logged here\n"
+	    "  --backup-root DIR  allow online backups (Admin/Backup,\n"
+	    "                 modelregd backup) into directories below DIR;\n"
+	    "                 without it they are refused\n"
 	    "\n"
 	    "Requests are limited to %u bytes (larger ones up to %u get\n"
 	    "RESOURCE_EXHAUSTED; beyond that the connection is dropped).\n"
@@ -261,6 +264,7 @@ main(int argc, char **argv)
 		{ "max-connections", required_argument, NULL, 'c' },
 		{ "idle-timeout", required_argument, NULL, 'i' },
 		{ "scrub-rate", required_argument, NULL, 's' },
+		{ "backup-root", required_argument, NULL, 'b' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -279,7 +283,7 @@ main(int argc, char **argv)
 		return cmd_backup(argc - 1, argv + 1);
 	if (argc > 1 && strcmp(argv[1], "restore") == 0)
 		return cmd_restore(argc - 1, argv + 1);
-	while ((ch = getopt_long(argc, argv, "l:d:w:e:p:c:i:s:h", opts, NULL)) != -1) {
+	while ((ch = getopt_long(argc, argv, "l:d:w:e:p:c:i:s:b:h", opts, NULL)) != -1) {
 		switch (ch) {
 		case 'l':
 			if (so.n_urls == LISTEN_MAX) {
@@ -346,6 +350,14 @@ main(int argc, char **argv)
 			so.scrub_rate_mib = (uint32_t)n;
 			break;
 		}
+		case 'b':
+			if (optarg[0] != '/') {
+				fprintf(stderr, "modelregd: --backup-root takes "
+				    "an absolute path\n");
+				return 2;
+			}
+			so.backup_root = optarg;
+			break;
 		case 'e':
 			if (mr_check_tag_key(optarg, NULL) != MR_OK ||
 			    strlen(optarg) > MR_LINEAGE_NAME_MAX) {

@@ -381,6 +381,7 @@ worker_res_init(svc_worker *w, store *st, const svc_options *opt,
 		return rv;
 	if (opt->environment != NULL)
 		w->environment = opt->environment;
+	w->backup_root = opt->backup_root;
 	w->pub = pub;
 	w->scrub = scrub;
 	return MR_OK;

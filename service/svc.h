@@ -53,6 +53,7 @@ typedef struct svc_worker {
 	svc_publisher *pub; /* NULL: mutations publish nothing */
 	svc_scrubber *scrub; /* NULL: no background scrub */
 	const char *environment; /* recorded on deployment nodes */
+	const char *backup_root; /* Admin/Backup writes below it; NULL: off */
 	mr_codec *codec;
 	uint8_t *scratch; /* MR_CHUNK_MAX bytes for decoding chunks */
 } svc_worker;
@@ -277,6 +278,7 @@ typedef struct svc_options {
 	size_t n_urls;
 	int workers;             /* 0: SVC_WORKERS_DEFAULT */
 	const char *environment; /* NULL: SVC_ENVIRONMENT_DEFAULT */
+	const char *backup_root; /* NULL: Admin/Backup is refused */
 	/* Where the change feed is published; none: derived from urls[0]
 	 * (svc_publish_url_default). */
 	const char *const *publish_urls;

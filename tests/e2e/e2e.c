@@ -32,7 +32,8 @@ spawn(e2e_server *s)
 			dup2(fd, 2);
 		}
 		execl(MODELREGD_PATH, "modelregd", "--listen", s->url, "--data",
-		    s->data, "--workers", "8", (char *)NULL);
+		    s->data, "--workers", "8", "--backup-root", s->dir,
+		    (char *)NULL);
 		_exit(127);
 	}
 	s->pid = pid;

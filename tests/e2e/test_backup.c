@@ -234,6 +234,15 @@ test_backup_refuses_relative_existing_and_orphan_dirs(void **state)
 	assert_int_equal(mr_backup(c, dir, &rev), MR_ALREADY_EXISTS);
 	assert_int_equal(access(file, F_OK), 0);
 
+	/* Only below the server's --backup-root (the test's directory). */
+	assert_int_equal(mr_backup(c, "/tmp/modelreg-outside-root", &rev),
+	    MR_PERMISSION_DENIED);
+	assert_non_null(strstr(mr_client_errmsg(c), "backup root"));
+	snprintf(file, sizeof(file), "%s/../escaped", s.dir);
+	assert_int_equal(mr_backup(c, file, &rev), MR_PERMISSION_DENIED);
+	snprintf(file, sizeof(file), "%s/..", s.dir);
+	assert_int_equal(mr_backup(c, file, &rev), MR_INVALID_ARGUMENT);
+
 	/* A parent that does not exist. */
 	e2e_path(dir, s.dir, "no/such/dir");
 	assert_int_equal(mr_backup(c, dir, &rev), MR_FAILED_PRECONDITION);

@@ -3,10 +3,12 @@
  * unacceptable envelope gets its status and a message and changes
  * nothing; retried mutations are applied once.
  */
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "admin.pb-c.h"
 #include "svctest.h"
 #include "testutil.h"
 
@@ -330,6 +332,21 @@ test_overlong_idempotency_key_is_invalid_argument(void **state)
 	    MR_INVALID_ARGUMENT);
 }
 
+static void
+test_backup_without_a_backup_root_is_refused(void **state)
+{
+	st_env *env = *state;
+	Modelreg__V1__BackupRequest rq = MODELREG__V1__BACKUP_REQUEST__INIT;
+	char dir[PATH_MAX + 16];
+
+	snprintf(dir, sizeof(dir), "%s/backup", env->dir);
+	rq.dir = dir;
+	assert_int_equal(
+	    st_call(env, "Admin/Backup", &rq.base, NULL, NULL, NULL),
+	    MR_FAILED_PRECONDITION);
+	assert_non_null(strstr(env->last_message, "--backup-root"));
+}
+
 int
 main(void)
 {
@@ -351,6 +368,7 @@ main(void)
 		T(test_same_key_for_another_request_is_invalid_argument),
 		T(test_failed_mutation_is_not_remembered_under_its_key),
 		T(test_overlong_idempotency_key_is_invalid_argument),
+		T(test_backup_without_a_backup_root_is_refused),
 	};
 #undef T
 
