@@ -12,6 +12,7 @@
  * backup asks a running server (Admin.Backup), or opens a store no server
  * has open (--data); restore is offline (storage/backup.c).
  */
+#include <errno.h>
 #include <getopt.h>
 #include <malloc.h>
 #include <signal.h>
@@ -252,6 +253,25 @@ usage(FILE *f)
 	    MR_WIRE_MAX);
 }
 
+/* A whole number in lo..hi for `flag`, or a message and false. */
+static bool
+number_arg(const char *flag, const char *text, long lo, long hi,
+    const char *unit, long *out)
+{
+	char *end;
+	long n;
+
+	errno = 0;
+	n = strtol(text, &end, 10);
+	if (errno != 0 || end == text || *end != '\0' || n < lo || n > hi) {
+		fprintf(stderr, "modelregd: %s takes %ld..%ld%s\n", flag, lo,
+		    hi, unit);
+		return false;
+	}
+	*out = n;
+	return true;
+}
+
 int
 main(int argc, char **argv)
 {
@@ -278,6 +298,7 @@ main(int argc, char **argv)
 	sigset_t sigs;
 	mr_err e;
 	int ch, sig;
+	long n;
 
 	if (argc > 1 && strcmp(argv[1], "backup") == 0)
 		return cmd_backup(argc - 1, argv + 1);
@@ -305,51 +326,30 @@ main(int argc, char **argv)
 		case 'd':
 			data = optarg;
 			break;
-		case 'w': {
-			char *end;
-			long n = strtol(optarg, &end, 10);
-			if (*end != '\0' || n < 1 || n > SVC_WORKERS_MAX) {
-				fprintf(stderr, "modelregd: --workers takes "
-				    "1..%d\n", SVC_WORKERS_MAX);
+		case 'w':
+			if (!number_arg("--workers", optarg, 1, SVC_WORKERS_MAX,
+				"", &n))
 				return 2;
-			}
 			so.workers = (int)n;
 			break;
-		}
-		case 'c': {
-			char *end;
-			long n = strtol(optarg, &end, 10);
-			if (*end != '\0' || n < 1 || n > SVC_CONNS_LIMIT) {
-				fprintf(stderr, "modelregd: --max-connections "
-				    "takes 1..%d\n", SVC_CONNS_LIMIT);
+		case 'c':
+			if (!number_arg("--max-connections", optarg, 1,
+				SVC_CONNS_LIMIT, "", &n))
 				return 2;
-			}
 			so.max_connections = (int)n;
 			break;
-		}
-		case 'i': {
-			char *end;
-			long n = strtol(optarg, &end, 10);
-			if (*end != '\0' || n < 0 || n > 86400) {
-				fprintf(stderr, "modelregd: --idle-timeout "
-				    "takes 0..86400 seconds\n");
+		case 'i':
+			if (!number_arg("--idle-timeout", optarg, 0, 86400,
+				" seconds", &n))
 				return 2;
-			}
 			so.idle_timeout_ms = n == 0 ? -1 : (int)n * 1000;
 			break;
-		}
-		case 's': {
-			char *end;
-			long n = strtol(optarg, &end, 10);
-			if (*end != '\0' || end == optarg || n < 0 ||
-			    n > SVC_SCRUB_RATE_MAX_MIB) {
-				fprintf(stderr, "modelregd: --scrub-rate takes "
-				    "0..%u (MiB/s)\n", SVC_SCRUB_RATE_MAX_MIB);
+		case 's':
+			if (!number_arg("--scrub-rate", optarg, 0,
+				SVC_SCRUB_RATE_MAX_MIB, " (MiB/s)", &n))
 				return 2;
-			}
 			so.scrub_rate_mib = (uint32_t)n;
 			break;
-		}
 		case 'b':
 			if (optarg[0] != '/') {
 				fprintf(stderr, "modelregd: --backup-root takes "

@@ -243,3 +243,25 @@ e2e_teardown(void **state)
 	free(*state);
 	return 0;
 }
+
+void
+e2e_expect_pull_identical(mr_client *c, const char *dir, const char *name,
+    const char *version, const char *src)
+{
+	char dest[PATH_MAX + 64];
+	size_t a_len, b_len;
+	void *a, *b;
+
+	snprintf(dest, sizeof(dest), "%s/pulled-%s-%s", dir, name, version);
+	if (mr_pull(c, name, version, MR_STAGE_NONE, dest, NULL, NULL) != MR_OK)
+		fail_msg("pull %s@%s: %s", name, version, mr_client_errmsg(c));
+	a = tu_read_file(src, &a_len);
+	b = tu_read_file(dest, &b_len);
+	assert_non_null(a);
+	assert_non_null(b);
+	assert_int_equal(a_len, b_len);
+	assert_memory_equal(a, b, a_len);
+	free(a);
+	free(b);
+	unlink(dest);
+}

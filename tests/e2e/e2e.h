@@ -96,4 +96,11 @@ void e2e_write_random(const char *path, size_t size, uint64_t seed);
  */
 int e2e_teardown(void **state);
 
+/*
+ * Pulls name@version into `dir` and fails the test unless it is
+ * byte-identical to `src`; the pulled file is removed.
+ */
+void e2e_expect_pull_identical(mr_client *c, const char *dir,
+    const char *name, const char *version, const char *src);
+
 #endif /* MR_E2E_H */

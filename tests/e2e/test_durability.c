@@ -34,29 +34,6 @@ make_artifact(const char *dir, int i, char *path, size_t cap)
 }
 
 static void
-assert_pull_identical(mr_client *c, const char *dir, const char *name,
-    const char *version, const char *src)
-{
-	char dest[PATH_MAX + 64];
-	size_t a_len, b_len;
-	void *a, *b;
-
-	snprintf(dest, sizeof(dest), "%s/pulled-%s-%s", dir, name, version);
-	assert_int_equal(mr_pull(c, name, version, MR_STAGE_NONE, dest, NULL,
-			     NULL),
-	    MR_OK);
-	a = tu_read_file(src, &a_len);
-	b = tu_read_file(dest, &b_len);
-	assert_non_null(a);
-	assert_non_null(b);
-	assert_int_equal(a_len, b_len);
-	assert_memory_equal(a, b, a_len);
-	free(a);
-	free(b);
-	unlink(dest);
-}
-
-static void
 test_acknowledged_versions_survive_kill_9(void **state)
 {
 	e2e_server s;
@@ -97,7 +74,7 @@ test_acknowledged_versions_survive_kill_9(void **state)
 	}
 	for (int i = 0; i < N_VERSIONS; i++) {
 		snprintf(version, sizeof(version), "1.%d.0", i);
-		assert_pull_identical(c, s.dir, "fraud", version, src[i]);
+		e2e_expect_pull_identical(c, s.dir, "fraud", version, src[i]);
 	}
 	mr_client_close(c);
 	e2e_finish(&s);
@@ -187,7 +164,7 @@ test_kill_9_during_registrations_loses_no_acknowledged_version(void **state)
 		}
 		/* ...but whatever is visible pulls whole. */
 		mr_version_free(v);
-		assert_pull_identical(c, s.dir, "stream", version, src);
+		e2e_expect_pull_identical(c, s.dir, "stream", version, src);
 		present++;
 	}
 	mr_client_close(c);
