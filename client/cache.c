@@ -94,7 +94,6 @@ cache_get(const chunk_cache *cc, mr_codec *c,
 {
 	char path[PATH_MAX];
 	uint8_t got[MR_DIGEST_LEN];
-	size_t done = 0;
 	struct stat st;
 	int fd;
 
@@ -108,14 +107,8 @@ cache_get(const chunk_cache *cc, mr_codec *c,
 		goto bad;
 	/* A hit is a use: trimming keeps what was used last. */
 	futimens(fd, NULL);
-	while (done < len) {
-		ssize_t n = read(fd, buf + done, len - done);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			goto bad;
-		done += (size_t)n;
-	}
+	if (!client_pread_full(fd, buf, len, 0, NULL))
+		goto bad;
 	close(fd);
 	mr_sha256(c, buf, len, got);
 	if (memcmp(got, digest, MR_DIGEST_LEN) == 0)
@@ -133,8 +126,7 @@ cache_put(const chunk_cache *cc, const uint8_t digest[MR_DIGEST_LEN],
     const void *data, uint32_t len)
 {
 	char path[PATH_MAX], tmp[PATH_MAX + 32];
-	const uint8_t *p = data;
-	size_t done = 0;
+	bool ok;
 	int fd;
 
 	entry_path(cc, digest, path, sizeof(path));
@@ -146,15 +138,8 @@ cache_put(const chunk_cache *cc, const uint8_t digest[MR_DIGEST_LEN],
 	         O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0600)) <
 	    0)
 		return;
-	while (done < len) {
-		ssize_t n = write(fd, p + done, len - done);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			break;
-		done += (size_t)n;
-	}
-	if (close(fd) != 0 || done != len || rename(tmp, path) != 0)
+	ok = client_pwrite_full(fd, data, len, 0);
+	if (close(fd) != 0 || !ok || rename(tmp, path) != 0)
 		unlink(tmp);
 }
 

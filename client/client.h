@@ -71,6 +71,14 @@ mr_status client_sys_fail(mr_err *e, const char *what, const char *path);
 mr_status client_mkdirs(mr_err *e, const char *path);
 mr_status client_fsync_dir(mr_err *e, const char *path);
 void client_remove_tree(const char *path);
+/*
+ * pread/pwrite of exactly `len` bytes at `off`, through short transfers
+ * and EINTR. False when they cannot be: a read sets *err to errno, or to
+ * 0 when the file ends first (err may be NULL); a write leaves errno set.
+ */
+bool client_pread_full(int fd, void *buf, size_t len, uint64_t off,
+    int *err);
+bool client_pwrite_full(int fd, const void *buf, size_t len, uint64_t off);
 
 /*
  * Validates a version selector - a semantic version, normalized, or an

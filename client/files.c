@@ -1,6 +1,6 @@
 /*
  * files.c - the local file operations the artifact code shares: mkdir -p,
- * fsync of a directory, rm -rf.
+ * fsync of a directory, rm -rf, whole reads and writes at an offset.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -68,4 +68,46 @@ void
 client_remove_tree(const char *path)
 {
 	nftw(path, remove_one, 16, FTW_DEPTH | FTW_PHYS);
+}
+
+bool
+client_pread_full(int fd, void *buf, size_t len, uint64_t off, int *err)
+{
+	uint8_t *p = buf;
+	size_t done = 0;
+
+	while (done < len) {
+		ssize_t n =
+		    pread(fd, p + done, len - done, (off_t)(off + done));
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0) {
+			if (err != NULL)
+				*err = n < 0 ? errno : 0;
+			return false;
+		}
+		done += (size_t)n;
+	}
+	return true;
+}
+
+bool
+client_pwrite_full(int fd, const void *buf, size_t len, uint64_t off)
+{
+	const uint8_t *p = buf;
+	size_t done = 0;
+
+	while (done < len) {
+		ssize_t n =
+		    pwrite(fd, p + done, len - done, (off_t)(off + done));
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0) {
+			if (n == 0)
+				errno = ENOSPC;
+			return false;
+		}
+		done += (size_t)n;
+	}
+	return true;
 }

@@ -211,27 +211,6 @@ cmp_file(const void *a, const void *b)
 	    ((const mf_file *)a)->pb.path, ((const mf_file *)b)->pb.path);
 }
 
-/* Reads exactly `len` bytes at `off`; false if the file ends first. */
-static bool
-read_full(int fd, uint8_t *buf, size_t len, uint64_t off, int *err)
-{
-	size_t done = 0;
-
-	*err = 0;
-	while (done < len) {
-		ssize_t n =
-		    pread(fd, buf + done, len - done, (off_t)(off + done));
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0) {
-			*err = n < 0 ? errno : 0;
-			return false;
-		}
-		done += (size_t)n;
-	}
-	return true;
-}
-
 static mr_status
 chunks_exhausted(const mf_file *f, mr_err *e)
 {
@@ -293,7 +272,7 @@ refill(mf_file *f, int fd, const mf_sink *sink, uint8_t **bufp,
 		*start = 0;
 		*end = keep;
 	}
-	if (!read_full(fd, buf + *end, want, *at, &err)) {
+	if (!client_pread_full(fd, buf + *end, want, *at, &err)) {
 		if (err == 0)
 			return mr_fail(e, MR_ABORTED,
 			    "%s changed while it was being read (it shrank); "
@@ -479,7 +458,7 @@ manifest_read_chunk(const manifest *m, mf_reader *r, size_t file, size_t chunk,
 			return client_sys_fail(e, "open", f->source);
 		r->file = file;
 	}
-	if (!read_full(r->fd, buf, ref->length, ref->offset, &err)) {
+	if (!client_pread_full(r->fd, buf, ref->length, ref->offset, &err)) {
 		if (err == 0)
 			return mr_fail(e, MR_ABORTED,
 			    "%s shrank since it was read; register again",

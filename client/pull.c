@@ -334,7 +334,6 @@ place(pull *p, size_t i, uint64_t off, const uint8_t *bytes, uint32_t len,
 {
 	const char *name = p->mf->files[i]->path;
 	mr_status rv;
-	size_t done = 0;
 	int fd;
 
 	pthread_mutex_lock(&p->mu);
@@ -343,15 +342,8 @@ place(pull *p, size_t i, uint64_t off, const uint8_t *bytes, uint32_t len,
 	pthread_mutex_unlock(&p->mu);
 	if (rv != MR_OK)
 		return rv;
-	while (done < len) {
-		ssize_t n =
-		    pwrite(fd, bytes + done, len - done, (off_t)(off + done));
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0)
-			return client_sys_fail(e, "write", name);
-		done += (size_t)n;
-	}
+	if (!client_pwrite_full(fd, bytes, len, off))
+		return client_sys_fail(e, "write", name);
 	/* Start writeback now rather than all at once in the fsync. */
 	sync_file_range(fd, (off_t)off, len, SYNC_FILE_RANGE_WRITE);
 	atomic_fetch_add(&p->done, len);
@@ -706,24 +698,6 @@ install(pull *p)
 	return rv;
 }
 
-/* Reads exactly `len` bytes at `off`; false on a short read or error. */
-static bool
-pread_full(int fd, uint8_t *buf, size_t len, uint64_t off)
-{
-	size_t done = 0;
-
-	while (done < len) {
-		ssize_t n =
-		    pread(fd, buf + done, len - done, (off_t)(off + done));
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			return false;
-		done += (size_t)n;
-	}
-	return true;
-}
-
 /*
  * Finds the chunks an interrupted pull left in place. Regions never
  * written are holes and are skipped unread (each file is created at its
@@ -765,7 +739,8 @@ resume(pull *p, uint8_t *buf)
 			if (ref->offset + ref->length > (uint64_t)st.st_size)
 				break;
 			if (lseek(fd, off, SEEK_DATA) != off ||
-			    !pread_full(fd, buf, ref->length, ref->offset))
+			    !client_pread_full(
+			        fd, buf, ref->length, ref->offset, NULL))
 				continue;
 			mr_sha256(codec, buf, ref->length, got);
 			if (memcmp(got, ref->digest.data, MR_DIGEST_LEN) != 0)
