@@ -45,6 +45,7 @@
 #include "client.h"
 #include "convert.h"
 #include "manifest.h"
+#include "wire.h"
 
 /* Threads that verify and write chunks while this one receives. */
 #define PULL_THREADS 2
@@ -368,12 +369,12 @@ static bool
 parse_chunk_reply(const rpc_view *v, chunk_reply *out)
 {
 	const uint8_t *p = v->data, *end = v->data + v->len;
-	rpc_field f;
+	mr_wire_field f;
 	int got;
 
 	memset(out, 0, sizeof(*out));
 	out->data = p; /* an empty chunk is no chunk: decode refuses it */
-	while ((got = rpc_field_next(&p, end, &f)) > 0) {
+	while ((got = mr_wire_next(&p, end, &f)) > 0) {
 		if (f.num == 1)
 			out->encoding = (int)f.v;
 		else if (f.num == 2)

@@ -31,6 +31,7 @@
 
 #include "common.h"
 #include "envelope.pb-c.h"
+#include "wire.h"
 #include "rpc.h"
 
 /* One call at a time on a context of the socket. */
@@ -625,64 +626,13 @@ rpc_window_wait(rpc_window *w, const ProtobufCMessageDescriptor *rd,
 	return slot_finish(s, w->r, rd, resp, e);
 }
 
-int
-rpc_field_next(const uint8_t **pp, const uint8_t *end, rpc_field *f)
-{
-	const uint8_t *p = *pp;
-	uint64_t key = 0, v = 0;
-
-	if (p == end)
-		return 0;
-	for (int shift = 0;; shift += 7) {
-		if (p == end || shift > 63)
-			return -1;
-		key |= (uint64_t)(*p & 0x7f) << shift;
-		if ((*p++ & 0x80) == 0)
-			break;
-	}
-	f->num = (uint32_t)(key >> 3);
-	f->p = NULL;
-	f->len = 0;
-	switch (key & 7) {
-	case 0: /* varint */
-	case 2: /* length-delimited: a varint length, then the bytes */
-		for (int shift = 0;; shift += 7) {
-			if (p == end || shift > 63)
-				return -1;
-			v |= (uint64_t)(*p & 0x7f) << shift;
-			if ((*p++ & 0x80) == 0)
-				break;
-		}
-		f->v = v;
-		if ((key & 7) == 2) {
-			if (v > (uint64_t)(end - p))
-				return -1;
-			f->p = p;
-			f->len = (size_t)v;
-			p += v;
-		}
-		break;
-	case 1: /* fixed 64 */
-	case 5: /* fixed 32 */
-		if ((size_t)(end - p) < ((key & 7) == 1 ? 8u : 4u))
-			return -1;
-		p += (key & 7) == 1 ? 8 : 4;
-		f->v = 0;
-		break;
-	default:
-		return -1;
-	}
-	*pp = p;
-	return 1;
-}
-
 mr_status
 rpc_window_wait_view(rpc_window *w, rpc_view *v, uintptr_t *tag, mr_err *e)
 {
 	slot *s = &w->slots[w->head];
 	const uint8_t *p, *end;
 	nng_msg *msg;
-	rpc_field f;
+	mr_wire_field f;
 	mr_status st;
 	int got;
 
@@ -695,7 +645,7 @@ rpc_window_wait_view(rpc_window *w, rpc_view *v, uintptr_t *tag, mr_err *e)
 		return st;
 	p = nng_msg_body(msg);
 	end = p + nng_msg_len(msg);
-	while ((got = rpc_field_next(&p, end, &f)) > 0) {
+	while ((got = mr_wire_next(&p, end, &f)) > 0) {
 		if (f.num == 1 && f.v != MODELREG__V1__STATUS_CODE__STATUS_OK)
 			break; /* an error: parse_reply says which */
 		if (f.num == 3 && f.p != NULL) {

@@ -97,7 +97,7 @@ mr_status rpc_window_wait(rpc_window *w, const ProtobufCMessageDescriptor *rd,
  * tenth of a pull's CPU. rpc_window_wait_view() checks the envelope's
  * status and leaves *v naming the payload inside the received message
  * (an error reply is reported as rpc_window_wait would); the caller
- * reads the payload with rpc_field_next() and frees the message with
+ * reads the payload with mr_wire_next() (wire.h) and frees the message with
  * rpc_view_free(), from any thread.
  */
 typedef struct rpc_view {
@@ -109,16 +109,5 @@ typedef struct rpc_view {
 mr_status rpc_window_wait_view(rpc_window *w, rpc_view *v, uintptr_t *tag,
     mr_err *e);
 void rpc_view_free(rpc_view *v);
-
-/* One field of protobuf wire format: varints in v; bytes in p, len. */
-typedef struct rpc_field {
-	uint32_t num;
-	uint64_t v;
-	const uint8_t *p;
-	size_t len;
-} rpc_field;
-
-/* Reads the field at *p (advancing it): 1, 0 at `end`, -1 malformed. */
-int rpc_field_next(const uint8_t **p, const uint8_t *end, rpc_field *f);
 
 #endif /* MR_CLIENT_RPC_H */

@@ -21,6 +21,7 @@
 
 #include "envelope.pb-c.h"
 #include "svc.h"
+#include "wire.h"
 
 /* ---- per-request allocation budget ---------------------------------- */
 
@@ -493,21 +494,25 @@ run_mutation(svc_call *c, const svc_method *m,
 const svc_method *
 svc_method_of(const uint8_t *msg, size_t len)
 {
-	struct budget budget = { .used = 0, .limit = SVC_DECODE_BUDGET };
-	ProtobufCAllocator alloc = {
-		.alloc = budget_alloc,
-		.free = budget_free,
-		.allocator_data = &budget,
-	};
-	Modelreg__V1__Request *rq;
-	const svc_method *m;
+	const uint8_t *p = msg, *end = msg + len;
+	char name[SVC_METHOD_NAME_MAX + 1] = "";
+	mr_wire_field f;
+	int got;
 
-	if (len > MR_MSG_MAX ||
-	    (rq = modelreg__v1__request__unpack(&alloc, len, msg)) == NULL)
+	/* Only the method field, read in place: unpacking the envelope here
+	 * would copy its payload (a chunk: megabytes) once more than the
+	 * dispatch that follows. As protobuf, the last occurrence counts. */
+	if (len > MR_MSG_MAX)
 		return NULL;
-	m = find_method(rq->method);
-	modelreg__v1__request__free_unpacked(rq, &alloc);
-	return m;
+	while ((got = mr_wire_next(&p, end, &f)) > 0) {
+		if (f.num != 1 || f.p == NULL)
+			continue;
+		if (f.len > SVC_METHOD_NAME_MAX)
+			return NULL;
+		memcpy(name, f.p, f.len);
+		name[f.len] = '\0';
+	}
+	return got == 0 ? find_method(name) : NULL;
 }
 
 int

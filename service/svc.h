@@ -215,10 +215,12 @@ int svc_dispatch(svc_worker *w, const uint8_t *msg, size_t len,
     const svc_reply *reply);
 /*
  * The method a request message names, for the transport to choose who
- * handles it; NULL if the envelope does not decode or names no method we
- * serve (svc_dispatch then answers the error). Decodes the envelope, a
- * microsecond for the small requests that are answered inline.
+ * handles it; NULL if the envelope is not wire format or names no method
+ * we serve (svc_dispatch then answers the error). Reads only the method
+ * field, in place.
  */
+/* Longer than any method we serve: such a name is no method. */
+#define SVC_METHOD_NAME_MAX 128
 const svc_method *svc_method_of(const uint8_t *msg, size_t len);
 
 /* ---- change feed (publish.c) ------------------------------------------- */
