@@ -241,15 +241,12 @@ request_size(void)
 {
 	Modelreg__V1__GetVersionRequest gv = MODELREG__V1__GET_VERSION_REQUEST__INIT;
 	Modelreg__V1__Request env = MODELREG__V1__REQUEST__INIT;
-	char user[MR_USER_MAX + 1];
-	const char *u = getenv("USER");
 	uint8_t buf[256];
 
-	snprintf(user, sizeof(user), "%s", u != NULL ? u : "");
 	gv.name = "bench-model";
 	gv.stage = MODELREG__V1__STAGE__STAGE_PRODUCTION;
 	env.method = "/modelreg.v1.Registry/GetVersion";
-	env.user = user;
+	env.auth_token = (char *)bench_token();
 	env.deadline_unix_ms = (uint64_t)mr_now_ms();
 	env.payload.data = buf;
 	env.payload.len = modelreg__v1__get_version_request__pack(&gv, buf);
@@ -344,6 +341,7 @@ main(int argc, char **argv)
 		fprintf(stderr, "modelreg-bench: %s\n", e.msg);
 		return 1;
 	}
+	bench_token_store(st);
 	make_url(url, sizeof(url), transport, dir, "registry");
 	urls[0] = url;
 	so.urls = urls;

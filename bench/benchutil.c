@@ -3,7 +3,9 @@
  */
 #include <arpa/inet.h>
 #include <netinet/in.h>
+#include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -14,6 +16,7 @@
 #include "benchutil.h"
 #include "gen.h"
 #include "modelreg.h"
+#include "svc.h"
 
 int
 bench_free_port(void)
@@ -162,4 +165,43 @@ bench_req_call(nng_socket s, const void *req, size_t len)
 		return rv;
 	nng_free(buf, n);
 	return 0;
+}
+
+void
+bench_token_store(store *st)
+{
+	Modelreg__V1__Grant g = MODELREG__V1__GRANT__INIT;
+	char token[SVC_TOKEN_LEN + 1];
+	mr_err e;
+
+	g.role = MODELREG__V1__ROLE__ROLE_ADMIN;
+	g.models = "*";
+	if (svc_token_mint(st, "bench", "bench", &g, token, &e) != MR_OK) {
+		fprintf(stderr, "bench: making a token: %s\n", e.msg);
+		exit(1);
+	}
+	setenv("MODELREG_TOKEN", token, 1);
+}
+
+void
+bench_token_file(const char *path)
+{
+	char token[256] = "";
+	FILE *f = fopen(path, "r");
+
+	if (f == NULL || fgets(token, sizeof(token), f) == NULL) {
+		fprintf(stderr, "bench: no token in %s\n", path);
+		exit(1);
+	}
+	fclose(f);
+	token[strcspn(token, "\n")] = '\0';
+	setenv("MODELREG_TOKEN", token, 1);
+}
+
+const char *
+bench_token(void)
+{
+	const char *t = getenv("MODELREG_TOKEN");
+
+	return t != NULL ? t : "";
 }

@@ -37,4 +37,16 @@ int bench_req_dial(nng_socket *out, const char *url);
 /* One synchronous request of `len` bytes and its reply; nng's error. */
 int bench_req_call(nng_socket s, const void *req, size_t len);
 
+/*
+ * Tokens: every call needs one. bench_token_store makes an admin token in
+ * a store this process serves; bench_token_file reads the one modelregd
+ * wrote (--bootstrap-token-file). Either puts it in $MODELREG_TOKEN, where
+ * clients and bench_token() find it. Both exit on failure.
+ */
+struct store;
+void bench_token_store(struct store *st);
+void bench_token_file(const char *path);
+/* $MODELREG_TOKEN, or "" */
+const char *bench_token(void);
+
 #endif /* MR_BENCHUTIL_H */

@@ -201,13 +201,10 @@ pack_request(const char *method, const ProtobufCMessage *payload,
     uint8_t *out)
 {
 	Modelreg__V1__Request env = MODELREG__V1__REQUEST__INIT;
-	char user[MR_USER_MAX + 1];
-	const char *u = getenv("USER");
 	uint8_t buf[512];
 
-	snprintf(user, sizeof(user), "%s", u != NULL ? u : "");
 	env.method = (char *)method;
-	env.user = user;
+	env.auth_token = (char *)bench_token();
 	env.deadline_unix_ms = (uint64_t)mr_now_ms() + 60000;
 	env.payload.data = buf;
 	env.payload.len = protobuf_c_message_pack(payload, buf);
@@ -382,6 +379,7 @@ main(int argc, char **argv)
 		fprintf(stderr, "modelreg-fleet-bench: %s\n", e.msg);
 		return 1;
 	}
+	bench_token_store(st);
 	snprintf(url, sizeof(url), "tcp://127.0.0.1:%d", bench_free_port());
 	so.urls = urls;
 	if (svc_server_start(&srv, st, &so, &e) != MR_OK) {

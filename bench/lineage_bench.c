@@ -395,6 +395,7 @@ main(int argc, char **argv)
 	snprintf(path, sizeof(path), "%s/store", dir);
 	if (store_open(&st, path, &e) != MR_OK)
 		die("open", &e);
+	bench_token_store(st);
 	{
 		uint64_t t0 = mr_mono_ns();
 		load(st);

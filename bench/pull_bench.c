@@ -549,9 +549,15 @@ main(int argc, char **argv)
 	    listen, sizeof(listen), "tcp://127.0.0.1:%d", bench_free_port());
 	snprintf(url, sizeof(url), "%s", listen);
 	{
-		char *args[] = {
-		    MODELREGD_PATH, "--listen", listen, "--data", data, NULL};
+		char tokfile[PATH_MAX + 32];
+		char *args[] = {MODELREGD_PATH, "--listen", listen, "--data",
+		    data, "--bootstrap-token-file", tokfile, NULL};
+		snprintf(tokfile, sizeof(tokfile), "%s.token", data);
 		server = spawn(args, true);
+		/* Written before modelregd listens. */
+		for (int i = 0; i < 200 && access(tokfile, R_OK) != 0; i++)
+			usleep(50000);
+		bench_token_file(tokfile);
 	}
 	g_children[0] = server;
 	atexit(stop_children);

@@ -71,16 +71,18 @@ proc_status_kib(pid_t pid, const char *field)
 static void
 server_start(struct server *sv, const char *data, const char *workers)
 {
-	char pub[64];
+	char pub[64], tokfile[PATH_MAX + 8];
 	int port = bench_free_port();
 	mr_client *c;
 	mr_model *m;
 
 	snprintf(sv->url, sizeof(sv->url), "tcp://127.0.0.1:%d", port);
 	snprintf(pub, sizeof(pub), "tcp://127.0.0.1:%d", bench_free_port());
+	snprintf(tokfile, sizeof(tokfile), "%s.token", data);
 	if ((sv->pid = fork()) == 0) {
 		const char *argv[] = { g_modelregd, "--data", data, "--listen",
-			sv->url, "--publish", pub, "--workers", workers, NULL };
+			sv->url, "--publish", pub, "--workers", workers,
+			"--bootstrap-token-file", tokfile, NULL };
 		execv(g_modelregd, (char **)argv);
 		fprintf(stderr, "modelreg-rss-bench: cannot run %s: %s\n",
 		    g_modelregd, strerror(errno));
@@ -93,8 +95,11 @@ server_start(struct server *sv, const char *data, const char *workers)
 			if (rv == MR_OK)
 				mr_model_free(m);
 			mr_client_close(c);
-			if (rv == MR_OK || rv == MR_NOT_FOUND)
+			if (rv == MR_OK || rv == MR_NOT_FOUND ||
+			    rv == MR_UNAUTHENTICATED) {
+				bench_token_file(tokfile);
 				return;
+			}
 		}
 		usleep(50 * 1000);
 	}

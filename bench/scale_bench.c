@@ -173,7 +173,7 @@ call(struct loader *l, const char *method, const ProtobufCMessage *req,
 	size_t n;
 
 	rq.method = (char *)method;
-	rq.user = "scale-bench";
+	rq.auth_token = (char *)bench_token();
 	rq.payload.len = protobuf_c_message_get_packed_size(req);
 	rq.payload.data = buf_reserve(&l->payload, rq.payload.len + 1);
 	protobuf_c_message_pack(req, rq.payload.data);
@@ -815,6 +815,7 @@ load_target(struct target *t, const char *base)
 	snprintf(path, sizeof(path), "%s/store", t->dir);
 	if (store_open(&t->st, path, &e) != MR_OK)
 		die("store_open", e.msg);
+	bench_token_store(t->st);
 	printf("%u models x %u versions: loading ...\n", t->n_models,
 	    t->n_versions);
 	fflush(stdout);

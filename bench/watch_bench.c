@@ -232,6 +232,7 @@ main(int argc, char **argv)
 	snprintf(url, sizeof(url), "tcp://127.0.0.1:%d", bench_free_port());
 	if (store_open(&st, data, &e) != MR_OK)
 		die("store_open", e.msg);
+	bench_token_store(st);
 	if (svc_server_start(&srv, st, &so, &e) != MR_OK)
 		die("svc_server_start", e.msg);
 	if (mr_client_open(&c, url, NULL) != MR_OK)

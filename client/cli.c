@@ -81,7 +81,6 @@ int
 connect_client(cli *g)
 {
 	mr_client_options o = {
-	    .user = g->user,
 	    .token = g->token,
 	    .timeout_ms = g->timeout_ms,
 	};
@@ -2705,21 +2704,26 @@ static const command commands[] = {
     {
         .name = "approve",
         .run = cmd_review,
-        .synopsis = "approve NAME VERSION --stage S [--comment C]",
+        .synopsis = "approve NAME VERSION --stage S [--comment C] "
+                    "[--override-separation]",
         .help = "Approves a version for stage S (staging or production) as "
-                "you (--user).\n"
-                "A later review of yours for the same stage replaces this "
-                "one. The registrant\n"
-                "of a version cannot review it, and a policy with approvers "
-                "admits only them.\n"
-                "Prints the approvals that count now, of the number the "
-                "policy needs.\n",
+                "your token's\n"
+                "identity. A later review of yours for the same stage "
+                "replaces this one. The\n"
+                "registrant of a version cannot review it, and a policy "
+                "with approvers admits\n"
+                "only them. Prints the approvals that count now, of the "
+                "number the policy needs.\n"
+                "  --override-separation  an ADMIN approving its own "
+                "version; needs --comment,\n"
+                "                 and the approval and the audit log say "
+                "it was an override\n",
     },
     {
         .name = "reject",
         .run = cmd_review,
         .synopsis = "reject NAME VERSION --stage S --comment C",
-        .help = "Rejects a version for stage S as you (--user), saying "
+        .help = "Rejects a version for stage S as your token's identity, saying "
                 "why; replaces a review\n"
                 "of yours for that stage, as approve does.\n",
     },
@@ -2972,13 +2976,15 @@ static const char global_help[] =
     "Global options (anywhere on the line, before any \"--\"):\n"
     "  --server URL   registry address (default: $MODELREG_SERVER, "
     "else " MR_DEFAULT_URL ")\n"
-    "  --user NAME    who you are, recorded as the actor of changes\n"
-    "                 (default: $MODELREG_USER, else $USER, else your login "
-    "name)\n"
+    "  --token TOKEN  your token \"<id>.<secret>\" (default: "
+    "$MODELREG_TOKEN);\n"
+    "                 its identity is recorded as the actor of your "
+    "changes\n"
+    "  --token-file FILE  the token from the first line of FILE\n"
     "  --timeout MS   time limit of each call in milliseconds (default "
     "30000)\n"
     "  --json         print results as JSON on stdout\n"
-    "Environment: MODELREG_TOKEN is sent as the bearer token.\n"
+
     "Exit status: 0 done, 1 refused or failed (message on stderr), 2 bad "
     "usage.\n";
 
@@ -3006,7 +3012,7 @@ find_sub(const command *cmd, const char *word)
 static int
 general_help(FILE *f, int code)
 {
-	fputs("usage: modelreg [--server URL] [--user NAME] [--timeout MS] "
+	fputs("usage: modelreg [--server URL] [--token T] [--timeout MS] "
 	      "[--json] COMMAND ...\n\nCommands:\n",
 	    f);
 	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++) {
@@ -3064,19 +3070,32 @@ env(const char *name)
 	return v != NULL && v[0] != '\0' ? v : NULL;
 }
 
-/* $MODELREG_USER, else $USER, else the password database's name for us:
- * changes should never be recorded as made by nobody. */
-static const char *
-login_name(void)
+/*
+ * The first line of `path` (a token file), into out[cap]; a message and
+ * non-zero if it cannot be read or holds no line.
+ */
+static int
+read_token_file(const char *path, char *out, size_t cap)
 {
-	struct passwd *pw;
+	FILE *f = fopen(path, "r");
+	size_t n;
 
-	if (env("MODELREG_USER") != NULL)
-		return env("MODELREG_USER");
-	if (env("USER") != NULL)
-		return env("USER");
-	pw = getpwuid(getuid());
-	return pw != NULL ? pw->pw_name : NULL;
+	if (f == NULL) {
+		fprintf(stderr, "modelreg: --token-file %s: %s\n", path,
+		    strerror(errno));
+		return CLI_EXIT_USAGE;
+	}
+	if (fgets(out, (int)cap, f) == NULL)
+		out[0] = '\0';
+	fclose(f);
+	n = strcspn(out, "\r\n");
+	out[n] = '\0';
+	if (n == 0) {
+		fprintf(stderr, "modelreg: --token-file %s holds no token\n",
+		    path);
+		return CLI_EXIT_USAGE;
+	}
+	return 0;
 }
 
 /*
@@ -3088,7 +3107,9 @@ static int
 take_globals(cli *g, int *argc, char **argv)
 {
 	static const command top = {.name = "global options"};
-	static const char *const names[] = {"--server", "--user", "--timeout"};
+	static const char *const names[] = {"--server", "--token",
+	    "--token-file", "--timeout"};
+	static char token[MR_TEXT_MAX + 2];
 	int out = 1;
 
 	for (int i = 1; i < *argc; i++) {
@@ -3123,7 +3144,12 @@ take_globals(cli *g, int *argc, char **argv)
 		if (k == 0) {
 			g->server = val;
 		} else if (k == 1) {
-			g->user = val;
+			g->token = val;
+		} else if (k == 2) {
+			int code = read_token_file(val, token, sizeof(token));
+			if (code != 0)
+				return code;
+			g->token = token;
 		} else {
 			uint64_t ms;
 			if (!parse_u64(val, INT_MAX, &ms) || ms == 0)
@@ -3146,7 +3172,6 @@ main(int argc, char **argv)
 
 	g.server = env("MODELREG_SERVER") != NULL ? env("MODELREG_SERVER")
 	                                          : MR_DEFAULT_URL;
-	g.user = login_name();
 	g.token = env("MODELREG_TOKEN");
 	if ((code = take_globals(&g, &argc, argv)) != 0)
 		return code;

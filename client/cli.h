@@ -186,7 +186,6 @@ mr_edge_type cg_default_edge(mr_node_kind from, mr_node_kind to);
 
 typedef struct cli {
 	const char *server;
-	const char *user;
 	const char *token;
 	int timeout_ms;
 	bool json;

@@ -1077,6 +1077,7 @@ cj_audit_record(const mr_audit_record *r)
 	json_object_object_add(o, "before", embedded_json(r->before));
 	json_object_object_add(o, "after", embedded_json(r->after));
 	add_str(o, "reason", r->reason);
+	add_str(o, "outcome", r->outcome);
 	json_object_object_add(
 	    o, "revision", json_object_new_uint64(r->revision));
 	add_str(o, "prev_hash", mr_digest_hex(r->prev_hash, hex));

@@ -675,11 +675,13 @@ cmd_review(cli *g, const command *cmd, int argc, char **argv)
 	static const struct option opts[] = {
 	    {"stage", required_argument, NULL, 's'},
 	    {"comment", required_argument, NULL, 'c'},
+	    {"override-separation", no_argument, NULL, 'o'},
 	    {"help", no_argument, NULL, 'h'},
 	    {NULL, 0, NULL, 0},
 	};
 	mr_decision decision =
 	    strcmp(cmd->name, "reject") == 0 ? MR_REJECT : MR_APPROVE;
+	bool override = false;
 	mr_stage stage = MR_STAGE_NONE;
 	const char *comment = NULL;
 	uint32_t approvals = 0, required = 0;
@@ -699,6 +701,9 @@ cmd_review(cli *g, const command *cmd, int argc, char **argv)
 		case 'c':
 			comment = optarg;
 			break;
+		case 'o':
+			override = true;
+			break;
 		case 'h':
 			return help_for(cmd, stdout, 0);
 		default:
@@ -707,6 +712,11 @@ cmd_review(cli *g, const command *cmd, int argc, char **argv)
 	}
 	if ((code = select_exact_version(cmd, argc, argv, &sel)) != 0)
 		return code;
+	if (override && decision == MR_REJECT)
+		return usage_error(cmd, "--override-separation is for approve");
+	if (override && (comment == NULL || comment[0] == '\0'))
+		return usage_error(cmd,
+		    "--override-separation needs --comment C saying why");
 	if (stage == MR_STAGE_NONE)
 		return usage_error(cmd,
 		    "--stage S is required (the stage the "
@@ -715,8 +725,9 @@ cmd_review(cli *g, const command *cmd, int argc, char **argv)
 		return usage_error(cmd, "--comment C is required: say why");
 	if ((code = connect_client(g)) != 0)
 		return code;
-	rv = mr_review_version(g->c, sel.name, sel.version, stage, decision,
-	    comment, &approvals, &required, &v);
+	rv = mr_review_version(g->c, sel.name, sel.version, stage,
+	    override ? MR_APPROVE_OVERRIDE : decision, comment, &approvals,
+	    &required, &v);
 	if (rv != MR_OK)
 		return status_error(g, rv, "%s %s", cmd->name, sel.what);
 	if (g->json) {
@@ -1237,8 +1248,10 @@ audit_page(cli *g, void *arg, mr_list_params *lp, table *t, json_object *o,
 	for (size_t i = 0; i < l->count; i++) {
 		const mr_audit_record *r = &l->items[i];
 		char seq[24], time[32];
+		/* A refusal shows its outcome where a change shows why. */
 		const char *cells[] = {seq, mr_format_time(r->time_ms, time),
-		    r->actor, r->action, r->target, r->reason};
+		    r->actor, r->action, r->target,
+		    r->outcome[0] != '\0' ? r->outcome : r->reason};
 
 		snprintf(seq, sizeof(seq), "%llu", (unsigned long long)r->seq);
 		table_row(t, cells);

@@ -99,7 +99,6 @@ cmd_sync(cli *g, const command *cmd, int argc, char **argv)
 	};
 	mr_sync_options so = {.stage = MR_STAGE_PRODUCTION};
 	mr_client_options co = {
-	    .user = g->user,
 	    .token = g->token,
 	    .timeout_ms = g->timeout_ms,
 	};

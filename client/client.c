@@ -270,8 +270,8 @@ mr_client_open(mr_client **out, const char *url, const mr_client_options *opt)
 	mr_err_clear(e);
 	if (opt != NULL)
 		o = *opt;
-	if (o.user == NULL)
-		o.user = getenv("USER") != NULL ? getenv("USER") : "";
+	if (o.token == NULL)
+		o.token = getenv("MODELREG_TOKEN");
 	if (o.timeout_ms == 0)
 		o.timeout_ms = CLIENT_TIMEOUT_DEFAULT_MS;
 	if (o.window == 0)
@@ -286,10 +286,8 @@ mr_client_open(mr_client **out, const char *url, const mr_client_options *opt)
 	if (o.window < 0 || o.window > CLIENT_WINDOW_MAX)
 		return mr_fail(e, MR_INVALID_ARGUMENT,
 		    "window %d is outside 1..%d", o.window, CLIENT_WINDOW_MAX);
-	if ((rv = mr_check_text("user name", o.user, MR_USER_MAX, false, e)) !=
-	        MR_OK ||
-	    (rv = mr_check_text("token", o.token, MR_TEXT_MAX, false, e)) !=
-	        MR_OK)
+	if ((rv = mr_check_text("token", o.token, MR_TEXT_MAX, false, e)) !=
+	    MR_OK)
 		return rv;
 	if ((c = calloc(1, sizeof(*c))) == NULL)
 		return mr_fail(e, MR_RESOURCE_EXHAUSTED, "out of memory");
@@ -298,7 +296,7 @@ mr_client_open(mr_client **out, const char *url, const mr_client_options *opt)
 		rv = mr_fail(e, MR_RESOURCE_EXHAUSTED, "out of memory");
 		goto err_client;
 	}
-	rv = rpc_open(&c->rpc, url, o.user, o.token, o.timeout_ms, e);
+	rv = rpc_open(&c->rpc, url, o.token, o.timeout_ms, e);
 	if (rv != MR_OK)
 		goto err_codec;
 	*out = c;

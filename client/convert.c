@@ -758,6 +758,7 @@ cv_audit_list_new(
 		a->before = copy_str(r->before, &oom);
 		a->after = copy_str(r->after, &oom);
 		a->reason = copy_str(r->reason, &oom);
+		a->outcome = copy_str(r->outcome, &oom);
 		a->revision = r->revision;
 		digest_copy(a->prev_hash, r->prev_hash);
 		digest_copy(a->hash, r->hash);
@@ -984,6 +985,7 @@ mr_audit_list_free(mr_audit_list *l)
 		free(a->before);
 		free(a->after);
 		free(a->reason);
+		free(a->outcome);
 	}
 	free(l->items);
 	free(l);

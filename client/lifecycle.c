@@ -497,9 +497,13 @@ mr_review_version(mr_client *c, const char *name, const char *version,
 	    (rv = mr_check_text(
 	         "comment", comment, MR_REASON_MAX, true, &c->err)) != MR_OK)
 		return rv;
-	if (decision != MR_APPROVE && decision != MR_REJECT)
+	if (decision != MR_APPROVE && decision != MR_REJECT &&
+	    decision != MR_APPROVE_OVERRIDE)
 		return mr_fail(&c->err, MR_INVALID_ARGUMENT,
 		    "decision %d is neither approve nor reject", (int)decision);
+	req.override_separation = decision == MR_APPROVE_OVERRIDE;
+	if (req.override_separation)
+		decision = MR_APPROVE;
 	req.name = (char *)name;
 	req.version = v;
 	req.stage = (Modelreg__V1__Stage)stage;

@@ -47,7 +47,6 @@ typedef struct slot {
 struct rpc {
 	nng_socket sock;
 	char *url;
-	char *user;
 	char *token;
 	int timeout_ms;
 	uint64_t revision;
@@ -146,7 +145,6 @@ build_msg(const rpc *r, const char *method, const ProtobufCMessage *req,
 	env.method = (char *)method;
 	env.deadline_unix_ms = (uint64_t)(mr_now_ms() + r->timeout_ms);
 	env.auth_token = r->token;
-	env.user = r->user;
 	env.idempotency_key = (char *)(key != NULL ? key : "");
 	hlen = modelreg__v1__request__get_packed_size(&env);
 	len = hlen + (plen > 0 ? 1 + varint_len(plen) + plen : 0);
@@ -448,7 +446,7 @@ slot_finish(slot *s, rpc *r, const ProtobufCMessageDescriptor *rd,
 }
 
 mr_status
-rpc_open(rpc **out, const char *url, const char *user, const char *token,
+rpc_open(rpc **out, const char *url, const char *token,
     int timeout_ms, mr_err *e)
 {
 	mr_status st;
@@ -459,9 +457,8 @@ rpc_open(rpc **out, const char *url, const char *user, const char *token,
 		return mr_fail(e, MR_RESOURCE_EXHAUSTED, "out of memory");
 	r->timeout_ms = timeout_ms;
 	r->url = strdup(url);
-	r->user = strdup(user != NULL ? user : "");
 	r->token = strdup(token != NULL ? token : "");
-	if (r->url == NULL || r->user == NULL || r->token == NULL) {
+	if (r->url == NULL || r->token == NULL) {
 		st = mr_fail(e, MR_RESOURCE_EXHAUSTED, "out of memory");
 		goto err_alloc;
 	}
@@ -501,7 +498,6 @@ err_socket:
 	nng_close(r->sock);
 err_alloc:
 	free(r->url);
-	free(r->user);
 	free(r->token);
 	free(r);
 	return st;
@@ -515,7 +511,6 @@ rpc_close(rpc *r)
 	slot_close(&r->unary);
 	nng_close(r->sock);
 	free(r->url);
-	free(r->user);
 	free(r->token);
 	free(r);
 }

@@ -36,11 +36,11 @@ typedef struct rpc rpc;
 /*
  * Opens a REQ socket and dials `url`, blocking until connected, so that
  * a dead address fails here (MR_UNAVAILABLE; MR_INVALID_ARGUMENT for a
- * URL nng cannot parse). `user` and `token` travel in every envelope;
+ * URL nng cannot parse). `token` travels in every envelope;
  * `timeout_ms` bounds every call (and sets its deadline).
  */
-mr_status rpc_open(rpc **out, const char *url, const char *user,
-    const char *token, int timeout_ms, mr_err *e);
+mr_status rpc_open(rpc **out, const char *url, const char *token,
+    int timeout_ms, mr_err *e);
 /* Closes the socket. Accepts NULL. */
 void rpc_close(rpc *r);
 

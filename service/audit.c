@@ -295,34 +295,20 @@ svc_audit_node(svc_call *c, const char *fmt, ...)
 	return MR_OK;
 }
 
-/* The string field `name` of a request, or NULL if it has none. */
-static const char *
-string_field(const ProtobufCMessage *req, const char *name)
-{
-	const ProtobufCFieldDescriptor *f =
-	    protobuf_c_message_descriptor_get_field_by_name(req->descriptor,
-		name);
-
-	if (f == NULL || f->type != PROTOBUF_C_TYPE_STRING ||
-	    f->label == PROTOBUF_C_LABEL_REPEATED)
-		return NULL;
-	return *(char *const *)((const char *)req + f->offset);
-}
-
 mr_status
 svc_audit_append(svc_call *c, const svc_method *m, const ProtobufCMessage *req)
 {
 	mr_pb_audit r = MODELREG__V1__AUDIT_RECORD__INIT;
-	const char *name = string_field(req, "name");
-	const char *version = string_field(req, "version");
-	const char *reason = string_field(req, "reason");
+	const char *name = svc_string_field(req, "name");
+	const char *version = svc_string_field(req, "version");
+	const char *reason = svc_string_field(req, "reason");
 	const char *action = strrchr(m->name, '/');
 	char *target = NULL;
 
 	if (reason == NULL)
-		reason = string_field(req, "comment");
+		reason = svc_string_field(req, "comment");
 	if (c->audit.target == NULL) {
-		const char *t = name != NULL ? name : string_field(req, "id");
+		const char *t = name != NULL ? name : svc_string_field(req, "id");
 		size_t n;
 		if (t == NULL)
 			t = "";
@@ -350,6 +336,11 @@ svc_audit_append(svc_call *c, const svc_method *m, const ProtobufCMessage *req)
 	r.after = c->audit.after;
 	r.reason = (char *)(reason != NULL ? reason : "");
 	r.revision = store_txn_revision(c->txn);
+	if (c->audit.outcome != NULL) {
+		/* A refusal changed nothing: it is at the current revision. */
+		r.outcome = (char *)c->audit.outcome;
+		r.revision = store_revision(c->st);
+	}
 	return store_txn_append_audit(c->txn, &r, &c->err);
 }
 

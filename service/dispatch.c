@@ -208,8 +208,12 @@ svc_worker_fini(svc_worker *w)
 
 /* ---- checks ------------------------------------------------------------- */
 
+/*
+ * The method called `name`, or with `name` NULL the nth of all methods
+ * served (NULL past the last).
+ */
 static const svc_method *
-find_method(const char *name)
+method_lookup(const char *name, size_t nth)
 {
 	static const struct {
 		const svc_method *table;
@@ -224,13 +228,29 @@ find_method(const char *name)
 		{ svc_watch_methods, &svc_watch_method_count },
 		{ svc_scrub_methods, &svc_scrub_method_count },
 		{ svc_admin_methods, &svc_admin_method_count },
+		{ svc_auth_methods, &svc_auth_method_count },
 	};
 
 	for (size_t i = 0; i < sizeof(services) / sizeof(services[0]); i++)
-		for (size_t j = 0; j < *services[i].count; j++)
-			if (strcmp(services[i].table[j].name, name) == 0)
-				return &services[i].table[j];
+		for (size_t j = 0; j < *services[i].count; j++) {
+			const svc_method *m = &services[i].table[j];
+			if (name != NULL ? strcmp(m->name, name) == 0
+					 : nth-- == 0)
+				return m;
+		}
 	return NULL;
+}
+
+const svc_method *
+svc_method_nth(size_t nth)
+{
+	return method_lookup(NULL, nth);
+}
+
+const svc_method *
+svc_method_of_name(const char *name)
+{
+	return method_lookup(name, SIZE_MAX);
 }
 
 /*
@@ -283,8 +303,8 @@ check_envelope(const Modelreg__V1__Request *rq, mr_err *e)
 		return mr_fail(e, MR_INVALID_ARGUMENT,
 		    "the request has %zu metadata entries; the limit is %d",
 		    rq->n_metadata, MR_METADATA_MAX);
-	if ((rv = mr_check_text("user", rq->user, MR_USER_MAX, false, e)) !=
-	    MR_OK)
+	if ((rv = mr_check_text("token", rq->auth_token, SVC_TOKEN_LEN, false,
+		 e)) != MR_OK)
 		return rv;
 	if (strlen(rq->idempotency_key) > MR_IDEMPOTENCY_KEY_MAX)
 		return mr_fail(e, MR_INVALID_ARGUMENT,
@@ -512,7 +532,7 @@ svc_method_of(const uint8_t *msg, size_t len)
 		memcpy(name, f.p, f.len);
 		name[f.len] = '\0';
 	}
-	return got == 0 ? find_method(name) : NULL;
+	return got == 0 ? svc_method_of_name(name) : NULL;
 }
 
 int
@@ -553,7 +573,7 @@ svc_dispatch(svc_worker *w, const uint8_t *msg, size_t len,
 		    "the request's deadline had passed when it arrived");
 		goto done;
 	}
-	if ((m = find_method(rq->method)) == NULL) {
+	if ((m = svc_method_of_name(rq->method)) == NULL) {
 		mr_fail(&c.err, MR_UNIMPLEMENTED, "unknown method \"%.200s\"",
 		    rq->method);
 		ret = reply_err(reply, &c.err);
@@ -584,7 +604,15 @@ svc_dispatch(svc_worker *w, const uint8_t *msg, size_t len,
 		goto done;
 	}
 	m->response->message_init(resp);
-	c.user = rq->user[0] != '\0' ? rq->user : "anonymous";
+	/* Before the handler, so before any state is read or written. */
+	if (svc_authenticate(&c, m, rq->auth_token) != MR_OK ||
+	    svc_authorize(&c, m, req) != MR_OK) {
+		if (c.err.code == MR_UNAUTHENTICATED ||
+		    c.err.code == MR_PERMISSION_DENIED)
+			svc_audit_denied(&c, m, req);
+		ret = reply_err(reply, &c.err);
+		goto done;
+	}
 
 	if (m->mutates) {
 		ret = run_mutation(&c, m, rq, req, resp, reply);

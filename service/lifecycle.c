@@ -902,11 +902,18 @@ review_h(svc_call *c, const ProtobufCMessage *reqm, ProtobufCMessage *respm)
 		    "a rejection needs a comment saying why");
 	if (strcmp(c->user, "anonymous") == 0)
 		return mr_fail(&c->err, MR_PERMISSION_DENIED,
-		    "a review needs an identity: send a user name");
+		    "a review needs a token: anonymous callers only read");
 	if ((rv = edit_version(c, rq->name, rq->version, &v, &old)) != MR_OK ||
 	    (rv = reg_get_model(c, v->name, &m)) != MR_OK)
 		return rv;
-	if (strcmp(c->user, v->created_by) == 0)
+	if (rq->override_separation &&
+	    (!svc_may(c, SVC_NEED_ADMIN, v->name) || !approve ||
+		rq->comment[0] == '\0'))
+		return mr_fail(&c->err, MR_PERMISSION_DENIED,
+		    "only an ADMIN of \"%s\" may override separation of "
+		    "duties, to approve, with a comment saying why",
+		    v->name);
+	if (strcmp(c->user, v->created_by) == 0 && !rq->override_separation)
 		return mr_fail(&c->err, MR_PERMISSION_DENIED,
 		    "%s registered version %s of \"%s\" and so cannot review "
 		    "it (separation of duties)",
@@ -931,6 +938,7 @@ review_h(svc_call *c, const ProtobufCMessage *reqm, ProtobufCMessage *respm)
 	a->decision = rq->decision;
 	a->comment = rq->comment;
 	a->time_ms = c->now_ms;
+	a->separation_overridden = strcmp(c->user, v->created_by) == 0;
 	/* The reviewer's earlier decision for this stage is replaced; the
 	 * list stays ordered by stage, then reviewer. */
 	for (size_t i = 0; i < v->n_approvals; i++)

@@ -6,12 +6,19 @@
  * Nothing is lost if it is not: every acknowledged change was synced to the
  * WAL before its reply was sent.
  *
- * Two subcommands act on a registry rather than serve it:
+ * Subcommands act on a registry rather than serve it:
  *   modelregd backup DIR [--server URL | --data DATA]
  *   modelregd restore BACKUP --data DATA [--force]
- * backup asks a running server (Admin.Backup), or opens a store no server
- * has open (--data); restore is offline (storage/backup.c).
+ *   modelregd token create|list|revoke ... [--server URL | --data DATA]
+ * backup and token ask a running server, or open a store no server has
+ * open (--data); restore is offline (storage/backup.c).
+ *
+ * On a registry that never had a token, the server makes the first admin
+ * token and prints it once (and writes it to --bootstrap-token-file).
  */
+#include <fcntl.h>
+#include <pwd.h>
+#include <sys/stat.h>
 #include <errno.h>
 #include <getopt.h>
 #include <malloc.h>
@@ -42,6 +49,8 @@
 #define MALLOC_ARENAS 2
 /* How long `modelregd backup --server` waits for the answer. */
 #define BACKUP_TIMEOUT_MS (3600 * 1000)
+/* The longest --expires a token takes: ten years. */
+#define TOKEN_EXPIRY_MAX_MS (3650LL * 86400 * 1000)
 
 static void
 usage_admin(FILE *f)
@@ -205,6 +214,300 @@ cmd_restore(int argc, char **argv)
 }
 
 static void
+usage_token(FILE *f)
+{
+	fprintf(f,
+	    "usage: modelregd token create IDENTITY --grant ROLE[:MODELS[:STAGE]]...\n"
+	    "                       [--expires WHEN] [--description TEXT]\n"
+	    "       modelregd token list\n"
+	    "       modelregd token revoke ID [--reason TEXT]\n"
+	    "  each with [--server URL | --data DATA]\n"
+	    "\n"
+	    "Tokens are \"<id>.<secret>\"; the registry keeps only a hash of the\n"
+	    "secret, so create prints it once. ROLE is reader, writer, approver\n"
+	    "or admin; MODELS a glob over model names (default \"*\"); STAGE\n"
+	    "(approver only) staging or production (default: both). WHEN is a\n"
+	    "duration (90m, 12h, 30d) or a time (2027-01-31T00:00:00Z).\n"
+	    "With --server (default " MR_DEFAULT_URL ") the running server does\n"
+	    "it and $MODELREG_TOKEN must be an admin's; with --data this process\n"
+	    "opens a store no server has open, as \"local:<your login>\", which\n"
+	    "is how to get a token when none is left.\n");
+}
+
+/* ROLE[:MODELS[:STAGE]] into g (models points into `spec`, changed). */
+static bool
+grant_arg(char *spec, mr_grant *g)
+{
+	char *models = strchr(spec, ':'), *stage = NULL;
+
+	if (models != NULL) {
+		*models++ = '\0';
+		if ((stage = strchr(models, ':')) != NULL)
+			*stage++ = '\0';
+	}
+	g->role = mr_role_parse(spec);
+	g->models = models != NULL && models[0] != '\0' ? models : "*";
+	g->stage = MR_STAGE_NONE;
+	if (stage != NULL && (mr_stage_parse(stage, &g->stage) != 0 ||
+				 g->stage == MR_STAGE_NONE)) {
+		fprintf(stderr, "modelregd token: no stage \"%s\"\n", stage);
+		return false;
+	}
+	if (g->role == 0) {
+		fprintf(stderr, "modelregd token: no role \"%s\" (reader, "
+		    "writer, approver, admin)\n", spec);
+		return false;
+	}
+	return true;
+}
+
+/* 90m, 12h, 30d from now, or an RFC 3339 time; into *ms. */
+static bool
+expiry_arg(const char *text, int64_t *ms)
+{
+	char *end;
+	long long n;
+	int64_t unit = 0;
+
+	errno = 0;
+	n = strtoll(text, &end, 10);
+	if (errno == 0 && end != text && n > 0 && end[0] != '\0' &&
+	    end[1] == '\0')
+		unit = end[0] == 'm' ? 60000 : end[0] == 'h' ? 3600000
+		    : end[0] == 'd' ? 86400000 : 0;
+	if (unit != 0 && n <= TOKEN_EXPIRY_MAX_MS / unit) {
+		*ms = mr_now_ms() + n * unit;
+		return true;
+	}
+	if (unit == 0 && mr_parse_time(text, ms) == 0 && *ms > mr_now_ms())
+		return true;
+	fprintf(stderr, "modelregd token: --expires takes 90m, 12h, 30d (up "
+	    "to ten years) or a future time like 2027-01-31T00:00:00Z\n");
+	return false;
+}
+
+/*
+ * A client for the token commands: to the server at `url`, or with
+ * `data`, to this process serving that store on inproc:// as
+ * "local:<login>".
+ */
+typedef struct admin_conn {
+	store *st;
+	svc_server *srv;
+	mr_client *c;
+} admin_conn;
+
+static int
+admin_open(admin_conn *a, const char *cmd, const char *url,
+    const char *data)
+{
+	memset(a, 0, sizeof(*a));
+	if (data != NULL) {
+		static char local[64 + 32], inproc[64];
+		const struct passwd *pw = getpwuid(getuid());
+		const char *u[1] = { inproc };
+		svc_options so = { .urls = u, .n_urls = 1, .workers = 1,
+			.local = local, .idle_timeout_ms = -1 };
+		mr_err e;
+
+		snprintf(local, sizeof(local), "local:%.64s",
+		    pw != NULL ? pw->pw_name : "unknown");
+		snprintf(inproc, sizeof(inproc), "inproc://modelregd-local-%d",
+		    (int)getpid());
+		if (store_open(&a->st, data, &e) != MR_OK)
+			return admin_fail(cmd, e.code, e.msg);
+		if (svc_server_start(&a->srv, a->st, &so, &e) != MR_OK) {
+			store_close(a->st);
+			return admin_fail(cmd, e.code, e.msg);
+		}
+		url = inproc;
+	}
+	if (mr_client_open(&a->c, url != NULL ? url : MR_DEFAULT_URL, NULL) !=
+	    MR_OK) {
+		int code = admin_fail(cmd, MR_UNAVAILABLE,
+		    mr_client_errmsg(NULL));
+		svc_server_stop(a->srv);
+		store_close(a->st);
+		return code;
+	}
+	return 0;
+}
+
+static void
+admin_close(admin_conn *a)
+{
+	mr_client_close(a->c);
+	svc_server_stop(a->srv);
+	if (a->st != NULL)
+		store_close(a->st);
+}
+
+static void
+print_token(const mr_token_info *t)
+{
+	char when[32];
+
+	printf("%s  %s", t->id, t->identity);
+	for (size_t i = 0; i < t->n_grants; i++) {
+		const mr_grant *g = &t->grants[i];
+		printf("%s%s:%s%s%s", i == 0 ? "  " : ",", mr_role_name(g->role),
+		    g->models, g->stage != MR_STAGE_NONE ? ":" : "",
+		    mr_stage_name(g->stage));
+	}
+	if (t->revoked_at_ms != 0)
+		printf("  revoked %s by %s",
+		    mr_format_time(t->revoked_at_ms, when), t->revoked_by);
+	else if (t->expires_at_ms != 0)
+		printf("  %s %s",
+		    t->expires_at_ms <= mr_now_ms() ? "expired" : "expires",
+		    mr_format_time(t->expires_at_ms, when));
+	printf("  (created %s by %s%s%s)\n",
+	    mr_format_time(t->created_at_ms, when), t->created_by,
+	    t->description[0] != '\0' ? ": " : "", t->description);
+}
+
+/* modelregd token create|list|revoke ... */
+static int
+cmd_token(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "server", required_argument, NULL, 's' },
+		{ "data", required_argument, NULL, 'd' },
+		{ "grant", required_argument, NULL, 'g' },
+		{ "expires", required_argument, NULL, 'x' },
+		{ "description", required_argument, NULL, 'D' },
+		{ "reason", required_argument, NULL, 'r' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	const char *url = NULL, *data = NULL, *desc = "", *reason = "";
+	mr_grant grants[MR_GRANTS_MAX];
+	size_t n_grants = 0;
+	int64_t expires = 0;
+	const char *sub;
+	mr_token_list *l = NULL;
+	char *token = NULL;
+	admin_conn a;
+	mr_status rv;
+	int ch, code;
+
+	if (argc < 2 || strcmp(argv[1], "--help") == 0 ||
+	    strcmp(argv[1], "-h") == 0) {
+		usage_token(argc < 2 ? stderr : stdout);
+		return argc < 2 ? 2 : 0;
+	}
+	sub = argv[1];
+	argc--;
+	argv++;
+	while ((ch = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+		switch (ch) {
+		case 's':
+			url = optarg;
+			break;
+		case 'd':
+			data = optarg;
+			break;
+		case 'g':
+			if (n_grants == MR_GRANTS_MAX) {
+				fprintf(stderr, "modelregd token: at most %d "
+				    "grants\n", MR_GRANTS_MAX);
+				return 2;
+			}
+			if (!grant_arg(optarg, &grants[n_grants++]))
+				return 2;
+			break;
+		case 'x':
+			if (!expiry_arg(optarg, &expires))
+				return 2;
+			break;
+		case 'D':
+			desc = optarg;
+			break;
+		case 'r':
+			reason = optarg;
+			break;
+		case 'h':
+			usage_token(stdout);
+			return 0;
+		default:
+			usage_token(stderr);
+			return 2;
+		}
+	}
+	if ((url != NULL && data != NULL) ||
+	    (strcmp(sub, "list") == 0 && optind != argc) ||
+	    (strcmp(sub, "list") != 0 && optind + 1 != argc) ||
+	    (strcmp(sub, "create") == 0 && n_grants == 0) ||
+	    (strcmp(sub, "create") != 0 && strcmp(sub, "list") != 0 &&
+		strcmp(sub, "revoke") != 0)) {
+		usage_token(stderr);
+		return 2;
+	}
+	if ((code = admin_open(&a, "token", url, data)) != 0)
+		return code;
+	if (strcmp(sub, "create") == 0) {
+		rv = mr_token_create(a.c, argv[optind], grants, n_grants, desc,
+		    expires, &token, &l);
+		if (rv == MR_OK) {
+			print_token(&l->items[0]);
+			printf("%s\n", token);
+		}
+	} else if (strcmp(sub, "list") == 0) {
+		if ((rv = mr_token_list_all(a.c, &l)) == MR_OK)
+			for (size_t i = 0; i < l->count; i++)
+				print_token(&l->items[i]);
+	} else {
+		rv = mr_token_revoke(a.c, argv[optind], reason, &l);
+		if (rv == MR_OK)
+			print_token(&l->items[0]);
+	}
+	code = rv == MR_OK ? 0 : admin_fail("token", rv, mr_client_errmsg(a.c));
+	free(token);
+	mr_token_list_free(l);
+	admin_close(&a);
+	return code;
+}
+
+/*
+ * Makes the first admin token if the registry never had one: printed
+ * once on stderr, and written to `file` (0600) if given.
+ */
+static int
+bootstrap(store *st, const char *file)
+{
+	char token[SVC_TOKEN_LEN + 1];
+	bool made;
+	mr_err e;
+	int fd;
+
+	if (svc_auth_bootstrap(st, token, &made, &e) != MR_OK) {
+		fprintf(stderr, "modelregd: making the first token: %s\n",
+		    e.msg);
+		return -1;
+	}
+	if (!made)
+		return 0;
+	fprintf(stderr,
+	    "modelregd: the registry had no token; the first admin token "
+	    "(identity \"admin\", shown only this once):\n%s\n", token);
+	if (file == NULL)
+		return 0;
+	fd = open(file, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW, 0600);
+	if (fd < 0 || fchmod(fd, 0600) != 0 ||
+	    write(fd, token, strlen(token)) != (ssize_t)strlen(token) ||
+	    write(fd, "\n", 1) != 1 || fsync(fd) != 0) {
+		fprintf(stderr, "modelregd: writing %s: %s\n", file,
+		    strerror(errno));
+		if (fd >= 0)
+			close(fd);
+		return -1;
+	}
+	close(fd);
+	fprintf(stderr, "modelregd: (also written to %s)\n", file);
+	return 0;
+}
+
+static void
 usage(FILE *f)
 {
 	fprintf(f,
@@ -212,6 +515,7 @@ usage(FILE *f)
 	    "                 [--environment NAME] [--publish URL]...\n"
 	    "                 [--max-connections N] [--idle-timeout S]\n"
 	    "                 [--scrub-rate MIB] [--backup-root DIR]\n"
+	    "                 [--anonymous-read] [--bootstrap-token-file F]\n"
 	    "\n"
 	    "Serves the modelreg registry.\n"
 	    "\n"
@@ -240,13 +544,20 @@ usage(FILE *f)
 	    "  --backup-root DIR  allow online backups (Admin/Backup,\n"
 	    "                 modelregd backup) into directories below DIR;\n"
 	    "                 without it they are refused\n"
+	    "  --anonymous-read  reads need no token (a fleet without\n"
+	    "                 tokens); the change feed then carries whole\n"
+	    "                 events. Off by default: every call needs a token\n"
+	    "  --bootstrap-token-file F  on a registry that never had a\n"
+	    "                 token, the first admin token is printed once;\n"
+	    "                 also write it to F (mode 0600)\n"
 	    "\n"
 	    "Requests are limited to %u bytes (larger ones up to %u get\n"
 	    "RESOURCE_EXHAUSTED; beyond that the connection is dropped).\n"
 	    "\n"
 	    "       modelregd backup DIR [--server URL | --data DATA]\n"
 	    "       modelregd restore BACKUP --data DATA [--force]\n"
-	    "(modelregd backup --help for those.)\n",
+	    "       modelregd token create|list|revoke ...\n"
+	    "(modelregd backup --help, modelregd token --help for those.)\n",
 	    SVC_WORKERS_MAX, SVC_WORKERS_DEFAULT, SVC_CONNS_LIMIT,
 	    SVC_CONNS_DEFAULT, SVC_IDLE_MS_DEFAULT / 1000,
 	    SVC_SCRUB_RATE_MAX_MIB, SVC_SCRUB_RATE_DEFAULT_MIB, MR_MSG_MAX,
@@ -285,6 +596,8 @@ main(int argc, char **argv)
 		{ "idle-timeout", required_argument, NULL, 'i' },
 		{ "scrub-rate", required_argument, NULL, 's' },
 		{ "backup-root", required_argument, NULL, 'b' },
+		{ "anonymous-read", no_argument, NULL, 'a' },
+		{ "bootstrap-token-file", required_argument, NULL, 'T' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -292,7 +605,7 @@ main(int argc, char **argv)
 	const char *pub_urls[SVC_PUBLISH_MAX];
 	svc_options so = { .urls = urls, .n_urls = 0, .workers = 0,
 		.scrub_rate_mib = SVC_SCRUB_RATE_DEFAULT_MIB };
-	const char *data = DEFAULT_DATA;
+	const char *data = DEFAULT_DATA, *token_file = NULL;
 	svc_server *srv = NULL;
 	store *st = NULL;
 	sigset_t sigs;
@@ -304,7 +617,9 @@ main(int argc, char **argv)
 		return cmd_backup(argc - 1, argv + 1);
 	if (argc > 1 && strcmp(argv[1], "restore") == 0)
 		return cmd_restore(argc - 1, argv + 1);
-	while ((ch = getopt_long(argc, argv, "l:d:w:e:p:c:i:s:b:h", opts, NULL)) != -1) {
+	if (argc > 1 && strcmp(argv[1], "token") == 0)
+		return cmd_token(argc - 1, argv + 1);
+	while ((ch = getopt_long(argc, argv, "l:d:w:e:p:c:i:s:b:aT:h", opts, NULL)) != -1) {
 		switch (ch) {
 		case 'l':
 			if (so.n_urls == LISTEN_MAX) {
@@ -358,6 +673,12 @@ main(int argc, char **argv)
 			}
 			so.backup_root = optarg;
 			break;
+		case 'a':
+			so.anonymous_read = true;
+			break;
+		case 'T':
+			token_file = optarg;
+			break;
 		case 'e':
 			if (mr_check_tag_key(optarg, NULL) != MR_OK ||
 			    strlen(optarg) > MR_LINEAGE_NAME_MAX) {
@@ -397,6 +718,10 @@ main(int argc, char **argv)
 		    e.msg);
 		return 1;
 	}
+	if (bootstrap(st, token_file) != 0) {
+		store_close(st);
+		return 1;
+	}
 	if (svc_server_start(&srv, st, &so, &e) != MR_OK) {
 		fprintf(stderr, "modelregd: %s: %s\n", mr_strerror(e.code),
 		    e.msg);
@@ -426,6 +751,9 @@ main(int argc, char **argv)
 	if (so.scrub_rate_mib > 0)
 		fprintf(stderr, "modelregd: scrubbing chunks at %u MiB/s\n",
 		    so.scrub_rate_mib);
+	if (so.anonymous_read)
+		fprintf(stderr, "modelregd: reads are open to callers without "
+		    "a token (--anonymous-read)\n");
 
 	sigwait(&sigs, &sig);
 	fprintf(stderr, "modelregd: %s, finishing requests in flight\n",

@@ -46,6 +46,7 @@ struct svc_publisher {
 	pthread_mutex_t mu;
 	pthread_cond_t cv;
 	bool stopping; /* under mu */
+	bool doorbell; /* revisions only: see svc_publisher_doorbell */
 };
 
 /* Heartbeats' topic; model names start with a letter or digit. */
@@ -103,16 +104,27 @@ publish(svc_publisher *p, const char *topic, const uint8_t *event,
 }
 
 void
+svc_publisher_doorbell(svc_publisher *p, bool on)
+{
+	p->doorbell = on;
+}
+
+void
 svc_publish_committed(void *arg, const store_committed *evs, size_t n)
 {
 	svc_publisher *p = arg;
 
 	pthread_mutex_lock(&p->send_mu);
 	for (size_t i = 0; i < n; i++) {
-		publish(p, evs[i].model, evs[i].event, evs[i].event_len,
-		    evs[i].model_prev_revision, evs[i].revision);
+		if (!p->doorbell)
+			publish(p, evs[i].model, evs[i].event,
+			    evs[i].event_len, evs[i].model_prev_revision,
+			    evs[i].revision);
 		p->published = evs[i].revision;
 	}
+	/* A heartbeat now: subscribers read what changed from the log. */
+	if (p->doorbell && n > 0)
+		publish(p, heartbeat_topic, NULL, 0, 0, p->published);
 	pthread_mutex_unlock(&p->send_mu);
 }
 

@@ -804,7 +804,8 @@ static int
 model_page_add(void *arg, mr_pb_model *m)
 {
 	struct page *p = arg;
-	bool wanted =
+	/* A caller sees the models it may read, and no others. */
+	bool wanted = svc_may(p->pg.c, SVC_NEED_READ, m->name) &&
 	    (p->tag == NULL || reg_tags_match(p->tag, (kv_entry **)m->tags,
 				   m->n_tags)) &&
 	    (p->stage == 0 || model_in_stage(p, m));

@@ -94,7 +94,9 @@ stream_one(void *arg, mr_pb_version *v)
 		protobuf_c_message_free_unpacked(&v->base, NULL);
 		return 1;
 	}
-	return svc_page_add(&s->pg, &v->base, filter_match(s->f, m, v));
+	/* A caller finds the versions it may read, and no others. */
+	return svc_page_add(&s->pg, &v->base,
+	    svc_may(s->c, SVC_NEED_READ, v->name) && filter_match(s->f, m, v));
 }
 
 static int
@@ -116,7 +118,8 @@ collect_one(void *arg, mr_pb_version *v)
 	}
 	if (s->need_model && (m = model_of(s, v)) == NULL)
 		goto drop;
-	if (!filter_match(s->f, m, v))
+	if (!svc_may(s->c, SVC_NEED_READ, v->name) ||
+	    !filter_match(s->f, m, v))
 		goto drop;
 	n = filter_order_key(s->o, m, v, key);
 	if (s->after != NULL) {

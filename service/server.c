@@ -382,6 +382,8 @@ worker_res_init(svc_worker *w, store *st, const svc_options *opt,
 	if (opt->environment != NULL)
 		w->environment = opt->environment;
 	w->backup_root = opt->backup_root;
+	w->anonymous_read = opt->anonymous_read;
+	w->local = opt->local;
 	w->pub = pub;
 	w->scrub = scrub;
 	return MR_OK;
@@ -477,6 +479,7 @@ svc_server_start(svc_server **out, store *st, const svc_options *opt,
 		goto err_socket;
 	if ((rv = open_publisher(s, st, opt, e)) != MR_OK)
 		goto err_socket;
+	svc_publisher_doorbell(s->pub, !opt->anonymous_read);
 	if (opt->scrub_rate_mib > 0 &&
 	    (rv = svc_scrubber_start(&s->scrub, st, opt->scrub_rate_mib, e)) !=
 		MR_OK)

@@ -19,6 +19,7 @@
 
 #include <protobuf-c/protobuf-c.h>
 
+#include "auth.pb-c.h"
 #include "chunk.h"
 #include "store.h"
 
@@ -54,6 +55,10 @@ typedef struct svc_worker {
 	svc_scrubber *scrub; /* NULL: no background scrub */
 	const char *environment; /* recorded on deployment nodes */
 	const char *backup_root; /* Admin/Backup writes below it; NULL: off */
+	bool anonymous_read; /* reads need no token (auth.c) */
+	/* Set only by a tool that opened the store itself (svc_local_call):
+	 * every call is made as this identity, with every right. */
+	const char *local;
 	mr_codec *codec;
 	uint8_t *scratch; /* MR_CHUNK_MAX bytes for decoding chunks */
 } svc_worker;
@@ -70,7 +75,10 @@ typedef struct svc_call {
 	svc_worker *w;
 	store *st;
 	store_txn *txn;   /* open for mutations, NULL otherwise */
-	const char *user; /* claimed identity; "anonymous" when none */
+	/* Who calls: the token's identity, "anonymous" (reads opened to
+	 * callers without a token) or a local tool's (svc_local_call). */
+	const char *user;
+	const Modelreg__V1__Token *token; /* NULL: anonymous or local */
 	int64_t now_ms;
 	mr_err err;
 	struct svc_deferred *deferred;
@@ -80,6 +88,7 @@ typedef struct svc_call {
 	struct {
 		const char *model, *target;
 		char *before, *after; /* JSON */
+		const char *outcome;  /* "" or "denied: why" */
 	} audit;
 } svc_call;
 
@@ -222,6 +231,74 @@ int svc_dispatch(svc_worker *w, const uint8_t *msg, size_t len,
 /* Longer than any method we serve: such a name is no method. */
 #define SVC_METHOD_NAME_MAX 128
 const svc_method *svc_method_of(const uint8_t *msg, size_t len);
+/* The method called `name`; NULL if we serve none of that name. */
+const svc_method *svc_method_of_name(const char *name);
+/* The nth method served, for walking them all; NULL past the last. */
+const svc_method *svc_method_nth(size_t nth);
+/* Whether auth.c's table has a line for `m` (else: ADMIN on "*"). */
+bool svc_auth_has_rule(const svc_method *m);
+
+/* ---- authentication and roles (auth.c) ------------------------------ */
+
+/* What a call needs of the caller; the table in auth.c says per method. */
+typedef enum svc_need {
+	SVC_NEED_TOKEN = 1, /* any valid token */
+	SVC_NEED_READ,
+	SVC_NEED_WRITE,
+	SVC_NEED_APPROVE,
+	SVC_NEED_ADMIN,
+} svc_need;
+
+#define SVC_GRANTS_MAX MR_GRANTS_MAX
+/* Token text: 16 hex digits of id, '.', 64 of secret. */
+#define SVC_TOKEN_ID_LEN 16
+#define SVC_TOKEN_SECRET_LEN 64
+#define SVC_TOKEN_LEN (SVC_TOKEN_ID_LEN + 1 + SVC_TOKEN_SECRET_LEN)
+/* Denials written to the audit log per second at most; the rest are
+ * counted and the count goes into the next one written. */
+#define SVC_DENIALS_AUDITED_PER_S 64
+
+/*
+ * Who is calling `m` with `token` (the envelope's; may be ""): sets
+ * c->user and c->token, or fails with MR_UNAUTHENTICATED.
+ */
+mr_status svc_authenticate(svc_call *c, const svc_method *m,
+    const char *token);
+/* Whether the caller may call `m` with `req`; MR_PERMISSION_DENIED if not. */
+mr_status svc_authorize(svc_call *c, const svc_method *m,
+    const ProtobufCMessage *req);
+/* Whether the caller has `need` on model `model` (listing filters). */
+bool svc_may(const svc_call *c, svc_need need, const char *model);
+/* Appends the audit record of a refused call (rate-limited, see above). */
+void svc_audit_denied(svc_call *c, const svc_method *m,
+    const ProtobufCMessage *req);
+/* The string field `name` of `req`; NULL if it has none. */
+const char *svc_string_field(const ProtobufCMessage *req, const char *name);
+
+extern const svc_method svc_auth_methods[];
+extern const size_t svc_auth_method_count;
+
+/*
+ * Calls `method` on `st` in this process as `identity`, with every
+ * right, through the dispatcher, so that it is checked and audited like
+ * any call: for tools that open a store no server has open (modelregd
+ * token --data, the first admin token). *resp is unpacked (free with
+ * protobuf_c_message_free_unpacked) on success.
+ */
+mr_status svc_local_call(store *st, const char *identity, const char *method,
+    const ProtobufCMessage *req, ProtobufCMessage **resp, mr_err *e);
+/*
+ * Creates a token for `identity` with one grant, as `by` (svc_local_call),
+ * into out[SVC_TOKEN_LEN + 1].
+ */
+mr_status svc_token_mint(store *st, const char *by, const char *identity,
+    const Modelreg__V1__Grant *grant, char *out, mr_err *e);
+/*
+ * On a registry that never had a token: creates the first one, identity
+ * "admin" with ADMIN on "*", into out[SVC_TOKEN_LEN + 1], and sets *made.
+ * Otherwise *made is false.
+ */
+mr_status svc_auth_bootstrap(store *st, char *out, bool *made, mr_err *e);
 
 /* ---- change feed (publish.c) ------------------------------------------- */
 
@@ -246,6 +323,14 @@ mr_status svc_publish_url_default(const char *listen, char *out,
  */
 mr_status svc_publisher_open(svc_publisher **out, store *st,
     const char *const *urls, size_t n, bool derived, mr_err *e);
+/*
+ * With `on`, each commit publishes only a heartbeat with its revision,
+ * no event: the PUB socket authenticates no one, so when reads need a
+ * token the feed says only that something changed, and subscribers read
+ * what from the event log (Watch.WatchSince, which checks their token).
+ * Set before the first commit.
+ */
+void svc_publisher_doorbell(svc_publisher *p, bool on);
 /* Stops the heartbeat and closes the socket. Accepts NULL. */
 void svc_publisher_close(svc_publisher *p);
 /* The URLs as bound. */
@@ -289,6 +374,13 @@ typedef struct svc_options {
 	int idle_timeout_ms; /* 0: SVC_IDLE_MS_DEFAULT; < 0: none */
 	/* Background scrub rate in MiB/s; 0: no background scrub. */
 	uint32_t scrub_rate_mib;
+	/* Reads need no token; the change feed then carries whole events,
+	 * else only revisions (publish.c). Never the default. */
+	bool anonymous_read;
+	/* Every call is made as this identity with every right: only for a
+	 * tool serving a store it opened itself on inproc:// (modelregd
+	 * token --data). NULL: calls need tokens. */
+	const char *local;
 } svc_options;
 
 /* Listens on every URL and starts the workers. */

@@ -9,6 +9,9 @@
  * Column family "default"
  *   "format"                                  -> u32 BE format version
  *   "revision"                                -> u64 BE last revision
+ *   "token/" id                               -> Token (auth.proto)
+ *   "tokens_bootstrapped"                     -> empty: the first admin
+ *                                                token was made
  *   "audit_head"                              -> u64 BE seq of the last
  *                                                audit record, then its
  *                                                32-byte hash
@@ -132,6 +135,8 @@ extern const char *const keys_cf_names[KEYS_CF_COUNT];
 #define KEYS_FORMAT "format"
 #define KEYS_REVISION "revision"
 #define KEYS_AUDIT_HEAD "audit_head"
+#define KEYS_TOKEN_PREFIX "token/"
+#define KEYS_TOKENS_BOOTSTRAPPED "tokens_bootstrapped"
 
 enum {
 	KEYS_MODEL = 'M',

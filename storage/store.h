@@ -35,6 +35,7 @@
 #include "chunk.h"
 #include "common.h"
 #include "audit.pb-c.h"
+#include "auth.pb-c.h"
 #include "lineage.pb-c.h"
 #include "model.pb-c.h"
 #include "store.pb-c.h"
@@ -46,6 +47,7 @@ typedef Modelreg__V1__Event mr_pb_event;
 typedef Modelreg__V1__IdempotencyRecord mr_pb_idem;
 typedef Modelreg__V1__Node mr_pb_node;
 typedef Modelreg__V1__AuditRecord mr_pb_audit;
+typedef Modelreg__V1__Token mr_pb_token;
 
 typedef struct store store;
 typedef struct store_txn store_txn;
@@ -400,5 +402,24 @@ typedef struct store_audit_check {
  * A broken chain is reported in *out, not as a failure.
  */
 mr_status store_audit_verify(store *s, store_audit_check *out, mr_err *e);
+
+/* ---- tokens (tokens.c) --------------------------------------------------- */
+
+/* A token record by id; MR_NOT_FOUND if there is none. */
+mr_status store_get_token(store *s, const char *id, mr_pb_token **out,
+    mr_err *e);
+mr_status store_txn_put_token(store_txn *t, const mr_pb_token *tok,
+    mr_err *e);
+typedef int (*store_token_fn)(void *arg, mr_pb_token *tok);
+/* Every token record, by id; `fn` owns each. */
+mr_status store_scan_tokens(store *s, store_token_fn fn, void *arg,
+    mr_err *e);
+/*
+ * Whether the first admin token was ever made. The mark stays when every
+ * token is later revoked, so an emptied registry never hands out a new
+ * first token.
+ */
+bool store_tokens_bootstrapped(store *s);
+void store_txn_mark_bootstrapped(store_txn *t);
 
 #endif /* MR_STORE_H */

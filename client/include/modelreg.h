@@ -97,7 +97,8 @@ int mr_stage_parse(const char *text, mr_stage *out);
  * checks); past it the request is MR_RESOURCE_EXHAUSTED. */
 #define MR_LINEAGE_VISIT_MAX 100000
 #define MR_IDEMPOTENCY_KEY_MAX 128
-#define MR_USER_MAX 128           /* claimed user name */
+#define MR_USER_MAX 128           /* a token's identity */
+#define MR_GRANTS_MAX 32          /* grants on one token */
 #define MR_METADATA_MAX 32        /* envelope metadata entries */
 #define MR_ALIAS_MAX 64           /* alias name: [a-z][a-z0-9_-]* */
 #define MR_ALIASES_MAX 64         /* aliases per model */
@@ -189,6 +190,10 @@ typedef enum mr_metric_goal {
 typedef enum mr_decision {
 	MR_APPROVE = 1,
 	MR_REJECT = 2,
+	/* An ADMIN approving a version it registered itself, which
+	 * separation of duties otherwise refuses: needs a comment, and the
+	 * approval and its audit record say it was an override. */
+	MR_APPROVE_OVERRIDE = 3,
 } mr_decision;
 
 /* A reviewer's standing decision on a version for a stage. */
@@ -355,8 +360,9 @@ char *mr_digest_hex(const uint8_t digest[MR_DIGEST_LEN], char out[65]);
 typedef struct mr_client mr_client;
 
 typedef struct mr_client_options {
-	const char *user;  /* identity recorded as the actor; NULL: $USER */
-	const char *token; /* bearer token; NULL: none */
+	/* "<id>.<secret>"; NULL: $MODELREG_TOKEN, else none (only reads,
+	 * and only where the server opens them to anonymous callers). */
+	const char *token;
 	int timeout_ms;    /* per call; 0: 30000 */
 	int window;        /* chunk requests in flight during pulls; 0: 8 */
 } mr_client_options;
@@ -393,6 +399,68 @@ uint64_t mr_client_revision(const mr_client *c);
  * flush and link or copy the store.
  */
 mr_status mr_backup(mr_client *c, const char *dir, uint64_t *revision);
+
+/* ---- tokens (proto/auth.proto) --------------------------------------------
+ *
+ * Every call carries a token "<id>.<secret>" (mr_client_options.token,
+ * or $MODELREG_TOKEN). A token acts as one identity, the actor of every
+ * change made with it, with grants: a role over the models whose names
+ * match a glob pattern. Managing tokens needs ADMIN on "*".
+ */
+
+typedef enum mr_role {
+	MR_ROLE_READER = 1,   /* reads */
+	MR_ROLE_WRITER = 2,   /* reads; register, update, alias, promote... */
+	MR_ROLE_APPROVER = 3, /* reads; review for `stage` (NONE: any) */
+	MR_ROLE_ADMIN = 4,    /* everything; on "*" the registry as a whole */
+} mr_role;
+
+/* "reader", "writer", "approver", "admin"; "" for others. */
+const char *mr_role_name(mr_role r);
+/* The role named `name`; 0 if none. */
+mr_role mr_role_parse(const char *name);
+
+typedef struct mr_grant {
+	mr_role role;
+	const char *models; /* glob pattern: "fraud-*", "*" */
+	mr_stage stage;     /* APPROVER only; MR_STAGE_NONE: every stage */
+} mr_grant;
+
+typedef struct mr_token_info {
+	const char *id;
+	const char *identity;
+	const mr_grant *grants;
+	size_t n_grants;
+	const char *description;
+	int64_t created_at_ms;
+	const char *created_by;
+	int64_t expires_at_ms; /* 0: never */
+	int64_t revoked_at_ms; /* 0: not revoked */
+	const char *revoked_by;
+} mr_token_info;
+
+typedef struct mr_token_list {
+	mr_token_info *items;
+	size_t count;
+	void *reply_; /* what the strings point into */
+} mr_token_list;
+
+void mr_token_list_free(mr_token_list *l);
+/*
+ * Creates a token for `identity` with `grants` (1..MR_GRANTS_MAX), expiring at
+ * `expires_at_ms` (0: never). *token (free() it) is the token, shown
+ * this once; *info (may be NULL) its record.
+ */
+mr_status mr_token_create(mr_client *c, const char *identity,
+    const mr_grant *grants, size_t n_grants, const char *description,
+    int64_t expires_at_ms, char **token, mr_token_list **info);
+/* Every token, revoked ones included; never a secret. */
+mr_status mr_token_list_all(mr_client *c, mr_token_list **out);
+/* Revokes token `id` at once. `out` may be NULL. */
+mr_status mr_token_revoke(mr_client *c, const char *id, const char *reason,
+    mr_token_list **out);
+/* The record of the token this client calls with. */
+mr_status mr_whoami(mr_client *c, mr_token_list **out);
 
 /* ---- registry ----------------------------------------------------------- */
 
@@ -591,7 +659,7 @@ mr_status mr_set_approval_policy(mr_client *c, const char *name,
     uint32_t required, const char *reason, mr_model **out);
 
 /*
- * Approves or rejects a version for a stage, as the client's user. The
+ * Approves or rejects a version for a stage, as the token's identity. The
  * registrant of a version cannot review it, and a policy with approvers
  * admits only them (MR_PERMISSION_DENIED). A rejection needs a comment. `approvals` and `required`
  * (may be NULL) get the approvals that count now and the policy's need.
@@ -724,6 +792,9 @@ typedef struct mr_audit_record {
 	char *before; /* JSON object */
 	char *after;  /* JSON object */
 	char *reason;
+	/* "": the change was made; "denied: ..." for a refused call, which
+	 * changed nothing. */
+	char *outcome;
 	uint64_t revision;
 	uint8_t prev_hash[MR_DIGEST_LEN];
 	uint8_t hash[MR_DIGEST_LEN];

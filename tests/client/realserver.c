@@ -18,12 +18,29 @@
 /* Few workers: tests keep at most a window of calls in flight. */
 #define RS_WORKERS 4
 
+/* The servers running, for rs_client to find a token by URL. */
+static rs_server *running[8];
+
+static void
+track(rs_server *s, bool on)
+{
+	for (size_t i = 0; i < sizeof(running) / sizeof(running[0]); i++)
+		if (on ? running[i] == NULL : running[i] == s) {
+			running[i] = on ? s : NULL;
+			return;
+		}
+	if (on)
+		fail_msg("more than %zu servers", sizeof(running) /
+		    sizeof(running[0]));
+}
+
 static void
 serve(rs_server *s)
 {
 	const char *urls[] = {s->url};
 	svc_options so = {.urls = urls, .n_urls = 1, .workers = RS_WORKERS,
-	    .scrub_rate_mib = s->scrub_rate_mib};
+	    .scrub_rate_mib = s->scrub_rate_mib,
+	    .anonymous_read = s->anonymous_read};
 	mr_err e;
 
 	mr_err_clear(&e);
@@ -33,10 +50,59 @@ serve(rs_server *s)
 		fail_msg("svc_server_start %s: %s", s->url, e.msg);
 }
 
-void
-rs_start(rs_server *s, const char *tag, const char *url)
+const char *
+rs_token_with(rs_server *s, const char *user, int role, const char *models,
+    int stage, char out[SVC_TOKEN_LEN + 1])
+{
+	Modelreg__V1__Grant g = MODELREG__V1__GRANT__INIT;
+	mr_err e;
+
+	g.role = (Modelreg__V1__Role)role;
+	g.models = (char *)models;
+	g.stage = (Modelreg__V1__Stage)stage;
+	if (svc_token_mint(s->st, "realserver", user, &g, out, &e) != MR_OK)
+		fail_msg("svc_token_mint %s: %s", user, e.msg);
+	return out;
+}
+
+const char *
+rs_token(rs_server *s, const char *user)
+{
+	size_t i;
+
+	for (i = 0; i < s->n_tokens; i++)
+		if (strcmp(s->tokens[i].user, user) == 0)
+			return s->tokens[i].token;
+	if (i == sizeof(s->tokens) / sizeof(s->tokens[0]))
+		fail_msg("more than %zu users", i);
+	snprintf(s->tokens[i].user, sizeof(s->tokens[i].user), "%s", user);
+	rs_token_with(s, user, MODELREG__V1__ROLE__ROLE_ADMIN, "*", 0,
+	    s->tokens[i].token);
+	s->n_tokens++;
+	return s->tokens[i].token;
+}
+
+struct token_copy {
+	store_txn *t;
+	mr_err *e;
+};
+
+static int
+copy_token(void *arg, mr_pb_token *tok)
+{
+	struct token_copy *c = arg;
+
+	if (store_txn_put_token(c->t, tok, c->e) != MR_OK)
+		fail_msg("store_txn_put_token: %s", c->e->msg);
+	modelreg__v1__token__free_unpacked(tok, NULL);
+	return 0;
+}
+
+static void
+start(rs_server *s, const char *tag, const char *url, bool open)
 {
 	memset(s, 0, sizeof(*s));
+	s->anonymous_read = open;
 	tu_mkdtemp(s->dir, tag);
 	snprintf(s->data, sizeof(s->data), "%s/data", s->dir);
 	if (url != NULL)
@@ -46,6 +112,19 @@ rs_start(rs_server *s, const char *tag, const char *url)
 		    s->url, sizeof(s->url), "ipc://%s/registry.sock", s->dir);
 	s->stores = 1;
 	serve(s);
+	track(s, true);
+}
+
+void
+rs_start(rs_server *s, const char *tag, const char *url)
+{
+	start(s, tag, url, false);
+}
+
+void
+rs_start_open(rs_server *s, const char *tag, const char *url)
+{
+	start(s, tag, url, true);
 }
 
 void
@@ -73,10 +152,24 @@ rs_restart(rs_server *s)
 void
 rs_replace_store(rs_server *s)
 {
-	rs_stop(s);
+	store *old = s->st;
+	struct token_copy c;
+	mr_err e;
+
+	/* The tokens go along, as they would in a backup: the clients the
+	 * test holds keep working. */
+	svc_server_stop(s->srv);
 	s->stores++;
 	snprintf(s->data, sizeof(s->data), "%s/data-%d", s->dir, s->stores);
 	serve(s);
+	c.e = &e;
+	if (store_txn_begin(s->st, &c.t, &e) != MR_OK ||
+	    store_scan_tokens(old, copy_token, &c, &e) != MR_OK)
+		fail_msg("copying tokens: %s", e.msg);
+	store_txn_mark_bootstrapped(c.t);
+	if (store_txn_commit(c.t, &e) != MR_OK)
+		fail_msg("copying tokens: %s", e.msg);
+	store_close(old);
 }
 
 void
@@ -84,18 +177,31 @@ rs_finish(rs_server *s)
 {
 	if (s->st != NULL)
 		rs_stop(s);
+	track(s, false);
 	tu_rmtree(s->dir);
+}
+
+static int
+fixture(void **state, const char *tag, bool open)
+{
+	rs_fixture *f = calloc(1, sizeof(*f));
+
+	start(&f->s, tag, NULL, open);
+	f->c = rs_client(f->s.url, "alice", 30000, 0);
+	*state = f;
+	return 0;
 }
 
 int
 rs_fixture_setup(void **state, const char *tag)
 {
-	rs_fixture *f = calloc(1, sizeof(*f));
+	return fixture(state, tag, false);
+}
 
-	rs_start(&f->s, tag, NULL);
-	f->c = rs_client(f->s.url, "alice", 30000, 0);
-	*state = f;
-	return 0;
+int
+rs_fixture_setup_open(void **state, const char *tag)
+{
+	return fixture(state, tag, true);
 }
 
 int
@@ -109,11 +215,24 @@ rs_fixture_teardown(void **state)
 	return 0;
 }
 
+const char *
+rs_token_for(const char *url, const char *user)
+{
+	rs_server *s = NULL;
+
+	/* The server at `url`, else (a proxy's URL) the last one started. */
+	for (size_t i = 0; i < sizeof(running) / sizeof(running[0]); i++)
+		if (running[i] != NULL && running[i]->st != NULL &&
+		    (s == NULL || strcmp(running[i]->url, url) == 0))
+			s = running[i];
+	return s != NULL ? rs_token(s, user != NULL ? user : "alice") : NULL;
+}
+
 mr_client *
 rs_client(const char *url, const char *user, int timeout_ms, int window)
 {
 	mr_client_options o = {
-	    .user = user != NULL ? user : "alice",
+	    .token = rs_token_for(url, user),
 	    .timeout_ms = timeout_ms,
 	    .window = window,
 	};

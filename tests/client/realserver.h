@@ -37,6 +37,15 @@ typedef struct rs_server {
 	int stores; /* stores made so far (rs_replace_store) */
 	/* Background scrub rate of the next serve (rs_resume); 0: none. */
 	uint32_t scrub_rate_mib;
+	/* Reads without a token, and whole events on the feed (rs_start_open,
+	 * modelregd --anonymous-read). */
+	bool anonymous_read;
+	/* Tokens made for rs_client's users (rs_token). */
+	struct {
+		char user[64];
+		char token[SVC_TOKEN_LEN + 1];
+	} tokens[8];
+	size_t n_tokens;
 } rs_server;
 
 /*
@@ -44,6 +53,8 @@ typedef struct rs_server {
  * when `url` is NULL at ipc://<dir>/registry.sock.
  */
 void rs_start(rs_server *s, const char *tag, const char *url);
+/* rs_start with reads open to callers without a token. */
+void rs_start_open(rs_server *s, const char *tag, const char *url);
 /* Stops serving and closes the store; the directory stays. */
 void rs_stop(rs_server *s);
 /* Opens the store again and serves it at the same URL. */
@@ -58,13 +69,26 @@ void rs_replace_store(rs_server *s);
 /* Stops (if running) and removes the directory. */
 void rs_finish(rs_server *s);
 
-/* A client of `url` (user "alice" when NULL); fails the test if none. */
+/*
+ * A client of `url` calling with the token of `user` ("alice" when NULL)
+ * if a server started here serves `url`; fails the test if none.
+ */
 mr_client *rs_client(
     const char *url, const char *user, int timeout_ms, int window);
+/*
+ * The token of `user` ("alice" when NULL) on the server at `url`, else on
+ * the last one started (`url` is a proxy's); NULL if none runs.
+ */
+const char *rs_token_for(const char *url, const char *user);
+/* The token of `user` on `s`: ADMIN on every model, made on first use. */
+const char *rs_token(rs_server *s, const char *user);
+/* A new token of `user` on `s` with one grant, into out. */
+const char *rs_token_with(rs_server *s, const char *user, int role,
+    const char *models, int stage, char out[SVC_TOKEN_LEN + 1]);
 
 /*
  * The fixture of tests that need a registry and one client of it (user
- * "alice"): a cmocka setup (making it in a directory named after `tag`)
+ * "alice", an admin): a cmocka setup (making it in a directory named after `tag`)
  * and teardown.
  */
 typedef struct rs_fixture {
@@ -73,6 +97,8 @@ typedef struct rs_fixture {
 } rs_fixture;
 
 int rs_fixture_setup(void **state, const char *tag);
+/* The same with reads open to callers without a token (rs_start_open). */
+int rs_fixture_setup_open(void **state, const char *tag);
 int rs_fixture_teardown(void **state);
 
 /*

@@ -119,10 +119,10 @@ test_client_open_refuses_bad_options(void **state)
 	assert_int_equal(
 	    mr_client_open(&c, "inproc://x", &o), MR_INVALID_ARGUMENT);
 	o.window = 0;
-	o.user = "bad\nuser";
+	o.token = "bad\ntoken";
 	assert_int_equal(
 	    mr_client_open(&c, "inproc://x", &o), MR_INVALID_ARGUMENT);
-	assert_non_null(strstr(mr_client_errmsg(NULL), "user name"));
+	assert_non_null(strstr(mr_client_errmsg(NULL), "token"));
 	assert_null(c);
 }
 

@@ -21,7 +21,9 @@
 static int
 setup(void **state)
 {
-	return rs_fixture_setup(state, "watch");
+	/* Whole events on the feed, as with modelregd --anonymous-read;
+	 * test_watch_with_tokens_reads_events_from_the_log has the other. */
+	return rs_fixture_setup_open(state, "watch");
 }
 
 static int
@@ -241,6 +243,43 @@ test_watch_bad_arguments_are_refused(void **state)
 	mr_event_free(NULL);
 }
 
+static int
+setup_tokens(void **state)
+{
+	return rs_fixture_setup(state, "watch-tokens");
+}
+
+/*
+ * Where reads need a token the feed carries revisions only (anyone can
+ * subscribe to it): every event still arrives, in order, read from the
+ * log with the watcher's token, and none of them came over the feed.
+ */
+static void
+test_watch_with_tokens_reads_events_from_the_log(void **state)
+{
+	rs_fixture *f = *state;
+	mr_watch *all, *one;
+	watch_stats st;
+	uint64_t r0;
+
+	register_plain(f, "m", "1.0.0");
+	register_plain(f, "n", "1.0.0");
+	r0 = mr_client_revision(f->c);
+	assert_int_equal(mr_watch_open(f->c, NULL, r0, &all), MR_OK);
+	assert_int_equal(mr_watch_open(f->c, "m", r0, &one), MR_OK);
+	nng_msleep(200); /* the SUB sockets connect */
+	alias_events(f, "m", 0, 10);
+	alias_events(f, "n", 0, 10);
+	expect_consecutive(all, f->c, r0 + 1, r0 + 20);
+	expect_consecutive(one, f->c, r0 + 1, r0 + 10);
+	watch_get_stats(all, &st);
+	assert_int_equal(st.from_feed, 0);
+	assert_int_equal(st.from_log, 20);
+	assert_true(st.heartbeats > 0);
+	mr_watch_close(one);
+	mr_watch_close(all);
+}
+
 int
 main(void)
 {
@@ -251,6 +290,9 @@ main(void)
 		T(test_watch_skips_nothing_across_a_server_restart),
 		T(test_watch_reports_a_registry_restored_from_an_older_backup),
 		T(test_watch_bad_arguments_are_refused),
+		cmocka_unit_test_setup_teardown(
+		    test_watch_with_tokens_reads_events_from_the_log,
+		    setup_tokens, teardown),
 	};
 #undef T
 

@@ -16,12 +16,77 @@
 #include "testutil.h"
 
 static void
+read_line(const char *path, char *out, size_t cap)
+{
+	size_t len;
+	char *t = tu_read_file(path, &len);
+
+	if (t == NULL || len == 0 || len >= cap)
+		fail_msg("no token in %s", path);
+	memcpy(out, t, len);
+	out[strcspn(out, "\n")] = '\0';
+	free(t);
+}
+
+/*
+ * Once per server: the admin token modelregd printed on its first start
+ * makes "tester", whose token every call then carries.
+ */
+static void
+first_token(e2e_server *s, const char *admin_file)
+{
+	char admin[128];
+	mr_client_options o = { .timeout_ms = 30000, .token = admin };
+	mr_grant g = { .role = MR_ROLE_ADMIN, .models = "*" };
+	mr_client *c;
+	char *t;
+
+	if (s->token[0] == '\0') {
+		read_line(admin_file, admin, sizeof(admin));
+		if (mr_client_open(&c, s->url, &o) != MR_OK ||
+		    mr_token_create(c, "tester", &g, 1, "e2e", 0, &t, NULL) !=
+			MR_OK)
+			fail_msg("making tester's token: %s",
+			    mr_client_errmsg(c));
+		snprintf(s->token, sizeof(s->token), "%s", t);
+		free(t);
+		mr_client_close(c);
+	}
+	setenv("MODELREG_TOKEN", s->token, 1);
+}
+
+const char *
+e2e_token(e2e_server *s, const char *user)
+{
+	mr_grant g = { .role = MR_ROLE_ADMIN, .models = "*" };
+	mr_client *c;
+	size_t i;
+	char *t;
+
+	for (i = 0; i < s->n_users; i++)
+		if (strcmp(s->users[i].user, user) == 0)
+			return s->users[i].token;
+	if (i == sizeof(s->users) / sizeof(s->users[0]))
+		fail_msg("more than %zu users", i);
+	c = e2e_client(s);
+	if (mr_token_create(c, user, &g, 1, "e2e", 0, &t, NULL) != MR_OK)
+		fail_msg("making %s's token: %s", user, mr_client_errmsg(c));
+	snprintf(s->users[i].user, sizeof(s->users[i].user), "%s", user);
+	snprintf(s->users[i].token, sizeof(s->users[i].token), "%s", t);
+	free(t);
+	mr_client_close(c);
+	s->n_users++;
+	return s->users[i].token;
+}
+
+static void
 spawn(e2e_server *s)
 {
-	char log[PATH_MAX + 16];
+	char log[PATH_MAX + 16], admin[PATH_MAX + 16];
 	pid_t pid;
 
 	snprintf(log, sizeof(log), "%s/modelregd.log", s->dir);
+	snprintf(admin, sizeof(admin), "%s/admin.token", s->dir);
 	pid = fork();
 	if (pid < 0)
 		fail_msg("fork: %s", strerror(errno));
@@ -33,21 +98,25 @@ spawn(e2e_server *s)
 		}
 		execl(MODELREGD_PATH, "modelregd", "--listen", s->url, "--data",
 		    s->data, "--workers", "8", "--backup-root", s->dir,
-		    (char *)NULL);
+		    "--bootstrap-token-file", admin, (char *)NULL);
 		_exit(127);
 	}
 	s->pid = pid;
-	/* Ready when a call gets an answer (NOT_FOUND counts). */
+	/* Ready when a call gets an answer (NOT_FOUND, or UNAUTHENTICATED
+	 * before the first token is read, counts). */
 	for (int i = 0; i < 200; i++) {
 		mr_client *c;
-		mr_client_options o = { .timeout_ms = 1000 };
+		mr_client_options o = { .timeout_ms = 1000, .token = "" };
 		mr_model *m = NULL;
 		if (mr_client_open(&c, s->url, &o) == MR_OK) {
 			mr_status rv = mr_get_model(c, "ready-probe", &m);
 			mr_model_free(m);
 			mr_client_close(c);
-			if (rv == MR_OK || rv == MR_NOT_FOUND)
+			if (rv == MR_OK || rv == MR_NOT_FOUND ||
+			    rv == MR_UNAUTHENTICATED) {
+				first_token(s, admin);
 				return;
+			}
 		}
 		if (waitpid(pid, NULL, WNOHANG) == pid)
 			fail_msg("modelregd exited at start; see %s", log);
@@ -99,7 +168,7 @@ e2e_finish(e2e_server *s)
 mr_client *
 e2e_client(const e2e_server *s)
 {
-	mr_client_options o = { .user = "tester", .timeout_ms = 30000 };
+	mr_client_options o = { .token = s->token, .timeout_ms = 30000 };
 	mr_client *c;
 
 	if (mr_client_open(&c, s->url, &o) != MR_OK)
@@ -135,8 +204,8 @@ e2e_cli(const e2e_server *s, char **out, char **err, const char *arg0, ...)
 	argv[argc++] = "modelreg";
 	argv[argc++] = "--server";
 	argv[argc++] = s->url;
-	argv[argc++] = "--user";
-	argv[argc++] = "tester";
+	argv[argc++] = "--token";
+	argv[argc++] = s->token;
 	va_start(ap, arg0);
 	for (const char *a = arg0; a != NULL && argc < 63;
 	    a = va_arg(ap, const char *))

@@ -19,6 +19,14 @@ typedef struct e2e_server {
 	char data[PATH_MAX + 8];  /* dir/data */
 	char url[PATH_MAX + 32];  /* ipc://dir/modelregd.sock */
 	pid_t pid;
+	/* The token calls are made with: identity "tester", ADMIN on every
+	 * model; also in $MODELREG_TOKEN, for the CLI and other clients. */
+	char token[128];
+	struct {
+		char user[64];
+		char token[128];
+	} users[8];
+	size_t n_users;
 } e2e_server;
 
 /* Makes the directory and starts modelregd; waits until it answers. */
@@ -29,6 +37,8 @@ void e2e_restart(e2e_server *s);
 int e2e_kill(e2e_server *s, int sig);
 /* Stops the server (SIGTERM) and removes the directory. */
 void e2e_finish(e2e_server *s);
+/* The token of `user` (ADMIN on every model), made on first use. */
+const char *e2e_token(e2e_server *s, const char *user);
 /* A client connected to the server (fails the test if it cannot). */
 mr_client *e2e_client(const e2e_server *s);
 
@@ -57,7 +67,7 @@ typedef struct e2e_run {
 void e2e_run_free(e2e_run *r);
 
 /*
- * Runs `modelreg --server URL --user tester ARGS...` against the server
+ * Runs `modelreg --server URL --token T ARGS...` (T: tester's) against the server
  * `s` into the e2e_run `r`, freeing what `r` held before; evaluates to
  * the exit code.
  */

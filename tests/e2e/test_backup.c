@@ -58,7 +58,7 @@ static void *
 loader_main(void *arg)
 {
 	struct loader *l = arg;
-	mr_client_options o = { .user = "load", .timeout_ms = 30000 };
+	mr_client_options o = { .timeout_ms = 30000 };
 	char version[16], src[PATH_MAX + 32];
 	mr_client *c;
 

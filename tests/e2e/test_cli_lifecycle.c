@@ -452,7 +452,7 @@ test_cli_approvals_gate_a_promotion(void **state)
 	    "STAGE dev: approvals are for staging or production only");
 	E2E_CLI(&f->s, r, "policy", "fraud", "archived", "--require", "1");
 	e2e_expect(&r, 2, NULL, "STAGE archived: ");
-	E2E_CLI(&f->s, r, "--user", "alice", "approve", "fraud", "3.1.0",
+	E2E_CLI(&f->s, r, "--token", e2e_token(&f->s, "alice"), "approve", "fraud", "3.1.0",
 	    "--stage", "dev");
 	e2e_expect(&r, 2, NULL,
 	    "--stage dev: approvals are for staging or production only");
@@ -472,14 +472,14 @@ test_cli_approvals_gate_a_promotion(void **state)
 	/* The registrant, then someone the policy does not name. */
 	E2E_CLI(&f->s, r, "approve", "fraud", "3.1.0", "--stage", "production");
 	e2e_expect(&r, 1, NULL, "approve fraud 3.1.0: PERMISSION_DENIED");
-	E2E_CLI(&f->s, r, "--user", "bob", "approve", "fraud", "3.1.0",
+	E2E_CLI(&f->s, r, "--token", e2e_token(&f->s, "bob"), "approve", "fraud", "3.1.0",
 	    "--stage", "production");
 	e2e_expect(&r, 1, NULL, "PERMISSION_DENIED");
 	/* A rejection needs a comment; --json has the counts. */
-	E2E_CLI(&f->s, r, "--user", "alice", "reject", "fraud", "3.1.0",
+	E2E_CLI(&f->s, r, "--token", e2e_token(&f->s, "alice"), "reject", "fraud", "3.1.0",
 	    "--stage", "production");
 	e2e_expect(&r, 2, NULL, "--comment C is required");
-	E2E_CLI(&f->s, r, "--json", "--user", "alice", "reject", "fraud",
+	E2E_CLI(&f->s, r, "--json", "--token", e2e_token(&f->s, "alice"), "reject", "fraud",
 	    "3.1.0", "--stage", "production", "--comment", "drifted");
 	e2e_expect(&r, 0, NULL, NULL);
 	j = e2e_json(&r);
@@ -493,7 +493,7 @@ test_cli_approvals_gate_a_promotion(void **state)
 	e2e_expect(&r, 1, NULL, "modelreg: promote fraud 3.1.0: ");
 
 	/* Her approval replaces her rejection. */
-	E2E_CLI(&f->s, r, "--user", "alice", "approve", "fraud@3.1.0",
+	E2E_CLI(&f->s, r, "--token", e2e_token(&f->s, "alice"), "approve", "fraud@3.1.0",
 	    "--stage", "production", "--comment", "metrics hold up");
 	e2e_expect(&r, 0,
 	    "approved fraud 3.1.0 for production: approvals 1 of 1", NULL);

@@ -36,7 +36,7 @@ racer(void *p)
 {
 	struct arg *a = p;
 	struct shared *sh = a->sh;
-	mr_client_options o = { .user = "racer", .timeout_ms = 60000 };
+	mr_client_options o = { .timeout_ms = 60000 };
 	mr_client *c;
 	char version[16];
 

@@ -91,7 +91,7 @@ static void *
 writer_main(void *arg)
 {
 	struct writer *w = arg;
-	mr_client_options o = { .user = "w", .timeout_ms = 3000 };
+	mr_client_options o = { .timeout_ms = 3000 };
 	mr_client *c;
 	char version[16];
 

@@ -161,7 +161,7 @@ populate(fixture *f)
 	e2e_expect(&r, 0, NULL, NULL);
 	E2E_CLI(&f->s, r, "promote", "fraud", "1.2.0", "--to", "staging");
 	e2e_expect(&r, 0, NULL, NULL);
-	E2E_CLI(&f->s, r, "--user", "alice", "approve", "fraud", "1.2.0",
+	E2E_CLI(&f->s, r, "--token", e2e_token(&f->s, "alice"), "approve", "fraud", "1.2.0",
 	    "--stage", "production", "--comment", "metrics hold up");
 	e2e_expect(&r, 0, NULL, NULL);
 	E2E_CLI(&f->s, r, "promote", "fraud", "1.2.0", "--to", "production",

@@ -78,7 +78,8 @@ def main():
     s.close()
     server = subprocess.Popen(
         [modelregd, "--listen", "tcp://127.0.0.1:%d" % port,
-         "--data", os.path.join(tmp, "data"), "--workers", "4"],
+         "--data", os.path.join(tmp, "data"), "--workers", "4",
+         "--bootstrap-token-file", os.path.join(tmp, "admin.token")],
         stderr=open(os.path.join(tmp, "modelregd.log"), "w"))
     try:
         for _ in range(200):
@@ -89,10 +90,14 @@ def main():
                 time.sleep(0.05)
         else:
             raise SystemExit("modelregd did not start")
+        # The first admin token: written before modelregd listens.
+        with open(os.path.join(tmp, "admin.token")) as f:
+            token = f.readline().strip()
 
-        def call(method, msg, reply_type, key="", deadline=None):
+        def call(method, msg, reply_type, key="", deadline=None, tok=None):
             rq = env.Request(method=method, payload=msg.SerializeToString(),
-                             user="python", idempotency_key=key)
+                             auth_token=token if tok is None else tok,
+                             idempotency_key=key)
             rq.deadline_unix_ms = (deadline if deadline is not None
                                    else int(time.time() * 1000) + 10000)
             rs = env.Response()
@@ -147,7 +152,7 @@ def main():
                               reg.RegisterVersionResponse, key="py-1")
         assert code == env.STATUS_OK, msg
         assert out.version.version == "2.0.0"
-        assert out.version.created_by == "python"
+        assert out.version.created_by == "admin"
         # The same key again: the first answer, applied once.
         code, msg, again = call("/modelreg.v1.Registry/RegisterVersion", rv,
                                 reg.RegisterVersionResponse, key="py-1")
@@ -201,6 +206,12 @@ def main():
         rs = env.Response()
         rs.ParseFromString(c.roundtrip(b"\xff\xff\xff"))
         assert rs.code == env.STATUS_INVALID_ARGUMENT, rs
+        # No token, or a made-up one: UNAUTHENTICATED.
+        for bad in ("", "0123456789abcdef." + "0" * 64, "nonsense"):
+            code, _, _ = call("/modelreg.v1.Registry/GetModel",
+                              reg.GetModelRequest(name="wire-model"), None,
+                              tok=bad)
+            assert code == env.STATUS_UNAUTHENTICATED, (bad, code)
         print("wire protocol test passed")
     finally:
         server.terminate()

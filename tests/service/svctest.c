@@ -101,10 +101,49 @@ st_call_raw(st_env *env, const void *bytes, size_t len,
 	return code;
 }
 
+const char *
+st_token_with(st_env *env, const char *user, int role, const char *models,
+    char out[SVC_TOKEN_LEN + 1])
+{
+	Modelreg__V1__Grant g = MODELREG__V1__GRANT__INIT;
+	mr_err e;
+
+	g.role = (Modelreg__V1__Role)role;
+	g.models = (char *)models;
+	if (svc_token_mint(env->st, "svctest", user, &g, out, &e) != MR_OK)
+		fail_msg("svc_token_mint %s: %s", user, e.msg);
+	return out;
+}
+
+const char *
+st_token(st_env *env, const char *user)
+{
+	size_t i;
+
+	for (i = 0; i < env->n_tokens; i++)
+		if (strcmp(env->tokens[i].user, user) == 0)
+			return env->tokens[i].token;
+	assert_true(i < sizeof(env->tokens) / sizeof(env->tokens[0]));
+	snprintf(env->tokens[i].user, sizeof(env->tokens[i].user), "%s", user);
+	st_token_with(env, user, MODELREG__V1__ROLE__ROLE_ADMIN, "*",
+	    env->tokens[i].token);
+	env->n_tokens++;
+	return env->tokens[i].token;
+}
+
 mr_status
 st_call(st_env *env, const char *method, const ProtobufCMessage *req,
     const char *key, const ProtobufCMessageDescriptor *resp_desc,
     ProtobufCMessage **out)
+{
+	return st_call_as(env, st_token(env, env->user), method, req, key,
+	    resp_desc, out);
+}
+
+mr_status
+st_call_as(st_env *env, const char *token, const char *method,
+    const ProtobufCMessage *req, const char *key,
+    const ProtobufCMessageDescriptor *resp_desc, ProtobufCMessage **out)
 {
 	Modelreg__V1__Request rq = MODELREG__V1__REQUEST__INIT;
 	Modelreg__V1__Response *r;
@@ -115,7 +154,7 @@ st_call(st_env *env, const char *method, const ProtobufCMessage *req,
 
 	snprintf(name, sizeof(name), "/modelreg.v1.%s", method);
 	rq.method = name;
-	rq.user = (char *)env->user;
+	rq.auth_token = (char *)token;
 	rq.idempotency_key = (char *)(key != NULL ? key : "");
 	rq.payload.len = protobuf_c_message_get_packed_size(req);
 	rq.payload.data = malloc(rq.payload.len + 1);

@@ -18,7 +18,14 @@ typedef struct st_env {
 	char dir[4096];
 	store *st;
 	svc_worker w;
+	/* Who calls: st_call sends a token of this identity, made on first
+	 * use with ADMIN on every model (st_token). */
 	const char *user;
+	struct {
+		char user[64];
+		char token[SVC_TOKEN_LEN + 1];
+	} tokens[16];
+	size_t n_tokens;
 	uint64_t last_revision;
 	char last_message[1024];
 } st_env;
@@ -42,6 +49,19 @@ void st_reopen(st_env *env);
 mr_status st_call(st_env *env, const char *method, const ProtobufCMessage *req,
     const char *key, const ProtobufCMessageDescriptor *resp_desc,
     ProtobufCMessage **out);
+
+/*
+ * A token of `user` with `role` over `models`, made in the store now (not
+ * remembered for st_call).
+ */
+const char *st_token_with(st_env *env, const char *user, int role,
+    const char *models, char out[SVC_TOKEN_LEN + 1]);
+/* The token st_call sends for `user`: ADMIN on "*", made once. */
+const char *st_token(st_env *env, const char *user);
+/* As st_call, with the envelope's token `token` ("" for none). */
+mr_status st_call_as(st_env *env, const char *token, const char *method,
+    const ProtobufCMessage *req, const char *key,
+    const ProtobufCMessageDescriptor *resp_desc, ProtobufCMessage **out);
 
 /* Sends raw request bytes; returns the status of the reply. */
 mr_status st_call_raw(st_env *env, const void *bytes, size_t len,

@@ -14,13 +14,14 @@
 
 /* Packs an envelope around a payload. */
 static uint8_t *
-envelope(const char *method, const ProtobufCMessage *payload,
+envelope(st_env *env, const char *method, const ProtobufCMessage *payload,
     uint64_t deadline, const char *key, size_t *len)
 {
 	Modelreg__V1__Request rq = MODELREG__V1__REQUEST__INIT;
 	uint8_t *out;
 
 	rq.method = (char *)method;
+	rq.auth_token = (char *)st_token(env, env->user);
 	rq.deadline_unix_ms = deadline;
 	rq.idempotency_key = (char *)(key != NULL ? key : "");
 	if (payload != NULL) {
@@ -61,7 +62,7 @@ test_unknown_method_is_unimplemented(void **state)
 	st_env *env = *state;
 	Modelreg__V1__GetModelRequest rq = MODELREG__V1__GET_MODEL_REQUEST__INIT;
 	size_t len;
-	uint8_t *b = envelope("/modelreg.v1.Registry/DropTables", &rq.base, 0,
+	uint8_t *b = envelope(env, "/modelreg.v1.Registry/DropTables", &rq.base, 0,
 	    NULL, &len);
 
 	assert_int_equal(st_call_raw(env, b, len, NULL), MR_UNIMPLEMENTED);
@@ -83,7 +84,7 @@ test_wrong_payload_type_is_invalid_argument(void **state)
 	put.raw_length = 4;
 	put.data.data = data;
 	put.data.len = 4;
-	b = envelope("/modelreg.v1.Registry/GetModel", &put.base, 0, NULL,
+	b = envelope(env, "/modelreg.v1.Registry/GetModel", &put.base, 0, NULL,
 	    &len);
 	assert_int_equal(st_call_raw(env, b, len, NULL), MR_INVALID_ARGUMENT);
 	assert_non_null(strstr(env->last_message, "unknown field"));
@@ -122,7 +123,7 @@ test_expired_deadline_is_deadline_exceeded_and_changes_nothing(void **state)
 	rq.name = "m";
 	rq.version = "1.0.0";
 	rq.to_stage = MODELREG__V1__STAGE__STAGE_STAGING;
-	b = envelope("/modelreg.v1.Registry/Promote", &rq.base,
+	b = envelope(env, "/modelreg.v1.Registry/Promote", &rq.base,
 	    (uint64_t)mr_now_ms() - 1000, NULL, &len);
 	assert_int_equal(st_call_raw(env, b, len, NULL), MR_DEADLINE_EXCEEDED);
 	assert_int_equal(store_revision(env->st), before);
@@ -140,7 +141,7 @@ test_future_deadline_is_served(void **state)
 
 	assert_int_equal(st_register(env, "m", "1.0.0", 100), MR_OK);
 	rq.name = "m";
-	b = envelope("/modelreg.v1.Registry/GetModel", &rq.base,
+	b = envelope(env, "/modelreg.v1.Registry/GetModel", &rq.base,
 	    (uint64_t)mr_now_ms() + 60000, NULL, &len);
 	assert_int_equal(st_call_raw(env, b, len, NULL), MR_OK);
 	free(b);

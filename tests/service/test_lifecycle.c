@@ -742,7 +742,8 @@ test_every_mutation_leaves_one_audit_record(void **state)
 			     (ProtobufCMessage **)&vr),
 	    MR_OK);
 	assert_true(vr->ok);
-	assert_int_equal(vr->records, 4);
+	/* And the record of erin's token, made first. */
+	assert_int_equal(vr->records, 5);
 	modelreg__v1__verify_audit_response__free_unpacked(vr, NULL);
 }
 
@@ -874,10 +875,12 @@ test_lineage_audit_records_name_the_node_not_a_model(void **state)
 			     &modelreg__v1__list_audit_response__descriptor,
 			     (ProtobufCMessage **)&r),
 	    MR_OK);
-	assert_int_equal(r->n_records, 2);
-	assert_string_equal(r->records[1]->action, "AddNode");
-	assert_string_equal(r->records[1]->model, "");
-	assert_string_equal(r->records[1]->target, "dataset:m@v1");
+	/* The token alice calls with, the registration, the node. */
+	assert_int_equal(r->n_records, 3);
+	assert_string_equal(r->records[0]->action, "CreateToken");
+	assert_string_equal(r->records[2]->action, "AddNode");
+	assert_string_equal(r->records[2]->model, "");
+	assert_string_equal(r->records[2]->target, "dataset:m@v1");
 	modelreg__v1__list_audit_response__free_unpacked(r, NULL);
 	/* ... so the model's own log does not show it. */
 	rq.model = "m";

@@ -51,7 +51,9 @@ setup(void **state)
 {
 	struct fixture *f = calloc(1, sizeof(*f));
 	const char *urls[2];
-	svc_options so = { .urls = urls, .n_urls = 2, .workers = 8 };
+	/* Transport tests send reads without tokens (auth: test_auth). */
+	svc_options so = { .urls = urls, .n_urls = 2, .workers = 8,
+		.anonymous_read = true };
 	mr_err e;
 
 	st_setup(&f->env, "server");
@@ -272,6 +274,7 @@ test_stop_lets_the_request_in_hand_finish(void **state)
 	pr.version = "1.0.0";
 	pr.to_stage = MODELREG__V1__STAGE__STAGE_STAGING;
 	rq.method = "/modelreg.v1.Registry/Promote";
+	rq.auth_token = (char *)st_token(&f->env, f->env.user);
 	rq.payload.data = payload;
 	rq.payload.len = modelreg__v1__promote_request__pack(&pr, payload);
 	len = modelreg__v1__request__get_packed_size(&rq);
@@ -340,6 +343,7 @@ start_guarded(struct fixture *f, int max_conns, int idle_ms, int *port)
 	char pub[PATH_MAX + 32];
 	const char *pubs[1] = { pub };
 	svc_options so = { .urls = urls, .n_urls = 1, .workers = 2,
+		.anonymous_read = true,
 		.max_connections = max_conns, .idle_timeout_ms = idle_ms,
 		.publish_urls = pubs, .n_publish_urls = 1 };
 	svc_server *srv;
