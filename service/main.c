@@ -7,7 +7,7 @@
  * WAL before its reply was sent.
  *
  * Two subcommands act on a registry rather than serve it:
- *   modelregd backup DIR [--server URL | --data DATA]
+ *   modelregd backup DIR [--server URL [TLS files] | --data DATA]
  *   modelregd restore BACKUP --data DATA [--force]
  * backup asks a running server (Admin.Backup), or opens a store no server
  * has open (--data); restore is offline (storage/backup.c).
@@ -24,6 +24,7 @@
 #include "guard.h"
 #include "modelreg.h"
 #include "svc.h"
+#include "tls.h"
 
 #define LISTEN_MAX 16
 #define DEFAULT_DATA "./var/modelreg"
@@ -48,13 +49,17 @@ usage_admin(FILE *f)
 {
 	fprintf(f,
 	    "usage: modelregd backup DIR [--server URL | --data DATA]\n"
+	    "                 [--ca FILE] [--cert FILE --key FILE]\n"
 	    "       modelregd restore BACKUP --data DATA [--force]\n"
 	    "\n"
 	    "backup: an online, consistent backup of the whole registry into\n"
 	    "  DIR, which must not exist or be empty. With --server (default\n"
 	    "  " MR_DEFAULT_URL ") the running server writes it, so DIR is an\n"
 	    "  absolute path on the SERVER's machine; with --data, a store no\n"
-	    "  server has open is backed up by this process.\n"
+	    "  server has open is backed up by this process. For a\n"
+	    "  tls+tcp:// server, --ca (default $MODELREG_TLS_CA) verifies it\n"
+	    "  and --cert/--key ($MODELREG_TLS_CERT, $MODELREG_TLS_KEY) are\n"
+	    "  presented if it asks for a client certificate.\n"
 	    "restore: offline; makes DATA a copy of BACKUP and prints its\n"
 	    "  revision. A non-empty DATA is refused unless --force, which\n"
 	    "  moves it aside to DATA.before-restore-<unix time>.\n");
@@ -80,26 +85,43 @@ admin_fail(const char *cmd, mr_status rv, const char *msg)
 	return 1;
 }
 
-/* modelregd backup DIR [--server URL | --data DATA] */
+/* modelregd backup DIR [--server URL | --data DATA] [--ca F] [--cert F
+ * --key F] */
 static int
 cmd_backup(int argc, char **argv)
 {
 	static const struct option opts[] = {
 		{ "server", required_argument, NULL, 's' },
 		{ "data", required_argument, NULL, 'd' },
+		{ "ca", required_argument, NULL, 'a' },
+		{ "cert", required_argument, NULL, 'c' },
+		{ "key", required_argument, NULL, 'k' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
+	mr_client_options o = { .timeout_ms = BACKUP_TIMEOUT_MS,
+		.tls_cert = getenv("MODELREG_TLS_CERT"),
+		.tls_key = getenv("MODELREG_TLS_KEY") };
 	const char *url = NULL, *data = NULL, *dir;
 	char path[4096];
 	uint64_t rev = 0, bytes = 0;
 	mr_status rv;
 	int ch;
 
-	while ((ch = getopt_long(argc, argv, "s:d:h", opts, NULL)) != -1) {
+	while ((ch = getopt_long(argc, argv, "s:d:a:c:k:h", opts, NULL)) !=
+	    -1) {
 		switch (ch) {
 		case 's':
 			url = optarg;
+			break;
+		case 'a':
+			o.tls_ca = optarg;
+			break;
+		case 'c':
+			o.tls_cert = optarg;
+			break;
+		case 'k':
+			o.tls_key = optarg;
 			break;
 		case 'd':
 			data = optarg;
@@ -134,7 +156,6 @@ cmd_backup(int argc, char **argv)
 		    (unsigned long long)rev, path, (unsigned long long)bytes);
 		return 0;
 	} else {
-		mr_client_options o = { .timeout_ms = BACKUP_TIMEOUT_MS };
 		mr_client *c;
 
 		if ((rv = mr_client_open(&c, url != NULL ? url : MR_DEFAULT_URL,
@@ -212,11 +233,14 @@ usage(FILE *f)
 	    "                 [--environment NAME] [--publish URL]...\n"
 	    "                 [--max-connections N] [--idle-timeout S]\n"
 	    "                 [--scrub-rate MIB] [--backup-root DIR]\n"
+	    "                 [--tls-cert FILE --tls-key FILE "
+	    "[--tls-client-ca FILE]]\n"
 	    "\n"
 	    "Serves the modelreg registry.\n"
 	    "\n"
 	    "  --listen URL   address to serve, repeatable (tcp://HOST:PORT,\n"
-	    "                 ipc:///path); default " MR_DEFAULT_URL "\n"
+	    "                 tls+tcp://HOST:PORT, ipc:///path); default\n"
+	    "                 " MR_DEFAULT_URL "\n"
 	    "  --data DIR     data directory, created if missing; default\n"
 	    "                 " DEFAULT_DATA "\n"
 	    "  --workers N    threads for requests that may block (writes,\n"
@@ -226,8 +250,9 @@ usage(FILE *f)
 	    "                 " SVC_ENVIRONMENT_DEFAULT "\n"
 	    "  --publish URL  where committed events are published (nng PUB),\n"
 	    "                 repeatable; default derived from the first\n"
-	    "                 --listen: tcp://H:P -> tcp://H:(P+1), ipc://X ->\n"
-	    "                 ipc://X.pub, inproc://X -> inproc://X.pub\n"
+	    "                 --listen: tcp://H:P -> tcp://H:(P+1) (tls+tcp\n"
+	    "                 likewise), ipc://X -> ipc://X.pub, inproc://X ->\n"
+	    "                 inproc://X.pub\n"
 	    "  --max-connections N  connections open at once, 1..%d;\n"
 	    "                 more are closed as they arrive; default %d\n"
 	    "  --idle-timeout S  close a connection with no request for S\n"
@@ -240,6 +265,13 @@ usage(FILE *f)
 	    "  --backup-root DIR  allow online backups (Admin/Backup,\n"
 	    "                 modelregd backup) into directories below DIR;\n"
 	    "                 without it they are refused\n"
+	    "  --tls-cert FILE, --tls-key FILE  the server's certificate\n"
+	    "                 (chain) and unencrypted private key, PEM;\n"
+	    "                 needed by every tls+tcp:// address (the change\n"
+	    "                 feed's too)\n"
+	    "  --tls-client-ca FILE  clients of tls+tcp:// addresses must\n"
+	    "                 present a certificate signed by this CA (PEM);\n"
+	    "                 without it none is asked for\n"
 	    "\n"
 	    "Requests are limited to %u bytes (larger ones up to %u get\n"
 	    "RESOURCE_EXHAUSTED; beyond that the connection is dropped).\n"
@@ -285,6 +317,9 @@ main(int argc, char **argv)
 		{ "idle-timeout", required_argument, NULL, 'i' },
 		{ "scrub-rate", required_argument, NULL, 's' },
 		{ "backup-root", required_argument, NULL, 'b' },
+		{ "tls-cert", required_argument, NULL, 'T' },
+		{ "tls-key", required_argument, NULL, 'K' },
+		{ "tls-client-ca", required_argument, NULL, 'A' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -304,7 +339,8 @@ main(int argc, char **argv)
 		return cmd_backup(argc - 1, argv + 1);
 	if (argc > 1 && strcmp(argv[1], "restore") == 0)
 		return cmd_restore(argc - 1, argv + 1);
-	while ((ch = getopt_long(argc, argv, "l:d:w:e:p:c:i:s:b:h", opts, NULL)) != -1) {
+	while ((ch = getopt_long(argc, argv, "l:d:w:e:p:c:i:s:b:T:K:A:h", opts,
+		    NULL)) != -1) {
 		switch (ch) {
 		case 'l':
 			if (so.n_urls == LISTEN_MAX) {
@@ -358,6 +394,15 @@ main(int argc, char **argv)
 			}
 			so.backup_root = optarg;
 			break;
+		case 'T':
+			so.tls_cert = optarg;
+			break;
+		case 'K':
+			so.tls_key = optarg;
+			break;
+		case 'A':
+			so.tls_client_ca = optarg;
+			break;
 		case 'e':
 			if (mr_check_tag_key(optarg, NULL) != MR_OK ||
 			    strlen(optarg) > MR_LINEAGE_NAME_MAX) {
@@ -404,7 +449,11 @@ main(int argc, char **argv)
 		return 1;
 	}
 	for (size_t i = 0; i < so.n_urls; i++) {
-		fprintf(stderr, "modelregd: serving %s\n", urls[i]);
+		fprintf(stderr, "modelregd: serving %s%s\n", urls[i],
+		    !mr_tls_url(urls[i])        ? ""
+			: so.tls_client_ca != NULL ? " (TLS, client "
+						     "certificates required)"
+						   : " (TLS)");
 		if (svc_url_plain_off_host(urls[i]))
 			fprintf(stderr,
 			    "modelregd: warning: %s is plain TCP on an address "

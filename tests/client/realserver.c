@@ -23,7 +23,8 @@ serve(rs_server *s)
 {
 	const char *urls[] = {s->url};
 	svc_options so = {.urls = urls, .n_urls = 1, .workers = RS_WORKERS,
-	    .scrub_rate_mib = s->scrub_rate_mib};
+	    .scrub_rate_mib = s->scrub_rate_mib, .tls_cert = s->tls.cert,
+	    .tls_key = s->tls.key, .tls_client_ca = s->tls.ca};
 	mr_err e;
 
 	mr_err_clear(&e);
@@ -36,7 +37,16 @@ serve(rs_server *s)
 void
 rs_start(rs_server *s, const char *tag, const char *url)
 {
+	rs_start_tls(s, tag, url, NULL);
+}
+
+void
+rs_start_tls(rs_server *s, const char *tag, const char *url,
+    const mr_tls_files *tls)
+{
 	memset(s, 0, sizeof(*s));
+	if (tls != NULL)
+		s->tls = *tls;
 	tu_mkdtemp(s->dir, tag);
 	snprintf(s->data, sizeof(s->data), "%s/data", s->dir);
 	if (url != NULL)

@@ -24,6 +24,7 @@
 #include <stdint.h>
 #include <sys/types.h>
 
+#include "common.h"
 #include "modelreg.h"
 #include "store.h"
 #include "svc.h"
@@ -37,6 +38,9 @@ typedef struct rs_server {
 	int stores; /* stores made so far (rs_replace_store) */
 	/* Background scrub rate of the next serve (rs_resume); 0: none. */
 	uint32_t scrub_rate_mib;
+	/* For a tls+tcp:// url: the server's certificate and key, and the
+	 * CA its clients' certificates must be signed by (NULL: none). */
+	mr_tls_files tls;
 } rs_server;
 
 /*
@@ -44,6 +48,9 @@ typedef struct rs_server {
  * when `url` is NULL at ipc://<dir>/registry.sock.
  */
 void rs_start(rs_server *s, const char *tag, const char *url);
+/* rs_start on a tls+tcp:// `url`, served with `tls` (kept in s->tls). */
+void rs_start_tls(rs_server *s, const char *tag, const char *url,
+    const mr_tls_files *tls);
 /* Stops serving and closes the store; the directory stays. */
 void rs_stop(rs_server *s);
 /* Opens the store again and serves it at the same URL. */

@@ -66,7 +66,7 @@ open_rpc(const char *url, int timeout_ms)
 	rpc *r = NULL;
 	mr_err e;
 
-	if (rpc_open(&r, url, "alice", "tok", timeout_ms, &e) != MR_OK)
+	if (rpc_open(&r, url, "alice", "tok", timeout_ms, NULL, &e) != MR_OK)
 		fail_msg("rpc_open %s: %s", url, e.msg);
 	return r;
 }
@@ -117,12 +117,12 @@ test_rpc_dead_address_is_unavailable_at_once_naming_the_url(void **state)
 	/* With a minute to spare, failing in under half of it shows the
 	 * dial did not wait for the timeout. */
 	assert_int_equal(
-	    rpc_open(&r, url, "u", NULL, 60000, &e), MR_UNAVAILABLE);
+	    rpc_open(&r, url, "u", NULL, 60000, NULL, &e), MR_UNAVAILABLE);
 	assert_null(r);
 	assert_true(mr_mono_ns() - t0 < 30000000000u);
 	assert_non_null(strstr(e.msg, url));
 	assert_int_equal(
-	    rpc_open(&r, "tcp://127.0.0.1:1", "u", NULL, 60000, &e),
+	    rpc_open(&r, "tcp://127.0.0.1:1", "u", NULL, 60000, NULL, &e),
 	    MR_UNAVAILABLE);
 	assert_non_null(strstr(e.msg, "refused"));
 }
@@ -134,7 +134,8 @@ test_rpc_url_nng_cannot_parse_is_invalid_argument(void **state)
 	mr_err e;
 
 	(void)state;
-	assert_int_equal(rpc_open(&r, "nonsense://x", "u", NULL, 1000, &e),
+	assert_int_equal(
+	    rpc_open(&r, "nonsense://x", "u", NULL, 1000, NULL, &e),
 	    MR_INVALID_ARGUMENT);
 	assert_non_null(strstr(e.msg, "nonsense://x"));
 }
