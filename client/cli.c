@@ -83,6 +83,9 @@ connect_client(cli *g)
 	mr_client_options o = {
 	    .token = g->token,
 	    .timeout_ms = g->timeout_ms,
+	    .tls_ca = g->tls_ca,
+	    .tls_cert = g->tls_cert,
+	    .tls_key = g->tls_key,
 	};
 	mr_status rv = mr_client_open(&g->c, g->server, &o);
 
@@ -2983,6 +2986,12 @@ static const char global_help[] =
     "  --token-file FILE  the token from the first line of FILE\n"
     "  --timeout MS   time limit of each call in milliseconds (default "
     "30000)\n"
+    "  --ca FILE      for tls+tcp:// servers: the CA certificate (PEM) that\n"
+    "                 signed the server's; the certificate must name the\n"
+    "                 URL's host (default: $MODELREG_TLS_CA)\n"
+    "  --cert FILE, --key FILE  a client certificate and its unencrypted\n"
+    "                 key (PEM), for servers that require one (default:\n"
+    "                 $MODELREG_TLS_CERT, $MODELREG_TLS_KEY)\n"
     "  --json         print results as JSON on stdout\n"
 
     "Exit status: 0 done, 1 refused or failed (message on stderr), 2 bad "
@@ -3013,7 +3022,9 @@ static int
 general_help(FILE *f, int code)
 {
 	fputs("usage: modelreg [--server URL] [--token T] [--timeout MS] "
-	      "[--json] COMMAND ...\n\nCommands:\n",
+	      "[--ca FILE]\n"
+	      "                [--cert FILE --key FILE] [--json] COMMAND ..."
+	      "\n\nCommands:\n",
 	    f);
 	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++) {
 		fprintf(f, "  modelreg %s\n", commands[i].synopsis);
@@ -3108,7 +3119,7 @@ take_globals(cli *g, int *argc, char **argv)
 {
 	static const command top = {.name = "global options"};
 	static const char *const names[] = {"--server", "--token",
-	    "--token-file", "--timeout"};
+	    "--token-file", "--ca", "--cert", "--key", "--timeout"};
 	static char token[MR_TEXT_MAX + 2];
 	int out = 1;
 
@@ -3150,6 +3161,12 @@ take_globals(cli *g, int *argc, char **argv)
 			if (code != 0)
 				return code;
 			g->token = token;
+		} else if (k == 3) {
+			g->tls_ca = val;
+		} else if (k == 4) {
+			g->tls_cert = val;
+		} else if (k == 5) {
+			g->tls_key = val;
 		} else {
 			uint64_t ms;
 			if (!parse_u64(val, INT_MAX, &ms) || ms == 0)
@@ -3173,6 +3190,9 @@ main(int argc, char **argv)
 	g.server = env("MODELREG_SERVER") != NULL ? env("MODELREG_SERVER")
 	                                          : MR_DEFAULT_URL;
 	g.token = env("MODELREG_TOKEN");
+	g.tls_ca = env("MODELREG_TLS_CA");
+	g.tls_cert = env("MODELREG_TLS_CERT");
+	g.tls_key = env("MODELREG_TLS_KEY");
 	if ((code = take_globals(&g, &argc, argv)) != 0)
 		return code;
 	if (argc < 2)

@@ -188,6 +188,7 @@ typedef struct cli {
 	const char *server;
 	const char *token;
 	int timeout_ms;
+	const char *tls_ca, *tls_cert, *tls_key; /* --ca, --cert, --key */
 	bool json;
 	mr_client *c;
 } cli;

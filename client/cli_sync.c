@@ -101,6 +101,9 @@ cmd_sync(cli *g, const command *cmd, int argc, char **argv)
 	mr_client_options co = {
 	    .token = g->token,
 	    .timeout_ms = g->timeout_ms,
+	    .tls_ca = g->tls_ca,
+	    .tls_cert = g->tls_cert,
+	    .tls_key = g->tls_key,
 	};
 	struct sigaction sa = {.sa_handler = on_signal};
 	const char *dir = NULL;

@@ -259,11 +259,19 @@ client_call_model(mr_client *c, const char *method,
 
 /* ---- the handle --------------------------------------------------------- */
 
+/* An option's file name; "" (an empty environment variable) is none. */
+static const char *
+path_or_null(const char *s)
+{
+	return s != NULL && s[0] != '\0' ? s : NULL;
+}
+
 mr_status
 mr_client_open(mr_client **out, const char *url, const mr_client_options *opt)
 {
 	mr_client_options o = {0};
 	mr_err *e = &open_err;
+	mr_tls_files tls;
 	mr_client *c;
 	mr_status rv;
 
@@ -272,6 +280,10 @@ mr_client_open(mr_client **out, const char *url, const mr_client_options *opt)
 		o = *opt;
 	if (o.token == NULL)
 		o.token = getenv("MODELREG_TOKEN");
+	if (o.tls_ca == NULL)
+		o.tls_ca = getenv("MODELREG_TLS_CA");
+	tls = (mr_tls_files){ .ca = path_or_null(o.tls_ca),
+	    .cert = path_or_null(o.tls_cert), .key = path_or_null(o.tls_key) };
 	if (o.timeout_ms == 0)
 		o.timeout_ms = CLIENT_TIMEOUT_DEFAULT_MS;
 	if (o.window == 0)
@@ -296,7 +308,7 @@ mr_client_open(mr_client **out, const char *url, const mr_client_options *opt)
 		rv = mr_fail(e, MR_RESOURCE_EXHAUSTED, "out of memory");
 		goto err_client;
 	}
-	rv = rpc_open(&c->rpc, url, o.token, o.timeout_ms, e);
+	rv = rpc_open(&c->rpc, url, o.token, o.timeout_ms, &tls, e);
 	if (rv != MR_OK)
 		goto err_codec;
 	*out = c;

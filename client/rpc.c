@@ -18,7 +18,9 @@
  *
  * nng's errors are turned into statuses in one place, transport_fail():
  * no answer in time is DEADLINE_EXCEEDED, a refused or dropped connection
- * UNAVAILABLE, and a reply that does not parse INTERNAL.
+ * UNAVAILABLE, and a reply that does not parse INTERNAL. Connecting, TLS
+ * included, is mr_tls_dial's (common/tls.c), shared with the watch's SUB
+ * socket.
  */
 #include <assert.h>
 #include <errno.h>
@@ -31,6 +33,7 @@
 
 #include "common.h"
 #include "envelope.pb-c.h"
+#include "tls.h"
 #include "wire.h"
 #include "rpc.h"
 
@@ -48,6 +51,8 @@ struct rpc {
 	nng_socket sock;
 	char *url;
 	char *token;
+	char *tls_ca, *tls_cert, *tls_key; /* copies; NULL: none */
+	mr_tls_files tls;                  /* the three above */
 	int timeout_ms;
 	uint64_t revision;
 	slot unary;
@@ -445,23 +450,49 @@ slot_finish(slot *s, rpc *r, const ProtobufCMessageDescriptor *rd,
 	return st;
 }
 
-mr_status
-rpc_open(rpc **out, const char *url, const char *token,
-    int timeout_ms, mr_err *e)
+/* A copy of `s` into *out (NULL stays NULL); false if out of memory. */
+static bool
+dup_path(const char *s, char **out)
 {
+	*out = s != NULL ? strdup(s) : NULL;
+	return s == NULL || *out != NULL;
+}
+
+static void
+free_strings(rpc *r)
+{
+	free(r->url);
+	free(r->token);
+	free(r->tls_ca);
+	free(r->tls_cert);
+	free(r->tls_key);
+}
+
+mr_status
+rpc_open(rpc **out, const char *url, const char *token, int timeout_ms,
+    const mr_tls_files *tls, mr_err *e)
+{
+	const mr_tls_files none = { 0 };
 	mr_status st;
 	rpc *r;
 	int rv;
 
+	if (tls == NULL)
+		tls = &none;
 	if ((r = calloc(1, sizeof(*r))) == NULL)
 		return mr_fail(e, MR_RESOURCE_EXHAUSTED, "out of memory");
 	r->timeout_ms = timeout_ms;
 	r->url = strdup(url);
 	r->token = strdup(token != NULL ? token : "");
-	if (r->url == NULL || r->token == NULL) {
+	if (r->url == NULL || r->token == NULL ||
+	    !dup_path(tls->ca, &r->tls_ca) ||
+	    !dup_path(tls->cert, &r->tls_cert) ||
+	    !dup_path(tls->key, &r->tls_key)) {
 		st = mr_fail(e, MR_RESOURCE_EXHAUSTED, "out of memory");
 		goto err_alloc;
 	}
+	r->tls = (mr_tls_files){ .ca = r->tls_ca, .cert = r->tls_cert,
+		.key = r->tls_key };
 	if ((rv = nng_req0_open(&r->sock)) != 0) {
 		st = mr_fail(e, MR_RESOURCE_EXHAUSTED,
 		    "cannot open a REQ socket: %s", nng_strerror(rv));
@@ -476,17 +507,11 @@ rpc_open(rpc **out, const char *url, const char *token,
 		    nng_strerror(rv));
 		goto err_socket;
 	}
-	/* Blocking: a dead address fails here. After this, the dialer
-	 * reconnects on its own whenever the connection drops. */
-	if ((rv = nng_dial(r->sock, url, NULL, 0)) != 0) {
-		st = mr_fail(e,
-		    rv == NNG_EADDRINVAL || rv == NNG_ENOTSUP ||
-		            rv == NNG_EINVAL
-		        ? MR_INVALID_ARGUMENT
-		        : MR_UNAVAILABLE,
-		    "cannot connect to %s: %s", url, nng_strerror(rv));
+	/* Blocking: a dead address (or a failed TLS handshake) fails
+	 * here. After this, the dialer reconnects on its own whenever the
+	 * connection drops. */
+	if ((st = mr_tls_dial(r->sock, url, &r->tls, 0, e)) != MR_OK)
 		goto err_socket;
-	}
 	if ((st = slot_open(&r->unary, r, e)) != MR_OK)
 		goto err_slot;
 	*out = r;
@@ -497,8 +522,7 @@ err_slot:
 err_socket:
 	nng_close(r->sock);
 err_alloc:
-	free(r->url);
-	free(r->token);
+	free_strings(r);
 	free(r);
 	return st;
 }
@@ -510,8 +534,7 @@ rpc_close(rpc *r)
 		return;
 	slot_close(&r->unary);
 	nng_close(r->sock);
-	free(r->url);
-	free(r->token);
+	free_strings(r);
 	free(r);
 }
 
@@ -674,4 +697,10 @@ const char *
 rpc_url(const rpc *r)
 {
 	return r->url;
+}
+
+const mr_tls_files *
+rpc_tls(const rpc *r)
+{
+	return &r->tls;
 }

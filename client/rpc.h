@@ -22,7 +22,7 @@
 
 #include <protobuf-c/protobuf-c.h>
 
-#include "mr_err.h"
+#include "common.h"
 
 /* Resend interval of the REQ socket: a request unanswered this long is
  * sent again (mutations carry idempotency keys, so this is safe). */
@@ -37,10 +37,12 @@ typedef struct rpc rpc;
  * Opens a REQ socket and dials `url`, blocking until connected, so that
  * a dead address fails here (MR_UNAVAILABLE; MR_INVALID_ARGUMENT for a
  * URL nng cannot parse). `token` travels in every envelope;
- * `timeout_ms` bounds every call (and sets its deadline).
+ * `timeout_ms` bounds every call (and sets its deadline). A tls+tcp://
+ * URL is dialed with `tls` (mr_tls_dial), which is copied: the watch
+ * dials the change feed with it too (rpc_tls). `tls` may be NULL.
  */
 mr_status rpc_open(rpc **out, const char *url, const char *token,
-    int timeout_ms, mr_err *e);
+    int timeout_ms, const mr_tls_files *tls, mr_err *e);
 /* Closes the socket. Accepts NULL. */
 void rpc_close(rpc *r);
 
@@ -62,6 +64,8 @@ void rpc_reply_free(ProtobufCMessage *resp);
 
 /* The URL the socket dials, as given to rpc_open. */
 const char *rpc_url(const rpc *r);
+/* The TLS files given to rpc_open (all NULL if none). */
+const mr_tls_files *rpc_tls(const rpc *r);
 
 /* The registry revision of the last successful response (0 if none). */
 uint64_t rpc_revision(const rpc *r);

@@ -15,6 +15,10 @@
  * first; the last page says up to which revision the log was read, and
  * that becomes `have`. Published events at or below `have` are
  * duplicates and dropped.
+ *
+ * The SUB socket dials like the client's REQ socket (mr_tls_dial), so a
+ * tls+tcp:// feed is verified with the client's CA and gets its client
+ * certificate.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -26,6 +30,7 @@
 
 #include "client.h"
 #include "convert.h"
+#include "tls.h"
 #include "watch.h"
 #include "watch.pb-c.h"
 
@@ -120,7 +125,15 @@ done:
 	return rv;
 }
 
-/* tcp://HOST:PORT with HOST a wildcard: the host of the client's URL. */
+/* tcp://, tls+tcp:// and their 4 and 6 forms. */
+static bool
+is_tcp(const char *url)
+{
+	return strncmp(url, "tcp", 3) == 0 || mr_tls_url(url);
+}
+
+/* [tls+]tcp://HOST:PORT with HOST a wildcard: the host of the client's
+ * URL (which a TLS client also checks the certificate against). */
 static char *
 pub_url(const char *pub, const char *own)
 {
@@ -129,7 +142,7 @@ pub_url(const char *pub, const char *own)
 	const char *oh = strstr(own, "://"), *ocolon = strrchr(own, ':');
 	char *out;
 
-	if (strncmp(pub, "tcp", 3) != 0 || strncmp(own, "tcp", 3) != 0 ||
+	if (!is_tcp(pub) || !is_tcp(own) ||
 	    h == NULL || oh == NULL || colon <= h + 2 || ocolon <= oh + 2)
 		return strdup(pub);
 	h += 3;
@@ -182,7 +195,9 @@ static mr_status
 open_sub(mr_watch *w)
 {
 	static const char heartbeat[] = "\x01";
+	const mr_tls_files *tls = rpc_tls(w->c->rpc);
 	char topic[MR_NAME_MAX + 2];
+	mr_status rv;
 	size_t tlen;
 	int err;
 
@@ -209,17 +224,18 @@ open_sub(mr_watch *w)
 	if (err == 0)
 		err = nng_socket_set_ms(w->sub, NNG_OPT_RECONNMAXT,
 		    WATCH_RECONN_MAX_MS);
+	if (err != 0)
+		return mr_fail(&w->c->err, MR_INTERNAL,
+		    "setting up the SUB socket: %s", nng_strerror(err));
 	/* Connected before the first catch-up when the server is up; if it
 	 * is not, dialed again in the background until it is back. */
-	if (err == 0 && nng_dial(w->sub, w->url, NULL, 0) != 0)
-		err = nng_dial(w->sub, w->url, NULL, NNG_FLAG_NONBLOCK);
-	if (err != 0)
-		return mr_fail(&w->c->err,
-		    err == NNG_EADDRINVAL || err == NNG_ENOTSUP
-			? MR_INVALID_ARGUMENT
-			: MR_UNAVAILABLE,
-		    "subscribing to %s: %s", w->url, nng_strerror(err));
-	return MR_OK;
+	rv = mr_tls_dial(w->sub, w->url, tls, 0, &w->c->err);
+	if (rv == MR_UNAVAILABLE)
+		rv = mr_tls_dial(w->sub, w->url, tls, NNG_FLAG_NONBLOCK,
+		    &w->c->err);
+	if (rv == MR_OK)
+		mr_err_clear(&w->c->err);
+	return rv;
 }
 
 mr_status

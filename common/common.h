@@ -14,6 +14,15 @@
 
 #include "mr_err.h"
 
+/*
+ * PEM files of a TLS peer (tls.c, which alone needs nng); NULL: none.
+ */
+typedef struct mr_tls_files {
+	const char *ca;   /* CA certificate(s) that must have signed the peer's */
+	const char *cert; /* our own certificate (chain) ... */
+	const char *key;  /* ... and its unencrypted private key */
+} mr_tls_files;
+
 /* Milliseconds since the Unix epoch (CLOCK_REALTIME). */
 int64_t mr_now_ms(void);
 /* Monotonic nanoseconds, for measuring. */

@@ -7,7 +7,7 @@
  * WAL before its reply was sent.
  *
  * Subcommands act on a registry rather than serve it:
- *   modelregd backup DIR [--server URL | --data DATA]
+ *   modelregd backup DIR [--server URL [TLS files] | --data DATA]
  *   modelregd restore BACKUP --data DATA [--force]
  *   modelregd token create|list|revoke ... [--server URL | --data DATA]
  * backup and token ask a running server, or open a store no server has
@@ -31,6 +31,7 @@
 #include "guard.h"
 #include "modelreg.h"
 #include "svc.h"
+#include "tls.h"
 
 #define LISTEN_MAX 16
 #define DEFAULT_DATA "./var/modelreg"
@@ -57,13 +58,17 @@ usage_admin(FILE *f)
 {
 	fprintf(f,
 	    "usage: modelregd backup DIR [--server URL | --data DATA]\n"
+	    "                 [--ca FILE] [--cert FILE --key FILE]\n"
 	    "       modelregd restore BACKUP --data DATA [--force]\n"
 	    "\n"
 	    "backup: an online, consistent backup of the whole registry into\n"
 	    "  DIR, which must not exist or be empty. With --server (default\n"
 	    "  " MR_DEFAULT_URL ") the running server writes it, so DIR is an\n"
 	    "  absolute path on the SERVER's machine; with --data, a store no\n"
-	    "  server has open is backed up by this process.\n"
+	    "  server has open is backed up by this process. For a\n"
+	    "  tls+tcp:// server, --ca (default $MODELREG_TLS_CA) verifies it\n"
+	    "  and --cert/--key ($MODELREG_TLS_CERT, $MODELREG_TLS_KEY) are\n"
+	    "  presented if it asks for a client certificate.\n"
 	    "restore: offline; makes DATA a copy of BACKUP and prints its\n"
 	    "  revision. A non-empty DATA is refused unless --force, which\n"
 	    "  moves it aside to DATA.before-restore-<unix time>.\n");
@@ -89,26 +94,43 @@ admin_fail(const char *cmd, mr_status rv, const char *msg)
 	return 1;
 }
 
-/* modelregd backup DIR [--server URL | --data DATA] */
+/* modelregd backup DIR [--server URL | --data DATA] [--ca F] [--cert F
+ * --key F] */
 static int
 cmd_backup(int argc, char **argv)
 {
 	static const struct option opts[] = {
 		{ "server", required_argument, NULL, 's' },
 		{ "data", required_argument, NULL, 'd' },
+		{ "ca", required_argument, NULL, 'a' },
+		{ "cert", required_argument, NULL, 'c' },
+		{ "key", required_argument, NULL, 'k' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
+	mr_client_options o = { .timeout_ms = BACKUP_TIMEOUT_MS,
+		.tls_cert = getenv("MODELREG_TLS_CERT"),
+		.tls_key = getenv("MODELREG_TLS_KEY") };
 	const char *url = NULL, *data = NULL, *dir;
 	char path[4096];
 	uint64_t rev = 0, bytes = 0;
 	mr_status rv;
 	int ch;
 
-	while ((ch = getopt_long(argc, argv, "s:d:h", opts, NULL)) != -1) {
+	while ((ch = getopt_long(argc, argv, "s:d:a:c:k:h", opts, NULL)) !=
+	    -1) {
 		switch (ch) {
 		case 's':
 			url = optarg;
+			break;
+		case 'a':
+			o.tls_ca = optarg;
+			break;
+		case 'c':
+			o.tls_cert = optarg;
+			break;
+		case 'k':
+			o.tls_key = optarg;
 			break;
 		case 'd':
 			data = optarg;
@@ -143,7 +165,6 @@ cmd_backup(int argc, char **argv)
 		    (unsigned long long)rev, path, (unsigned long long)bytes);
 		return 0;
 	} else {
-		mr_client_options o = { .timeout_ms = BACKUP_TIMEOUT_MS };
 		mr_client *c;
 
 		if ((rv = mr_client_open(&c, url != NULL ? url : MR_DEFAULT_URL,
@@ -221,7 +242,7 @@ usage_token(FILE *f)
 	    "                       [--expires WHEN] [--description TEXT]\n"
 	    "       modelregd token list\n"
 	    "       modelregd token revoke ID [--reason TEXT]\n"
-	    "  each with [--server URL | --data DATA]\n"
+	    "  each with [--server URL [--ca F] [--cert F --key F] | --data DATA]\n"
 	    "\n"
 	    "Tokens are \"<id>.<secret>\"; the registry keeps only a hash of the\n"
 	    "secret, so create prints it once. ROLE is reader, writer, approver\n"
@@ -299,7 +320,7 @@ typedef struct admin_conn {
 
 static int
 admin_open(admin_conn *a, const char *cmd, const char *url,
-    const char *data)
+    const char *data, const mr_client_options *o)
 {
 	memset(a, 0, sizeof(*a));
 	if (data != NULL) {
@@ -322,8 +343,8 @@ admin_open(admin_conn *a, const char *cmd, const char *url,
 		}
 		url = inproc;
 	}
-	if (mr_client_open(&a->c, url != NULL ? url : MR_DEFAULT_URL, NULL) !=
-	    MR_OK) {
+	if (mr_client_open(&a->c, url != NULL ? url : MR_DEFAULT_URL,
+		data != NULL ? NULL : o) != MR_OK) {
 		int code = admin_fail(cmd, MR_UNAVAILABLE,
 		    mr_client_errmsg(NULL));
 		svc_server_stop(a->srv);
@@ -377,9 +398,14 @@ cmd_token(int argc, char **argv)
 		{ "expires", required_argument, NULL, 'x' },
 		{ "description", required_argument, NULL, 'D' },
 		{ "reason", required_argument, NULL, 'r' },
+		{ "ca", required_argument, NULL, 'a' },
+		{ "cert", required_argument, NULL, 'c' },
+		{ "key", required_argument, NULL, 'k' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
+	mr_client_options o = { .tls_cert = getenv("MODELREG_TLS_CERT"),
+		.tls_key = getenv("MODELREG_TLS_KEY") };
 	const char *url = NULL, *data = NULL, *desc = "", *reason = "";
 	mr_grant grants[MR_GRANTS_MAX];
 	size_t n_grants = 0;
@@ -426,6 +452,15 @@ cmd_token(int argc, char **argv)
 		case 'r':
 			reason = optarg;
 			break;
+		case 'a':
+			o.tls_ca = optarg;
+			break;
+		case 'c':
+			o.tls_cert = optarg;
+			break;
+		case 'k':
+			o.tls_key = optarg;
+			break;
 		case 'h':
 			usage_token(stdout);
 			return 0;
@@ -443,7 +478,7 @@ cmd_token(int argc, char **argv)
 		usage_token(stderr);
 		return 2;
 	}
-	if ((code = admin_open(&a, "token", url, data)) != 0)
+	if ((code = admin_open(&a, "token", url, data, &o)) != 0)
 		return code;
 	if (strcmp(sub, "create") == 0) {
 		rv = mr_token_create(a.c, argv[optind], grants, n_grants, desc,
@@ -515,12 +550,15 @@ usage(FILE *f)
 	    "                 [--environment NAME] [--publish URL]...\n"
 	    "                 [--max-connections N] [--idle-timeout S]\n"
 	    "                 [--scrub-rate MIB] [--backup-root DIR]\n"
+	    "                 [--tls-cert FILE --tls-key FILE "
+	    "[--tls-client-ca FILE]]\n"
 	    "                 [--anonymous-read] [--bootstrap-token-file F]\n"
 	    "\n"
 	    "Serves the modelreg registry.\n"
 	    "\n"
 	    "  --listen URL   address to serve, repeatable (tcp://HOST:PORT,\n"
-	    "                 ipc:///path); default " MR_DEFAULT_URL "\n"
+	    "                 tls+tcp://HOST:PORT, ipc:///path); default\n"
+	    "                 " MR_DEFAULT_URL "\n"
 	    "  --data DIR     data directory, created if missing; default\n"
 	    "                 " DEFAULT_DATA "\n"
 	    "  --workers N    threads for requests that may block (writes,\n"
@@ -530,8 +568,9 @@ usage(FILE *f)
 	    "                 " SVC_ENVIRONMENT_DEFAULT "\n"
 	    "  --publish URL  where committed events are published (nng PUB),\n"
 	    "                 repeatable; default derived from the first\n"
-	    "                 --listen: tcp://H:P -> tcp://H:(P+1), ipc://X ->\n"
-	    "                 ipc://X.pub, inproc://X -> inproc://X.pub\n"
+	    "                 --listen: tcp://H:P -> tcp://H:(P+1) (tls+tcp\n"
+	    "                 likewise), ipc://X -> ipc://X.pub, inproc://X ->\n"
+	    "                 inproc://X.pub\n"
 	    "  --max-connections N  connections open at once, 1..%d;\n"
 	    "                 more are closed as they arrive; default %d\n"
 	    "  --idle-timeout S  close a connection with no request for S\n"
@@ -550,6 +589,13 @@ usage(FILE *f)
 	    "  --bootstrap-token-file F  on a registry that never had a\n"
 	    "                 token, the first admin token is printed once;\n"
 	    "                 also write it to F (mode 0600)\n"
+	    "  --tls-cert FILE, --tls-key FILE  the server's certificate\n"
+	    "                 (chain) and unencrypted private key, PEM;\n"
+	    "                 needed by every tls+tcp:// address (the change\n"
+	    "                 feed's too)\n"
+	    "  --tls-client-ca FILE  clients of tls+tcp:// addresses must\n"
+	    "                 present a certificate signed by this CA (PEM);\n"
+	    "                 without it none is asked for\n"
 	    "\n"
 	    "Requests are limited to %u bytes (larger ones up to %u get\n"
 	    "RESOURCE_EXHAUSTED; beyond that the connection is dropped).\n"
@@ -597,7 +643,10 @@ main(int argc, char **argv)
 		{ "scrub-rate", required_argument, NULL, 's' },
 		{ "backup-root", required_argument, NULL, 'b' },
 		{ "anonymous-read", no_argument, NULL, 'a' },
-		{ "bootstrap-token-file", required_argument, NULL, 'T' },
+		{ "bootstrap-token-file", required_argument, NULL, 'B' },
+		{ "tls-cert", required_argument, NULL, 'T' },
+		{ "tls-key", required_argument, NULL, 'K' },
+		{ "tls-client-ca", required_argument, NULL, 'A' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -619,7 +668,8 @@ main(int argc, char **argv)
 		return cmd_restore(argc - 1, argv + 1);
 	if (argc > 1 && strcmp(argv[1], "token") == 0)
 		return cmd_token(argc - 1, argv + 1);
-	while ((ch = getopt_long(argc, argv, "l:d:w:e:p:c:i:s:b:aT:h", opts, NULL)) != -1) {
+	while ((ch = getopt_long(argc, argv, "l:d:w:e:p:c:i:s:b:aB:T:K:A:h",
+		    opts, NULL)) != -1) {
 		switch (ch) {
 		case 'l':
 			if (so.n_urls == LISTEN_MAX) {
@@ -676,8 +726,17 @@ main(int argc, char **argv)
 		case 'a':
 			so.anonymous_read = true;
 			break;
-		case 'T':
+		case 'B':
 			token_file = optarg;
+			break;
+		case 'T':
+			so.tls_cert = optarg;
+			break;
+		case 'K':
+			so.tls_key = optarg;
+			break;
+		case 'A':
+			so.tls_client_ca = optarg;
 			break;
 		case 'e':
 			if (mr_check_tag_key(optarg, NULL) != MR_OK ||
@@ -729,7 +788,11 @@ main(int argc, char **argv)
 		return 1;
 	}
 	for (size_t i = 0; i < so.n_urls; i++) {
-		fprintf(stderr, "modelregd: serving %s\n", urls[i]);
+		fprintf(stderr, "modelregd: serving %s%s\n", urls[i],
+		    !mr_tls_url(urls[i])        ? ""
+			: so.tls_client_ca != NULL ? " (TLS, client "
+						     "certificates required)"
+						   : " (TLS)");
 		if (svc_url_plain_off_host(urls[i]))
 			fprintf(stderr,
 			    "modelregd: warning: %s is plain TCP on an address "

@@ -31,6 +31,7 @@
 #include <nng/protocol/pubsub0/pub.h>
 
 #include "svc.h"
+#include "tls.h"
 
 struct svc_publisher {
 	nng_socket sock;
@@ -156,12 +157,14 @@ heartbeat_main(void *arg)
 	return NULL;
 }
 
-/* tcp://, tcp4:// or tcp6://: URLs that end in ":PORT". */
+/* tcp://, tcp4://, tcp6:// and their tls+ forms: URLs that end in
+ * ":PORT". */
 static bool
 is_tcp(const char *url)
 {
 	return strncmp(url, "tcp://", 6) == 0 ||
-	    strncmp(url, "tcp4://", 7) == 0 || strncmp(url, "tcp6://", 7) == 0;
+	    strncmp(url, "tcp4://", 7) == 0 ||
+	    strncmp(url, "tcp6://", 7) == 0 || mr_tls_url(url);
 }
 
 mr_status
@@ -197,19 +200,20 @@ svc_publish_url_default(const char *listen, char *out, size_t cap,
 
 /* Listens on `url`; *bound is the URL as bound (malloc'd). */
 static int
-listen_one(svc_publisher *p, const char *url, bool derived, char **bound)
+listen_one(svc_publisher *p, const char *url, bool derived,
+    nng_tls_config *tls, char **bound)
 {
 	char buf[SVC_URL_MAX + 16];
 	nng_listener l;
 	int port, err;
 
-	err = nng_listen(p->sock, url, &l, 0);
+	err = mr_tls_listen(p->sock, url, tls, &l);
 	if (err == NNG_EADDRINUSE && derived && is_tcp(url)) {
 		/* A derived port that is taken: let the system choose one;
 		 * clients learn it from Info. */
 		snprintf(buf, sizeof(buf), "%.*s:0",
 		    (int)(strrchr(url, ':') - url), url);
-		err = nng_listen(p->sock, buf, &l, 0);
+		err = mr_tls_listen(p->sock, buf, tls, &l);
 	}
 	if (err != 0)
 		return err;
@@ -225,7 +229,7 @@ listen_one(svc_publisher *p, const char *url, bool derived, char **bound)
 
 mr_status
 svc_publisher_open(svc_publisher **out, store *st, const char *const *urls,
-    size_t n, bool derived, mr_err *e)
+    size_t n, bool derived, nng_tls_config *tls, mr_err *e)
 {
 	svc_publisher *p;
 	mr_status rv;
@@ -252,7 +256,8 @@ svc_publisher_open(svc_publisher **out, store *st, const char *const *urls,
 	}
 	nng_socket_set_int(p->sock, NNG_OPT_SENDBUF, SVC_PUB_QUEUE);
 	for (size_t i = 0; i < n; i++) {
-		if ((err = listen_one(p, urls[i], derived, &p->urls[i])) != 0) {
+		err = listen_one(p, urls[i], derived, tls, &p->urls[i]);
+		if (err != 0) {
 			rv = mr_fail(e, err == NNG_EADDRINUSE
 				? MR_UNAVAILABLE
 				: MR_INVALID_ARGUMENT,

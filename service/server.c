@@ -38,6 +38,10 @@
  *
  * The receive size limit is set on the socket before any listener starts,
  * since nng 1.5.2's default is unlimited: a peer could announce 4 GiB.
+ *
+ * tls+tcp:// listeners, the change feed's included, share one TLS
+ * configuration (tls.c), made before anything else starts so that a
+ * missing or unusable certificate refuses to start with its reason.
  */
 #include <pthread.h>
 #include <stdatomic.h>
@@ -51,6 +55,7 @@
 
 #include "guard.h"
 #include "svc.h"
+#include "tls.h"
 
 /* A stopping context waits this long for one more request. */
 #define SVC_STOP_POLL_MS 100
@@ -103,6 +108,7 @@ struct svc_server {
 	svc_publisher *pub; /* the change feed */
 	svc_guard *guard;   /* connection count and idle limits */
 	svc_scrubber *scrub; /* NULL: none */
+	nng_tls_config *tls; /* for tls+tcp:// listeners; NULL: none */
 	atomic_bool stopping;
 	uint64_t stop_deadline_ns; /* set before `stopping` */
 
@@ -364,11 +370,49 @@ open_publisher(svc_server *s, store *st, const svc_options *opt, mr_err *e)
 
 	if (opt->n_publish_urls > 0)
 		return svc_publisher_open(&s->pub, st, opt->publish_urls,
-		    opt->n_publish_urls, false, e);
+		    opt->n_publish_urls, false, s->tls, e);
 	if ((rv = svc_publish_url_default(opt->urls[0], derived,
 		 sizeof(derived), e)) != MR_OK)
 		return rv;
-	return svc_publisher_open(&s->pub, st, urls, 1, true, e);
+	return svc_publisher_open(&s->pub, st, urls, 1, true, s->tls, e);
+}
+
+/* The first tls+tcp:// URL of `urls`; NULL if none. */
+static const char *
+first_tls_url(const char *const *urls, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if (mr_tls_url(urls[i]))
+			return urls[i];
+	return NULL;
+}
+
+/*
+ * The TLS configuration, if there is a certificate; a tls+tcp:// URL
+ * without one is refused here, before anything listens.
+ */
+static mr_status
+open_tls(svc_server *s, const svc_options *opt, mr_err *e)
+{
+	const mr_tls_files f = { .ca = opt->tls_client_ca,
+		.cert = opt->tls_cert, .key = opt->tls_key };
+	const char *u;
+
+	if (opt->tls_cert == NULL && opt->tls_key == NULL) {
+		if ((u = first_tls_url(opt->urls, opt->n_urls)) != NULL ||
+		    (u = first_tls_url(opt->publish_urls,
+			 opt->n_publish_urls)) != NULL)
+			return mr_fail(e, MR_INVALID_ARGUMENT,
+			    "%s is TLS: give the server's certificate and key "
+			    "(--tls-cert, --tls-key)", u);
+		if (opt->tls_client_ca != NULL)
+			return mr_fail(e, MR_INVALID_ARGUMENT,
+			    "a client CA (--tls-client-ca) needs the "
+			    "server's certificate and key (--tls-cert, "
+			    "--tls-key)");
+		return MR_OK;
+	}
+	return mr_tls_server_config(&s->tls, &f, e);
 }
 
 static mr_status
@@ -457,10 +501,12 @@ svc_server_start(svc_server **out, store *st, const svc_options *opt,
 	pthread_mutex_init(&s->mu, NULL);
 	pthread_cond_init(&s->work_cv, NULL);
 	pthread_cond_init(&s->done_cv, NULL);
+	if ((rv = open_tls(s, opt, e)) != MR_OK)
+		goto err_alloc;
 	if ((err = nng_rep0_open(&s->sock)) != 0) {
 		rv = mr_fail(e, MR_INTERNAL, "opening the socket: %s",
 		    nng_strerror(err));
-		goto err_alloc;
+		goto err_tls;
 	}
 	if ((err = nng_socket_set_size(s->sock, NNG_OPT_RECVMAXSZ,
 		 MR_WIRE_MAX)) != 0) {
@@ -496,7 +542,8 @@ svc_server_start(svc_server **out, store *st, const svc_options *opt,
 		goto err_serving;
 	}
 	for (size_t i = 0; i < opt->n_urls; i++) {
-		err = nng_listen(s->sock, opt->urls[i], &s->listeners[i], 0);
+		err = mr_tls_listen(s->sock, opt->urls[i], s->tls,
+		    &s->listeners[i]);
 		if (err != 0) {
 			rv = mr_fail(e, err == NNG_EADDRINUSE ? MR_UNAVAILABLE
 							      : MR_INVALID_ARGUMENT,
@@ -520,6 +567,9 @@ err_socket:
 	svc_publisher_close(s->pub);
 	nng_close(s->sock);
 	svc_guard_stop(s->guard);
+err_tls:
+	if (s->tls != NULL)
+		nng_tls_config_free(s->tls);
 err_alloc:
 	pthread_cond_destroy(&s->done_cv);
 	pthread_cond_destroy(&s->work_cv);
@@ -542,6 +592,8 @@ svc_server_stop(svc_server *s)
 	nng_close(s->sock);
 	svc_guard_stop(s->guard);
 	svc_publisher_close(s->pub);
+	if (s->tls != NULL)
+		nng_tls_config_free(s->tls);
 	pthread_cond_destroy(&s->done_cv);
 	pthread_cond_destroy(&s->work_cv);
 	pthread_mutex_destroy(&s->mu);

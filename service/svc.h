@@ -44,6 +44,8 @@
 
 /* The change feed's PUB socket (publish.c); opaque to handlers. */
 typedef struct svc_publisher svc_publisher;
+/* nng's TLS configuration (server.c makes it; see common/tls.h). */
+struct nng_tls_config;
 
 /* The background scrubber (scrub.c); opaque to handlers. */
 typedef struct svc_scrubber svc_scrubber;
@@ -312,17 +314,19 @@ mr_status svc_auth_bootstrap(store *st, char *out, bool *made, mr_err *e);
 
 /*
  * The PUB URL derived from a listen URL: tcp://h:p -> tcp://h:(p+1)
- * (port 0 stays 0), ipc://path -> ipc://path.pub, inproc://x ->
- * inproc://x.pub. MR_INVALID_ARGUMENT for other schemes.
+ * (port 0 stays 0; likewise tls+tcp://), ipc://path -> ipc://path.pub,
+ * inproc://x -> inproc://x.pub. MR_INVALID_ARGUMENT for other schemes.
  */
 mr_status svc_publish_url_default(const char *listen, char *out,
     size_t cap, mr_err *e);
 /*
  * Opens the PUB socket on `urls` (with `derived`, a tcp:// address in use
  * falls back to a port of the system's choosing) and starts the heartbeat.
+ * tls+tcp:// URLs are served with `tls` (NULL: they are refused).
  */
 mr_status svc_publisher_open(svc_publisher **out, store *st,
-    const char *const *urls, size_t n, bool derived, mr_err *e);
+    const char *const *urls, size_t n, bool derived,
+    struct nng_tls_config *tls, mr_err *e);
 /*
  * With `on`, each commit publishes only a heartbeat with its revision,
  * no event: the PUB socket authenticates no one, so when reads need a
@@ -361,7 +365,7 @@ void svc_scrubber_stop(svc_scrubber *sc);
 typedef struct svc_server svc_server;
 
 typedef struct svc_options {
-	const char *const *urls; /* tcp://, ipc://, inproc:// */
+	const char *const *urls; /* tcp://, tls+tcp://, ipc://, inproc:// */
 	size_t n_urls;
 	int workers;             /* 0: SVC_WORKERS_DEFAULT */
 	const char *environment; /* NULL: SVC_ENVIRONMENT_DEFAULT */
@@ -381,9 +385,20 @@ typedef struct svc_options {
 	 * tool serving a store it opened itself on inproc:// (modelregd
 	 * token --data). NULL: calls need tokens. */
 	const char *local;
+	/*
+	 * PEM files for tls+tcp:// listeners (the change feed's too): the
+	 * server's certificate and key, needed by any tls+tcp:// URL; with
+	 * tls_client_ca, clients must present a certificate it signed.
+	 */
+	const char *tls_cert;
+	const char *tls_key;
+	const char *tls_client_ca;
 } svc_options;
 
-/* Listens on every URL and starts the workers. */
+/*
+ * Listens on every URL and starts the workers. MR_INVALID_ARGUMENT if a
+ * tls+tcp:// URL has no certificate and key, or a TLS file is unusable.
+ */
 mr_status svc_server_start(svc_server **out, store *st,
     const svc_options *opt, mr_err *e);
 /*

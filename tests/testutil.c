@@ -101,3 +101,43 @@ tu_read_file(const char *path, size_t *len)
 	return buf;
 }
 
+
+/* sh script DIR: the certificates of tu_make_certs. */
+static const char make_certs_sh[] =
+    "set -e\n"
+    "cd \"$1\"\n"
+    "ca() { # NAME CN\n"
+    "  openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 "
+    "-nodes -days 2 -subj \"/CN=$2\" -keyout $1.key -out $1.pem "
+    "-addext basicConstraints=critical,CA:TRUE "
+    "-addext keyUsage=critical,keyCertSign,cRLSign\n"
+    "}\n"
+    "leaf() { # NAME CA CN SERIAL EXTENSION\n"
+    "  openssl req -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes "
+    "-subj \"/CN=$3\" -keyout $1.key -out $1.csr\n"
+    "  echo \"$5\" > $1.ext\n"
+    "  openssl x509 -req -in $1.csr -CA $2.pem -CAkey $2.key "
+    "-set_serial $4 -days 2 -extfile $1.ext -out $1.pem\n"
+    "}\n"
+    "ca ca 'modelreg test CA'\n"
+    "ca other-ca 'another CA'\n"
+    "leaf server ca localhost 1 "
+    "subjectAltName=DNS:localhost,IP:127.0.0.1\n"
+    "leaf elsewhere ca elsewhere.example 2 "
+    "subjectAltName=DNS:elsewhere.example\n"
+    "leaf client ca tester 3 extendedKeyUsage=clientAuth\n"
+    "leaf stranger other-ca stranger 4 extendedKeyUsage=clientAuth\n";
+
+void
+tu_make_certs(const char *dir)
+{
+	char script[PATH_MAX + 32], cmd[3 * PATH_MAX + 64];
+
+	snprintf(script, sizeof(script), "%s/make-certs.sh", dir);
+	tu_write_file(script, make_certs_sh, strlen(make_certs_sh));
+	snprintf(cmd, sizeof(cmd), "sh '%s' '%s' > '%s/openssl.log' 2>&1",
+	    script, dir, dir);
+	if (system(cmd) != 0)
+		fail_msg("making certificates with openssl failed; see "
+		    "%s/openssl.log", dir);
+}

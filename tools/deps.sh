@@ -3,7 +3,7 @@
 # Every dependency is a Debian package: nng, protobuf-c, RocksDB, zstd,
 # OpenSSL's libcrypto (SHA-256), json-c (the CLI's JSON), cmocka (tests).
 # The wire-protocol test speaks to modelregd from Debian's Python (protoc and
-# python3-protobuf).
+# python3-protobuf); the TLS tests make their certificates with openssl.
 set -euo pipefail
 
 PACKAGES=(
@@ -11,7 +11,7 @@ PACKAGES=(
 	protobuf-c-compiler libprotobuf-c-dev
 	libnng-dev librocksdb-dev libzstd-dev libssl-dev
 	libjson-c-dev libyaml-dev libcmocka-dev
-	protobuf-compiler python3-protobuf
+	protobuf-compiler python3-protobuf openssl
 )
 
 missing=()

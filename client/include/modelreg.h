@@ -365,11 +365,25 @@ typedef struct mr_client_options {
 	const char *token;
 	int timeout_ms;    /* per call; 0: 30000 */
 	int window;        /* chunk requests in flight during pulls; 0: 8 */
+	/*
+	 * tls+tcp:// only, PEM files. tls_ca: the CA certificate(s) the
+	 * server's certificate must be signed by, and it must be issued for
+	 * the URL's host; NULL: $MODELREG_TLS_CA; needed. tls_cert and
+	 * tls_key: the client's certificate and unencrypted key, for
+	 * servers that require one; NULL: none.
+	 */
+	const char *tls_ca;
+	const char *tls_cert;
+	const char *tls_key;
 } mr_client_options;
 
 /*
- * Connects to a server at `url` (tcp://host:port, ipc:///path, inproc://x).
- * Fails with MR_UNAVAILABLE when nothing answers at the address. Once
+ * Connects to a server at `url` (tcp://host:port, tls+tcp://host:port,
+ * ipc:///path, inproc://x). Fails with MR_UNAVAILABLE when nothing answers
+ * at the address, or the TLS handshake fails (the server's certificate is
+ * not signed by tls_ca or not issued for the host, or the server wants a
+ * client certificate it does not get); MR_INVALID_ARGUMENT for a bad URL,
+ * a tls+tcp:// URL without a CA, or a TLS file that cannot be used. Once
  * connected, the handle reconnects by itself if the server restarts.
  * `opt` may be NULL.
  */
@@ -586,7 +600,8 @@ mr_status mr_list_events(mr_client *c, const char *name, uint64_t after,
  * the event log (Watch.WatchSince), so that it returns every event after
  * `after_revision`, of model `name` (NULL: of all), exactly once and by
  * revision, though PUB/SUB drops messages for slow subscribers, and
- * across restarts of the server (it reconnects by itself).
+ * across restarts of the server (it reconnects by itself). A tls+tcp://
+ * feed is subscribed to with `c`'s TLS options.
  *
  * The watch makes its catch-up calls through `c`, which must outlive it
  * and not be used by another thread meanwhile; errors are in

@@ -40,7 +40,8 @@ serve(rs_server *s)
 	const char *urls[] = {s->url};
 	svc_options so = {.urls = urls, .n_urls = 1, .workers = RS_WORKERS,
 	    .scrub_rate_mib = s->scrub_rate_mib,
-	    .anonymous_read = s->anonymous_read};
+	    .anonymous_read = s->anonymous_read, .tls_cert = s->tls.cert,
+	    .tls_key = s->tls.key, .tls_client_ca = s->tls.ca};
 	mr_err e;
 
 	mr_err_clear(&e);
@@ -99,10 +100,13 @@ copy_token(void *arg, mr_pb_token *tok)
 }
 
 static void
-start(rs_server *s, const char *tag, const char *url, bool open)
+start(rs_server *s, const char *tag, const char *url,
+    const mr_tls_files *tls, bool open)
 {
 	memset(s, 0, sizeof(*s));
 	s->anonymous_read = open;
+	if (tls != NULL)
+		s->tls = *tls;
 	tu_mkdtemp(s->dir, tag);
 	snprintf(s->data, sizeof(s->data), "%s/data", s->dir);
 	if (url != NULL)
@@ -116,15 +120,22 @@ start(rs_server *s, const char *tag, const char *url, bool open)
 }
 
 void
+rs_start_tls(rs_server *s, const char *tag, const char *url,
+    const mr_tls_files *tls)
+{
+	start(s, tag, url, tls, false);
+}
+
+void
 rs_start(rs_server *s, const char *tag, const char *url)
 {
-	start(s, tag, url, false);
+	start(s, tag, url, NULL, false);
 }
 
 void
 rs_start_open(rs_server *s, const char *tag, const char *url)
 {
-	start(s, tag, url, true);
+	start(s, tag, url, NULL, true);
 }
 
 void
@@ -186,7 +197,7 @@ fixture(void **state, const char *tag, bool open)
 {
 	rs_fixture *f = calloc(1, sizeof(*f));
 
-	start(&f->s, tag, NULL, open);
+	start(&f->s, tag, NULL, NULL, open);
 	f->c = rs_client(f->s.url, "alice", 30000, 0);
 	*state = f;
 	return 0;

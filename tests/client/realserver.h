@@ -24,6 +24,7 @@
 #include <stdint.h>
 #include <sys/types.h>
 
+#include "common.h"
 #include "modelreg.h"
 #include "store.h"
 #include "svc.h"
@@ -46,6 +47,9 @@ typedef struct rs_server {
 		char token[SVC_TOKEN_LEN + 1];
 	} tokens[8];
 	size_t n_tokens;
+	/* For a tls+tcp:// url: the server's certificate and key, and the
+	 * CA its clients' certificates must be signed by (NULL: none). */
+	mr_tls_files tls;
 } rs_server;
 
 /*
@@ -55,6 +59,9 @@ typedef struct rs_server {
 void rs_start(rs_server *s, const char *tag, const char *url);
 /* rs_start with reads open to callers without a token. */
 void rs_start_open(rs_server *s, const char *tag, const char *url);
+/* rs_start on a tls+tcp:// `url`, served with `tls` (kept in s->tls). */
+void rs_start_tls(rs_server *s, const char *tag, const char *url,
+    const mr_tls_files *tls);
 /* Stops serving and closes the store; the directory stays. */
 void rs_stop(rs_server *s);
 /* Opens the store again and serves it at the same URL. */

@@ -68,7 +68,7 @@ open_rpc(const char *url, int timeout_ms)
 
 	const char *t = rs_token_for(url, NULL);
 
-	if (rpc_open(&r, url, t != NULL ? t : "tok", timeout_ms, &e) != MR_OK)
+	if (rpc_open(&r, url, t != NULL ? t : "tok", timeout_ms, NULL, &e) != MR_OK)
 		fail_msg("rpc_open %s: %s", url, e.msg);
 	return r;
 }
@@ -119,12 +119,12 @@ test_rpc_dead_address_is_unavailable_at_once_naming_the_url(void **state)
 	/* With a minute to spare, failing in under half of it shows the
 	 * dial did not wait for the timeout. */
 	assert_int_equal(
-	    rpc_open(&r, url, NULL, 60000, &e), MR_UNAVAILABLE);
+	    rpc_open(&r, url, NULL, 60000, NULL, &e), MR_UNAVAILABLE);
 	assert_null(r);
 	assert_true(mr_mono_ns() - t0 < 30000000000u);
 	assert_non_null(strstr(e.msg, url));
 	assert_int_equal(
-	    rpc_open(&r, "tcp://127.0.0.1:1", NULL, 60000, &e),
+	    rpc_open(&r, "tcp://127.0.0.1:1", NULL, 60000, NULL, &e),
 	    MR_UNAVAILABLE);
 	assert_non_null(strstr(e.msg, "refused"));
 }
@@ -136,7 +136,7 @@ test_rpc_url_nng_cannot_parse_is_invalid_argument(void **state)
 	mr_err e;
 
 	(void)state;
-	assert_int_equal(rpc_open(&r, "nonsense://x", NULL, 1000, &e),
+	assert_int_equal(rpc_open(&r, "nonsense://x", NULL, 1000, NULL, &e),
 	    MR_INVALID_ARGUMENT);
 	assert_non_null(strstr(e.msg, "nonsense://x"));
 }
@@ -659,7 +659,7 @@ test_rpc_call_cut_off_by_a_server_going_away_is_resent_to_its_successor(
 	wr_url(url, "successor");
 	rsp = wr_responder_start(url, go_away, &x);
 	/* No token: the successor, not started yet, opens reads. */
-	if (rpc_open(&r, url, NULL, 30000, &e) != MR_OK)
+	if (rpc_open(&r, url, NULL, 30000, NULL, &e) != MR_OK)
 		fail_msg("rpc_open %s: %s", url, e.msg);
 	assert_int_equal(rpc_call(r, M_LIST_MODELS, &req.base, false,
 	                     &modelreg__v1__list_models_response__descriptor,

@@ -1,13 +1,17 @@
 /*
  * e2e.c - see e2e.h.
  */
+#include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <netinet/in.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -36,7 +40,8 @@ static void
 first_token(e2e_server *s, const char *admin_file)
 {
 	char admin[128];
-	mr_client_options o = { .timeout_ms = 30000, .token = admin };
+	mr_client_options o = { .timeout_ms = 30000, .token = admin,
+		.tls_ca = s->ca[0] != '\0' ? s->ca : NULL };
 	mr_grant g = { .role = MR_ROLE_ADMIN, .models = "*" };
 	mr_client *c;
 	char *t;
@@ -83,10 +88,13 @@ static void
 spawn(e2e_server *s)
 {
 	char log[PATH_MAX + 16], admin[PATH_MAX + 16];
+	char cert[PATH_MAX + 32], key[PATH_MAX + 32];
 	pid_t pid;
 
 	snprintf(log, sizeof(log), "%s/modelregd.log", s->dir);
 	snprintf(admin, sizeof(admin), "%s/admin.token", s->dir);
+	snprintf(cert, sizeof(cert), "%s/server.pem", s->certs);
+	snprintf(key, sizeof(key), "%s/server.key", s->certs);
 	pid = fork();
 	if (pid < 0)
 		fail_msg("fork: %s", strerror(errno));
@@ -96,9 +104,12 @@ spawn(e2e_server *s)
 			dup2(fd, 1);
 			dup2(fd, 2);
 		}
+		/* Without TLS, the list ends before --tls-cert. */
 		execl(MODELREGD_PATH, "modelregd", "--listen", s->url, "--data",
 		    s->data, "--workers", "8", "--backup-root", s->dir,
-		    "--bootstrap-token-file", admin, (char *)NULL);
+		    "--bootstrap-token-file", admin,
+		    s->ca[0] != '\0' ? "--tls-cert" : NULL, cert, "--tls-key",
+		    key, (char *)NULL);
 		_exit(127);
 	}
 	s->pid = pid;
@@ -106,7 +117,8 @@ spawn(e2e_server *s)
 	 * before the first token is read, counts). */
 	for (int i = 0; i < 200; i++) {
 		mr_client *c;
-		mr_client_options o = { .timeout_ms = 1000, .token = "" };
+		mr_client_options o = { .timeout_ms = 1000, .token = "",
+			.tls_ca = s->ca[0] != '\0' ? s->ca : NULL };
 		mr_model *m = NULL;
 		if (mr_client_open(&c, s->url, &o) == MR_OK) {
 			mr_status rv = mr_get_model(c, "ready-probe", &m);
@@ -132,6 +144,33 @@ e2e_start(e2e_server *s, const char *tag)
 	tu_mkdtemp(s->dir, tag);
 	snprintf(s->data, sizeof(s->data), "%s/data", s->dir);
 	snprintf(s->url, sizeof(s->url), "ipc://%s/modelregd.sock", s->dir);
+	spawn(s);
+}
+
+void
+e2e_start_tls(e2e_server *s, const char *tag)
+{
+	struct sockaddr_in a = { .sin_family = AF_INET };
+	socklen_t len = sizeof(a);
+	int fd = socket(AF_INET, SOCK_STREAM, 0);
+
+	memset(s, 0, sizeof(*s));
+	tu_mkdtemp(s->dir, tag);
+	snprintf(s->data, sizeof(s->data), "%s/data", s->dir);
+	snprintf(s->certs, sizeof(s->certs), "%s/certs", s->dir);
+	snprintf(s->ca, sizeof(s->ca), "%s/ca.pem", s->certs);
+	if (mkdir(s->certs, 0700) != 0)
+		fail_msg("mkdir %s: %s", s->certs, strerror(errno));
+	tu_make_certs(s->certs);
+	/* A free loopback port: bound to 0, read, closed. */
+	a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	if (bind(fd, (struct sockaddr *)&a, sizeof(a)) != 0 ||
+	    getsockname(fd, (struct sockaddr *)&a, &len) != 0)
+		fail_msg("no free port: %s", strerror(errno));
+	close(fd);
+	/* The name the server's certificate is for. */
+	snprintf(s->url, sizeof(s->url), "tls+tcp://localhost:%d",
+	    ntohs(a.sin_port));
 	spawn(s);
 }
 
@@ -168,7 +207,8 @@ e2e_finish(e2e_server *s)
 mr_client *
 e2e_client(const e2e_server *s)
 {
-	mr_client_options o = { .token = s->token, .timeout_ms = 30000 };
+	mr_client_options o = { .token = s->token, .timeout_ms = 30000,
+		.tls_ca = s->ca[0] != '\0' ? s->ca : NULL };
 	mr_client *c;
 
 	if (mr_client_open(&c, s->url, &o) != MR_OK)

@@ -27,10 +27,20 @@ typedef struct e2e_server {
 		char token[128];
 	} users[8];
 	size_t n_users;
+	/* e2e_start_tls: certificates in dir/certs (tu_make_certs); ca is
+	 * the CA that clients verify the server with. ca[0] 0: plain. */
+	char certs[PATH_MAX + 8];
+	char ca[PATH_MAX + 32];
 } e2e_server;
 
 /* Makes the directory and starts modelregd; waits until it answers. */
 void e2e_start(e2e_server *s, const char *tag);
+/*
+ * e2e_start with TLS: makes certificates in dir/certs and starts
+ * modelregd on tls+tcp://localhost:PORT with --tls-cert and --tls-key
+ * (certs/server.pem and .key).
+ */
+void e2e_start_tls(e2e_server *s, const char *tag);
 /* Starts modelregd again on the same directory (after a kill). */
 void e2e_restart(e2e_server *s);
 /* Sends `sig` and waits for the process; returns its wait status. */

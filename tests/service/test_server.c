@@ -332,6 +332,28 @@ test_plain_tcp_off_this_host_is_told_apart(void **state)
 	assert_false(svc_url_plain_off_host("tls+tcp://0.0.0.0:7878"));
 }
 
+static void
+test_tls_url_without_a_certificate_is_refused_at_start(void **state)
+{
+	struct fixture *f = *state;
+	const char *urls[1] = { "tls+tcp://127.0.0.1:0" };
+	svc_options so = { .urls = urls, .n_urls = 1, .workers = 1 };
+	svc_server *srv = NULL;
+	mr_err e;
+
+	assert_int_equal(svc_server_start(&srv, f->env.st, &so, &e),
+	    MR_INVALID_ARGUMENT);
+	assert_non_null(strstr(e.msg, "tls+tcp://127.0.0.1:0"));
+	assert_non_null(strstr(e.msg, "--tls-cert"));
+	/* A certificate that cannot be read is named. */
+	so.tls_cert = "/nonexistent/server.pem";
+	so.tls_key = "/nonexistent/server.key";
+	assert_int_equal(svc_server_start(&srv, f->env.st, &so, &e),
+	    MR_INVALID_ARGUMENT);
+	assert_non_null(strstr(e.msg, "/nonexistent/server.pem"));
+	assert_null(srv);
+}
+
 /* ---- connection limits (guard.c) ------------------------------------- */
 
 /* A second server on its own TCP port with the given limits. */
@@ -461,6 +483,7 @@ main(void)
 		T(test_stop_lets_the_request_in_hand_finish),
 		T(test_connections_past_the_limit_are_closed_as_they_arrive),
 		T(test_a_half_sent_request_is_closed_after_the_idle_timeout),
+		T(test_tls_url_without_a_certificate_is_refused_at_start),
 		cmocka_unit_test(test_plain_tcp_off_this_host_is_told_apart),
 	};
 #undef T

@@ -39,8 +39,8 @@ setup(void **state)
 
 	st_setup(&f->env, "watch");
 	snprintf(f->url, sizeof(f->url), "inproc://test-watch-%d", seq++);
-	if (svc_publisher_open(&f->pub, f->env.st, urls, 1, false, &e) !=
-	    MR_OK)
+	if (svc_publisher_open(&f->pub, f->env.st, urls, 1, false, NULL,
+		&e) != MR_OK)
 		fail_msg("svc_publisher_open: %s", e.msg);
 	f->env.w.pub = f->pub;
 	assert_int_equal(nng_sub0_open(&f->sub), 0);
@@ -427,6 +427,10 @@ test_publish_url_is_derived_from_listen_url(void **state)
 			     sizeof(out), &e),
 	    MR_OK);
 	assert_string_equal(out, "tcp://[::1]:0");
+	assert_int_equal(svc_publish_url_default("tls+tcp://localhost:7878",
+			     out, sizeof(out), &e),
+	    MR_OK);
+	assert_string_equal(out, "tls+tcp://localhost:7879");
 	assert_int_equal(svc_publish_url_default("ipc:///tmp/r.sock", out,
 			     sizeof(out), &e),
 	    MR_OK);
