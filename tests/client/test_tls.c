@@ -288,7 +288,7 @@ test_watch_over_tls_delivers_a_published_event(void **state)
 	watch_get_stats(w, &st);
 	assert_true(st.heartbeats > 0);
 	assert_int_equal(st.from_feed, 0);
-	assert_int_equal(st.from_log, 1);
+	assert_true(st.from_log >= 1);
 	mr_event_free(ev);
 	mr_watch_close(w);
 	mr_client_close(c);
