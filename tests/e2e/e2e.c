@@ -204,6 +204,23 @@ e2e_finish(e2e_server *s)
 	tu_rmtree(s->dir);
 }
 
+int
+e2e_modelregd(char *out, size_t cap, const char *args)
+{
+	char cmd[3 * PATH_MAX];
+	size_t len = 0;
+	FILE *p;
+	int status;
+
+	snprintf(cmd, sizeof(cmd), "%s %s 2>&1", MODELREGD_PATH, args);
+	assert_non_null(p = popen(cmd, "r"));
+	while (len + 1 < cap && fgets(out + len, (int)(cap - len), p) != NULL)
+		len += strlen(out + len);
+	out[len] = '\0';
+	status = pclose(p);
+	return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+}
+
 mr_client *
 e2e_client(const e2e_server *s)
 {

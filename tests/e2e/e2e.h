@@ -49,6 +49,11 @@ int e2e_kill(e2e_server *s, int sig);
 void e2e_finish(e2e_server *s);
 /* The token of `user` (ADMIN on every model), made on first use. */
 const char *e2e_token(e2e_server *s, const char *user);
+/*
+ * Runs `modelregd ARGS` (a shell line: quote as needed) and returns its
+ * exit code; stdout and stderr into out[cap].
+ */
+int e2e_modelregd(char *out, size_t cap, const char *args);
 /* A client connected to the server (fails the test if it cannot). */
 mr_client *e2e_client(const e2e_server *s);
 

@@ -22,24 +22,6 @@
 #define N_BASE 10
 #define LOAD_MAX 200
 
-/* Runs `modelregd ARGS...` and returns its exit code; stdout into out. */
-static int
-run_modelregd(char *out, size_t cap, const char *args)
-{
-	char cmd[3 * PATH_MAX];
-	size_t len = 0;
-	FILE *p;
-	int status;
-
-	snprintf(cmd, sizeof(cmd), "%s %s 2>&1", MODELREGD_PATH, args);
-	assert_non_null(p = popen(cmd, "r"));
-	while (len + 1 < cap && fgets(out + len, (int)(cap - len), p) != NULL)
-		len += strlen(out + len);
-	out[len] = '\0';
-	status = pclose(p);
-	return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-}
-
 struct loader {
 	const e2e_server *s;
 	atomic_int acked; /* versions 0.0.1 .. 0.0.acked were acknowledged */
@@ -135,7 +117,7 @@ test_backup_under_load_restores_every_version_byte_for_byte(void **state)
 	/* Restore into a new data directory. */
 	e2e_path(data2, s.dir, "data2");
 	snprintf(args, sizeof(args), "restore %s --data %s", backup, data2);
-	assert_int_equal(run_modelregd(out, sizeof(out), args), 0);
+	assert_int_equal(e2e_modelregd(out, sizeof(out), args), 0);
 	assert_non_null(at = strstr(out, "restored revision "));
 	restored_rev = strtoull(at + strlen("restored revision "), NULL, 10);
 	assert_int_equal(restored_rev, rev);
@@ -235,7 +217,7 @@ test_backup_refuses_relative_existing_and_orphan_dirs(void **state)
 
 	/* The command line says why. */
 	snprintf(args, sizeof(args), "backup rel/x --server %s", s.url);
-	assert_int_equal(run_modelregd(out, sizeof(out), args), 1);
+	assert_int_equal(e2e_modelregd(out, sizeof(out), args), 1);
 	assert_non_null(strstr(out, "INVALID_ARGUMENT"));
 	e2e_finish(&s);
 }
@@ -265,7 +247,7 @@ test_restore_into_non_empty_dir_needs_force(void **state)
 	/* Not a backup. */
 	e2e_path(data2, s.dir, "d2");
 	snprintf(args, sizeof(args), "restore %s --data %s", s.dir, data2);
-	assert_int_equal(run_modelregd(out, sizeof(out), args), 1);
+	assert_int_equal(e2e_modelregd(out, sizeof(out), args), 1);
 	assert_non_null(strstr(out, "not a backup"));
 	assert_int_equal(stat(data2, &sb), -1);
 
@@ -274,14 +256,14 @@ test_restore_into_non_empty_dir_needs_force(void **state)
 	snprintf(file, sizeof(file), "%s/precious", data2);
 	tu_write_file(file, "y", 1);
 	snprintf(args, sizeof(args), "restore %s --data %s", backup, data2);
-	assert_int_equal(run_modelregd(out, sizeof(out), args), 1);
+	assert_int_equal(e2e_modelregd(out, sizeof(out), args), 1);
 	assert_non_null(strstr(out, "ALREADY_EXISTS"));
 	assert_int_equal(access(file, F_OK), 0);
 
 	/* ...unless --force, which moves it aside. */
 	snprintf(args, sizeof(args), "restore %s --data %s --force", backup,
 	    data2);
-	assert_int_equal(run_modelregd(out, sizeof(out), args), 0);
+	assert_int_equal(e2e_modelregd(out, sizeof(out), args), 0);
 	assert_non_null(at = strstr(out, "moved the old data directory to "));
 	{
 		char aside[E2E_PATH_SIZE + 64];
@@ -303,7 +285,7 @@ test_restore_into_non_empty_dir_needs_force(void **state)
 	 * server has it open. */
 	snprintf(args, sizeof(args), "backup %s/offline --data %s", s.dir,
 	    s.data);
-	assert_int_equal(run_modelregd(out, sizeof(out), args), 1);
+	assert_int_equal(e2e_modelregd(out, sizeof(out), args), 1);
 	assert_non_null(strstr(out, "UNAVAILABLE"));
 	e2e_finish(&s);
 }
