@@ -291,6 +291,57 @@ find_unknown_field(const ProtobufCMessage *m, const char **where,
 	return false;
 }
 
+/*
+ * Every string field of the packed message p[0..len), a `d`, and of its
+ * sub-messages (map entries included): valid UTF-8, no NUL byte (which
+ * protobuf-c would keep, cutting the C string short: "prod\0uction" would
+ * read as "prod"), at most SVC_STRING_MAX bytes. Per-field limits are the
+ * handlers'; this one holds for every field of every method. Read in
+ * place from the wire, where a NUL is still visible.
+ */
+static mr_status
+check_strings(const ProtobufCMessageDescriptor *d, const uint8_t *p,
+    size_t len, int depth, mr_err *e)
+{
+	const uint8_t *end = p + len;
+	mr_wire_field f;
+	mr_status rv;
+	int got;
+
+	if (depth > SVC_NESTING_MAX)
+		return mr_fail(e, MR_INVALID_ARGUMENT,
+		    "the request nests deeper than %d messages",
+		    SVC_NESTING_MAX);
+	while ((got = mr_wire_next(&p, end, &f)) > 0) {
+		const ProtobufCFieldDescriptor *fd;
+
+		if (f.p == NULL ||
+		    (fd = protobuf_c_message_descriptor_get_field(d, f.num)) ==
+			NULL)
+			continue;
+		if (fd->type == PROTOBUF_C_TYPE_MESSAGE) {
+			rv = check_strings(fd->descriptor, f.p, f.len,
+			    depth + 1, e);
+			if (rv != MR_OK)
+				return rv;
+			continue;
+		}
+		if (fd->type != PROTOBUF_C_TYPE_STRING)
+			continue;
+		if (f.len > SVC_STRING_MAX)
+			return mr_fail(e, MR_INVALID_ARGUMENT,
+			    "%s.%s is %zu bytes long; no string may exceed %d",
+			    d->short_name, fd->name, f.len, SVC_STRING_MAX);
+		if (!mr_utf8_valid((const char *)f.p, f.len))
+			return mr_fail(e, MR_INVALID_ARGUMENT,
+			    "%s.%s is not UTF-8 text without NUL bytes",
+			    d->short_name, fd->name);
+	}
+	return got == 0 ? MR_OK
+			: mr_fail(e, MR_INVALID_ARGUMENT,
+			      "the payload is not a valid %s", d->name);
+}
+
 static mr_status
 check_envelope(const Modelreg__V1__Request *rq, mr_err *e)
 {
@@ -563,7 +614,9 @@ svc_dispatch(svc_worker *w, const uint8_t *msg, size_t len,
 		    budget.exhausted
 			? "the request envelope exceeds the decoding budget"
 			: "the request is not a modelreg.v1.Request envelope");
-	if (check_envelope(rq, &c.err) != MR_OK) {
+	if (check_strings(&modelreg__v1__request__descriptor, msg, len, 0,
+		&c.err) != MR_OK ||
+	    check_envelope(rq, &c.err) != MR_OK) {
 		ret = reply_err(reply, &c.err);
 		goto done;
 	}
@@ -588,6 +641,11 @@ svc_dispatch(svc_worker *w, const uint8_t *msg, size_t len,
 				       "budget of a %s"
 				     : "the payload is not a valid %s",
 		    m->request->name);
+		ret = reply_err(reply, &c.err);
+		goto done;
+	}
+	if (check_strings(m->request, rq->payload.data, rq->payload.len, 0,
+		&c.err) != MR_OK) {
 		ret = reply_err(reply, &c.err);
 		goto done;
 	}

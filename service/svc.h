@@ -29,6 +29,13 @@
  * ~30x its size).
  */
 #define SVC_DECODE_BUDGET (64u << 20)
+/*
+ * Every string field of every request: UTF-8 without NUL, at most this
+ * long (fields have tighter limits of their own), in messages nested at
+ * most SVC_NESTING_MAX deep (our schemas nest 4).
+ */
+#define SVC_STRING_MAX (64 * 1024)
+#define SVC_NESTING_MAX 16
 /* Default number of worker threads, each handling one blocking request. */
 #define SVC_WORKERS_DEFAULT 16
 /*

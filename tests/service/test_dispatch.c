@@ -348,6 +348,82 @@ test_backup_without_a_backup_root_is_refused(void **state)
 	assert_non_null(strstr(env->last_message, "--backup-root"));
 }
 
+/* Raw payload bytes for `method` in an envelope with alice's token. */
+static mr_status
+call_payload(st_env *env, const char *method, const uint8_t *pl, size_t n)
+{
+	Modelreg__V1__Request rq = MODELREG__V1__REQUEST__INIT;
+	uint8_t buf[1024];
+	size_t len;
+
+	rq.method = (char *)method;
+	rq.auth_token = (char *)st_token(env, env->user);
+	rq.payload.data = (uint8_t *)pl;
+	rq.payload.len = n;
+	assert_true(modelreg__v1__request__get_packed_size(&rq) <=
+	    sizeof(buf));
+	len = modelreg__v1__request__pack(&rq, buf);
+	return st_call_raw(env, buf, len, NULL);
+}
+
+/*
+ * Every string of every request is UTF-8 without NUL: "m\0x" would reach
+ * a handler as "m" (protobuf-c keeps the byte and C stops at it), and
+ * bytes that are not text are not a name, wherever they are nested.
+ */
+static void
+test_strings_with_nul_or_bad_utf8_are_refused_anywhere(void **state)
+{
+	st_env *env = *state;
+	/* GetModelRequest{name = "m\0x"} */
+	const uint8_t nul[] = { 0x0a, 0x03, 'm', 0x00, 'x' };
+	/* GetModelRequest{name = "\xc3\x28"} (a broken sequence) */
+	const uint8_t utf8[] = { 0x0a, 0x02, 0xc3, 0x28 };
+	/* RegisterVersionRequest{tags (field 6) = {"k": "\xff"}}: a map
+	 * entry is a nested message of key 1 and value 2. */
+	const uint8_t nested[] = { 0x0a, 0x01, 'm', 0x32, 0x06, 0x0a, 0x01,
+		'k', 0x12, 0x01, 0xff };
+	uint8_t big[4 + 70000];
+
+	assert_int_equal(st_register(env, "m", "1.0.0", 10), MR_OK);
+	assert_int_equal(call_payload(env, "/modelreg.v1.Registry/GetModel",
+			     nul, sizeof(nul)),
+	    MR_INVALID_ARGUMENT);
+	assert_non_null(strstr(env->last_message,
+	    "GetModelRequest.name is not UTF-8 text without NUL bytes"));
+	assert_int_equal(call_payload(env, "/modelreg.v1.Registry/GetModel",
+			     utf8, sizeof(utf8)),
+	    MR_INVALID_ARGUMENT);
+	assert_int_equal(call_payload(env,
+			     "/modelreg.v1.Registry/RegisterVersion", nested,
+			     sizeof(nested)),
+	    MR_INVALID_ARGUMENT);
+	assert_non_null(strstr(env->last_message, "value is not UTF-8"));
+	/* Over SVC_STRING_MAX: refused whatever the field's own limit. */
+	big[0] = 0x0a;
+	big[1] = 0x80 | (70000 & 0x7f);
+	big[2] = 0x80 | ((70000 >> 7) & 0x7f);
+	memset(big + 4, 'a', sizeof(big) - 4);
+	big[3] = 70000 >> 14;
+	{
+		Modelreg__V1__Request rq = MODELREG__V1__REQUEST__INIT;
+		uint8_t *buf = malloc(sizeof(big) + 256);
+		size_t len;
+		rq.method = "/modelreg.v1.Registry/GetModel";
+		rq.auth_token = (char *)st_token(env, env->user);
+		rq.payload.data = big;
+		rq.payload.len = 4 + 70000;
+		len = modelreg__v1__request__pack(&rq, buf);
+		assert_int_equal(st_call_raw(env, buf, len, NULL),
+		    MR_INVALID_ARGUMENT);
+		assert_non_null(strstr(env->last_message, "no string may "
+							  "exceed 65536"));
+		free(buf);
+	}
+	/* The model is as it was. */
+	assert_int_equal(st_stage(env, "m", "1.0.0"), MR_STAGE_DEV);
+}
+
 int
 main(void)
 {
@@ -359,6 +435,7 @@ main(void)
 		T(test_unknown_method_is_unimplemented),
 		T(test_wrong_payload_type_is_invalid_argument),
 		T(test_payload_with_wrong_wire_type_is_invalid_argument),
+		T(test_strings_with_nul_or_bad_utf8_are_refused_anywhere),
 		T(test_expired_deadline_is_deadline_exceeded_and_changes_nothing),
 		T(test_future_deadline_is_served),
 		T(test_oversized_request_is_resource_exhausted),
