@@ -2849,6 +2849,14 @@ static const command commands[] = {
         .n_subs = sizeof(audit_commands) / sizeof(audit_commands[0]),
     },
     {
+        .name = "whoami",
+        .run = cmd_whoami,
+        .synopsis = "whoami",
+        .help = "Prints the identity of your token (the actor of your "
+                "changes), its grants\n"
+                "(ROLE:MODELS[:STAGE]) and its expiry.\n",
+    },
+    {
         .name = "scrub",
         .run = cmd_scrub,
         .synopsis = "scrub",

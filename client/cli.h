@@ -363,6 +363,7 @@ int cmd_search(cli *g, const command *cmd, int argc, char **argv);
 int cmd_audit_log(cli *g, const command *cmd, int argc, char **argv);
 int cmd_audit_verify(cli *g, const command *cmd, int argc, char **argv);
 int cmd_scrub(cli *g, const command *cmd, int argc, char **argv);
+int cmd_whoami(cli *g, const command *cmd, int argc, char **argv);
 /* `modelreg watch` (cli_watch.c). */
 int cmd_watch(cli *g, const command *cmd, int argc, char **argv);
 /* `modelreg sync` (cli_sync.c). */

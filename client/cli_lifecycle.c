@@ -1417,6 +1417,66 @@ cmd_scrub(cli *g, const command *cmd, int argc, char **argv)
 	return damaged == 0 ? 0 : CLI_EXIT_STATUS;
 }
 
+int
+cmd_whoami(cli *g, const command *cmd, int argc, char **argv)
+{
+	static const struct option opts[] = {OPT_END};
+	const mr_token_info *t;
+	mr_token_list *l;
+	options o = {0};
+	char when[32];
+	mr_status rv;
+	int code;
+
+	if ((code = begin(g, cmd, opts, argc, argv, 0, "no arguments", &o)) !=
+	        0 ||
+	    o.help)
+		return code;
+	if ((rv = mr_whoami(g->c, &l)) != MR_OK)
+		return status_error(g, rv, "whoami");
+	t = &l->items[0];
+	if (g->json) {
+		json_object *j = json_object_new_object(), *a;
+
+		json_object_object_add(j, "identity",
+		    json_object_new_string(t->identity));
+		json_object_object_add(j, "id", json_object_new_string(t->id));
+		a = json_object_new_array();
+		for (size_t i = 0; i < t->n_grants; i++) {
+			json_object *gj = json_object_new_object();
+			json_object_object_add(gj, "role",
+			    json_object_new_string(
+				mr_role_name(t->grants[i].role)));
+			json_object_object_add(gj, "models",
+			    json_object_new_string(t->grants[i].models));
+			json_object_object_add(gj, "stage",
+			    json_object_new_string(
+				mr_stage_name(t->grants[i].stage)));
+			json_object_array_add(a, gj);
+		}
+		json_object_object_add(j, "grants", a);
+		json_object_object_add(j, "expires_at_ms",
+		    json_object_new_int64(t->expires_at_ms));
+		cj_print(j);
+	} else {
+		printf("%s", t->identity);
+		if (t->id[0] != '\0')
+			printf(" (token %s)", t->id);
+		for (size_t i = 0; i < t->n_grants; i++)
+			printf("%s%s:%s%s%s", i == 0 ? ": " : ", ",
+			    mr_role_name(t->grants[i].role),
+			    t->grants[i].models,
+			    t->grants[i].stage != MR_STAGE_NONE ? ":" : "",
+			    mr_stage_name(t->grants[i].stage));
+		if (t->expires_at_ms != 0)
+			printf("; expires %s",
+			    mr_format_time(t->expires_at_ms, when));
+		printf("\n");
+	}
+	mr_token_list_free(l);
+	return 0;
+}
+
 /* ---- traffic split and resolve ------------------------------------------ */
 
 /* "10", "12.5", "0.05", "100": a percentage with up to two decimals, as

@@ -85,6 +85,9 @@ test_tokens_made_revoked_and_used_from_the_cli(void **state)
 
 	E2E_CLI(&s, r, "--token", rita, "get", "fraud-eu@1.0.0");
 	e2e_expect(&r, 0, "1.0.0", NULL);
+	E2E_CLI(&s, r, "--token", rita, "whoami");
+	e2e_expect(&r, 0, "rita (token ", NULL);
+	assert_non_null(strstr(r.out, ": reader:fraud-*; expires "));
 	E2E_CLI(&s, r, "--token", rita, "promote", "fraud-eu", "1.0.0", "--to",
 	    "staging");
 	e2e_expect(&r, 1, NULL,
