@@ -468,7 +468,7 @@ test_rpc_each_mutation_carries_a_fresh_idempotency_key_and_reads_none(
 }
 
 static void
-test_rpc_envelope_carries_user_token_and_deadline(void **state)
+test_rpc_envelope_carries_token_and_deadline(void **state)
 {
 	recorder x = {.mu = PTHREAD_MUTEX_INITIALIZER};
 	Modelreg__V1__GetModelResponse *resp;
@@ -695,7 +695,7 @@ main(void)
 	        test_rpc_request_over_the_message_limit_is_refused_without_sending),
 	    cmocka_unit_test(
 	        test_rpc_each_mutation_carries_a_fresh_idempotency_key_and_reads_none),
-	    cmocka_unit_test(test_rpc_envelope_carries_user_token_and_deadline),
+	    cmocka_unit_test(test_rpc_envelope_carries_token_and_deadline),
 	    cmocka_unit_test(
 	        test_rpc_unanswered_call_is_deadline_exceeded_and_its_late_reply_ignored),
 	    cmocka_unit_test(
