@@ -19,6 +19,7 @@
  */
 #include <fnmatch.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -207,6 +208,39 @@ hex_digits(const char *s, size_t n)
 	return true;
 }
 
+/*
+ * Counts commits that wrote a token. A worker's cached token is good
+ * while this has not moved since it was read: bumped after the commit, so
+ * a record read before a revocation was committed is always older than
+ * the count that follows it.
+ */
+static _Atomic uint64_t token_generation;
+
+void
+svc_tokens_changed(void)
+{
+	atomic_fetch_add(&token_generation, 1);
+}
+
+static void
+cache_token(svc_worker *w, const char *text, Modelreg__V1__Token *rec,
+    uint64_t generation)
+{
+	if (w->last_token.rec != NULL)
+		modelreg__v1__token__free_unpacked(w->last_token.rec, NULL);
+	memcpy(w->last_token.text, text, SVC_TOKEN_LEN + 1);
+	w->last_token.rec = rec;
+	w->last_token.generation = generation;
+}
+
+void
+svc_auth_forget(svc_worker *w)
+{
+	if (w->last_token.rec != NULL)
+		modelreg__v1__token__free_unpacked(w->last_token.rec, NULL);
+	memset(&w->last_token, 0, sizeof(w->last_token));
+}
+
 mr_status
 svc_authenticate(svc_call *c, const svc_method *m, const char *token)
 {
@@ -214,6 +248,7 @@ svc_authenticate(svc_call *c, const svc_method *m, const char *token)
 	uint8_t want[MR_DIGEST_LEN];
 	char id[SVC_TOKEN_ID_LEN + 1];
 	Modelreg__V1__Token *t;
+	uint64_t gen;
 	mr_err e;
 
 	if (c->w->local != NULL) {
@@ -239,20 +274,31 @@ svc_authenticate(svc_call *c, const svc_method *m, const char *token)
 		    "the token is malformed (want <16 hex>.<64 hex>)");
 	memcpy(id, token, SVC_TOKEN_ID_LEN);
 	id[SVC_TOKEN_ID_LEN] = '\0';
-	if (store_get_token(c->st, id, &t, &e) != MR_OK) {
-		if (e.code != MR_NOT_FOUND)
-			return mr_fail(&c->err, e.code, "%s", e.msg);
-		return mr_fail(&c->err, MR_UNAUTHENTICATED,
-		    "token %s is not known here", id);
+	gen = atomic_load(&token_generation);
+	if (c->w->last_token.rec != NULL &&
+	    c->w->last_token.generation == gen &&
+	    CRYPTO_memcmp(c->w->last_token.text, token, SVC_TOKEN_LEN) == 0) {
+		/* The same token as this worker's last call, and no token
+		 * was written since it was verified. */
+		t = c->w->last_token.rec;
+	} else {
+		if (store_get_token(c->st, id, &t, &e) != MR_OK) {
+			if (e.code != MR_NOT_FOUND)
+				return mr_fail(&c->err, e.code, "%s", e.msg);
+			return mr_fail(&c->err, MR_UNAUTHENTICATED,
+			    "token %s is not known here", id);
+		}
+		mr_sha256(c->w->codec, token + SVC_TOKEN_ID_LEN + 1,
+		    SVC_TOKEN_SECRET_LEN, want);
+		if (t->secret_sha256.len != MR_DIGEST_LEN ||
+		    CRYPTO_memcmp(want, t->secret_sha256.data,
+			MR_DIGEST_LEN) != 0) {
+			modelreg__v1__token__free_unpacked(t, NULL);
+			return mr_fail(&c->err, MR_UNAUTHENTICATED,
+			    "token %s: the secret does not match", id);
+		}
+		cache_token(c->w, token, t, gen);
 	}
-	if (svc_defer_msg(c, t) != MR_OK)
-		return c->err.code;
-	mr_sha256(c->w->codec, token + SVC_TOKEN_ID_LEN + 1,
-	    SVC_TOKEN_SECRET_LEN, want);
-	if (t->secret_sha256.len != MR_DIGEST_LEN ||
-	    CRYPTO_memcmp(want, t->secret_sha256.data, MR_DIGEST_LEN) != 0)
-		return mr_fail(&c->err, MR_UNAUTHENTICATED,
-		    "token %s: the secret does not match", id);
 	c->user = t->identity;
 	if (t->revoked_at_ms != 0)
 		return mr_fail(&c->err, MR_UNAUTHENTICATED,
@@ -541,6 +587,7 @@ create_token_h(svc_call *c, const ProtobufCMessage *reqm,
 	if ((rv = store_txn_put_token(c->txn, t, &c->err)) != MR_OK)
 		return rv;
 	store_txn_mark_bootstrapped(c->txn);
+	c->tokens_changed = true;
 	if ((rv = svc_audit_node(c, "token:%s", id)) != MR_OK)
 		return rv;
 	resp->token = token;
@@ -632,6 +679,7 @@ revoke_token_h(svc_call *c, const ProtobufCMessage *reqm,
 		t->revoked_by = (char *)c->user;
 		if ((rv = store_txn_put_token(c->txn, t, &c->err)) != MR_OK)
 			return rv;
+		c->tokens_changed = true;
 	}
 	if ((resp->info = shown(c, t, false)) == NULL)
 		return c->err.code;

@@ -200,6 +200,7 @@ svc_worker_init(svc_worker *w, store *st, mr_err *e)
 void
 svc_worker_fini(svc_worker *w)
 {
+	svc_auth_forget(w);
 	mr_codec_free(w->codec);
 	free(w->scratch);
 	w->codec = NULL;
@@ -555,6 +556,8 @@ run_mutation(svc_call *c, const svc_method *m,
 	}
 	rv = store_txn_commit(c->txn, &c->err);
 	c->txn = NULL;
+	if (rv == MR_OK && c->tokens_changed)
+		svc_tokens_changed();
 	ret = rv == MR_OK ? reply_bytes(reply, buf, n) : reply_err(reply, &c->err);
 	free(buf);
 	return ret;

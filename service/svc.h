@@ -45,6 +45,8 @@
  * queue behind busy workers for a cached read.
  */
 #define SVC_CONTEXTS_MIN 64
+/* Token text: 16 hex digits of id, '.', 64 of secret (auth.c). */
+#define SVC_TOKEN_LEN_MAX 81
 #define SVC_WORKERS_MAX 256
 /* The environment deployment nodes name when none is configured. */
 #define SVC_ENVIRONMENT_DEFAULT "default"
@@ -68,6 +70,13 @@ typedef struct svc_worker {
 	/* Set only by a tool that opened the store itself (svc_local_call):
 	 * every call is made as this identity, with every right. */
 	const char *local;
+	/* The last token this worker verified, while no token changed since
+	 * (svc_authenticate): a fleet's calls skip the lookup and hash. */
+	struct {
+		char text[SVC_TOKEN_LEN_MAX + 1];
+		Modelreg__V1__Token *rec;
+		uint64_t generation;
+	} last_token;
 	mr_codec *codec;
 	uint8_t *scratch; /* MR_CHUNK_MAX bytes for decoding chunks */
 } svc_worker;
@@ -92,6 +101,7 @@ typedef struct svc_call {
 	mr_err err;
 	struct svc_deferred *deferred;
 	size_t n_deferred, cap_deferred;
+	bool tokens_changed; /* the mutation wrote a token (auth.c) */
 	/* What a mutation's audit record says, where the handler knows
 	 * better than the request (see audit.c); NULL: from the request. */
 	struct {
@@ -263,6 +273,11 @@ typedef enum svc_need {
 #define SVC_TOKEN_ID_LEN 16
 #define SVC_TOKEN_SECRET_LEN 64
 #define SVC_TOKEN_LEN (SVC_TOKEN_ID_LEN + 1 + SVC_TOKEN_SECRET_LEN)
+_Static_assert(SVC_TOKEN_LEN == SVC_TOKEN_LEN_MAX, "token length");
+/* After a commit that wrote a token: every worker's last_token is stale. */
+void svc_tokens_changed(void);
+/* Drops the worker's cached token (svc_worker_fini does). */
+void svc_auth_forget(svc_worker *w);
 /* Denials written to the audit log per second at most; the rest are
  * counted and the count goes into the next one written. */
 #define SVC_DENIALS_AUDITED_PER_S 64
