@@ -54,6 +54,8 @@ typedef struct svc_worker {
 	svc_scrubber *scrub; /* NULL: no background scrub */
 	const char *environment; /* recorded on deployment nodes */
 	const char *backup_root; /* Admin/Backup writes below it; NULL: off */
+	/* Admin/CollectGarbage's shortest grace period, ms (>= 0). */
+	int64_t gc_grace_ms;
 	mr_codec *codec;
 	uint8_t *scratch; /* MR_CHUNK_MAX bytes for decoding chunks */
 } svc_worker;
@@ -128,7 +130,7 @@ extern const size_t svc_scrub_method_count;
 /* The Watch service (watch.c). */
 extern const svc_method svc_watch_methods[];
 extern const size_t svc_watch_method_count;
-/* The Admin service: backups (admin.c). */
+/* The Admin service: backups, garbage collection (admin.c). */
 extern const svc_method svc_admin_methods[];
 extern const size_t svc_admin_method_count;
 
@@ -182,6 +184,11 @@ mr_status svc_lineage_register(svc_call *c, const mr_pb_version *v,
     Modelreg__V1__DanglingRef ***dangling, size_t *n_dangling);
 mr_status svc_lineage_stage(svc_call *c, const mr_pb_version *v, int from,
     int to);
+/*
+ * A version is deleted: its live deployment (if any) ends and its model
+ * node is marked deleted. Nodes and edges stay: they are history.
+ */
+mr_status svc_lineage_delete(svc_call *c, const mr_pb_version *v);
 
 /*
  * The audit record of a mutation (audit.c). Handlers name what they
@@ -289,6 +296,9 @@ typedef struct svc_options {
 	int idle_timeout_ms; /* 0: SVC_IDLE_MS_DEFAULT; < 0: none */
 	/* Background scrub rate in MiB/s; 0: no background scrub. */
 	uint32_t scrub_rate_mib;
+	/* The shortest grace period Admin/CollectGarbage applies, ms; 0:
+	 * MR_GC_GRACE_MS; < 0: none (tests). */
+	int64_t gc_grace_ms;
 } svc_options;
 
 /* Listens on every URL and starts the workers. */

@@ -23,7 +23,7 @@ serve(rs_server *s)
 {
 	const char *urls[] = {s->url};
 	svc_options so = {.urls = urls, .n_urls = 1, .workers = RS_WORKERS,
-	    .scrub_rate_mib = s->scrub_rate_mib};
+	    .scrub_rate_mib = s->scrub_rate_mib, .gc_grace_ms = s->gc_grace_ms};
 	mr_err e;
 
 	mr_err_clear(&e);

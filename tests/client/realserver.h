@@ -37,6 +37,9 @@ typedef struct rs_server {
 	int stores; /* stores made so far (rs_replace_store) */
 	/* Background scrub rate of the next serve (rs_resume); 0: none. */
 	uint32_t scrub_rate_mib;
+	/* Garbage collection's grace of the next serve, as svc_options has
+	 * it: 0 the default, < 0 none. */
+	int64_t gc_grace_ms;
 } rs_server;
 
 /*
