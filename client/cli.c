@@ -2749,6 +2749,24 @@ static const command commands[] = {
                 "  --reason R   kept in the audit log\n",
     },
     {
+        .name = "delete",
+        .run = cmd_delete,
+        .synopsis = "delete NAME[@VERSION] --reason R",
+        .help = "Deletes a version, or with NAME alone the model and every "
+                "version of it.\n"
+                "Refused for a version in production or one an alias points "
+                "at (and for a\n"
+                "model with a production version). A deleted version is gone "
+                "from get, list\n"
+                "and search, and its number is never registered again; its "
+                "events, stage\n"
+                "history, audit records and lineage node stay. Its chunks "
+                "are freed by the\n"
+                "next garbage collection (modelregd gc) unless another "
+                "version shares them.\n"
+                "  --reason R   required; kept in the audit log\n",
+    },
+    {
         .name = "alias",
         .run = cmd_alias,
         .synopsis = "alias NAME",

@@ -154,8 +154,9 @@ void cg_free(cli_graph *g);
  * How a node is shown (malloc'd): "data:v2024-01" (a dataset, as
  * "data:NAME@VERSION" or whichever of the two it has),
  * "feature-engineering:v1", "experiment:exp-003", "increment:inc-1",
- * "model:fraud-3.1.0", "deployment:production", with " (ended TIME)" once
- * ended and " [ENV]" outside the default environment.
+ * "model:fraud-3.1.0" (" (deleted TIME)" once deleted),
+ * "deployment:production", with " (ended TIME)" once ended and " [ENV]"
+ * outside the default environment.
  */
 char *cg_label(const mr_node *n);
 /*
@@ -351,6 +352,8 @@ int cmd_policy(cli *g, const command *cmd, int argc, char **argv);
 int cmd_review(cli *g, const command *cmd, int argc, char **argv);
 /* deprecate and undeprecate, told apart by cmd->name. */
 int cmd_deprecate(cli *g, const command *cmd, int argc, char **argv);
+/* `delete NAME[@VERSION] --reason R`: a version, or a model whole. */
+int cmd_delete(cli *g, const command *cmd, int argc, char **argv);
 /* `alias NAME`, and the dispatch to `alias set|rm`. */
 int cmd_alias(cli *g, const command *cmd, int argc, char **argv);
 int cmd_alias_set(cli *g, const command *cmd, int argc, char **argv);

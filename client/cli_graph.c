@@ -124,6 +124,9 @@ cg_label(const mr_node *n)
 	switch (n->kind) {
 	case MR_NODE_MODEL:
 		fprintf(l.f, "model:%s-%s", n->name, n->version);
+		if (n->deleted_at_ms != 0)
+			fprintf(l.f, " (deleted %s)",
+			    mr_format_time(n->deleted_at_ms, ended));
 		break;
 	case MR_NODE_DEPLOYMENT:
 		fprintf(l.f, "deployment:%s", mr_stage_name(n->stage));

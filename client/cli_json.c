@@ -686,6 +686,14 @@ cj_version(const mr_version *v)
 	for (size_t i = 0; i < v->n_reviews; i++)
 		json_object_array_add(reviews, cj_review(&v->reviews[i]));
 	add_str(o, "version_rule", v->version_rule);
+	/* Only a deleted version's tombstone has it. */
+	if (v->deleted) {
+		json_object *d = json_object_new_object();
+		add_str(d, "reason", v->deletion_reason);
+		add_str(d, "by", v->deleted_by);
+		add_time(d, "at", v->deleted_at_ms);
+		json_object_object_add(o, "deletion", d);
+	}
 	return o;
 }
 
@@ -805,6 +813,8 @@ cj_node(const mr_node *n)
 	add_str(o, "stage", mr_stage_name(n->stage));
 	add_str(o, "environment", n->environment);
 	add_time(o, "ended_at", n->ended_at_ms);
+	if (n->deleted_at_ms != 0)
+		add_time(o, "deleted_at", n->deleted_at_ms);
 	json_object_object_add(
 	    o, "dangling", cj_dangling(n->dangling, n->n_dangling));
 	json_object_object_add(o, "depth", json_object_new_int64(n->depth));

@@ -124,6 +124,13 @@ print_version_lifecycle(const mr_version *v)
 		cli_field(stdout, "deprecated:", s = line_end(&l));
 		free(s);
 	}
+	if (v->deleted) {
+		line_start(&l);
+		fprintf(l.f, "%s; by %s at %s", v->deletion_reason,
+		    v->deleted_by, mr_format_time(v->deleted_at_ms, t1));
+		cli_field(stdout, "deleted:", s = line_end(&l));
+		free(s);
+	}
 	for (size_t i = 0; i < v->n_reviews; i++) {
 		const mr_review *r = &v->reviews[i];
 
@@ -825,6 +832,76 @@ cmd_deprecate(cli *g, const command *cmd, int argc, char **argv)
 			printf("; end of life %s",
 			    mr_format_time(v->end_of_life_ms, t));
 		printf(" (revision %llu)\n", revision(g));
+	}
+	mr_version_free(v);
+	return 0;
+}
+
+/* ---- delete -------------------------------------------------------------- */
+
+int
+cmd_delete(cli *g, const command *cmd, int argc, char **argv)
+{
+	static const struct option opts[] = {
+	    {"reason", required_argument, NULL, 'r'},
+	    {"help", no_argument, NULL, 'h'},
+	    {NULL, 0, NULL, 0},
+	};
+	const char *reason = NULL;
+	size_t n_deleted = 0;
+	mr_version *v = NULL;
+	selector sel;
+	mr_status rv;
+	int ch, code;
+
+	optind = 0;
+	while ((ch = getopt_long(argc, argv, ":h", opts, NULL)) != -1) {
+		switch (ch) {
+		case 'r':
+			reason = optarg;
+			break;
+		case 'h':
+			return help_for(cmd, stdout, 0);
+		default:
+			return option_error(cmd, ch, argv);
+		}
+	}
+	if (argc - optind < 1 || argc - optind > 2)
+		return usage_error(
+		    cmd, "give NAME, NAME@VERSION or NAME VERSION");
+	if ((code = select_version(cmd, argv[optind],
+	         argc - optind == 2 ? argv[optind + 1] : NULL, MR_STAGE_NONE,
+	         &sel)) != 0)
+		return code;
+	if (reason == NULL || reason[0] == '\0')
+		return usage_error(cmd, "--reason R is required");
+	if ((code = connect_client(g)) != 0)
+		return code;
+	if (sel.version != NULL)
+		rv = mr_delete_version(g->c, sel.name, sel.version, reason, &v);
+	else
+		rv = mr_delete_model(g->c, sel.name, reason, &n_deleted);
+	if (rv != MR_OK)
+		return status_error(g, rv, "delete %s", sel.what);
+	if (g->json && v != NULL) {
+		print_with_revision(g, "version", cj_version(v));
+	} else if (g->json) {
+		json_object *o = json_object_new_object();
+
+		json_object_object_add(
+		    o, "model", json_object_new_string(sel.name));
+		json_object_object_add(o, "deleted_versions",
+		    json_object_new_uint64(n_deleted));
+		add_revision(g, o);
+		cj_print(o);
+	} else if (v != NULL) {
+		printf("deleted %s %s (revision %llu)\n", v->name, v->version,
+		    revision(g));
+	} else {
+		printf("deleted model %s and its %zu version%s (revision "
+		       "%llu)\n",
+		    sel.name, n_deleted, n_deleted == 1 ? "" : "s",
+		    revision(g));
 	}
 	mr_version_free(v);
 	return 0;

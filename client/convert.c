@@ -267,6 +267,9 @@ version_fill(mr_version *v, const Modelreg__V1__ModelVersion *pb, bool *oom)
 	    MODELREG__V1__DEPRECATION__INIT;
 	const Modelreg__V1__Deprecation *dep =
 	    pb->deprecation != NULL ? pb->deprecation : &none;
+	static const Modelreg__V1__Deletion kept = MODELREG__V1__DELETION__INIT;
+	const Modelreg__V1__Deletion *del =
+	    pb->deletion != NULL ? pb->deletion : &kept;
 	const Modelreg__V1__Manifest *mf = pb->manifest;
 
 	v->name = copy_str(pb->name, oom);
@@ -310,6 +313,10 @@ version_fill(mr_version *v, const Modelreg__V1__ModelVersion *pb, bool *oom)
 	reviews_fill(
 	    &v->reviews, &v->n_reviews, pb->n_approvals, pb->approvals, oom);
 	v->version_rule = copy_str(pb->version_rule, oom);
+	v->deleted = pb->deletion != NULL;
+	v->deleted_by = copy_str(del->by, oom);
+	v->deleted_at_ms = del->at_ms;
+	v->deletion_reason = copy_str(del->reason, oom);
 }
 
 static void
@@ -332,6 +339,8 @@ version_clear(mr_version *v)
 	free(v->deprecated_by);
 	reviews_clear(v->reviews, v->n_reviews);
 	free(v->version_rule);
+	free(v->deleted_by);
+	free(v->deletion_reason);
 }
 
 static int
@@ -483,6 +492,7 @@ node_fill(mr_node *n, const Modelreg__V1__Node *pb, uint32_t depth, bool *oom)
 	n->stage = (mr_stage)pb->stage;
 	n->environment = copy_str(pb->environment, oom);
 	n->ended_at_ms = pb->ended_at_ms;
+	n->deleted_at_ms = pb->deleted_at_ms;
 	dangling_fill(
 	    &n->dangling, &n->n_dangling, pb->n_dangling, pb->dangling, oom);
 	n->depth = depth;

@@ -46,6 +46,11 @@ _Static_assert(
 _Static_assert((int)MR_EVENT_ALIAS_DELETED ==
         MODELREG__V1__EVENT_KIND__EVENT_ALIAS_DELETED,
     "mr_event_kind differs from EventKind");
+_Static_assert((int)MR_EVENT_VERSION_DELETED ==
+            MODELREG__V1__EVENT_KIND__EVENT_VERSION_DELETED &&
+        (int)MR_EVENT_MODEL_DELETED ==
+            MODELREG__V1__EVENT_KIND__EVENT_MODEL_DELETED,
+    "mr_event_kind differs from EventKind");
 
 int
 mr_bump_parse(const char *text, mr_bump *out)
@@ -573,6 +578,76 @@ mr_undeprecate(mr_client *c, const char *name, const char *version,
 		return MR_INVALID_ARGUMENT;
 	mr_err_clear(&c->err);
 	return deprecate(c, name, version, reason, 0, true, out);
+}
+
+/* ---- deletion ------------------------------------------------------------ */
+
+#define M_DELETE_VERSION "/modelreg.v1.Registry/DeleteVersion"
+#define M_DELETE_MODEL "/modelreg.v1.Registry/DeleteModel"
+
+static mr_status
+check_delete_reason(const char *reason, mr_err *e)
+{
+	if (reason == NULL || reason[0] == '\0')
+		return mr_fail(e, MR_INVALID_ARGUMENT,
+		    "a deletion needs a reason");
+	return check_reason(reason, e);
+}
+
+mr_status
+mr_delete_version(mr_client *c, const char *name, const char *version,
+    const char *reason, mr_version **out)
+{
+	Modelreg__V1__DeleteVersionRequest req =
+	    MODELREG__V1__DELETE_VERSION_REQUEST__INIT;
+	char v[MR_VERSION_MAX + 1];
+	mr_status rv;
+
+	if (c == NULL)
+		return MR_INVALID_ARGUMENT;
+	mr_err_clear(&c->err);
+	if ((rv = mr_check_name(name, &c->err)) != MR_OK ||
+	    (rv = check_delete_reason(reason, &c->err)) != MR_OK)
+		return rv;
+	/* Exactly a version: an alias would delete whatever it names now. */
+	if (version == NULL ||
+	    mr_semver_normalize(version, v, &c->err) != MR_OK)
+		return mr_fail(&c->err, MR_INVALID_ARGUMENT,
+		    "a deletion names its version exactly (MAJOR.MINOR.PATCH), "
+		    "not \"%.64s\"",
+		    version != NULL ? version : "");
+	req.name = (char *)name;
+	req.version = v;
+	req.reason = (char *)reason;
+	return client_call_version(c, M_DELETE_VERSION, &req.base, true,
+	    &modelreg__v1__delete_version_response__descriptor, out);
+}
+
+mr_status
+mr_delete_model(mr_client *c, const char *name, const char *reason,
+    size_t *n_deleted)
+{
+	Modelreg__V1__DeleteModelRequest req =
+	    MODELREG__V1__DELETE_MODEL_REQUEST__INIT;
+	Modelreg__V1__DeleteModelResponse *resp;
+	mr_status rv;
+
+	if (c == NULL)
+		return MR_INVALID_ARGUMENT;
+	mr_err_clear(&c->err);
+	if ((rv = mr_check_name(name, &c->err)) != MR_OK ||
+	    (rv = check_delete_reason(reason, &c->err)) != MR_OK)
+		return rv;
+	req.name = (char *)name;
+	req.reason = (char *)reason;
+	rv = client_call(c, M_DELETE_MODEL, &req.base, true,
+	    &modelreg__v1__delete_model_response__descriptor, &resp);
+	if (rv != MR_OK)
+		return rv;
+	if (n_deleted != NULL)
+		*n_deleted = resp->n_deleted_versions;
+	rpc_reply_free(&resp->base);
+	return MR_OK;
 }
 
 /* ---- aliases ------------------------------------------------------------ */

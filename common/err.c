@@ -128,6 +128,10 @@ mr_event_kind_name(mr_event_kind kind)
 		return "alias_deleted";
 	case MR_EVENT_SPLIT_CHANGED:
 		return "split_changed";
+	case MR_EVENT_VERSION_DELETED:
+		return "version_deleted";
+	case MR_EVENT_MODEL_DELETED:
+		return "model_deleted";
 	default:
 		return "unknown";
 	}

@@ -7,6 +7,12 @@
  * request finds the directory taken and its answer is dropped by the
  * REQ socket, which keeps the first), but never an inline read: it waits
  * for the writer lock and a memtable flush, so a worker runs it.
+ *
+ * CollectGarbage sweeps the chunk store (storage/gc.c). It too is no
+ * mutation for the dispatcher: it changes no catalog record and writes no
+ * event, and it must not hold the writer lock for its whole run, which a
+ * mutation's transaction would. It takes the lock itself, one batch at a
+ * time. Repeating it is harmless, so it needs no idempotency key.
  */
 #include <errno.h>
 #include <limits.h>
@@ -78,6 +84,33 @@ backup_h(svc_call *c, const ProtobufCMessage *reqm, ProtobufCMessage *respm)
 	    c->st, rq->dir, &resp->revision, &resp->bytes, &c->err);
 }
 
+static mr_status
+collect_garbage_h(svc_call *c, const ProtobufCMessage *reqm,
+    ProtobufCMessage *respm)
+{
+	const Modelreg__V1__CollectGarbageRequest *rq = (const void *)reqm;
+	Modelreg__V1__CollectGarbageResponse *resp = (void *)respm;
+	int64_t grace = c->w->gc_grace_ms;
+	store_gc_stats st;
+	mr_status rv;
+
+	/* A caller may ask for more grace, never for less than the
+	 * operator set: a short one fails uploads in flight. */
+	if (rq->grace_ms > (uint64_t)grace)
+		grace = rq->grace_ms > (uint64_t)INT64_MAX / 2
+		    ? INT64_MAX / 2
+		    : (int64_t)rq->grace_ms;
+	if ((rv = store_gc(c->st, grace, rq->dry_run, &st, &c->err)) != MR_OK)
+		return rv;
+	resp->chunks_scanned = st.scanned;
+	resp->chunks_deleted = st.deleted;
+	resp->bytes_freed = st.bytes_freed;
+	resp->kept_by_grace = st.kept_grace;
+	resp->kept_referenced = st.kept_referenced;
+	resp->grace_ms = (uint64_t)grace;
+	return MR_OK;
+}
+
 #define METHOD(meth, req, resp, fn)                                            \
 	{                                                                      \
 		.name = "/modelreg.v1.Admin/" meth,                            \
@@ -88,6 +121,8 @@ backup_h(svc_call *c, const ProtobufCMessage *reqm, ProtobufCMessage *respm)
 
 const svc_method svc_admin_methods[] = {
     METHOD("Backup", backup_request, backup_response, backup_h),
+    METHOD("CollectGarbage", collect_garbage_request,
+        collect_garbage_response, collect_garbage_h),
 };
 const size_t svc_admin_method_count =
     sizeof(svc_admin_methods) / sizeof(svc_admin_methods[0]);

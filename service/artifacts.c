@@ -7,6 +7,10 @@
  * the bytes as stored, pinned in RocksDB and packed once into the reply;
  * the client decodes and verifies them, so a damaged chunk is caught where
  * it would be used.
+ *
+ * FindMissingChunks and PutChunk touch the chunks they find present, so
+ * that garbage collection (storage/gc.c) leaves an upload in progress the
+ * grace period to commit the version that will reference them.
  */
 #include <string.h>
 
@@ -49,7 +53,10 @@ find_missing_h(svc_call *c, const ProtobufCMessage *reqm,
 			return rv;
 		digests[i] = rq->digests[i].data;
 	}
-	if ((rv = store_chunks_exist(c->st, digests, n, exists, &c->err)) !=
+	/* Touching what is present keeps it from garbage collection for
+	 * the grace period: the caller is about to commit a version that
+	 * uses it, without sending it. */
+	if ((rv = store_chunks_touch(c->st, digests, n, exists, &c->err)) !=
 	    MR_OK)
 		return rv;
 	for (size_t i = 0; i < n; i++)

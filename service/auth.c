@@ -60,6 +60,8 @@ static const rule rules[] = {
 	{ "Registry/SetTrafficSplit", SVC_NEED_WRITE, "name" },
 	{ "Registry/Resolve", SVC_NEED_READ, "name" },
 	{ "Registry/SearchVersions", SVC_NEED_READ, NULL }, /* filtered */
+	{ "Registry/DeleteVersion", SVC_NEED_ADMIN, "name" },
+	{ "Registry/DeleteModel", SVC_NEED_ADMIN, "name" },
 	{ "Artifacts/FindMissingChunks", SVC_NEED_WRITE, NULL },
 	{ "Artifacts/PutChunk", SVC_NEED_WRITE, NULL },
 	{ "Artifacts/GetChunk", SVC_NEED_READ, NULL },
@@ -77,6 +79,7 @@ static const rule rules[] = {
 	{ "Watch/WatchSince", SVC_NEED_READ, "name" },
 	{ "Scrub/Run", SVC_NEED_ADMIN, NULL },
 	{ "Admin/Backup", SVC_NEED_ADMIN, NULL },
+	{ "Admin/CollectGarbage", SVC_NEED_ADMIN, NULL },
 	{ "Auth/CreateToken", SVC_NEED_ADMIN, NULL },
 	{ "Auth/ListTokens", SVC_NEED_ADMIN, NULL },
 	{ "Auth/RevokeToken", SVC_NEED_ADMIN, NULL },

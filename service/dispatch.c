@@ -188,6 +188,7 @@ svc_worker_init(svc_worker *w, store *st, mr_err *e)
 	memset(w, 0, sizeof(*w));
 	w->st = st;
 	w->environment = SVC_ENVIRONMENT_DEFAULT;
+	w->gc_grace_ms = MR_GC_GRACE_MS;
 	w->codec = mr_codec_create();
 	w->scratch = malloc(MR_CHUNK_MAX);
 	if (w->codec == NULL || w->scratch == NULL) {

@@ -2,7 +2,7 @@
  * lifecycle.c - the rest of a version's life after registration: version
  * numbering (bumps), signature compatibility with production, approval
  * policies and reviews, deprecation, aliases, point-in-time reads,
- * description and tag updates, and comparison.
+ * description and tag updates, comparison, and deletion.
  *
  * Everything here is kept on the model and version records themselves
  * (policies and aliases on the model, reviews and deprecation on the
@@ -230,11 +230,45 @@ reg_check_breaking(svc_call *c, const mr_pb_model *m, const mr_semver *sv,
 	    prod->version, m->name, why, psv.major + 1);
 }
 
+/*
+ * The model's highest version, deleted ones included: a deleted number is
+ * never registered again, so bumps count from it. MR_NOT_FOUND if the
+ * model never had a version.
+ */
+static mr_status
+highest_version(svc_call *c, const char *name, mr_pb_version **out)
+{
+	mr_pb_version *live = NULL, *gone = NULL;
+	mr_semver a, b;
+	mr_status rv;
+
+	rv = store_latest_version(c->st, name, 0, &live, &c->err);
+	if (rv == MR_OK && (rv = svc_defer_msg(c, live)) != MR_OK)
+		return rv;
+	if (rv != MR_OK && rv != MR_NOT_FOUND)
+		return rv;
+	rv = store_latest_deleted(c->st, name, &gone, &c->err);
+	if (rv == MR_OK && (rv = svc_defer_msg(c, gone)) != MR_OK)
+		return rv;
+	if (rv != MR_OK && rv != MR_NOT_FOUND)
+		return rv;
+	if (live == NULL && gone == NULL)
+		return mr_fail(&c->err, MR_NOT_FOUND,
+		    "model \"%s\" has no versions", name);
+	*out = live != NULL ? live : gone;
+	if (live != NULL && gone != NULL &&
+	    mr_semver_parse(live->version, &a, NULL) == MR_OK &&
+	    mr_semver_parse(gone->version, &b, NULL) == MR_OK &&
+	    mr_semver_cmp(&b, &a) > 0)
+		*out = gone;
+	return MR_OK;
+}
+
 mr_status
 reg_choose_version(svc_call *c, const Modelreg__V1__RegisterVersionRequest *rq,
     char *text, char **rule)
 {
-	mr_pb_version *latest;
+	mr_pb_version *latest = NULL;
 	mr_pb_model *m = NULL;
 	Modelreg__V1__Bump bump = rq->bump;
 	mr_semver sv;
@@ -248,13 +282,12 @@ reg_choose_version(svc_call *c, const Modelreg__V1__RegisterVersionRequest *rq,
 	    bump > MODELREG__V1__BUMP__BUMP_AUTO)
 		return mr_fail(&c->err, MR_INVALID_ARGUMENT, "unknown bump %d",
 		    (int)bump);
-	rv = store_latest_version(c->st, rq->name, 0, &latest, &c->err);
-	if (rv == MR_NOT_FOUND) {
+	if ((rv = highest_version(c, rq->name, &latest)) == MR_NOT_FOUND) {
 		strcpy(text, "1.0.0");
 		*rule = "first version";
 		return MR_OK;
 	}
-	if (rv != MR_OK || (rv = svc_defer_msg(c, latest)) != MR_OK ||
+	if (rv != MR_OK ||
 	    (rv = reg_parse_version(c, latest->version, &sv)) != MR_OK)
 		return rv;
 	if (bump == MODELREG__V1__BUMP__BUMP_AUTO) {
@@ -315,10 +348,13 @@ replay_one(void *arg, mr_pb_event *ev)
 	struct replay *r = arg;
 	size_t i;
 
+	/* A deletion's to_stage is none: from then on the version is in no
+	 * stage. */
 	if (ev->time_ms > r->at || ev->version[0] == '\0' ||
 	    (ev->kind != MODELREG__V1__EVENT_KIND__EVENT_VERSION_REGISTERED &&
 		ev->kind != MODELREG__V1__EVENT_KIND__EVENT_STAGE_CHANGED &&
-		ev->kind != MODELREG__V1__EVENT_KIND__EVENT_ROLLBACK)) {
+		ev->kind != MODELREG__V1__EVENT_KIND__EVENT_ROLLBACK &&
+		ev->kind != MODELREG__V1__EVENT_KIND__EVENT_VERSION_DELETED)) {
 		protobuf_c_message_free_unpacked(&ev->base, NULL);
 		return 0;
 	}
@@ -363,13 +399,17 @@ reg_version_at(svc_call *c, const char *name, int stage, int64_t at_ms,
 {
 	struct replay r = { .c = c, .at = at_ms, .rv = MR_OK };
 	mr_semver best, sv;
-	bool found = false;
+	bool found = false, missing;
+	mr_pb_version *v;
 	mr_pb_model *m;
 	mr_status rv;
 	char when[32];
 
-	if ((rv = reg_get_model(c, name, &m)) != MR_OK)
+	/* The history outlives a deleted model: read it all the same. */
+	rv = reg_get_model(c, name, &m);
+	if (rv != MR_OK && rv != MR_NOT_FOUND)
 		return rv;
+	missing = rv == MR_NOT_FOUND;
 	rv = store_scan_events(c->st, name, 0, replay_one, &r, &c->err);
 	if (rv == MR_OK)
 		rv = r.rv;
@@ -387,11 +427,22 @@ reg_version_at(svc_call *c, const char *name, int stage, int64_t at_ms,
 	free(r.stages);
 	if (rv != MR_OK)
 		return rv;
+	if (missing && r.n == 0)
+		return mr_fail(&c->err, MR_NOT_FOUND,
+		    "model \"%s\" does not exist", name);
 	if (!found)
 		return mr_fail(&c->err, MR_NOT_FOUND,
 		    "model \"%s\" had no version in %s at %s", name,
 		    reg_stage_name(stage), mr_format_time(at_ms, when));
-	return reg_get_version(c, name, &best, out);
+	rv = store_get_version(c->st, name, &best, &v, &c->err);
+	/* Deleted since: its tombstone, which says so. */
+	if (rv == MR_NOT_FOUND)
+		rv = store_get_deleted(c->st, name, &best, &v, &c->err);
+	if (rv != MR_OK)
+		return rv;
+	if ((*out = svc_editable(c, &v->base)) == NULL)
+		return c->err.code;
+	return MR_OK;
 }
 
 /* ---- map edits ------------------------------------------------------------ */
@@ -1363,6 +1414,242 @@ resolve_h(svc_call *c, const ProtobufCMessage *reqm, ProtobufCMessage *respm)
 	return MR_OK;
 }
 
+/* ---- deletion ------------------------------------------------------------ */
+
+/*
+ * Stages the deletion of version `v` (its stored record) of model `m`:
+ * the event, the lineage, the tombstone and the removal of the record,
+ * its manifest, index entries and chunk references. The caller fixes the
+ * model record. Returns the tombstone in *tomb.
+ */
+static mr_status
+delete_one(svc_call *c, const mr_pb_version *v, const char *reason,
+    mr_pb_version **tomb)
+{
+	Modelreg__V1__Deletion *d;
+	mr_pb_version *t;
+	mr_status rv;
+
+	if ((t = svc_alloc(c, 1, sizeof(*t))) == NULL ||
+	    (d = svc_alloc(c, 1, sizeof(*d))) == NULL)
+		return c->err.code;
+	*t = *v;
+	modelreg__v1__deletion__init(d);
+	d->reason = (char *)reason;
+	d->by = (char *)c->user;
+	d->at_ms = c->now_ms;
+	t->deletion = d;
+	if ((rv = reg_append_event(c,
+		 MODELREG__V1__EVENT_KIND__EVENT_VERSION_DELETED, v->name,
+		 v->version, (int)v->stage, 0, reason)) != MR_OK)
+		return rv;
+	d->revision = store_txn_revision(c->txn);
+	if ((rv = svc_lineage_delete(c, v)) != MR_OK ||
+	    (rv = store_txn_delete_version(c->txn, t, &c->err)) != MR_OK)
+		return rv;
+	*tomb = t;
+	return MR_OK;
+}
+
+static mr_status
+check_delete_reason(svc_call *c, const char *reason)
+{
+	mr_status rv;
+
+	if ((rv = mr_check_text("reason", reason, MR_REASON_MAX, true,
+		 &c->err)) != MR_OK)
+		return rv;
+	if (reason[0] == '\0')
+		return mr_fail(&c->err, MR_INVALID_ARGUMENT,
+		    "a deletion needs a reason: it is kept in the audit log");
+	return MR_OK;
+}
+
+/* The highest version of a scan other than the one being deleted (the
+ * scan reads the store, where it still is). */
+struct latest_other_arg {
+	const char *skip;
+	mr_pb_version *found;
+};
+
+static int
+latest_other(void *arg, mr_pb_version *v)
+{
+	struct latest_other_arg *a = arg;
+
+	if (strcmp(v->version, a->skip) == 0) {
+		protobuf_c_message_free_unpacked(&v->base, NULL);
+		return 0;
+	}
+	a->found = v;
+	return 1;
+}
+
+static mr_status
+delete_version_h(svc_call *c, const ProtobufCMessage *reqm,
+    ProtobufCMessage *respm)
+{
+	const Modelreg__V1__DeleteVersionRequest *rq = (const void *)reqm;
+	Modelreg__V1__DeleteVersionResponse *resp = (void *)respm;
+	char aliases[512] = "";
+	mr_pb_version *v, *tomb;
+	mr_pb_model *m;
+	size_t na = 0;
+	mr_semver sv;
+	mr_status rv;
+
+	if ((rv = mr_check_name(rq->name, &c->err)) != MR_OK ||
+	    (rv = check_delete_reason(c, rq->reason)) != MR_OK)
+		return rv;
+	/* An alias or a stage name picks whatever is current: a deletion
+	 * names what it deletes. */
+	if (reg_is_alias(rq->version))
+		return mr_fail(&c->err, MR_INVALID_ARGUMENT,
+		    "a deletion names its version exactly (MAJOR.MINOR.PATCH), "
+		    "not \"%.64s\"",
+		    rq->version);
+	if ((rv = reg_parse_version(c, rq->version, &sv)) != MR_OK ||
+	    (rv = reg_get_model(c, rq->name, &m)) != MR_OK ||
+	    (rv = reg_get_version(c, rq->name, &sv, &v)) != MR_OK ||
+	    (rv = svc_audit_before(c, &v->base)) != MR_OK)
+		return rv;
+	if (v->stage == MODELREG__V1__STAGE__STAGE_PRODUCTION)
+		return mr_fail(&c->err, MR_FAILED_PRECONDITION,
+		    "version %s of \"%s\" is in production; promote another "
+		    "version or archive this one before deleting it",
+		    v->version, rq->name);
+	for (size_t i = 0; i < m->n_aliases; i++) {
+		size_t len = strlen(aliases);
+		if (strcmp(m->aliases[i]->value, v->version) != 0)
+			continue;
+		snprintf(aliases + len, sizeof(aliases) - len, "%s\"%s\"",
+		    na++ > 0 ? ", " : "", m->aliases[i]->key);
+	}
+	if (na > 0)
+		return mr_fail(&c->err, MR_FAILED_PRECONDITION,
+		    "alias%s %s of \"%s\" point%s at version %s; move or "
+		    "delete %s before deleting it",
+		    na > 1 ? "es" : "", aliases, rq->name, na > 1 ? "" : "s",
+		    v->version, na > 1 ? "them" : "it");
+
+	if ((rv = delete_one(c, v, rq->reason, &tomb)) != MR_OK)
+		return rv;
+	/* The model: one version fewer, perhaps another highest one, and
+	 * a rollback target that skips the deleted version. */
+	if (m->version_count > 0)
+		m->version_count--;
+	if (strcmp(m->latest_version, v->version) == 0) {
+		struct latest_other_arg lo = { .skip = v->version };
+
+		m->latest_version = "";
+		rv = store_scan_versions(c->st, rq->name, 0, NULL, true,
+		    latest_other, &lo, &c->err);
+		if (rv != MR_OK)
+			return rv;
+		if (lo.found != NULL) {
+			if ((rv = svc_defer_msg(c, lo.found)) != MR_OK)
+				return rv;
+			m->latest_version = lo.found->version;
+		}
+	}
+	if (strcmp(m->rollback_target, v->version) == 0 &&
+	    (rv = reg_rollback_target(c, rq->name, v->displaced_version,
+		 &m->rollback_target)) != MR_OK)
+		return rv;
+	if ((rv = reg_finish_model(c, m)) != MR_OK ||
+	    (rv = svc_audit_after(c, &tomb->base)) != MR_OK ||
+	    (rv = svc_audit_target(c, rq->name, v->version)) != MR_OK)
+		return rv;
+	resp->version = tomb;
+	return MR_OK;
+}
+
+struct versions {
+	svc_call *c;
+	mr_pb_version **items;
+	size_t n, cap;
+	mr_status rv;
+};
+
+/* Collects every version of a model, keeping each for the call. */
+static int
+collect_version(void *arg, mr_pb_version *v)
+{
+	struct versions *vs = arg;
+
+	if ((vs->rv = svc_defer_msg(vs->c, v)) != MR_OK)
+		return 1;
+	if (vs->n == vs->cap) {
+		size_t cap = vs->cap ? 2 * vs->cap : 16;
+		mr_pb_version **items = svc_alloc(vs->c, cap, sizeof(*items));
+		if (items == NULL) {
+			vs->rv = vs->c->err.code;
+			return 1;
+		}
+		if (vs->n > 0)
+			memcpy(items, vs->items, vs->n * sizeof(*items));
+		vs->items = items;
+		vs->cap = cap;
+	}
+	vs->items[vs->n++] = v;
+	return 0;
+}
+
+static mr_status
+delete_model_h(svc_call *c, const ProtobufCMessage *reqm,
+    ProtobufCMessage *respm)
+{
+	const Modelreg__V1__DeleteModelRequest *rq = (const void *)reqm;
+	Modelreg__V1__DeleteModelResponse *resp = (void *)respm;
+	struct versions vs = { .c = c, .rv = MR_OK };
+	mr_pb_version *tomb;
+	mr_pb_model *m;
+	mr_status rv;
+
+	if ((rv = mr_check_name(rq->name, &c->err)) != MR_OK ||
+	    (rv = check_delete_reason(c, rq->reason)) != MR_OK ||
+	    (rv = reg_get_model(c, rq->name, &m)) != MR_OK ||
+	    (rv = svc_audit_before(c, &m->base)) != MR_OK)
+		return rv;
+	if (m->production_version[0] != '\0')
+		return mr_fail(&c->err, MR_FAILED_PRECONDITION,
+		    "model \"%s\" has version %s in production; archive it "
+		    "before deleting the model",
+		    rq->name, m->production_version);
+	rv = store_scan_versions(c->st, rq->name, 0, NULL, false,
+	    collect_version, &vs, &c->err);
+	if (rv != MR_OK || (rv = vs.rv) != MR_OK)
+		return rv;
+	resp->deleted_versions = svc_alloc(c, vs.n,
+	    sizeof(*resp->deleted_versions));
+	if (resp->deleted_versions == NULL)
+		return c->err.code;
+	for (size_t i = 0; i < vs.n; i++) {
+		/* The model's record says none is; its versions agree. */
+		if (vs.items[i]->stage == MODELREG__V1__STAGE__STAGE_PRODUCTION)
+			return mr_fail(&c->err, MR_DATA_LOSS,
+			    "version %s of \"%s\" is in production but the "
+			    "model names none",
+			    vs.items[i]->version, rq->name);
+		if ((rv = delete_one(c, vs.items[i], rq->reason, &tomb)) !=
+		    MR_OK)
+			return rv;
+		resp->deleted_versions[resp->n_deleted_versions++] =
+		    vs.items[i]->version;
+	}
+	if ((rv = reg_append_event(c,
+		 MODELREG__V1__EVENT_KIND__EVENT_MODEL_DELETED, rq->name, "", 0,
+		 0, rq->reason)) != MR_OK)
+		return rv;
+	store_txn_delete_model(c->txn, rq->name);
+	resp->model = m;
+	/* The audit record's "after": what went, in the reply's words. */
+	if ((rv = svc_audit_after(c, respm)) != MR_OK ||
+	    (rv = svc_audit_target(c, rq->name, NULL)) != MR_OK)
+		return rv;
+	return MR_OK;
+}
+
 #define METHOD(meth, req, resp, fn, mut)                                    \
 	{                                                                  \
 		.name = "/modelreg.v1.Registry/" meth,                     \
@@ -1389,6 +1676,10 @@ const svc_method svc_lifecycle_methods[] = {
 	    compare_versions_response, compare_h, false),
 	METHOD("SetTrafficSplit", set_traffic_split_request,
 	    set_traffic_split_response, set_split_h, true),
+	METHOD("DeleteVersion", delete_version_request,
+	    delete_version_response, delete_version_h, true),
+	METHOD("DeleteModel", delete_model_request, delete_model_response,
+	    delete_model_h, true),
 	/* A fleet's hottest call: point reads of the catalog, inline
 	 * (svc.h, inline_read). */
 	{

@@ -8,7 +8,9 @@
  * References in a version's metadata that name no node are kept as
  * dangling on the version's node and indexed by their text, so the node
  * that later appears under that name is linked in the same batch that
- * adds it. Nothing is ever invented from a reference.
+ * adds it. Nothing is ever invented from a reference. A deleted version's
+ * node stays, with its edges and deployments, marked with the time of
+ * the deletion (its live deployment ends then): lineage is history.
  *
  * Walks are breadth first over the edge indexes, bounded by depth and by
  * MR_LINEAGE_VISIT_MAX, with a tsearch(3) tree as the visited set. A page
@@ -685,6 +687,27 @@ svc_lineage_stage(svc_call *c, const mr_pb_version *v, int from, int to)
 	store_txn_put_edge(c->txn, model_id, n->id,
 	    MODELREG__V1__EDGE_TYPE__EDGE_TYPE_DEPLOYED_AS);
 	return MR_OK;
+}
+
+mr_status
+svc_lineage_delete(svc_call *c, const mr_pb_version *v)
+{
+	char *model_id = make_id(c, MODELREG__V1__NODE_KIND__NODE_KIND_MODEL,
+	    v->name, v->version);
+	mr_pb_node *n;
+	mr_status rv;
+
+	if (model_id == NULL)
+		return c->err.code;
+	if ((rv = svc_lineage_stage(c, v, (int)v->stage, 0)) != MR_OK)
+		return rv;
+	rv = edit_node(c, model_id, &n);
+	if (rv == MR_NOT_FOUND)
+		return MR_OK; /* registered before the registry kept lineage */
+	if (rv != MR_OK)
+		return rv;
+	n->deleted_at_ms = c->now_ms;
+	return store_txn_put_node(c->txn, n, n, &c->err);
 }
 
 /* ---- mutations ---------------------------------------------------------- */

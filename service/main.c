@@ -10,8 +10,9 @@
  *   modelregd backup DIR [--server URL [TLS files] | --data DATA]
  *   modelregd restore BACKUP --data DATA [--force]
  *   modelregd token create|list|revoke ... [--server URL | --data DATA]
- * backup and token ask a running server, or open a store no server has
- * open (--data); restore is offline (storage/backup.c).
+ *   modelregd gc [--server URL | --data DATA] [--grace S] [--dry-run]
+ * backup, token and gc ask a running server, or open a store no server
+ * has open (--data); restore is offline (storage/backup.c).
  *
  * On a registry that never had a token, the server makes the first admin
  * token and prints it once (and writes it to --bootstrap-token-file).
@@ -52,6 +53,11 @@
 #define BACKUP_TIMEOUT_MS (3600 * 1000)
 /* The longest --expires a token takes: ten years. */
 #define TOKEN_EXPIRY_MAX_MS (3650LL * 86400 * 1000)
+/* How long `modelregd gc --server` waits: a sweep reads every chunk
+ * record. */
+#define GC_TIMEOUT_MS (3600 * 1000)
+/* Longest grace period the flags take: a year, in seconds. */
+#define GC_GRACE_MAX_S (366L * 86400)
 
 static void
 usage_admin(FILE *f)
@@ -60,6 +66,8 @@ usage_admin(FILE *f)
 	    "usage: modelregd backup DIR [--server URL | --data DATA]\n"
 	    "                 [--ca FILE] [--cert FILE --key FILE]\n"
 	    "       modelregd restore BACKUP --data DATA [--force]\n"
+	    "       modelregd gc [--server URL | --data DATA] [--grace S]\n"
+	    "                    [--dry-run]\n"
 	    "\n"
 	    "backup: an online, consistent backup of the whole registry into\n"
 	    "  DIR, which must not exist or be empty. With --server (default\n"
@@ -71,7 +79,15 @@ usage_admin(FILE *f)
 	    "  presented if it asks for a client certificate.\n"
 	    "restore: offline; makes DATA a copy of BACKUP and prints its\n"
 	    "  revision. A non-empty DATA is refused unless --force, which\n"
-	    "  moves it aside to DATA.before-restore-<unix time>.\n");
+	    "  moves it aside to DATA.before-restore-<unix time>.\n"
+	    "gc: deletes the stored chunks that no version references and\n"
+	    "  that no upload stored or was told exist within the grace\n"
+	    "  period. With --server (default " MR_DEFAULT_URL ") the running\n"
+	    "  server collects, with the longer of S and its own --gc-grace;\n"
+	    "  with --data, this process collects in a store no server has\n"
+	    "  open, with S (default %d s). --dry-run deletes nothing and\n"
+	    "  counts what would go.\n",
+	    MR_GC_GRACE_MS / 1000);
 }
 
 /* `path` made absolute against the working directory, into out. */
@@ -231,6 +247,102 @@ cmd_restore(int argc, char **argv)
 	if (aside[0] != '\0')
 		printf("moved the old data directory to %s\n", aside);
 	printf("restored revision %llu into %s\n", (unsigned long long)rev, to);
+	return 0;
+}
+
+static bool number_arg(const char *flag, const char *text, long lo, long hi,
+    const char *unit, long *out);
+
+/* modelregd gc [--server URL | --data DATA] [--grace S] [--dry-run] */
+static int
+cmd_gc(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "server", required_argument, NULL, 's' },
+		{ "data", required_argument, NULL, 'd' },
+		{ "grace", required_argument, NULL, 'g' },
+		{ "dry-run", no_argument, NULL, 'n' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	const char *url = NULL, *data = NULL;
+	mr_gc_result r = { 0 };
+	bool dry_run = false, grace_given = false;
+	long grace_s = MR_GC_GRACE_MS / 1000;
+	mr_status rv;
+	int ch;
+
+	while ((ch = getopt_long(argc, argv, "s:d:g:nh", opts, NULL)) != -1) {
+		switch (ch) {
+		case 's':
+			url = optarg;
+			break;
+		case 'd':
+			data = optarg;
+			break;
+		case 'g':
+			if (!number_arg("--grace", optarg, 0, GC_GRACE_MAX_S,
+				" seconds", &grace_s))
+				return 2;
+			grace_given = true;
+			break;
+		case 'n':
+			dry_run = true;
+			break;
+		case 'h':
+			usage_admin(stdout);
+			return 0;
+		default:
+			usage_admin(stderr);
+			return 2;
+		}
+	}
+	if (optind != argc || (url != NULL && data != NULL)) {
+		usage_admin(stderr);
+		return 2;
+	}
+	if (data != NULL) {
+		store_gc_stats st;
+		store *s;
+		mr_err e;
+
+		if ((rv = store_open(&s, data, &e)) != MR_OK)
+			return admin_fail("gc", rv, e.msg);
+		rv = store_gc(s, grace_s * 1000, dry_run, &st, &e);
+		store_close(s);
+		if (rv != MR_OK)
+			return admin_fail("gc", rv, e.msg);
+		r.chunks_scanned = st.scanned;
+		r.chunks_deleted = st.deleted;
+		r.bytes_freed = st.bytes_freed;
+		r.kept_by_grace = st.kept_grace;
+		r.kept_referenced = st.kept_referenced;
+		r.grace_ms = (uint64_t)grace_s * 1000;
+	} else {
+		mr_client_options o = { .timeout_ms = GC_TIMEOUT_MS };
+		mr_client *c;
+
+		if ((rv = mr_client_open(&c, url != NULL ? url : MR_DEFAULT_URL,
+			 &o)) != MR_OK)
+			return admin_fail("gc", rv, mr_client_errmsg(NULL));
+		rv = mr_collect_garbage(c,
+		    grace_given ? (uint64_t)grace_s * 1000 : 0, dry_run, &r);
+		if (rv != MR_OK) {
+			admin_fail("gc", rv, mr_client_errmsg(c));
+			mr_client_close(c);
+			return 1;
+		}
+		mr_client_close(c);
+	}
+	printf("%s %llu of %llu chunks (%llu bytes); kept %llu referenced, "
+	       "%llu within the grace period of %llu s\n",
+	    dry_run ? "would delete" : "deleted",
+	    (unsigned long long)r.chunks_deleted,
+	    (unsigned long long)r.chunks_scanned,
+	    (unsigned long long)r.bytes_freed,
+	    (unsigned long long)r.kept_referenced,
+	    (unsigned long long)r.kept_by_grace,
+	    (unsigned long long)(r.grace_ms / 1000));
 	return 0;
 }
 
@@ -553,6 +665,7 @@ usage(FILE *f)
 	    "                 [--tls-cert FILE --tls-key FILE "
 	    "[--tls-client-ca FILE]]\n"
 	    "                 [--anonymous-read] [--bootstrap-token-file F]\n"
+	    "                 [--gc-grace S]\n"
 	    "\n"
 	    "Serves the modelreg registry.\n"
 	    "\n"
@@ -596,18 +709,25 @@ usage(FILE *f)
 	    "  --tls-client-ca FILE  clients of tls+tcp:// addresses must\n"
 	    "                 present a certificate signed by this CA (PEM);\n"
 	    "                 without it none is asked for\n"
+	    "  --gc-grace S   garbage collection (Admin/CollectGarbage,\n"
+	    "                 modelregd gc) keeps unreferenced chunks that an\n"
+	    "                 upload stored or was told exist in the last S\n"
+	    "                 seconds (an upload has that long to commit);\n"
+	    "                 callers may ask for more, not less; default %d\n"
 	    "\n"
 	    "Requests are limited to %u bytes (larger ones up to %u get\n"
 	    "RESOURCE_EXHAUSTED; beyond that the connection is dropped).\n"
 	    "\n"
 	    "       modelregd backup DIR [--server URL | --data DATA]\n"
 	    "       modelregd restore BACKUP --data DATA [--force]\n"
+	    "       modelregd gc [--server URL | --data DATA] [--grace S]\n"
+	    "                    [--dry-run]\n"
 	    "       modelregd token create|list|revoke ...\n"
 	    "(modelregd backup --help, modelregd token --help for those.)\n",
 	    SVC_WORKERS_MAX, SVC_WORKERS_DEFAULT, SVC_CONNS_LIMIT,
 	    SVC_CONNS_DEFAULT, SVC_IDLE_MS_DEFAULT / 1000,
-	    SVC_SCRUB_RATE_MAX_MIB, SVC_SCRUB_RATE_DEFAULT_MIB, MR_MSG_MAX,
-	    MR_WIRE_MAX);
+	    SVC_SCRUB_RATE_MAX_MIB, SVC_SCRUB_RATE_DEFAULT_MIB,
+	    MR_GC_GRACE_MS / 1000, MR_MSG_MAX, MR_WIRE_MAX);
 }
 
 /* A whole number in lo..hi for `flag`, or a message and false. */
@@ -647,6 +767,7 @@ main(int argc, char **argv)
 		{ "tls-cert", required_argument, NULL, 'T' },
 		{ "tls-key", required_argument, NULL, 'K' },
 		{ "tls-client-ca", required_argument, NULL, 'A' },
+		{ "gc-grace", required_argument, NULL, 'g' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -668,7 +789,9 @@ main(int argc, char **argv)
 		return cmd_restore(argc - 1, argv + 1);
 	if (argc > 1 && strcmp(argv[1], "token") == 0)
 		return cmd_token(argc - 1, argv + 1);
-	while ((ch = getopt_long(argc, argv, "l:d:w:e:p:c:i:s:b:aB:T:K:A:h",
+	if (argc > 1 && strcmp(argv[1], "gc") == 0)
+		return cmd_gc(argc - 1, argv + 1);
+	while ((ch = getopt_long(argc, argv, "l:d:w:e:p:c:i:s:b:aB:T:K:A:g:h",
 		    opts, NULL)) != -1) {
 		switch (ch) {
 		case 'l':
@@ -737,6 +860,12 @@ main(int argc, char **argv)
 			break;
 		case 'A':
 			so.tls_client_ca = optarg;
+			break;
+		case 'g':
+			if (!number_arg("--gc-grace", optarg, 0, GC_GRACE_MAX_S,
+				" seconds", &n))
+				return 2;
+			so.gc_grace_ms = n == 0 ? -1 : n * 1000;
 			break;
 		case 'e':
 			if (mr_check_tag_key(optarg, NULL) != MR_OK ||

@@ -41,6 +41,21 @@ mr_status reg_strip_chunks(svc_call *c, mr_pb_version *v);
 mr_status reg_append_event(svc_call *c, Modelreg__V1__EventKind kind,
     const char *model, const char *version, int from, int to,
     const char *reason);
+/*
+ * If version `v` of `name` was deleted, says so in c->err (with `code`,
+ * who deleted it, when and why, then `then`) and returns true; else
+ * leaves c->err as it was.
+ */
+bool reg_deleted_note(svc_call *c, const char *name, const mr_semver *v,
+    mr_status code, const char *then);
+/*
+ * The rollback target a model gets when it would be `version`: that
+ * version if it exists, else, if it was deleted, the version it had
+ * displaced, and so on; "" when the chain ends. *out points into memory
+ * that lives as long as the call.
+ */
+mr_status reg_rollback_target(svc_call *c, const char *name,
+    const char *version, char **out);
 /* Records the handlers may edit (svc_editable copies). */
 mr_status reg_get_model(svc_call *c, const char *name, mr_pb_model **out);
 mr_status reg_get_version(svc_call *c, const char *name, const mr_semver *v,

@@ -457,6 +457,30 @@ reg_get_model(svc_call *c, const char *name, mr_pb_model **out)
 	return MR_OK;
 }
 
+bool
+reg_deleted_note(svc_call *c, const char *name, const mr_semver *v,
+    mr_status code, const char *then)
+{
+	static const Modelreg__V1__Deletion unknown =
+	    MODELREG__V1__DELETION__INIT;
+	const Modelreg__V1__Deletion *d;
+	mr_pb_version *t;
+	mr_err saved = c->err;
+	char when[32];
+
+	if (store_get_deleted(c->st, name, v, &t, &c->err) != MR_OK) {
+		c->err = saved;
+		return false;
+	}
+	d = t->deletion != NULL ? t->deletion : &unknown;
+	mr_fail(&c->err, code,
+	    "version %s of model \"%s\" was deleted at %s by %s (%s)%s",
+	    t->version, name, mr_format_time(d->at_ms, when), d->by,
+	    d->reason, then);
+	protobuf_c_message_free_unpacked(&t->base, NULL);
+	return true;
+}
+
 mr_status
 reg_get_version(svc_call *c, const char *name, const mr_semver *v,
     mr_pb_version **out)
@@ -464,6 +488,8 @@ reg_get_version(svc_call *c, const char *name, const mr_semver *v,
 	mr_pb_version *r;
 	mr_status rv = store_get_version(c->st, name, v, &r, &c->err);
 
+	if (rv == MR_NOT_FOUND)
+		reg_deleted_note(c, name, v, MR_NOT_FOUND, "");
 	if (rv != MR_OK)
 		return rv;
 	if ((*out = svc_editable(c, &r->base)) == NULL)
@@ -576,6 +602,12 @@ register_version(svc_call *c, const ProtobufCMessage *reqm,
 	}
 	if (rv != MR_NOT_FOUND)
 		return rv;
+	/* A deleted number is never reused: whoever pinned name@version
+	 * must never get other bytes under it. */
+	if (reg_deleted_note(c, rq->name, &sv, MR_ALREADY_EXISTS,
+		"; deleted version numbers are never registered again, "
+		"register a new one"))
+		return MR_ALREADY_EXISTS;
 	if ((rv = check_chunks_stored(c, rq->manifest)) != MR_OK)
 		return rv;
 
@@ -969,6 +1001,41 @@ archive_production(svc_call *c, mr_pb_model *m, const char *why,
 }
 
 mr_status
+reg_rollback_target(svc_call *c, const char *name, const char *version,
+    char **out)
+{
+	/* The chain only goes back in time; the bound is for damage. */
+	enum { STEPS_MAX = 10000 };
+	const char *v = version;
+	mr_semver sv;
+	mr_status rv;
+
+	for (int i = 0; i < STEPS_MAX && v[0] != '\0'; i++) {
+		mr_pb_version *t;
+
+		if (mr_semver_parse(v, &sv, NULL) != MR_OK)
+			break;
+		rv = store_get_version(c->st, name, &sv, &t, &c->err);
+		if (rv == MR_OK) {
+			protobuf_c_message_free_unpacked(&t->base, NULL);
+			break;
+		}
+		if (rv != MR_NOT_FOUND)
+			return rv;
+		rv = store_get_deleted(c->st, name, &sv, &t, &c->err);
+		if (rv == MR_NOT_FOUND) {
+			v = "";
+			break;
+		}
+		if (rv != MR_OK || (rv = svc_defer_msg(c, t)) != MR_OK)
+			return rv;
+		v = t->displaced_version;
+	}
+	*out = (char *)v;
+	return MR_OK;
+}
+
+mr_status
 reg_finish_model(svc_call *c, mr_pb_model *m)
 {
 	m->updated_at_ms = c->now_ms;
@@ -1113,7 +1180,9 @@ rollback_h(svc_call *c, const ProtobufCMessage *reqm, ProtobufCMessage *respm)
 		 MODELREG__V1__EVENT_KIND__EVENT_ROLLBACK, rq->reason)) != MR_OK)
 		return rv;
 	m->production_version = target->version;
-	m->rollback_target = target->displaced_version;
+	if ((rv = reg_rollback_target(c, m->name, target->displaced_version,
+		 &m->rollback_target)) != MR_OK)
+		return rv;
 	if ((rv = reg_finish_model(c, m)) != MR_OK ||
 	    (rv = svc_audit_after(c, &target->base)) != MR_OK ||
 	    (rv = svc_audit_target(c, m->name, target->version)) != MR_OK)

@@ -428,6 +428,8 @@ worker_res_init(svc_worker *w, store *st, const svc_options *opt,
 	w->backup_root = opt->backup_root;
 	w->anonymous_read = opt->anonymous_read;
 	w->local = opt->local;
+	if (opt->gc_grace_ms != 0)
+		w->gc_grace_ms = opt->gc_grace_ms > 0 ? opt->gc_grace_ms : 0;
 	w->pub = pub;
 	w->scrub = scrub;
 	return MR_OK;

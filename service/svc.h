@@ -77,6 +77,8 @@ typedef struct svc_worker {
 		Modelreg__V1__Token *rec;
 		uint64_t generation;
 	} last_token;
+	/* Admin/CollectGarbage's shortest grace period, ms (>= 0). */
+	int64_t gc_grace_ms;
 	mr_codec *codec;
 	uint8_t *scratch; /* MR_CHUNK_MAX bytes for decoding chunks */
 } svc_worker;
@@ -156,7 +158,7 @@ extern const size_t svc_scrub_method_count;
 /* The Watch service (watch.c). */
 extern const svc_method svc_watch_methods[];
 extern const size_t svc_watch_method_count;
-/* The Admin service: backups (admin.c). */
+/* The Admin service: backups, garbage collection (admin.c). */
 extern const svc_method svc_admin_methods[];
 extern const size_t svc_admin_method_count;
 
@@ -210,6 +212,11 @@ mr_status svc_lineage_register(svc_call *c, const mr_pb_version *v,
     Modelreg__V1__DanglingRef ***dangling, size_t *n_dangling);
 mr_status svc_lineage_stage(svc_call *c, const mr_pb_version *v, int from,
     int to);
+/*
+ * A version is deleted: its live deployment (if any) ends and its model
+ * node is marked deleted. Nodes and edges stay: they are history.
+ */
+mr_status svc_lineage_delete(svc_call *c, const mr_pb_version *v);
 
 /*
  * The audit record of a mutation (audit.c). Handlers name what they
@@ -415,6 +422,9 @@ typedef struct svc_options {
 	const char *tls_cert;
 	const char *tls_key;
 	const char *tls_client_ca;
+	/* The shortest grace period Admin/CollectGarbage applies, ms; 0:
+	 * MR_GC_GRACE_MS; < 0: none (tests). */
+	int64_t gc_grace_ms;
 } svc_options;
 
 /*

@@ -6,7 +6,14 @@
  * chunk refs (~50 KB), and the hot call (the version in production) should
  * not read them. Scans take a snapshot so that a scan through the stage
  * index and the records it points at sees one state of the catalog.
+ *
+ * A deleted version leaves a tombstone ('X'): its record as it was, with
+ * the deletion's reason, author and time. Nothing lists tombstones; they
+ * keep the version's number from being registered again (with other
+ * bytes, which would break every reproduction that names it) and answer
+ * point-in-time reads of the stages it was in.
  */
+#include <assert.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -36,14 +43,15 @@ get_version_ro(store *s, const rocksdb_readoptions_t *ro, int kind,
 	mr_status rv;
 
 	rv = store_get_pb(s, ro, KEYS_CF_CATALOG, key, n,
-	    kind == KEYS_VERSION ? &modelreg__v1__model_version__descriptor
-				 : &modelreg__v1__manifest__descriptor,
+	    kind == KEYS_MANIFEST ? &modelreg__v1__manifest__descriptor
+				  : &modelreg__v1__model_version__descriptor,
 	    out, e);
 	if (rv == MR_NOT_FOUND) {
 		char text[MR_VERSION_MAX + 1];
 		mr_semver_format(v, text);
-		mr_fail(e, rv, "version %s of model \"%s\" does not exist",
-		    text, name);
+		mr_fail(e, rv, "version %s of model \"%s\" %s", text, name,
+		    kind == KEYS_DELETED ? "was never deleted"
+					 : "does not exist");
 	}
 	return rv;
 }
@@ -61,6 +69,14 @@ store_get_manifest(store *s, const char *name, const mr_semver *v,
     mr_pb_manifest **out, mr_err *e)
 {
 	return get_version_ro(s, NULL, KEYS_MANIFEST, name, v,
+	    (ProtobufCMessage **)out, e);
+}
+
+mr_status
+store_get_deleted(store *s, const char *name, const mr_semver *v,
+    mr_pb_version **out, mr_err *e)
+{
+	return get_version_ro(s, NULL, KEYS_DELETED, name, v,
 	    (ProtobufCMessage **)out, e);
 }
 
@@ -231,6 +247,47 @@ store_latest_version(store *s, const char *name, int stage,
 	return MR_OK;
 }
 
+struct first_record {
+	bool found;
+	ProtobufCMessage *m; /* NULL if found but damaged */
+};
+
+static int
+keep_first_record(void *arg, const mr_semver *v, const uint8_t *val,
+    size_t vlen)
+{
+	struct first_record *f = arg;
+
+	(void)v;
+	f->found = true;
+	f->m = protobuf_c_message_unpack(
+	    &modelreg__v1__model_version__descriptor, NULL, vlen, val);
+	return 1;
+}
+
+mr_status
+store_latest_deleted(store *s, const char *name, mr_pb_version **out,
+    mr_err *e)
+{
+	uint8_t prefix[KEYS_MAX];
+	size_t plen = keys_version_prefix(prefix, KEYS_DELETED, name);
+	struct first_record f = { 0 };
+	mr_status rv;
+
+	rv = scan_verkeys(s, NULL, prefix, plen, NULL, true, keep_first_record,
+	    &f, e);
+	if (rv != MR_OK)
+		return rv;
+	if (!f.found)
+		return mr_fail(e, MR_NOT_FOUND,
+		    "model \"%s\" has no deleted versions", name);
+	if (f.m == NULL)
+		return mr_fail(e, MR_DATA_LOSS,
+		    "a deleted version record of \"%s\" is damaged", name);
+	*out = (mr_pb_version *)f.m;
+	return MR_OK;
+}
+
 /*
  * Hands each record of a scan to `fn` as an unpacked message of type
  * `desc`; a record that does not unpack stops the scan as damage.
@@ -348,6 +405,38 @@ index_entries(store_txn *t, const mr_pb_version *v, const mr_semver *sv,
 	}
 }
 
+/* Stages record `v` under `key`, its manifest's files without chunk
+ * lists. */
+static mr_status
+put_record(store_txn *t, const uint8_t *key, size_t n, const mr_pb_version *v,
+    mr_err *e)
+{
+	/* Pack a shallow copy whose files have no chunk lists. */
+	mr_pb_version copy = *v;
+	mr_pb_manifest man;
+	size_t nf;
+	Modelreg__V1__FileEntry *files, **ptrs;
+	mr_status rv;
+
+	if (v->manifest == NULL || v->manifest->n_files == 0)
+		return store_txn_put_pb(t, KEYS_CF_CATALOG, key, n, &v->base,
+		    e);
+	nf = v->manifest->n_files;
+	files = malloc(nf * sizeof(*files));
+	ptrs = malloc(nf * sizeof(*ptrs));
+	if (files == NULL || ptrs == NULL) {
+		free(files);
+		free(ptrs);
+		return mr_fail(e, MR_RESOURCE_EXHAUSTED, "out of memory");
+	}
+	store_manifest_files_only(v->manifest, &man, files, ptrs);
+	copy.manifest = &man;
+	rv = store_txn_put_pb(t, KEYS_CF_CATALOG, key, n, &copy.base, e);
+	free(files);
+	free(ptrs);
+	return rv;
+}
+
 mr_status
 store_txn_put_version(store_txn *t, const mr_pb_version *v,
     const mr_pb_version *old, mr_err *e)
@@ -360,30 +449,7 @@ store_txn_put_version(store_txn *t, const mr_pb_version *v,
 	if ((rv = mr_semver_parse(v->version, &sv, e)) != MR_OK)
 		return rv;
 	n = keys_version(key, KEYS_VERSION, v->name, &sv);
-	if (v->manifest != NULL && v->manifest->n_files > 0) {
-		/* Pack a shallow copy whose files have no chunk lists. */
-		mr_pb_version copy = *v;
-		mr_pb_manifest man;
-		size_t nf = v->manifest->n_files;
-		Modelreg__V1__FileEntry *files = malloc(nf * sizeof(*files));
-		Modelreg__V1__FileEntry **ptrs = malloc(nf * sizeof(*ptrs));
-
-		if (files == NULL || ptrs == NULL) {
-			free(files);
-			free(ptrs);
-			return mr_fail(e, MR_RESOURCE_EXHAUSTED,
-			    "out of memory");
-		}
-		store_manifest_files_only(v->manifest, &man, files, ptrs);
-		copy.manifest = &man;
-		rv = store_txn_put_pb(t, KEYS_CF_CATALOG, key, n, &copy.base,
-		    e);
-		free(files);
-		free(ptrs);
-	} else {
-		rv = store_txn_put_pb(t, KEYS_CF_CATALOG, key, n, &v->base, e);
-	}
-	if (rv != MR_OK)
+	if ((rv = put_record(t, key, n, v, e)) != MR_OK)
 		return rv;
 	/* Deletes come first: within a batch the later write of a key
 	 * wins, so entries the new record keeps are put back. */
@@ -391,6 +457,47 @@ store_txn_put_version(store_txn *t, const mr_pb_version *v,
 		index_entries(t, old, &sv, false);
 	index_entries(t, v, &sv, true);
 	return MR_OK;
+}
+
+mr_status
+store_txn_delete_version(store_txn *t, const mr_pb_version *tomb, mr_err *e)
+{
+	rocksdb_column_family_handle_t *cf = t->s->cf[KEYS_CF_CATALOG];
+	uint8_t key[KEYS_MAX];
+	mr_pb_manifest *man;
+	mr_semver sv;
+	mr_status rv;
+	size_t n;
+
+	assert(tomb->deletion != NULL);
+	if ((rv = mr_semver_parse(tomb->version, &sv, e)) != MR_OK)
+		return rv;
+	/* The references go with the manifest they were written from. */
+	rv = store_get_manifest(t->s, tomb->name, &sv, &man, e);
+	if (rv == MR_OK) {
+		store_stage_chunk_refs(t->s, t->wb, tomb->name, &sv, man,
+		    false);
+		protobuf_c_message_free_unpacked(&man->base, NULL);
+	} else if (rv != MR_NOT_FOUND) {
+		return rv;
+	}
+	n = keys_version(key, KEYS_MANIFEST, tomb->name, &sv);
+	rocksdb_writebatch_delete_cf(t->wb, cf, (const char *)key, n);
+	n = keys_version(key, KEYS_VERSION, tomb->name, &sv);
+	rocksdb_writebatch_delete_cf(t->wb, cf, (const char *)key, n);
+	index_entries(t, tomb, &sv, false);
+	n = keys_version(key, KEYS_DELETED, tomb->name, &sv);
+	return put_record(t, key, n, tomb, e);
+}
+
+void
+store_txn_delete_model(store_txn *t, const char *name)
+{
+	uint8_t key[KEYS_MAX];
+	size_t n = keys_model(key, name);
+
+	rocksdb_writebatch_delete_cf(t->wb, t->s->cf[KEYS_CF_CATALOG],
+	    (const char *)key, n);
 }
 
 /* Index entries of the versions of a format-1 store, which had only the
@@ -558,6 +665,11 @@ store_txn_put_manifest(store_txn *t, const char *name, const mr_semver *v,
 {
 	uint8_t key[KEYS_MAX];
 	size_t n = keys_version(key, KEYS_MANIFEST, name, v);
+	mr_status rv;
 
-	return store_txn_put_pb(t, KEYS_CF_CATALOG, key, n, &m->base, e);
+	if ((rv = store_txn_put_pb(t, KEYS_CF_CATALOG, key, n, &m->base, e)) !=
+	    MR_OK)
+		return rv;
+	store_stage_chunk_refs(t->s, t->wb, name, v, m, true);
+	return MR_OK;
 }

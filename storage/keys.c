@@ -213,6 +213,23 @@ keys_version(uint8_t *out, int kind, const char *name, const mr_semver *v)
 }
 
 size_t
+keys_chunk_ref(uint8_t *out, const uint8_t digest[MR_DIGEST_LEN],
+    const char *name, const mr_semver *v)
+{
+	size_t n;
+
+	out[0] = KEYS_CHUNK_REF;
+	memcpy(out + 1, digest, MR_DIGEST_LEN);
+	if (name == NULL)
+		return 1 + MR_DIGEST_LEN;
+	n = 1 + MR_DIGEST_LEN;
+	n += put_name(out + n, name);
+	n += keys_verkey(out + n, v);
+	assert(n <= KEYS_MAX);
+	return n;
+}
+
+size_t
 keys_stage_prefix(uint8_t *out, const char *name, int stage)
 {
 	size_t n = keys_version_prefix(out, KEYS_STAGE, name);
@@ -429,7 +446,7 @@ keys_chunkmeta_encode(uint8_t out[KEYS_CHUNKMETA_LEN], const keys_chunkmeta *m)
 	out[3] = 0;
 	keys_put_u32(out + 4, m->raw_len);
 	keys_put_u32(out + 8, m->stored_len);
-	keys_put_u64(out + 12, (uint64_t)m->stored_at_ms);
+	keys_put_u64(out + 12, (uint64_t)m->touched_at_ms);
 }
 
 int
@@ -440,6 +457,6 @@ keys_chunkmeta_decode(const uint8_t *p, size_t n, keys_chunkmeta *out)
 	out->encoding = p[1];
 	out->raw_len = keys_get_u32(p + 4);
 	out->stored_len = keys_get_u32(p + 8);
-	out->stored_at_ms = (int64_t)keys_get_u64(p + 12);
+	out->touched_at_ms = (int64_t)keys_get_u64(p + 12);
 	return 0;
 }

@@ -49,6 +49,23 @@
  *                                                empty value is read as
  *                                                "any stage")
  *
+ *   0       1      'X' (deleted version: tombstone)
+ *   1       n      model name
+ *   1+n     1      0x00
+ *   2+n     k      version key                -> ModelVersion, with its
+ *                                                deletion set, files
+ *                                                without chunk lists
+ *
+ *   0       1      'R' (chunk reference, for garbage collection)
+ *   1       32     chunk SHA-256
+ *   33      n      model name
+ *   33+n    1      0x00
+ *   34+n    k      version key                -> empty
+ *
+ * Every 'C' manifest has one 'R' entry per distinct chunk it lists,
+ * written and removed in the same batch as the manifest, so "is any
+ * version using chunk D?" is one seek to 'R' D.
+ *
  * Both search indexes end in "name 0x00 version key", so a scan of one
  * yields versions in name-then-precedence order, like the 'V' keys, and a
  * name prefix narrows any of them to a contiguous range.
@@ -96,7 +113,10 @@
  *   2       2      reserved, 0
  *   4       4      raw (decoded) length, BE
  *   8       4      stored length, BE
- *   12      8      time stored, ms since the epoch, BE
+ *   12      8      time touched, ms since the epoch, BE: when it was
+ *                  stored, or later reported present to an upload
+ *                  (FindMissingChunks, PutChunk); garbage collection
+ *                  keeps a chunk touched within its grace period
  */
 #ifndef MR_KEYS_H
 #define MR_KEYS_H
@@ -145,6 +165,8 @@ enum {
 	KEYS_STAGE = 'S',
 	KEYS_STAGE_ALL = 'G',
 	KEYS_TAG = 'T',
+	KEYS_DELETED = 'X',
+	KEYS_CHUNK_REF = 'R',
 };
 
 size_t keys_verkey(uint8_t *out, const mr_semver *v);
@@ -173,6 +195,9 @@ size_t keys_tag(uint8_t *out, const char *key, const char *value,
     const char *name, const mr_semver *v);
 /* 'V' [name 0x00 verkey]: with v NULL, 'V' and the bare name prefix */
 size_t keys_version_all(uint8_t *out, const char *name, const mr_semver *v);
+/* 'R' digest [name 0x00 verkey]: with name NULL, the 33-byte prefix */
+size_t keys_chunk_ref(uint8_t *out, const uint8_t digest[MR_DIGEST_LEN],
+    const char *name, const mr_semver *v);
 /* Splits the "name 0x00 verkey" tail of an index key. */
 int keys_ref_decode(const uint8_t *p, size_t n, char name[MR_NAME_MAX + 1],
     mr_semver *v);
@@ -230,7 +255,7 @@ typedef struct keys_chunkmeta {
 	int encoding;
 	uint32_t raw_len;
 	uint32_t stored_len;
-	int64_t stored_at_ms;
+	int64_t touched_at_ms;
 } keys_chunkmeta;
 
 void keys_chunkmeta_encode(uint8_t out[KEYS_CHUNKMETA_LEN],

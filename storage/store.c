@@ -126,18 +126,19 @@ put_format(store *s, mr_err *e)
 }
 
 /*
- * Reads or initializes the format and revision records; *upgrade is set
- * for a format-1 store, which the caller upgrades once it is open.
+ * Reads or initializes the format and revision records; *upgrade is set to
+ * the format of an older store (1 or 2), which the caller upgrades once it
+ * is open, and to 0 otherwise.
  */
 static mr_status
-load_meta(store *s, bool *upgrade, mr_err *e)
+load_meta(store *s, uint32_t *upgrade, mr_err *e)
 {
 	char *err = NULL;
 	size_t len;
 	char *val;
 	mr_status rv;
 
-	*upgrade = false;
+	*upgrade = 0;
 	val = rocksdb_get_cf(s->db, s->ro, s->cf[KEYS_CF_DEFAULT], KEYS_FORMAT,
 	    strlen(KEYS_FORMAT), &len, &err);
 	if (err != NULL)
@@ -148,12 +149,12 @@ load_meta(store *s, bool *upgrade, mr_err *e)
 	} else {
 		uint32_t fmt = len == 4 ? keys_get_u32((uint8_t *)val) : 0;
 		rocksdb_free(val);
-		if (fmt == 1)
-			*upgrade = true;
+		if (fmt == 1 || fmt == 2)
+			*upgrade = fmt;
 		else if (fmt != STORE_FORMAT_VERSION)
 			return mr_fail(e, MR_FAILED_PRECONDITION,
 			    "the store has format %u; this build reads formats "
-			    "1 and %d",
+			    "1 to %d",
 			    fmt, STORE_FORMAT_VERSION);
 	}
 
@@ -177,8 +178,9 @@ mr_status
 store_open(store **out, const char *dir, mr_err *e)
 {
 	const rocksdb_options_t *cfo[KEYS_CF_COUNT];
+	pthread_rwlockattr_t rwa;
 	char *err = NULL;
-	bool upgrade;
+	uint32_t upgrade;
 	mr_status rv;
 	store *s;
 
@@ -188,6 +190,13 @@ store_open(store **out, const char *dir, mr_err *e)
 	if ((s = calloc(1, sizeof(*s))) == NULL)
 		return mr_fail(e, MR_RESOURCE_EXHAUSTED, "out of memory");
 	pthread_mutex_init(&s->write_lock, NULL);
+	/* Uploads touch chunks all the time: a collector waiting for the
+	 * lock must not starve behind a stream of them. */
+	pthread_rwlockattr_init(&rwa);
+	pthread_rwlockattr_setkind_np(&rwa,
+	    PTHREAD_RWLOCK_PREFER_WRITER_NONRECURSIVE_NP);
+	pthread_rwlock_init(&s->chunk_lock, &rwa);
+	pthread_rwlockattr_destroy(&rwa);
 
 	s->cache = rocksdb_cache_create_lru(STORE_CACHE_BYTES);
 	s->table_small = rocksdb_block_based_options_create();
@@ -245,8 +254,10 @@ store_open(store **out, const char *dir, mr_err *e)
 	if ((rv = load_meta(s, &upgrade, e)) != MR_OK ||
 	    (rv = store_audit_load(s, e)) != MR_OK)
 		goto err_open;
-	if (upgrade && ((rv = store_catalog_migrate(s, e)) != MR_OK ||
-			   (rv = put_format(s, e)) != MR_OK))
+	if (upgrade == 1 && (rv = store_catalog_migrate(s, e)) != MR_OK)
+		goto err_open;
+	if (upgrade != 0 && ((rv = store_refs_migrate(s, e)) != MR_OK ||
+				(rv = put_format(s, e)) != MR_OK))
 		goto err_open;
 	if ((rv = store_prune_idem(s, e)) != MR_OK)
 		goto err_open;
@@ -256,6 +267,7 @@ store_open(store **out, const char *dir, mr_err *e)
 err_open:
 	free_handles(s);
 	pthread_mutex_destroy(&s->write_lock);
+	pthread_rwlock_destroy(&s->chunk_lock);
 	free(s);
 	return rv;
 }
@@ -267,6 +279,7 @@ store_close(store *s)
 		return;
 	free_handles(s);
 	pthread_mutex_destroy(&s->write_lock);
+	pthread_rwlock_destroy(&s->chunk_lock);
 	free(s);
 }
 

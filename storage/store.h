@@ -20,7 +20,9 @@
  * transactions and without a sync of their own: the synced commit of the
  * version that references them syncs the WAL they are in (RocksDB syncs
  * every live WAL file on a synced write), and a commit first checks that
- * every chunk it references is present.
+ * every chunk it references is present. Garbage collection (gc.c) deletes
+ * the chunks no version references; see store_gc() for why that never
+ * takes a chunk from under a commit.
  *
  * Records are protobuf messages (proto/model.proto). Functions that return
  * one hand ownership to the caller, who frees it with
@@ -55,10 +57,11 @@ typedef struct store_txn store_txn;
 /* Idempotency records older than this are dropped when the store opens. */
 #define STORE_IDEM_TTL_MS (24LL * 3600 * 1000)
 /*
- * On-disk format written by this code. Format 1 (no search indexes, no
- * audit log) is upgraded in place when opened; others are refused.
+ * On-disk format written by this code. Formats 1 (no search indexes, no
+ * audit log) and 2 (no chunk references) are upgraded in place when
+ * opened; others are refused.
  */
-#define STORE_FORMAT_VERSION 2
+#define STORE_FORMAT_VERSION 3
 
 /*
  * Opens (creating if needed) the database in directory `dir`. Fails with
@@ -122,6 +125,18 @@ mr_status store_latest_version(store *s, const char *name, int stage,
     mr_pb_version **out, mr_err *e);
 
 /*
+ * The tombstone of a deleted version: its record as it was deleted (files
+ * without chunk lists) with `deletion` set. MR_NOT_FOUND if that version
+ * was never deleted.
+ */
+mr_status store_get_deleted(store *s, const char *name, const mr_semver *v,
+    mr_pb_version **out, mr_err *e);
+/* The tombstone of the highest deleted version of `name`; MR_NOT_FOUND if
+ * none was deleted. */
+mr_status store_latest_deleted(store *s, const char *name,
+    mr_pb_version **out, mr_err *e);
+
+/*
  * Scans call `fn` once per record, in key order, handing it ownership of
  * the record. `fn` returns 0 to go on and non-zero to stop. A scan starts
  * after `after` (exclusive) when it is given.
@@ -176,8 +191,18 @@ mr_status store_scan_events(store *s, const char *name, uint64_t after,
 mr_status store_chunks_exist(store *s, const uint8_t *const *digests,
     size_t n, bool *exists, mr_err *e);
 /*
+ * store_chunks_exist for an upload (FindMissingChunks): every chunk found
+ * is also touched, its record taking the current time, so that garbage
+ * collection keeps it for its grace period while the upload goes on.
+ * Touching and collecting exclude each other (the chunk lock), so a chunk
+ * reported present was not being deleted at that moment.
+ */
+mr_status store_chunks_touch(store *s, const uint8_t *const *digests,
+    size_t n, bool *exists, mr_err *e);
+/*
  * Stores a chunk's bytes as given (already verified by the caller) unless
- * it is present; *stored tells which. `len` is at most MR_CHUNK_MAX.
+ * it is present, in which case it is touched (as store_chunks_touch);
+ * *stored tells which. `len` is at most MR_CHUNK_MAX.
  */
 mr_status store_put_chunk(store *s, const uint8_t digest[MR_DIGEST_LEN],
     int encoding, uint32_t raw_len, const void *data, size_t len,
@@ -241,6 +266,43 @@ mr_status store_scrub(store *s, const uint8_t *start, uint64_t max_chunks,
 /* "data does not match its digest", ...; "?" for an unknown value. */
 const char *store_scrub_reason_name(store_scrub_reason why);
 
+/* ---- garbage collection (gc.c) ------------------------------------------ */
+
+/* Chunks one sweep batch reads, and at most deletes under the locks. */
+#define STORE_GC_BATCH 256
+
+typedef struct store_gc_stats {
+	uint64_t scanned;         /* chunk records read */
+	uint64_t deleted;         /* chunks deleted (dry run: deletable) */
+	uint64_t bytes_freed;     /* their stored bytes */
+	uint64_t kept_grace;      /* unreferenced, touched within the grace */
+	uint64_t kept_referenced; /* referenced by a version */
+} store_gc_stats;
+
+/*
+ * Mark and sweep of the chunk store. The mark is kept all along: every
+ * version's manifest has a reference entry per chunk ('R' keys), written
+ * and removed in the same batch as the manifest. The sweep reads the
+ * chunk records in digest order, STORE_GC_BATCH at a time without any lock,
+ * and picks those unreferenced and not touched for `grace_ms` (stored, or
+ * reported present to an upload: store_chunks_touch, store_put_chunk).
+ * It then takes the writer lock (commits wait) and the chunk lock (touches
+ * wait), reads each pick again, and deletes in one batch those still
+ * unreferenced and untouched. A version committed before that batch has
+ * its references in place, so its chunks are kept; one committed after it
+ * finds a deleted chunk missing in its own check under the writer lock and
+ * fails with MR_FAILED_PRECONDITION, changing nothing. So no committed
+ * version ever lacks a chunk, and an upload that keeps touching its chunks
+ * within the grace period commits. With `dry_run`, nothing is deleted and
+ * `deleted` counts what would be. Chunk records that do not decode are
+ * left to the scrubber.
+ */
+mr_status store_gc(store *s, int64_t grace_ms, bool dry_run,
+    store_gc_stats *out, mr_err *e);
+/* Whether a version's manifest references chunk `digest`. */
+mr_status store_chunk_referenced(store *s,
+    const uint8_t digest[MR_DIGEST_LEN], bool *referenced, mr_err *e);
+
 /* ---- transactions ------------------------------------------------------ */
 
 /* Takes the writer lock (waiting for it) and starts an empty batch. */
@@ -275,8 +337,24 @@ mr_status store_txn_put_version(store_txn *t, const mr_pb_version *v,
  */
 void store_manifest_files_only(const mr_pb_manifest *m, mr_pb_manifest *out,
     Modelreg__V1__FileEntry *files, Modelreg__V1__FileEntry **ptrs);
+/*
+ * Stages a version's manifest and a chunk reference entry for each chunk
+ * it lists (what garbage collection keeps). Putting another manifest for
+ * the same version leaves the old one's references, which only keeps
+ * chunks longer.
+ */
 mr_status store_txn_put_manifest(store_txn *t, const char *name,
     const mr_semver *v, const mr_pb_manifest *m, mr_err *e);
+/*
+ * Stages the deletion of a version: its record, its manifest, its index
+ * entries and its chunk references go, and `tomb` is kept as its
+ * tombstone (store_get_deleted). `tomb` is the version's stored record
+ * with `deletion` set: its stage and tags name the index entries.
+ */
+mr_status store_txn_delete_version(store_txn *t, const mr_pb_version *tomb,
+    mr_err *e);
+/* Stages the removal of a model's record; delete its versions first. */
+void store_txn_delete_model(store_txn *t, const char *name);
 /*
  * Assigns the next revision to `ev` (writing ev->revision), and stages it
  * in the event log and in its model's history. Returns the revision.

@@ -26,6 +26,13 @@ struct store {
 	rocksdb_writeoptions_t *wo_sync;
 	rocksdb_writeoptions_t *wo_nosync;
 	pthread_mutex_t write_lock;
+	/*
+	 * Touching chunks (shared) against deleting them (exclusive, taken
+	 * after write_lock): a touch never rewrites the record of a chunk
+	 * being deleted, and a deletion re-reads touch times no touch is
+	 * changing (gc.c).
+	 */
+	pthread_rwlock_t chunk_lock;
 	_Atomic uint64_t revision; /* last committed */
 	/* Head of the audit log: changed only under write_lock. */
 	uint64_t audit_seq;
@@ -100,6 +107,13 @@ mr_status store_catalog_migrate(store *s, mr_err *e);
 mr_status store_audit_load(store *s, mr_err *e);
 /* Stages the audit head of `t` into its batch (audit.c). */
 void store_audit_stage_head(store_txn *t);
+
+/* Stages (put) or removes the chunk reference entries of a version's
+ * manifest into `wb` (gc.c). */
+void store_stage_chunk_refs(store *s, rocksdb_writebatch_t *wb,
+    const char *name, const mr_semver *v, const mr_pb_manifest *m, bool put);
+/* Adds the chunk references a format-1 or -2 store lacks (gc.c). */
+mr_status store_refs_migrate(store *s, mr_err *e);
 
 /* Drops idempotency records older than STORE_IDEM_TTL_MS. */
 mr_status store_prune_idem(store *s, mr_err *e);

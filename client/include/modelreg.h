@@ -119,6 +119,13 @@ int mr_stage_parse(const char *text, mr_stage *out);
  */
 #define MR_SCAN_MAX 100000
 /*
+ * Garbage collection keeps a chunk that no version references while it
+ * was stored, or reported present to an upload (FindMissingChunks,
+ * PutChunk), within this grace period: an upload has this long between
+ * those calls and its commit. modelregd --gc-grace sets the server's.
+ */
+#define MR_GC_GRACE_MS (3600 * 1000)
+/*
  * The largest request the server handles and the largest reply it sends.
  * A request larger than MR_MSG_MAX but within MR_WIRE_MAX is answered with
  * MR_RESOURCE_EXHAUSTED. MR_WIRE_MAX is the receive limit set on every nng
@@ -241,6 +248,12 @@ typedef struct mr_version {
 	/* How the number was chosen: "explicit", "bump minor", "auto major:
 	 * input amount removed", ... */
 	char *version_rule;
+	/* A deleted version (mr_delete_version's answer, or a point-in-time
+	 * read of a stage it was in): who deleted it, when and why. */
+	bool deleted;
+	char *deleted_by;          /* "" unless deleted */
+	int64_t deleted_at_ms;
+	char *deletion_reason;     /* "" unless deleted */
 } mr_version;
 
 typedef struct mr_goal {
@@ -305,12 +318,15 @@ typedef enum mr_event_kind {
 	MR_EVENT_ALIAS_SET = 14,
 	MR_EVENT_ALIAS_DELETED = 15,
 	MR_EVENT_SPLIT_CHANGED = 16,
+	MR_EVENT_VERSION_DELETED = 17, /* from_stage: the stage it was in */
+	MR_EVENT_MODEL_DELETED = 18,
 } mr_event_kind;
 
 /* "model_created", "version_registered", "stage_changed", "rollback",
  * "node_added", "edge_added", "node_deleted", "model_updated",
  * "version_updated", "policy_changed", "reviewed", "deprecated",
- * "undeprecated", "alias_set", "alias_deleted", "split_changed". */
+ * "undeprecated", "alias_set", "alias_deleted", "split_changed",
+ * "version_deleted", "model_deleted". */
 const char *mr_event_kind_name(mr_event_kind kind);
 
 typedef struct mr_event {
@@ -475,6 +491,28 @@ mr_status mr_token_revoke(mr_client *c, const char *id, const char *reason,
     mr_token_list **out);
 /* The record of the token this client calls with. */
 mr_status mr_whoami(mr_client *c, mr_token_list **out);
+/* What a garbage collection found and did. */
+typedef struct mr_gc_result {
+	uint64_t chunks_scanned;
+	uint64_t chunks_deleted;  /* with dry_run: deletable */
+	uint64_t bytes_freed;     /* stored bytes of those */
+	uint64_t kept_by_grace;   /* unreferenced, touched within the grace */
+	uint64_t kept_referenced; /* referenced by a version */
+	uint64_t grace_ms;        /* the grace period the server applied */
+} mr_gc_result;
+
+/*
+ * Has the server delete every stored chunk that no version references
+ * and that was not stored, or reported present to an upload, within the
+ * grace period: `grace_ms`, or the server's own (modelregd --gc-grace,
+ * default MR_GC_GRACE_MS) if that is longer; 0 asks for the server's.
+ * Commits wait for one batch of deletions at a time, never for the whole
+ * run; a version committed meanwhile keeps its chunks. With `dry_run`
+ * nothing is deleted. Give the client a timeout long enough to read every
+ * chunk record.
+ */
+mr_status mr_collect_garbage(mr_client *c, uint64_t grace_ms, bool dry_run,
+    mr_gc_result *out);
 
 /* ---- registry ----------------------------------------------------------- */
 
@@ -697,6 +735,27 @@ mr_status mr_set_alias(mr_client *c, const char *name, const char *alias,
     const char *version, const char *reason, char **previous);
 mr_status mr_delete_alias(mr_client *c, const char *name, const char *alias,
     const char *reason, char **previous);
+
+/*
+ * Deletes version `version` (exactly: no alias or stage name) of `name`,
+ * for `reason` (required). It is gone from gets, lists and searches, and
+ * its number can never be registered again (MR_ALREADY_EXISTS); its
+ * events, stage history, audit records and lineage node (marked deleted)
+ * stay. Its chunks are freed by the next garbage collection unless
+ * another version shares them. MR_FAILED_PRECONDITION if it is in
+ * production or an alias points at it. `out` (may be NULL) gets the
+ * version as it was, with `deleted` set.
+ */
+mr_status mr_delete_version(mr_client *c, const char *name,
+    const char *version, const char *reason, mr_version **out);
+/*
+ * Deletes every version of model `name` (as mr_delete_version) and the
+ * model itself, for `reason` (required). MR_FAILED_PRECONDITION if it
+ * has a production version. *n_deleted (may be NULL) gets the number of
+ * versions deleted.
+ */
+mr_status mr_delete_model(mr_client *c, const char *name, const char *reason,
+    size_t *n_deleted);
 
 /*
  * Sends `basis_points` of 10000 routing keys (0 removes the split) to the
@@ -1080,6 +1139,7 @@ typedef struct mr_node {
 	mr_dangling *dangling;
 	size_t n_dangling;
 	uint32_t depth;      /* in walks: distance from the start */
+	int64_t deleted_at_ms; /* model versions: when deleted; 0 if not */
 } mr_node;
 
 typedef struct mr_edge {

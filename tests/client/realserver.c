@@ -41,7 +41,8 @@ serve(rs_server *s)
 	svc_options so = {.urls = urls, .n_urls = 1, .workers = RS_WORKERS,
 	    .scrub_rate_mib = s->scrub_rate_mib,
 	    .anonymous_read = s->anonymous_read, .tls_cert = s->tls.cert,
-	    .tls_key = s->tls.key, .tls_client_ca = s->tls.ca};
+	    .tls_key = s->tls.key, .tls_client_ca = s->tls.ca,
+	    .gc_grace_ms = s->gc_grace_ms};
 	mr_err e;
 
 	mr_err_clear(&e);

@@ -50,6 +50,9 @@ typedef struct rs_server {
 	/* For a tls+tcp:// url: the server's certificate and key, and the
 	 * CA its clients' certificates must be signed by (NULL: none). */
 	mr_tls_files tls;
+	/* Garbage collection's grace of the next serve, as svc_options has
+	 * it: 0 the default, < 0 none. */
+	int64_t gc_grace_ms;
 } rs_server;
 
 /*

@@ -496,7 +496,7 @@ test_chunkmeta_encodes_documented_layout_and_round_trips(void **state)
 	    .encoding = 1,
 	    .raw_len = 0x00400000u,
 	    .stored_len = 0x00123456u,
-	    .stored_at_ms = 0x0000018d0a0b0c0dLL,
+	    .touched_at_ms = 0x0000018d0a0b0c0dLL,
 	};
 	static const uint8_t want[KEYS_CHUNKMETA_LEN] = {1, 1, 0, 0, 0x00, 0x40,
 	    0x00, 0x00, 0x00, 0x12, 0x34, 0x56, 0x00, 0x00, 0x01, 0x8d, 0x0a,
@@ -512,18 +512,18 @@ test_chunkmeta_encodes_documented_layout_and_round_trips(void **state)
 	assert_int_equal(back.encoding, 1);
 	assert_int_equal(back.raw_len, m.raw_len);
 	assert_int_equal(back.stored_len, m.stored_len);
-	assert_int_equal(back.stored_at_ms, m.stored_at_ms);
+	assert_int_equal(back.touched_at_ms, m.touched_at_ms);
 
 	m.encoding = 0;
 	m.raw_len = UINT32_MAX;
 	m.stored_len = 1;
-	m.stored_at_ms = -5;
+	m.touched_at_ms = -5;
 	keys_chunkmeta_encode(buf, &m);
 	assert_int_equal(keys_chunkmeta_decode(buf, sizeof(buf), &back), 0);
 	assert_int_equal(back.encoding, 0);
 	assert_int_equal(back.raw_len, UINT32_MAX);
 	assert_int_equal(back.stored_len, 1);
-	assert_true(back.stored_at_ms == -5);
+	assert_true(back.touched_at_ms == -5);
 }
 
 static void
