@@ -19,6 +19,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "crash.h"
 #include "envelope.pb-c.h"
 #include "svc.h"
 #include "wire.h"
@@ -484,6 +485,8 @@ run_mutation(svc_call *c, const svc_method *m,
 	}
 	rv = store_txn_commit(c->txn, &c->err);
 	c->txn = NULL;
+	if (rv == MR_OK)
+		mr_crash_point("after_commit_before_reply");
 	ret = rv == MR_OK ? reply_bytes(reply, buf, n) : reply_err(reply, &c->err);
 	free(buf);
 	return ret;

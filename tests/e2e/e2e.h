@@ -31,6 +31,8 @@ int e2e_kill(e2e_server *s, int sig);
 void e2e_finish(e2e_server *s);
 /* A client connected to the server (fails the test if it cannot). */
 mr_client *e2e_client(const e2e_server *s);
+/* The same with options of the test's own: a user, a timeout. */
+mr_client *e2e_client_opts(const e2e_server *s, const mr_client_options *o);
 
 /*
  * Runs the CLI with `args` (NULL-terminated, without "modelreg") against
@@ -102,5 +104,20 @@ int e2e_teardown(void **state);
  */
 void e2e_expect_pull_identical(mr_client *c, const char *dir,
     const char *name, const char *version, const char *src);
+
+/*
+ * Waits up to `timeout_ms` for the server to exit by itself (a kill point,
+ * a crash) and returns its wait status; fails the test if it is still
+ * running.
+ */
+int e2e_wait_exit(e2e_server *s, int timeout_ms);
+
+/*
+ * The checks every crash test ends with: a whole scrub pass finds no
+ * damaged chunk and the audit chain verifies. Fails the test otherwise;
+ * returns the number of audit records, and the chunks checked in
+ * *chunks (may be NULL).
+ */
+uint64_t e2e_expect_sound_store(mr_client *c, uint64_t *chunks);
 
 #endif /* MR_E2E_H */
