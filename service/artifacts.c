@@ -15,6 +15,7 @@
 #include <string.h>
 
 #include "artifacts.pb-c.h"
+#include "crash.h"
 #include "svc.h"
 
 static mr_status
@@ -99,6 +100,7 @@ put_chunk_h(svc_call *c, const ProtobufCMessage *reqm, ProtobufCMessage *respm)
 	    rq->raw_length, rq->data.data, rq->data.len, &stored, &c->err);
 	if (rv != MR_OK)
 		return rv;
+	mr_crash_point("after_chunk_write");
 	resp->stored = stored;
 	return MR_OK;
 }

@@ -19,6 +19,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "crash.h"
 #include "envelope.pb-c.h"
 #include "svc.h"
 #include "wire.h"
@@ -559,6 +560,8 @@ run_mutation(svc_call *c, const svc_method *m,
 	c->txn = NULL;
 	if (rv == MR_OK && c->tokens_changed)
 		svc_tokens_changed();
+	if (rv == MR_OK)
+		mr_crash_point("after_commit_before_reply");
 	ret = rv == MR_OK ? reply_bytes(reply, buf, n) : reply_err(reply, &c->err);
 	free(buf);
 	return ret;

@@ -29,6 +29,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "crash.h"
 #include "guard.h"
 #include "modelreg.h"
 #include "svc.h"
@@ -892,6 +893,10 @@ main(int argc, char **argv)
 		urls[so.n_urls++] = MR_DEFAULT_URL;
 
 	mallopt(M_ARENA_MAX, MALLOC_ARENAS);
+	/* The crash tests' kill points (common/crash.h): armed only by
+	 * MODELREG_CRASH_AT, which tests set. */
+	if (mr_crash_init() != 0)
+		return 2;
 
 	/* Signals are taken by sigwait below, never by a worker thread:
 	 * block them before any thread starts. */

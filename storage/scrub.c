@@ -12,6 +12,13 @@
  * next one starts, so a pass over a large store is many short reads, each
  * from its own snapshot, and chunks written meanwhile are seen by the
  * slices that reach their digests.
+ *
+ * A block RocksDB cannot read back (its checksum fails: bits rotted on
+ * the disk) stops an iterator with an error. The chunk it was moving to
+ * is the one the other family's iterator stands on: it is reported as
+ * unreadable, and the stopped iterator starts again at the other's next
+ * key (not just after the bad one, which could still fall in the bad
+ * block), so that one bad block hides no other chunk from the pass.
  */
 #include <assert.h>
 #include <stdio.h>
@@ -35,6 +42,8 @@ store_scrub_reason_name(store_scrub_reason why)
 		return "stored length differs from its record";
 	case STORE_SCRUB_BAD_KEY:
 		return "key is not a 32-byte digest";
+	case STORE_SCRUB_UNREADABLE:
+		return "cannot be read back";
 	}
 	return "?";
 }
@@ -94,6 +103,43 @@ check_chunk(mr_codec *codec, void *scratch, const uint8_t *digest,
 	return true;
 }
 
+/*
+ * If `it` stopped on an error while `other` still stands on a key, returns
+ * the error (to free with rocksdb_free); NULL otherwise.
+ */
+static char *
+stopped_early(rocksdb_iterator_t *it, rocksdb_iterator_t *other)
+{
+	char *err = NULL;
+
+	if (rocksdb_iter_valid(it) || !rocksdb_iter_valid(other))
+		return NULL;
+	rocksdb_iter_get_error(it, &err);
+	return err;
+}
+
+/*
+ * A fresh iterator on family `cf` in place of `it`, at the key `other`
+ * stands on, or past every key if `other` is done.
+ */
+static rocksdb_iterator_t *
+restart_at(store *s, const rocksdb_readoptions_t *ro, int cf,
+    rocksdb_iterator_t *it, rocksdb_iterator_t *other)
+{
+	/* Longer than any digest, all 0xff: after every key we write. */
+	char end[MR_DIGEST_LEN + 1];
+	const char *k = end;
+	size_t klen = sizeof(end);
+
+	memset(end, 0xff, sizeof(end));
+	if (rocksdb_iter_valid(other))
+		k = rocksdb_iter_key(other, &klen);
+	rocksdb_iter_destroy(it);
+	it = rocksdb_create_iterator_cf(s->db, ro, s->cf[cf]);
+	rocksdb_iter_seek(it, k, klen);
+	return it;
+}
+
 mr_status
 store_scrub(store *s, const uint8_t *start, uint64_t max_chunks,
     uint64_t max_bytes, mr_codec *codec, void *scratch, store_scrub_fn fn,
@@ -124,6 +170,9 @@ store_scrub(store *s, const uint8_t *start, uint64_t max_chunks,
 		rocksdb_iter_seek_to_first(itm);
 	}
 	for (;;) {
+		/* A family whose iterator stopped on a read error. */
+		char *lost_d = stopped_early(itd, itm);
+		char *lost_m = lost_d == NULL ? stopped_early(itm, itd) : NULL;
 		bool vd = rocksdb_iter_valid(itd), vm = rocksdb_iter_valid(itm);
 		const char *kd = NULL, *km = NULL, *data = NULL, *meta = NULL;
 		size_t kdl = 0, kml = 0, len = 0, mlen = 0;
@@ -157,6 +206,8 @@ store_scrub(store *s, const uint8_t *start, uint64_t max_chunks,
 			/* The next slice starts at this digest. */
 			key_digest(take_d ? kd : km, take_d ? kdl : kml,
 			    sl.next);
+			rocksdb_free(lost_d);
+			rocksdb_free(lost_m);
 			break;
 		}
 		if (take_d)
@@ -170,6 +221,11 @@ store_scrub(store *s, const uint8_t *start, uint64_t max_chunks,
 			why = STORE_SCRUB_BAD_KEY;
 			snprintf(detail, sizeof(detail), "a %zu-byte key",
 			    take_d ? kdl : kml);
+		} else if (lost_d != NULL || lost_m != NULL) {
+			why = STORE_SCRUB_UNREADABLE;
+			snprintf(detail, sizeof(detail), "its %s: %s",
+			    lost_d != NULL ? "data" : "record",
+			    lost_d != NULL ? lost_d : lost_m);
 		} else if (check_chunk(codec, scratch, digest, meta, mlen, data,
 			       len, &why, detail, sizeof(detail))) {
 			why = 0;
@@ -183,6 +239,14 @@ store_scrub(store *s, const uint8_t *start, uint64_t max_chunks,
 			rocksdb_iter_next(itd);
 		if (take_m)
 			rocksdb_iter_next(itm);
+		if (lost_d != NULL) {
+			itd = restart_at(s, ro, KEYS_CF_CHUNKS, itd, itm);
+			rocksdb_free(lost_d);
+		}
+		if (lost_m != NULL) {
+			itm = restart_at(s, ro, KEYS_CF_CHUNKMETA, itm, itd);
+			rocksdb_free(lost_m);
+		}
 		/* Stopped by the caller: the loop's top ends the slice,
 		 * with `next` after this chunk. */
 		if (stop)

@@ -19,6 +19,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "crash.h"
 #include "storeint.h"
 
 /*
@@ -37,6 +38,16 @@
 /* Memtable of the chunk family: large, since chunks are large. */
 #define STORE_CHUNK_MEMTABLE_BYTES (64u << 20)
 #define STORE_SMALL_MEMTABLE_BYTES (16u << 20)
+/*
+ * RocksDB's info LOG lives on the data disk. Debian's librocksdb 7.8 is
+ * built with assertions, and its log writer asserts (abort()) on the
+ * first line after a write that failed: on a full disk, the line that
+ * crosses a page fails with ENOSPC, and the next one, at the latest
+ * RocksDB's own "cannot clear hard error" every 5 s, took modelregd down
+ * within a minute (tests/e2e/test_faults.c). Only fatal errors and the
+ * header written at open (the options in force) are logged.
+ */
+#define STORE_INFO_LOG_LEVEL 4 /* rocksdb::InfoLogLevel::FATAL_LEVEL */
 
 mr_status
 store_rocks_err(mr_err *e, const char *what, char *err)
@@ -46,9 +57,18 @@ store_rocks_err(mr_err *e, const char *what, char *err)
 	if (err == NULL)
 		return mr_fail(e, MR_INTERNAL, "%s failed", what);
 	if (strstr(err, "No space left") != NULL ||
-	    strstr(err, "space limit") != NULL)
-		code = MR_RESOURCE_EXHAUSTED;
-	else if (strncmp(err, "Corruption", 10) == 0)
+	    strstr(err, "space limit") != NULL) {
+		/* RocksDB stops writing until its SstFileManager, polling
+		 * every 5 s, sees room for the largest memtable (its
+		 * "reserved disk buffer"); reads go on meanwhile. */
+		mr_fail(e, MR_RESOURCE_EXHAUSTED,
+		    "%s: the disk holding the store is full; reads go on, and "
+		    "writes resume by themselves within 5 s of %u MiB being "
+		    "free (%s)",
+		    what, STORE_CHUNK_MEMTABLE_BYTES >> 20, err);
+		rocksdb_free(err);
+		return MR_RESOURCE_EXHAUSTED;
+	} else if (strncmp(err, "Corruption", 10) == 0)
 		code = MR_DATA_LOSS;
 	else if (strstr(err, "lock") != NULL || strncmp(err, "IO error", 8) == 0)
 		code = MR_UNAVAILABLE;
@@ -220,6 +240,7 @@ store_open(store **out, const char *dir, mr_err *e)
 	rocksdb_options_set_paranoid_checks(s->opt, 1);
 	rocksdb_options_increase_parallelism(s->opt, 2);
 	rocksdb_options_set_max_total_wal_size(s->opt, STORE_WAL_MAX_BYTES);
+	rocksdb_options_set_info_log_level(s->opt, STORE_INFO_LOG_LEVEL);
 	for (int i = 0; i < KEYS_CF_COUNT; i++) {
 		s->cf_opt[i] = cf_options(s, i);
 		cfo[i] = s->cf_opt[i];
@@ -248,6 +269,11 @@ store_open(store **out, const char *dir, mr_err *e)
 			    "opening the store in %s: %s (the write-ahead log "
 			    "is damaged before its end; restore from a backup "
 			    "rather than drop acknowledged writes)",
+			    dir, why);
+		else if (rv == MR_RESOURCE_EXHAUSTED)
+			mr_fail(e, rv,
+			    "opening the store in %s: the disk is full (%s); "
+			    "free some space and start again",
 			    dir, why);
 		goto err_open;
 	}
@@ -442,9 +468,23 @@ store_txn_commit(store_txn *t, mr_err *e)
 		    sizeof(buf));
 	}
 	store_audit_stage_head(t);
+	mr_crash_point("before_commit");
 	rocksdb_write(s->db, s->wo_sync, t->wb, &err);
 	if (err != NULL) {
+		char why[MR_ERRMSG_MAX];
+
+		snprintf(why, sizeof(why), "%s", err);
 		rv = store_rocks_err(e, "committing", err);
+		/* A WAL written but not synced (fsync's EIO) is not applied
+		 * now, yet a restart replays what reached the disk; RocksDB
+		 * refuses every write after such an error until reopened. */
+		if (rv == MR_UNAVAILABLE)
+			mr_fail(e, rv,
+			    "committing: the store's disk failed (%s); whether "
+			    "this change was made is known only after modelregd "
+			    "restarts (retry with the same idempotency key), "
+			    "and writes are refused until then",
+			    why);
 	} else {
 		if (t->last_rev != 0)
 			atomic_store(&s->revision, t->last_rev);

@@ -237,6 +237,8 @@ typedef enum store_scrub_reason {
 	STORE_SCRUB_NO_DATA,        /* a chunkmeta record without data */
 	STORE_SCRUB_LENGTH,         /* stored length differs from the record */
 	STORE_SCRUB_BAD_KEY,        /* a key that is not a 32-byte digest */
+	STORE_SCRUB_UNREADABLE,     /* RocksDB cannot read it back (a block
+	                               failing its checksum) */
 } store_scrub_reason;
 
 /* A damaged chunk: its digest (key; the first 32 bytes of a malformed
@@ -311,9 +313,14 @@ mr_status store_txn_begin(store *s, store_txn **out, mr_err *e);
 void store_txn_abort(store_txn *t);
 /*
  * Applies the staged writes atomically with a synced WAL write, releases
- * the lock and frees `t`, whether or not it succeeds. A failure leaves the
- * store unchanged: MR_RESOURCE_EXHAUSTED when the disk is full,
- * MR_UNAVAILABLE for other I/O errors.
+ * the lock and frees `t`, whether or not it succeeds. On failure nothing
+ * of it is visible, but a batch that reached the WAL before a sync failed
+ * reappears when the store is reopened: the outcome is unknown until
+ * then, and a caller retries with the same idempotency key.
+ * MR_RESOURCE_EXHAUSTED: the disk is full; writes resume by themselves
+ * once there is room (RocksDB's recovery, polling every 5 s).
+ * MR_UNAVAILABLE: another I/O error; RocksDB takes it as fatal and
+ * refuses every write until the store is reopened.
  */
 mr_status store_txn_commit(store_txn *t, mr_err *e);
 /* The store the transaction belongs to (for reads under the lock). */

@@ -60,6 +60,17 @@ first_token(e2e_server *s, const char *admin_file)
 	setenv("MODELREG_TOKEN", s->token, 1);
 }
 
+void
+e2e_forget_tokens(e2e_server *s)
+{
+	char admin[PATH_MAX + 16];
+
+	snprintf(admin, sizeof(admin), "%s/admin.token", s->dir);
+	unlink(admin);
+	s->token[0] = '\0';
+	s->n_users = 0;
+}
+
 const char *
 e2e_token(e2e_server *s, const char *user)
 {
@@ -117,7 +128,9 @@ spawn(e2e_server *s)
 	 * before the first token is read, counts). */
 	for (int i = 0; i < 200; i++) {
 		mr_client *c;
-		mr_client_options o = { .timeout_ms = 1000, .token = "",
+		/* With the tester's token once there is one: a refusal
+		 * would be audited. */
+		mr_client_options o = { .timeout_ms = 1000, .token = s->token,
 			.tls_ca = s->ca[0] != '\0' ? s->ca : NULL };
 		mr_model *m = NULL;
 		if (mr_client_open(&c, s->url, &o) == MR_OK) {
@@ -224,10 +237,25 @@ e2e_modelregd(char *out, size_t cap, const char *args)
 mr_client *
 e2e_client(const e2e_server *s)
 {
+	return e2e_client_opts(s, NULL);
+}
+
+mr_client *
+e2e_client_opts(const e2e_server *s, const mr_client_options *opt)
+{
+	/* Tester's token and the server's CA unless the test says. */
 	mr_client_options o = { .token = s->token, .timeout_ms = 30000,
 		.tls_ca = s->ca[0] != '\0' ? s->ca : NULL };
 	mr_client *c;
 
+	if (opt != NULL) {
+		const char *token = o.token, *ca = o.tls_ca;
+		o = *opt;
+		if (o.token == NULL)
+			o.token = token;
+		if (o.tls_ca == NULL)
+			o.tls_ca = ca;
+	}
 	if (mr_client_open(&c, s->url, &o) != MR_OK)
 		fail_msg("cannot connect to %s", s->url);
 	return c;
@@ -390,4 +418,60 @@ e2e_expect_pull_identical(mr_client *c, const char *dir, const char *name,
 	free(a);
 	free(b);
 	unlink(dest);
+}
+
+int
+e2e_wait_exit(e2e_server *s, int timeout_ms)
+{
+	int status = 0;
+
+	for (int waited = 0; waited <= timeout_ms; waited += 10) {
+		if (waitpid(s->pid, &status, WNOHANG) == s->pid) {
+			s->pid = 0;
+			return status;
+		}
+		usleep(10 * 1000);
+	}
+	fail_msg("modelregd (pid %d) did not exit within %d ms", (int)s->pid,
+	    timeout_ms);
+	return -1;
+}
+
+uint64_t
+e2e_expect_sound_store(mr_client *c, uint64_t *chunks)
+{
+	uint8_t next[MR_DIGEST_LEN];
+	uint64_t checked = 0, records;
+	mr_audit_check *a;
+	bool first = true;
+
+	for (;;) {
+		mr_scrub_result *r;
+		char hex[65];
+
+		if (mr_scrub(c, first ? NULL : next, 1024, 0, &r) != MR_OK)
+			fail_msg("scrub: %s", mr_client_errmsg(c));
+		if (r->n_damaged > 0)
+			fail_msg("scrub: chunk %s is damaged: %s (%s)",
+			    mr_digest_hex(r->damaged[0].digest, hex),
+			    r->damaged[0].reason, r->damaged[0].detail);
+		checked += r->chunks_checked;
+		if (r->done || r->chunks_checked == 0) {
+			mr_scrub_result_free(r);
+			break;
+		}
+		memcpy(next, r->next, sizeof(next));
+		first = false;
+		mr_scrub_result_free(r);
+	}
+	if (mr_verify_audit(c, &a) != MR_OK)
+		fail_msg("audit verify: %s", mr_client_errmsg(c));
+	if (!a->ok)
+		fail_msg("the audit chain is broken at record %llu: %s",
+		    (unsigned long long)a->first_broken, a->problem);
+	records = a->records;
+	mr_audit_check_free(a);
+	if (chunks != NULL)
+		*chunks = checked;
+	return records;
 }

@@ -25,7 +25,7 @@ typedef struct e2e_server {
 	struct {
 		char user[64];
 		char token[128];
-	} users[8];
+	} users[16];
 	size_t n_users;
 	/* e2e_start_tls: certificates in dir/certs (tu_make_certs); ca is
 	 * the CA that clients verify the server with. ca[0] 0: plain. */
@@ -47,6 +47,12 @@ void e2e_restart(e2e_server *s);
 int e2e_kill(e2e_server *s, int sig);
 /* Stops the server (SIGTERM) and removes the directory. */
 void e2e_finish(e2e_server *s);
+/*
+ * Forgets the tokens made so far, and the first admin token's file: for
+ * a test that gives the server a new, empty data directory, where the
+ * next start makes a first token again.
+ */
+void e2e_forget_tokens(e2e_server *s);
 /* The token of `user` (ADMIN on every model), made on first use. */
 const char *e2e_token(e2e_server *s, const char *user);
 /*
@@ -56,6 +62,9 @@ const char *e2e_token(e2e_server *s, const char *user);
 int e2e_modelregd(char *out, size_t cap, const char *args);
 /* A client connected to the server (fails the test if it cannot). */
 mr_client *e2e_client(const e2e_server *s);
+/* The same with options of the test's own (a timeout; NULL token and CA:
+ * the harness's). */
+mr_client *e2e_client_opts(const e2e_server *s, const mr_client_options *o);
 
 /*
  * Runs the CLI with `args` (NULL-terminated, without "modelreg") against
@@ -127,5 +136,20 @@ int e2e_teardown(void **state);
  */
 void e2e_expect_pull_identical(mr_client *c, const char *dir,
     const char *name, const char *version, const char *src);
+
+/*
+ * Waits up to `timeout_ms` for the server to exit by itself (a kill point,
+ * a crash) and returns its wait status; fails the test if it is still
+ * running.
+ */
+int e2e_wait_exit(e2e_server *s, int timeout_ms);
+
+/*
+ * The checks every crash test ends with: a whole scrub pass finds no
+ * damaged chunk and the audit chain verifies. Fails the test otherwise;
+ * returns the number of audit records, and the chunks checked in
+ * *chunks (may be NULL).
+ */
+uint64_t e2e_expect_sound_store(mr_client *c, uint64_t *chunks);
 
 #endif /* MR_E2E_H */
