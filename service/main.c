@@ -68,7 +68,7 @@ usage_admin(FILE *f)
 	    "                 [--ca FILE] [--cert FILE --key FILE]\n"
 	    "       modelregd restore BACKUP --data DATA [--force]\n"
 	    "       modelregd gc [--server URL | --data DATA] [--grace S]\n"
-	    "                    [--dry-run]\n"
+	    "                    [--dry-run] [--ca F] [--cert F --key F]\n"
 	    "\n"
 	    "backup: an online, consistent backup of the whole registry into\n"
 	    "  DIR, which must not exist or be empty. With --server (default\n"
@@ -111,6 +111,30 @@ admin_fail(const char *cmd, mr_status rv, const char *msg)
 	return 1;
 }
 
+/* The flags of a subcommand that asks a server over TLS. */
+#define TLS_CLIENT_OPTIONS                                                     \
+	{ "ca", required_argument, NULL, 'a' },                                \
+	{ "cert", required_argument, NULL, 'c' },                              \
+	{ "key", required_argument, NULL, 'k' }
+
+/* Takes --ca, --cert or --key (getopt's `ch`) into `o`; false for others. */
+static bool
+tls_client_flag(int ch, mr_client_options *o)
+{
+	switch (ch) {
+	case 'a':
+		o->tls_ca = optarg;
+		return true;
+	case 'c':
+		o->tls_cert = optarg;
+		return true;
+	case 'k':
+		o->tls_key = optarg;
+		return true;
+	}
+	return false;
+}
+
 /* modelregd backup DIR [--server URL | --data DATA] [--ca F] [--cert F
  * --key F] */
 static int
@@ -119,9 +143,7 @@ cmd_backup(int argc, char **argv)
 	static const struct option opts[] = {
 		{ "server", required_argument, NULL, 's' },
 		{ "data", required_argument, NULL, 'd' },
-		{ "ca", required_argument, NULL, 'a' },
-		{ "cert", required_argument, NULL, 'c' },
-		{ "key", required_argument, NULL, 'k' },
+		TLS_CLIENT_OPTIONS,
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -136,18 +158,11 @@ cmd_backup(int argc, char **argv)
 
 	while ((ch = getopt_long(argc, argv, "s:d:a:c:k:h", opts, NULL)) !=
 	    -1) {
+		if (tls_client_flag(ch, &o))
+			continue;
 		switch (ch) {
 		case 's':
 			url = optarg;
-			break;
-		case 'a':
-			o.tls_ca = optarg;
-			break;
-		case 'c':
-			o.tls_cert = optarg;
-			break;
-		case 'k':
-			o.tls_key = optarg;
 			break;
 		case 'd':
 			data = optarg;
@@ -263,9 +278,13 @@ cmd_gc(int argc, char **argv)
 		{ "data", required_argument, NULL, 'd' },
 		{ "grace", required_argument, NULL, 'g' },
 		{ "dry-run", no_argument, NULL, 'n' },
+		TLS_CLIENT_OPTIONS,
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
+	mr_client_options o = { .timeout_ms = GC_TIMEOUT_MS,
+		.tls_cert = getenv("MODELREG_TLS_CERT"),
+		.tls_key = getenv("MODELREG_TLS_KEY") };
 	const char *url = NULL, *data = NULL;
 	mr_gc_result r = { 0 };
 	bool dry_run = false, grace_given = false;
@@ -273,7 +292,10 @@ cmd_gc(int argc, char **argv)
 	mr_status rv;
 	int ch;
 
-	while ((ch = getopt_long(argc, argv, "s:d:g:nh", opts, NULL)) != -1) {
+	while ((ch = getopt_long(argc, argv, "s:d:g:na:c:k:h", opts, NULL)) !=
+	    -1) {
+		if (tls_client_flag(ch, &o))
+			continue;
 		switch (ch) {
 		case 's':
 			url = optarg;
@@ -320,7 +342,6 @@ cmd_gc(int argc, char **argv)
 		r.kept_referenced = st.kept_referenced;
 		r.grace_ms = (uint64_t)grace_s * 1000;
 	} else {
-		mr_client_options o = { .timeout_ms = GC_TIMEOUT_MS };
 		mr_client *c;
 
 		if ((rv = mr_client_open(&c, url != NULL ? url : MR_DEFAULT_URL,
@@ -511,9 +532,7 @@ cmd_token(int argc, char **argv)
 		{ "expires", required_argument, NULL, 'x' },
 		{ "description", required_argument, NULL, 'D' },
 		{ "reason", required_argument, NULL, 'r' },
-		{ "ca", required_argument, NULL, 'a' },
-		{ "cert", required_argument, NULL, 'c' },
-		{ "key", required_argument, NULL, 'k' },
+		TLS_CLIENT_OPTIONS,
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -539,6 +558,8 @@ cmd_token(int argc, char **argv)
 	argc--;
 	argv++;
 	while ((ch = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+		if (tls_client_flag(ch, &o))
+			continue;
 		switch (ch) {
 		case 's':
 			url = optarg;
@@ -564,15 +585,6 @@ cmd_token(int argc, char **argv)
 			break;
 		case 'r':
 			reason = optarg;
-			break;
-		case 'a':
-			o.tls_ca = optarg;
-			break;
-		case 'c':
-			o.tls_cert = optarg;
-			break;
-		case 'k':
-			o.tls_key = optarg;
 			break;
 		case 'h':
 			usage_token(stdout);

@@ -15,24 +15,6 @@
 #include "e2e.h"
 #include "testutil.h"
 
-/* Runs `modelregd ARGS...` and returns its exit code; output into out. */
-static int
-run_modelregd(char *out, size_t cap, const char *args)
-{
-	char cmd[3 * PATH_MAX];
-	size_t len = 0;
-	FILE *p;
-	int status;
-
-	snprintf(cmd, sizeof(cmd), "%s %s 2>&1", MODELREGD_PATH, args);
-	assert_non_null(p = popen(cmd, "r"));
-	while (len + 1 < cap && fgets(out + len, (int)(cap - len), p) != NULL)
-		len += strlen(out + len);
-	out[len] = '\0';
-	status = pclose(p);
-	return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-}
-
 static void
 push(mr_client *c, const char *name, const char *version, const char *src)
 {
@@ -78,26 +60,26 @@ test_delete_then_gc_frees_the_deleted_version_and_keeps_the_live_one(
 
 	/* Online: just uploaded, so within the server's hour of grace. */
 	snprintf(args, sizeof(args), "gc --server %s", s.url);
-	assert_int_equal(run_modelregd(out, sizeof(out), args), 0);
+	assert_int_equal(e2e_modelregd(out, sizeof(out), args), 0);
 	assert_non_null(strstr(out, "deleted 0 of"));
 	assert_non_null(strstr(out, "grace period of 3600 s"));
 	/* Offline needs the store to itself. */
 	snprintf(args, sizeof(args), "gc --data %s --grace 0", s.data);
-	assert_int_equal(run_modelregd(out, sizeof(out), args), 1);
+	assert_int_equal(e2e_modelregd(out, sizeof(out), args), 1);
 	assert_non_null(strstr(out, "UNAVAILABLE"));
 
 	mr_client_close(c);
 	assert_int_equal(e2e_kill(&s, SIGTERM), 0);
 	snprintf(
 	    args, sizeof(args), "gc --data %s --grace 0 --dry-run", s.data);
-	assert_int_equal(run_modelregd(out, sizeof(out), args), 0);
+	assert_int_equal(e2e_modelregd(out, sizeof(out), args), 0);
 	assert_non_null(strstr(out, "would delete"));
 	snprintf(args, sizeof(args), "gc --data %s --grace 0", s.data);
-	assert_int_equal(run_modelregd(out, sizeof(out), args), 0);
+	assert_int_equal(e2e_modelregd(out, sizeof(out), args), 0);
 	assert_null(strstr(out, "deleted 0 of"));
 	assert_non_null(strstr(out, "grace period of 0 s"));
 	/* A second pass finds nothing more. */
-	assert_int_equal(run_modelregd(out, sizeof(out), args), 0);
+	assert_int_equal(e2e_modelregd(out, sizeof(out), args), 0);
 	assert_non_null(strstr(out, "deleted 0 of"));
 
 	e2e_restart(&s);
