@@ -400,6 +400,22 @@ svc_audit_denied(svc_call *c, const svc_method *m, const ProtobufCMessage *req)
 		    mr_strerror(c->err.code), c->err.msg);
 	d.audit.outcome = outcome;
 	d.audit.after = "{}";
+	/* The request was refused before any handler checked it: a name
+	 * that is no model's must not reach the audit log's model index
+	 * (keys hold names of at most MR_NAME_MAX bytes), nor a long
+	 * version its target. */
+	{
+		const char *name = svc_string_field(req, "name");
+		const char *version = svc_string_field(req, "version");
+		if (name != NULL && name[0] != '\0' &&
+		    mr_check_name(name, NULL) != MR_OK) {
+			d.audit.model = "";
+			d.audit.target = "(not a model name)";
+		} else if (version != NULL &&
+		    strlen(version) > MR_VERSION_MAX) {
+			d.audit.target = name;
+		}
+	}
 	if (store_txn_begin(d.st, &d.txn, &d.err) != MR_OK)
 		return;
 	d.now_ms = mr_now_ms();

@@ -247,6 +247,42 @@ test_refusal_is_audited_with_the_tokens_identity(void **state)
 	assert_int_equal(st_stage(env, "fraud", "1.0.0"), MR_STAGE_DEV);
 }
 
+/*
+ * A refusal comes before any handler has checked the request: a name no
+ * model could have (2000 bytes, past every key's room) is recorded as
+ * such, and the server goes on.
+ */
+static void
+test_refusal_of_a_request_with_an_impossible_name_is_audited_safely(
+    void **state)
+{
+	st_env *env = *state;
+	Modelreg__V1__GetVersionRequest gv =
+	    MODELREG__V1__GET_VERSION_REQUEST__INIT;
+	char *name = malloc(2001), *version = malloc(301);
+
+	usleep(1100 * 1000); /* a second's denial budget of its own */
+	memset(name, 'n', 2000);
+	name[2000] = '\0';
+	memset(version, '1', 300);
+	version[300] = '\0';
+	gv.name = name;
+	gv.version = version;
+	assert_int_equal(st_call_as(env, "", "Registry/GetVersion", &gv.base,
+			     NULL, NULL, NULL),
+	    MR_UNAUTHENTICATED);
+	gv.name = "fraud";
+	assert_int_equal(st_call_as(env, "", "Registry/GetVersion", &gv.base,
+			     NULL, NULL, NULL),
+	    MR_UNAUTHENTICATED);
+	free(name);
+	free(version);
+	assert_int_equal(count_denials(env, "anonymous", "GetVersion needs a "
+							 "token"),
+	    2);
+	assert_int_equal(st_register(env, "fraud", "1.0.0", 10), MR_OK);
+}
+
 /* The identity of a change is the token's, whatever the client says. */
 static void
 test_identity_comes_from_the_token_not_the_client(void **state)
@@ -623,6 +659,7 @@ main(void)
 	const struct CMUnitTest tests[] = {
 		T(test_every_method_refuses_every_bad_credential),
 		T(test_refusal_is_audited_with_the_tokens_identity),
+		T(test_refusal_of_a_request_with_an_impossible_name_is_audited_safely),
 		T(test_identity_comes_from_the_token_not_the_client),
 		T(test_grants_are_scoped_by_model_pattern_and_stage),
 		T(test_admin_self_approval_needs_an_audited_override),
