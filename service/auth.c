@@ -179,6 +179,10 @@ static bool
 may(const svc_call *c, svc_need need, const char *model, int stage)
 {
 	const Modelreg__V1__Token *t = c->token;
+	/* A name no model can have matches only "*" (the handler then says
+	 * what is wrong with it); fnmatch never sees 64 KiB of it. */
+	bool named = model != NULL && model[0] != '\0' &&
+	    mr_check_name(model, NULL) == MR_OK;
 
 	if (c->w->local != NULL)
 		return true;
@@ -189,7 +193,7 @@ may(const svc_call *c, svc_need need, const char *model, int stage)
 		if (!role_gives(g, need, stage))
 			continue;
 		if (model == NULL || strcmp(g->models, "*") == 0 ||
-		    (model[0] != '\0' && fnmatch(g->models, model, 0) == 0))
+		    (named && fnmatch(g->models, model, 0) == 0))
 			return true;
 	}
 	return false;
