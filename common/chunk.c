@@ -6,12 +6,16 @@
  * codec holds one compression context, one decompression context and two
  * digest contexts, all reused across chunks. Decoding is one-shot into a
  * buffer of the declared raw length, so a hostile frame can never make it
- * write or allocate more than MR_CHUNK_MAX.
+ * write or allocate more than MR_CHUNK_MAX; a frame whose header asks for
+ * more (a larger content size or window) is refused before decoding.
  */
 #include <stdlib.h>
 #include <string.h>
 
 #include <openssl/evp.h>
+/* For ZSTD_getFrameHeader (the window a frame declares), which libzstd
+ * exports but zstd.h keeps among its experimental declarations. */
+#define ZSTD_STATIC_LINKING_ONLY
 #include <zstd.h>
 
 #include "chunk.h"
@@ -43,7 +47,9 @@ mr_codec_create(void)
 	if (ZSTD_isError(ZSTD_CCtx_setParameter(c->cctx,
 		ZSTD_c_compressionLevel, MR_ZSTD_LEVEL)) ||
 	    ZSTD_isError(ZSTD_CCtx_setParameter(c->cctx,
-		ZSTD_c_contentSizeFlag, 1)))
+		ZSTD_c_contentSizeFlag, 1)) ||
+	    ZSTD_isError(ZSTD_DCtx_setParameter(c->dctx,
+		ZSTD_d_windowLogMax, MR_ZSTD_WINDOW_LOG_MAX)))
 		goto err_ctx;
 	return c;
 
@@ -179,19 +185,27 @@ mr_chunk_decode(mr_codec *c, int enc, const void *data, size_t len,
 		bytes = data;
 		break;
 	case MR_ENC_ZSTD: {
-		unsigned long long declared =
-		    ZSTD_getFrameContentSize(data, len);
-		size_t n;
+		ZSTD_frameHeader fh;
+		size_t n = ZSTD_getFrameHeader(&fh, data, len);
 
 		/* Refuse before decoding: a frame that claims more than the
 		 * chunk may hold is hostile or damaged. */
-		if (declared == ZSTD_CONTENTSIZE_ERROR)
+		if (ZSTD_isError(n) || n > 0 || fh.frameType != ZSTD_frame)
 			return mr_fail(e, MR_DATA_LOSS,
 			    "chunk is not a zstd frame");
-		if (declared != ZSTD_CONTENTSIZE_UNKNOWN && declared != raw_len)
+		if (fh.frameContentSize != ZSTD_CONTENTSIZE_UNKNOWN &&
+		    fh.frameContentSize != raw_len)
 			return mr_fail(e, MR_DATA_LOSS,
 			    "zstd frame declares %llu bytes, expected %u",
-			    declared, raw_len);
+			    fh.frameContentSize, raw_len);
+		/* The dctx's windowLogMax refuses such a frame only when
+		 * streaming: one-shot decoding (ZSTD_decompressDCtx) does
+		 * not look at it (zstd 1.5.4), so we do. */
+		if (fh.windowSize > (1ull << MR_ZSTD_WINDOW_LOG_MAX))
+			return mr_fail(e, MR_DATA_LOSS,
+			    "zstd frame declares a window of %llu bytes; "
+			    "chunks allow at most %llu",
+			    fh.windowSize, 1ull << MR_ZSTD_WINDOW_LOG_MAX);
 		n = ZSTD_decompressDCtx(c->dctx, dst, raw_len, data, len);
 		if (ZSTD_isError(n))
 			return mr_fail(e, MR_DATA_LOSS,

@@ -31,6 +31,18 @@ enum { MR_ENC_RAW = 0, MR_ENC_ZSTD = 1 };
  * the rest.
  */
 #define MR_ZSTD_SAMPLE (64 * 1024)
+/*
+ * The largest window a chunk's zstd frame may declare, as a power of two:
+ * the smallest covering MR_CHUNK_MAX. A frame of at most MR_CHUNK_MAX bytes
+ * never needs more (our encoder declares the content size, and zstd then
+ * makes the window no larger than the content), so a frame that asks for
+ * more was made to cost a decoder memory, and is refused (MR_DATA_LOSS).
+ */
+#define MR_ZSTD_WINDOW_LOG_MAX 22
+
+_Static_assert((1ull << MR_ZSTD_WINDOW_LOG_MAX) >= MR_CHUNK_MAX &&
+        (1ull << (MR_ZSTD_WINDOW_LOG_MAX - 1)) < MR_CHUNK_MAX,
+    "MR_ZSTD_WINDOW_LOG_MAX must be the smallest log covering MR_CHUNK_MAX");
 
 typedef struct mr_codec mr_codec;
 
@@ -68,9 +80,10 @@ mr_status mr_chunk_encode(mr_codec *c, const void *src, size_t len,
  * exactly `raw_len` bytes (1..MR_CHUNK_MAX) hashing to `digest`. Raw chunks
  * are checked in place (*out == data); zstd chunks are decoded into `dst`,
  * which must hold raw_len bytes. MR_DATA_LOSS when the bytes do not match
- * (a wrong length or digest, or a frame that is damaged, is not zstd or
- * declares another size), MR_INVALID_ARGUMENT for an unknown encoding or
- * a raw_len outside 1..MR_CHUNK_MAX.
+ * (a wrong length or digest, or a frame that is damaged, is not zstd,
+ * declares another size or a window over 2^MR_ZSTD_WINDOW_LOG_MAX bytes),
+ * MR_INVALID_ARGUMENT for an unknown encoding or a raw_len outside
+ * 1..MR_CHUNK_MAX.
  */
 mr_status mr_chunk_decode(mr_codec *c, int enc, const void *data, size_t len,
     uint32_t raw_len, const uint8_t digest[MR_DIGEST_LEN], void *dst,

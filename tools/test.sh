@@ -2,8 +2,15 @@
 # Installs what is missing, builds and runs the whole test suite.
 #   bash tools/test.sh              the normal build, in build/
 #   bash tools/test.sh --sanitize   AddressSanitizer + UBSan, in build-asan/
+#   bash tools/test.sh --fuzz       the libFuzzer harnesses, built with clang
+#                                   in build-fuzz/, each run 12 s from the
+#                                   seeds in tests/fuzz/corpus (tools/fuzz.sh)
 set -euo pipefail
 cd "$(dirname "$0")/.."
+
+if [ "${1:-}" = "--fuzz" ]; then
+	exec bash tools/fuzz.sh --ci "${MODELREG_FUZZ_SECONDS:-12}"
+fi
 
 dir=build
 flags=(-DCMAKE_BUILD_TYPE=RelWithDebInfo)

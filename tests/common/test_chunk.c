@@ -4,8 +4,9 @@
  * saves at least 1/MR_ZSTD_MIN_SAVING and the chunk has 64 bytes or more,
  * raw otherwise) and the round trip through the decoder; and the decoder's
  * refusals: a wrong digest, a raw chunk or zstd frame of the wrong size,
- * garbage and damaged frames, lengths outside 1..MR_CHUNK_MAX, unknown
- * encodings, and a zstd bomb (1 GiB of zeros compressed here) offered as a
+ * garbage and damaged frames, frames declaring a window larger than a
+ * chunk needs, lengths outside 1..MR_CHUNK_MAX, unknown encodings, and a
+ * zstd bomb (1 GiB of zeros compressed here) offered as a
  * 1 MiB chunk, which must be refused with a destination of exactly 1 MiB
  * (heap-allocated, so ASan catches any write past it).
  */
@@ -13,6 +14,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* ZSTD_getFrameHeader, to check what the frames made here declare. */
+#define ZSTD_STATIC_LINKING_ONLY
 #include <zstd.h>
 
 #include "chunk.h"
@@ -367,6 +370,7 @@ test_decode_frame_without_size_decoding_to_wrong_size_is_data_loss(void **state)
 	uint8_t digest[MR_DIGEST_LEN];
 	const void *out = NULL;
 	uint8_t *frame, *dst;
+	const char *msg;
 	size_t flen;
 	mr_err e;
 
@@ -376,11 +380,91 @@ test_decode_frame_without_size_decoding_to_wrong_size_is_data_loss(void **state)
 	assert_int_equal(
 	    ZSTD_getFrameContentSize(frame, flen), ZSTD_CONTENTSIZE_UNKNOWN);
 	/* Longer than said: stops at the end of dst. Shorter: a gap. */
-	decode_fails(c, MR_ENC_ZSTD, frame, flen, 9999, digest, MR_DATA_LOSS);
+	msg = decode_fails(
+	    c, MR_ENC_ZSTD, frame, flen, 9999, digest, MR_DATA_LOSS);
+	assert_non_null(strstr(msg, "does not decode"));
 	decode_fails(c, MR_ENC_ZSTD, frame, flen, 10001, digest, MR_DATA_LOSS);
 	/* The right size still decodes. */
 	dst = malloc(sizeof(buf));
 	assert_non_null(dst);
+	assert_int_equal(mr_chunk_decode(c, MR_ENC_ZSTD, frame, flen,
+	                     sizeof(buf), digest, dst, &out, &e),
+	    MR_OK);
+	assert_memory_equal(out, buf, sizeof(buf));
+	free(dst);
+	free(frame);
+}
+
+/*
+ * `len` bytes of `src` as one zstd frame with no content size and a window
+ * of 2^window_log bytes: streamed, so that zstd, not knowing the size,
+ * keeps the window asked for instead of shrinking it to the input.
+ */
+static uint8_t *
+compress_window(const void *src, size_t len, int window_log, size_t *out_len)
+{
+	ZSTD_CCtx *cctx = ZSTD_createCCtx();
+	size_t cap = ZSTD_compressBound(len) + 64;
+	uint8_t *dst = malloc(cap);
+	ZSTD_outBuffer out = {dst, cap, 0};
+	ZSTD_inBuffer in = {src, len, 0};
+	size_t rem;
+
+	assert_non_null(cctx);
+	assert_non_null(dst);
+	assert_false(ZSTD_isError(
+	    ZSTD_CCtx_setParameter(cctx, ZSTD_c_contentSizeFlag, 0)));
+	assert_false(ZSTD_isError(
+	    ZSTD_CCtx_setParameter(cctx, ZSTD_c_windowLog, window_log)));
+	while (in.pos < in.size)
+		assert_false(ZSTD_isError(
+		    ZSTD_compressStream2(cctx, &out, &in, ZSTD_e_continue)));
+	do {
+		ZSTD_inBuffer none = {NULL, 0, 0};
+		rem = ZSTD_compressStream2(cctx, &out, &none, ZSTD_e_end);
+		assert_false(ZSTD_isError(rem));
+	} while (rem != 0);
+	ZSTD_freeCCtx(cctx);
+	*out_len = out.pos;
+	return dst;
+}
+
+static void
+test_decode_frame_declaring_a_window_over_the_limit_is_data_loss(void **state)
+{
+	mr_codec *c = *state;
+	uint8_t buf[10000];
+	uint8_t digest[MR_DIGEST_LEN];
+	const void *out = NULL;
+	ZSTD_frameHeader fh;
+	uint8_t *frame, *dst;
+	const char *msg;
+	size_t flen;
+	mr_err e;
+
+	fill_text(buf, sizeof(buf));
+	mr_sha256(c, buf, sizeof(buf), digest);
+
+	/* The right bytes, of the right length and digest, in a frame that
+	 * asks for an 8 MiB window: zstd's one-shot decoder would decode it;
+	 * we refuse it from its header. */
+	frame = compress_window(buf, sizeof(buf), MR_ZSTD_WINDOW_LOG_MAX + 1,
+	    &flen);
+	assert_int_equal(ZSTD_getFrameHeader(&fh, frame, flen), 0);
+	assert_int_equal(fh.frameContentSize, ZSTD_CONTENTSIZE_UNKNOWN);
+	assert_true(fh.windowSize == 1ull << (MR_ZSTD_WINDOW_LOG_MAX + 1));
+	msg = decode_fails(c, MR_ENC_ZSTD, frame, flen, sizeof(buf), digest,
+	    MR_DATA_LOSS);
+	assert_non_null(strstr(msg, "window of 8388608 bytes"));
+	free(frame);
+
+	/* A window of exactly 2^MR_ZSTD_WINDOW_LOG_MAX still decodes. */
+	frame = compress_window(buf, sizeof(buf), MR_ZSTD_WINDOW_LOG_MAX, &flen);
+	assert_int_equal(ZSTD_getFrameHeader(&fh, frame, flen), 0);
+	assert_true(fh.windowSize == 1ull << MR_ZSTD_WINDOW_LOG_MAX);
+	dst = malloc(sizeof(buf));
+	assert_non_null(dst);
+	mr_err_clear(&e);
 	assert_int_equal(mr_chunk_decode(c, MR_ENC_ZSTD, frame, flen,
 	                     sizeof(buf), digest, dst, &out, &e),
 	    MR_OK);
@@ -557,6 +641,8 @@ main(void)
 	        test_decode_frame_declaring_wrong_size_is_data_loss),
 	    cmocka_unit_test(
 	        test_decode_frame_without_size_decoding_to_wrong_size_is_data_loss),
+	    cmocka_unit_test(
+	        test_decode_frame_declaring_a_window_over_the_limit_is_data_loss),
 	    cmocka_unit_test(
 	        test_decode_garbage_and_damaged_frames_is_data_loss),
 	    cmocka_unit_test(
