@@ -306,11 +306,14 @@ static mr_status
 check_strings(const ProtobufCMessageDescriptor *d, const uint8_t *p,
     size_t len, int depth, mr_err *e)
 {
-	const uint8_t *end = p + len;
+	const uint8_t *end;
 	mr_wire_field f;
 	mr_status rv;
 	int got;
 
+	if (len == 0) /* p may be NULL: an empty message */
+		return MR_OK;
+	end = p + len;
 	if (depth > SVC_NESTING_MAX)
 		return mr_fail(e, MR_INVALID_ARGUMENT,
 		    "the request nests deeper than %d messages",

@@ -2,13 +2,13 @@
  * fuzz_request.c - every request message type, through the real
  * dispatcher and handlers on a real store. The first input byte picks one
  * of the methods svc.h's tables serve (in name order, so that moving a
- * method between tables changes nothing) and which of two users calls;
+ * method between tables changes nothing) and which of four callers calls;
  * the rest is the method's request payload, wrapped in a valid envelope.
  * fuzz_dispatch must first hit a method name byte by byte; here each
  * input reaches its method's unpacking, checks and handler at once.
  *
- * Inputs: byte 0 picks the method (byte % n_methods) and the user
- * ((byte / n_methods) % 2); bytes 1.. are the payload. The seeds in
+ * Inputs: byte 0 picks the method (byte % n_methods) and the caller
+ * ((byte / n_methods) % 4); bytes 1.. are the payload. The seeds in
  * tests/fuzz/corpus/fuzz_request/ come from tests/fuzz/seeds.py, which
  * orders the methods of proto/'s services the same way: regenerate them
  * when a method is added.
@@ -20,6 +20,7 @@
 #include "admin.pb-c.h"
 #include "artifacts.pb-c.h"
 #include "audit.pb-c.h"
+#include "auth.pb-c.h"
 #include "envelope.pb-c.h"
 #include "fuzzsvc.h"
 #include "lineage.pb-c.h"
@@ -35,17 +36,13 @@ static size_t g_n_methods;
 static svc_worker *g_worker;
 
 /*
- * The bearer token every envelope carries: empty while the dispatcher
- * checks none. Once it does, LLVMFuzzerInitialize sets one the store
- * accepts, so that inputs still reach their handlers.
+ * Who calls, by token: two admins (a version's registrant may not review
+ * it, so approvals need the second), a reader of fuzz-* models (refused
+ * every write), and nobody (refused everything): the dispatcher's checks
+ * are fuzzed with the handlers behind them. Made in LLVMFuzzerInitialize.
  */
-static const char *g_auth_token = "";
-
-/*
- * Two callers: a version's registrant may not review it, so approvals
- * need the second.
- */
-static const char *const g_users[] = { "fuzz", "fuzz-reviewer" };
+#define CALLERS 4
+static const char *g_tokens[CALLERS];
 
 static void
 add_table(const svc_method *table, size_t n)
@@ -70,7 +67,7 @@ by_name(const void *a, const void *b)
  * and the token. Returns the packed Request (malloc'd) and its length.
  */
 static uint8_t *
-envelope(const svc_method *m, const char *user, const uint8_t *payload,
+envelope(const svc_method *m, const char *token, const uint8_t *payload,
     size_t len, size_t *out_len)
 {
 	Modelreg__V1__Request rq = MODELREG__V1__REQUEST__INIT;
@@ -79,8 +76,7 @@ envelope(const svc_method *m, const char *user, const uint8_t *payload,
 	rq.method = (char *)m->name;
 	rq.payload.data = (uint8_t *)payload;
 	rq.payload.len = len;
-	rq.user = (char *)user;
-	rq.auth_token = (char *)g_auth_token;
+	rq.auth_token = (char *)token;
 	*out_len = modelreg__v1__request__get_packed_size(&rq);
 	if ((buf = malloc(*out_len)) == NULL)
 		abort();
@@ -100,6 +96,7 @@ check_against_protos(void)
 		&modelreg__v1__admin__descriptor,
 		&modelreg__v1__artifacts__descriptor,
 		&modelreg__v1__audit__descriptor,
+		&modelreg__v1__auth__descriptor,
 		&modelreg__v1__lineage__descriptor,
 		&modelreg__v1__registry__descriptor,
 		&modelreg__v1__scrub__descriptor,
@@ -145,14 +142,19 @@ LLVMFuzzerInitialize(int *argc, char ***argv)
 	add_table(svc_watch_methods, svc_watch_method_count);
 	add_table(svc_scrub_methods, svc_scrub_method_count);
 	add_table(svc_admin_methods, svc_admin_method_count);
+	add_table(svc_auth_methods, svc_auth_method_count);
 	qsort(g_methods, g_n_methods, sizeof(g_methods[0]), by_name);
 	check_against_protos();
-	/* One byte picks the method and the user. */
-	if (2 * g_n_methods > 256)
+	/* One byte picks the method and the caller. */
+	if (CALLERS * g_n_methods > 256)
 		abort();
 	g_worker = fuzz_worker("request");
-	/* Authentication, once the dispatcher checks it: set g_auth_token
-	 * here to a token g_worker's store accepts. */
+	g_tokens[0] = fuzz_token("fuzz", MODELREG__V1__ROLE__ROLE_ADMIN, "*");
+	g_tokens[1] = fuzz_token("fuzz-reviewer",
+	    MODELREG__V1__ROLE__ROLE_ADMIN, "*");
+	g_tokens[2] = fuzz_token("fuzz-reader",
+	    MODELREG__V1__ROLE__ROLE_READER, "fuzz*");
+	g_tokens[3] = "";
 	return 0;
 }
 
@@ -160,15 +162,15 @@ int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	const svc_method *m;
-	const char *user;
+	const char *token;
 	uint8_t *msg;
 	size_t len;
 
 	if (size < 1)
 		return 0;
 	m = g_methods[data[0] % g_n_methods];
-	user = g_users[(data[0] / g_n_methods) % 2];
-	msg = envelope(m, user, data + 1, size - 1, &len);
+	token = g_tokens[(data[0] / g_n_methods) % CALLERS];
+	msg = envelope(m, token, data + 1, size - 1, &len);
 	fuzz_dispatch(g_worker, msg, len);
 	free(msg);
 	return 0;

@@ -18,6 +18,12 @@
 svc_worker *fuzz_worker(const char *name);
 
 /*
+ * A token of `identity` with one grant (`role` over `models`) in the
+ * store of fuzz_worker; made once per call, at initialization.
+ */
+const char *fuzz_token(const char *identity, int role, const char *models);
+
+/*
  * Dispatches one request message; aborts unless it is answered with a
  * Response that unpacks (every request gets one, malformed ones too).
  */

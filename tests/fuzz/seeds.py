@@ -7,7 +7,7 @@ find them. Made from proto/ with Debian's protoc and python3-protobuf.
   fuzz_request    method selector byte + request payload, for every method
                   of proto/'s services; the selector is the method's index
                   in name order, as fuzz_request.c orders svc.h's tables
-                  (plus the method count for the second user)
+                  (plus the method count times the caller's index)
   fuzz_dispatch   the same requests as whole envelopes, and a few
                   envelopes with idempotency keys, metadata and deadlines
   fuzz_manifest   manifests of one file and of a directory
@@ -159,10 +159,25 @@ REQUESTS = {
     "Watch/WatchSince": ['name: "fraud" after_revision: 0 page_size: 10'],
     "Scrub/Run": ['max_chunks: 10 max_bytes: 1048576'],
     "Admin/Backup": ['dir: "/tmp/modelreg-fuzz-backup"'],
+    "Admin/CollectGarbage": ['grace_ms: 3600000 dry_run: true'],
+    "Registry/DeleteVersion": [
+        'name: "fraud" version: "1.0.0" reason: "superseded"'],
+    "Registry/DeleteModel": ['name: "fraud" reason: "retired"'],
+    "Auth/CreateToken": [
+        'identity: "ci" grants { role: ROLE_WRITER models: "fraud-*" } '
+        'grants { role: ROLE_APPROVER models: "*" '
+        'stage: STAGE_PRODUCTION } description: "d" '
+        'expires_at_ms: 4102444800000'],
+    "Auth/ListTokens": [''],
+    "Auth/RevokeToken": ['id: "0123456789abcdef" reason: "lost"'],
+    "Auth/WhoAmI": [''],
 }
 
-# Who calls: fuzz_request's second user, for reviews of versions the
-# first registered.
+# Who calls (fuzz_request.c's callers, in order): an admin, a second
+# admin for reviews of versions the first registered, a reader of fuzz-*
+# and a caller without a token. The selector byte is the method's index
+# plus the method count times the caller's.
+CALLERS = ["fuzz", "fuzz-reviewer", "fuzz-reader", ""]
 SECOND_USER = {"Registry/Review"}
 
 FILTERS = [
@@ -221,12 +236,20 @@ def main():
             cls = db.GetSymbol(methods[full].input_type.full_name)
             for k, text in enumerate(REQUESTS[short]):
                 payload = text_format.Parse(text, cls()).SerializeToString()
-                sel = i + (len(names) if short in SECOND_USER else 0)
-                user = "fuzz-reviewer" if short in SECOND_USER else "fuzz"
+                caller = 1 if short in SECOND_USER else 0
+                sel = i + len(names) * caller
                 base = "%s-%d" % (short.replace("/", "."), k)
                 write("fuzz_request", base, bytes([sel]) + payload)
-                rq = env.Request(method=full, payload=payload, user=user)
+                # fuzz_dispatch appends the admin's token itself.
+                rq = env.Request(method=full, payload=payload)
                 write("fuzz_dispatch", base, rq.SerializeToString())
+            # Each method once more by the reader and by nobody.
+            payload = text_format.Parse(REQUESTS[short][0],
+                                        cls()).SerializeToString()
+            for caller in (2, 3):
+                write("fuzz_request", "%s-as-%d" % (short.replace("/", "."),
+                                                     caller),
+                      bytes([i + len(names) * caller]) + payload)
 
         # Envelopes with the optional fields set.
         reg = REQUESTS["Registry/SetAlias"][0]
@@ -234,7 +257,7 @@ def main():
             reg, db.GetSymbol("modelreg.v1.SetAliasRequest")()
         ).SerializeToString()
         rq = env.Request(method="/modelreg.v1.Registry/SetAlias",
-                         payload=payload, user="fuzz",
+                         payload=payload,
                          idempotency_key="seed-key-1",
                          deadline_unix_ms=4102444800000)
         rq.metadata["trace-id"] = "abc123"

@@ -422,6 +422,10 @@ test_strings_with_nul_or_bad_utf8_are_refused_anywhere(void **state)
 	}
 	/* The model is as it was. */
 	assert_int_equal(st_stage(env, "m", "1.0.0"), MR_STAGE_DEV);
+	/* And a request with no payload at all (a message without fields)
+	 * is checked as empty, not read from a null pointer (UBSan). */
+	assert_int_equal(call_payload(env, "/modelreg.v1.Watch/Info", NULL, 0),
+	    MR_OK);
 }
 
 int
