@@ -16,6 +16,15 @@
  * never abandoned with calls in flight: closing it waits for them (see
  * rpc_window_close() for the nng bug that makes this matter).
  *
+ * The socket's dialer reconnects by itself when a connection drops,
+ * except in one case: nng 1.5.2 gives up dialing for good when a new
+ * connection fails its SP handshake with NNG_ECLOSED, which is what a
+ * server that dies between accepting the connection and the handshake
+ * gives the client's header write (EPIPE). Every later call would time
+ * out though the server is back, so a call that times out while the
+ * socket has no connection at all replaces the dialer
+ * (redial_if_stranded).
+ *
  * nng's errors are turned into statuses in one place, transport_fail():
  * no answer in time is DEADLINE_EXCEEDED, a refused or dropped connection
  * UNAVAILABLE, and a reply that does not parse INTERNAL. Connecting, TLS
@@ -24,6 +33,7 @@
  */
 #include <assert.h>
 #include <errno.h>
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/random.h>
@@ -53,6 +63,8 @@ struct rpc {
 	char *token;
 	char *tls_ca, *tls_cert, *tls_key; /* copies; NULL: none */
 	mr_tls_files tls;                  /* the three above */
+	nng_dialer dialer;
+	atomic_int pipes; /* connections of the socket (pipe_event) */
 	int timeout_ms;
 	uint64_t revision;
 	slot unary;
@@ -407,6 +419,43 @@ slot_start(slot *s, rpc *r, const char *method, const ProtobufCMessage *req,
 	return MR_OK;
 }
 
+/* Counts the socket's connections. A connection refused after
+ * NNG_PIPE_EV_ADD_PRE still gets NNG_PIPE_EV_REM_POST; one that fails
+ * before gets neither. Runs on nng's threads. */
+static void
+pipe_event(nng_pipe p, nng_pipe_ev ev, void *arg)
+{
+	rpc *r = arg;
+
+	(void)p;
+	if (ev == NNG_PIPE_EV_ADD_PRE)
+		atomic_fetch_add(&r->pipes, 1);
+	else if (ev == NNG_PIPE_EV_REM_POST)
+		atomic_fetch_sub(&r->pipes, 1);
+}
+
+/*
+ * After a call timed out: if the socket has no connection, a new dialer
+ * in place of the old one, which may have given up (see the top of the
+ * file). One that had not loses nothing but its wait for the next
+ * attempt. The old dialer is closed only once the new one is started;
+ * if the new one cannot be made, the old one stays.
+ */
+static void
+redial_if_stranded(rpc *r)
+{
+	nng_dialer d;
+	mr_err ignored;
+
+	if (atomic_load(&r->pipes) > 0)
+		return;
+	if (mr_tls_dial(r->sock, r->url, &r->tls, NNG_FLAG_NONBLOCK, &d,
+		&ignored) != MR_OK)
+		return;
+	nng_dialer_close(r->dialer);
+	r->dialer = d;
+}
+
 /* Waits for the send of the slot's call, then for its reply message. */
 static mr_status
 slot_receive(slot *s, rpc *r, nng_msg **out, mr_err *e)
@@ -420,6 +469,8 @@ slot_receive(slot *s, rpc *r, nng_msg **out, mr_err *e)
 		if ((msg = nng_aio_get_msg(s->aio)) != NULL)
 			nng_msg_free(msg);
 		nng_aio_set_msg(s->aio, NULL);
+		if (rv == NNG_ETIMEDOUT)
+			redial_if_stranded(r);
 		return transport_fail(r, s->method, rv, e);
 	}
 	now = mr_mono_ns();
@@ -429,8 +480,11 @@ slot_receive(slot *s, rpc *r, nng_msg **out, mr_err *e)
 	        : (nng_duration)((s->deadline_ns - now + 999999) / 1000000));
 	nng_ctx_recv(s->ctx, s->aio);
 	nng_aio_wait(s->aio);
-	if ((rv = nng_aio_result(s->aio)) != 0)
+	if ((rv = nng_aio_result(s->aio)) != 0) {
+		if (rv == NNG_ETIMEDOUT)
+			redial_if_stranded(r);
 		return transport_fail(r, s->method, rv, e);
+	}
 	*out = nng_aio_get_msg(s->aio);
 	nng_aio_set_msg(s->aio, NULL);
 	return MR_OK;
@@ -482,6 +536,7 @@ rpc_open(rpc **out, const char *url, const char *token, int timeout_ms,
 	if ((r = calloc(1, sizeof(*r))) == NULL)
 		return mr_fail(e, MR_RESOURCE_EXHAUSTED, "out of memory");
 	r->timeout_ms = timeout_ms;
+	atomic_init(&r->pipes, 0);
 	r->url = strdup(url);
 	r->token = strdup(token != NULL ? token : "");
 	if (r->url == NULL || r->token == NULL ||
@@ -502,7 +557,11 @@ rpc_open(rpc **out, const char *url, const char *token, int timeout_ms,
 	if ((rv = nng_socket_set_size(
 	         r->sock, NNG_OPT_RECVMAXSZ, MR_MSG_MAX)) != 0 ||
 	    (rv = nng_socket_set_ms(
-	         r->sock, NNG_OPT_REQ_RESENDTIME, RPC_RESEND_MS)) != 0) {
+	         r->sock, NNG_OPT_REQ_RESENDTIME, RPC_RESEND_MS)) != 0 ||
+	    (rv = nng_pipe_notify(
+	         r->sock, NNG_PIPE_EV_ADD_PRE, pipe_event, r)) != 0 ||
+	    (rv = nng_pipe_notify(
+	         r->sock, NNG_PIPE_EV_REM_POST, pipe_event, r)) != 0) {
 		st = mr_fail(e, MR_INTERNAL, "cannot set socket options: %s",
 		    nng_strerror(rv));
 		goto err_socket;
@@ -510,7 +569,8 @@ rpc_open(rpc **out, const char *url, const char *token, int timeout_ms,
 	/* Blocking: a dead address (or a failed TLS handshake) fails
 	 * here. After this, the dialer reconnects on its own whenever the
 	 * connection drops. */
-	if ((st = mr_tls_dial(r->sock, url, &r->tls, 0, e)) != MR_OK)
+	if ((st = mr_tls_dial(r->sock, url, &r->tls, 0, &r->dialer, e)) !=
+	    MR_OK)
 		goto err_socket;
 	if ((st = slot_open(&r->unary, r, e)) != MR_OK)
 		goto err_slot;

@@ -229,9 +229,9 @@ open_sub(mr_watch *w)
 		    "setting up the SUB socket: %s", nng_strerror(err));
 	/* Connected before the first catch-up when the server is up; if it
 	 * is not, dialed again in the background until it is back. */
-	rv = mr_tls_dial(w->sub, w->url, tls, 0, &w->c->err);
+	rv = mr_tls_dial(w->sub, w->url, tls, 0, NULL, &w->c->err);
 	if (rv == MR_UNAVAILABLE)
-		rv = mr_tls_dial(w->sub, w->url, tls, NNG_FLAG_NONBLOCK,
+		rv = mr_tls_dial(w->sub, w->url, tls, NNG_FLAG_NONBLOCK, NULL,
 		    &w->c->err);
 	if (rv == MR_OK)
 		mr_err_clear(&w->c->err);

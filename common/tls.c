@@ -240,8 +240,8 @@ dial_fail(const char *url, const mr_tls_files *f, int err, mr_err *e)
 }
 
 mr_status
-mr_tls_dial(
-    nng_socket s, const char *url, const mr_tls_files *f, int flags, mr_err *e)
+mr_tls_dial(nng_socket s, const char *url, const mr_tls_files *f, int flags,
+    nng_dialer *out, mr_err *e)
 {
 	nng_tls_config *cfg = NULL;
 	nng_dialer d;
@@ -249,8 +249,11 @@ mr_tls_dial(
 	int err;
 
 	if (!mr_tls_url(url)) {
-		err = nng_dial(s, url, NULL, flags);
-		return err == 0 ? MR_OK : dial_fail(url, f, err, e);
+		if ((err = nng_dial(s, url, &d, flags)) != 0)
+			return dial_fail(url, f, err, e);
+		if (out != NULL)
+			*out = d;
+		return MR_OK;
 	}
 	if ((rv = client_config(&cfg, url, f, e)) != MR_OK)
 		return rv;
@@ -267,5 +270,7 @@ mr_tls_dial(
 		nng_dialer_close(d);
 		return dial_fail(url, f, err, e);
 	}
+	if (out != NULL)
+		*out = d;
 	return MR_OK;
 }

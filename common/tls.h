@@ -42,14 +42,15 @@ int mr_tls_listen(
     nng_socket s, const char *url, nng_tls_config *tls, nng_listener *out);
 
 /*
- * nng_dial(s, url, NULL, flags), except that a tls+tcp:// URL is dialed
+ * nng_dial(s, url, out, flags), except that a tls+tcp:// URL is dialed
  * with a configuration made from `f` for this dial: the server's
  * certificate must be signed by f->ca (needed) and name the URL's host;
  * f->cert and f->key, if given, are presented when the server asks.
+ * *out (may be NULL) gets the dialer, on success only.
  * MR_INVALID_ARGUMENT for a URL or a file that cannot be used,
  * MR_UNAVAILABLE when the connection or its TLS handshake fails.
  */
-mr_status mr_tls_dial(
-    nng_socket s, const char *url, const mr_tls_files *f, int flags, mr_err *e);
+mr_status mr_tls_dial(nng_socket s, const char *url, const mr_tls_files *f,
+    int flags, nng_dialer *out, mr_err *e);
 
 #endif /* MR_TLS_H */

@@ -6,14 +6,19 @@
  * sends - garbage, a status outside the code set, a payload of another
  * type, an answer that comes late or not at all, a socket that closes
  * mid-call - come from raw nng responders (wire.c), each doing just the
- * one thing its test is about.
+ * one thing its test is about. A connection whose handshake fails comes
+ * from this file's own sendmsg(2) (see "a handshake cut off").
  */
+#include <dlfcn.h>
+#include <errno.h>
 #include <limits.h>
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
 #include <nng/nng.h>
 #include <nng/supplemental/util/platform.h>
@@ -673,6 +678,80 @@ test_rpc_call_cut_off_by_a_server_going_away_is_resent_to_its_successor(
 	rs_finish(&s);
 }
 
+/* ---- a handshake cut off ---------------------------------------------------
+ *
+ * This sendmsg(2) is the one libnng calls (an executable's definition
+ * comes first), forwarding to the next one. Armed, it fails the next SP
+ * handshake header that a REQ socket sends, with EPIPE: what a client
+ * gets from a server that died between accepting its connection and the
+ * handshake. nng 1.5.2 turns that into NNG_ECLOSED, and its dialer then
+ * stops dialing for good (client/rpc.c).
+ */
+
+static atomic_int cut_armed, cut_done;
+
+typedef ssize_t (*sendmsg_fn)(int, const struct msghdr *, int);
+static sendmsg_fn next_sendmsg;
+static pthread_once_t next_sendmsg_once = PTHREAD_ONCE_INIT;
+
+static void
+find_next_sendmsg(void)
+{
+	next_sendmsg = (sendmsg_fn)dlsym(RTLD_NEXT, "sendmsg");
+}
+
+ssize_t
+sendmsg(int fd, const struct msghdr *m, int flags)
+{
+	/* "\0SP\0", then the sender's protocol: REQ0 is 0x30. */
+	static const uint8_t req_header[6] = {0, 'S', 'P', 0, 0, 0x30};
+
+	pthread_once(&next_sendmsg_once, find_next_sendmsg);
+	if (m->msg_iovlen == 1 && m->msg_iov[0].iov_len == 8 &&
+	    memcmp(m->msg_iov[0].iov_base, req_header, 6) == 0 &&
+	    atomic_exchange(&cut_armed, 0)) {
+		atomic_store(&cut_done, 1);
+		errno = EPIPE;
+		return -1;
+	}
+	return next_sendmsg(fd, m, flags);
+}
+
+static void
+test_rpc_dialer_whose_handshake_is_cut_off_dials_again(void **state)
+{
+	Modelreg__V1__GetModelResponse *resp;
+	mr_status rv = MR_DEADLINE_EXCEEDED;
+	rs_server s;
+	mr_err e;
+	rpc *r;
+
+	(void)state;
+	rs_start(&s, "rpc-cut", NULL);
+	r = open_rpc(s.url, 500);
+	assert_int_equal(get_model(r, "fraud", &resp, &e), MR_NOT_FOUND);
+
+	/* The server restarts; the client's handshake with it fails as if
+	 * it had died in between. */
+	atomic_store(&cut_armed, 1);
+	rs_restart(&s);
+	for (int i = 0; i < 500 && !atomic_load(&cut_done); i++)
+		nng_msleep(10);
+	assert_true(atomic_load(&cut_done));
+	/* The server's listener may have met the cut connection with EPIPE
+	 * too, which stops an nng 1.5.2 listener for good: the server that
+	 * stays is restarted once more. */
+	rs_restart(&s);
+
+	/* The first call may find no connection and time out; it dials
+	 * again, and the next one is answered. */
+	for (int i = 0; i < 3 && rv == MR_DEADLINE_EXCEEDED; i++)
+		rv = get_model(r, "fraud", &resp, &e);
+	assert_int_equal(rv, MR_NOT_FOUND);
+	rpc_close(r);
+	rs_finish(&s);
+}
+
 int
 main(void)
 {
@@ -702,6 +781,8 @@ main(void)
 	        test_rpc_window_close_waits_for_the_calls_in_flight),
 	    cmocka_unit_test(
 	        test_rpc_call_cut_off_by_a_server_going_away_is_resent_to_its_successor),
+	    cmocka_unit_test(
+	        test_rpc_dialer_whose_handshake_is_cut_off_dials_again),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

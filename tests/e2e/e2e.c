@@ -100,12 +100,37 @@ spawn(e2e_server *s)
 {
 	char log[PATH_MAX + 16], admin[PATH_MAX + 16];
 	char cert[PATH_MAX + 32], key[PATH_MAX + 32];
+	const char *argv[32];
+	size_t argc = 0;
 	pid_t pid;
 
 	snprintf(log, sizeof(log), "%s/modelregd.log", s->dir);
 	snprintf(admin, sizeof(admin), "%s/admin.token", s->dir);
 	snprintf(cert, sizeof(cert), "%s/server.pem", s->certs);
 	snprintf(key, sizeof(key), "%s/server.key", s->certs);
+	argv[argc++] = "modelregd";
+	argv[argc++] = "--listen";
+	argv[argc++] = s->url;
+	argv[argc++] = "--data";
+	argv[argc++] = s->data;
+	argv[argc++] = "--workers";
+	argv[argc++] = "8";
+	argv[argc++] = "--backup-root";
+	argv[argc++] = s->dir;
+	argv[argc++] = "--bootstrap-token-file";
+	argv[argc++] = admin;
+	for (size_t i = 0; s->args != NULL && s->args[i] != NULL; i++) {
+		if (argc + 5 >= sizeof(argv) / sizeof(argv[0]))
+			fail_msg("too many modelregd arguments");
+		argv[argc++] = s->args[i];
+	}
+	if (s->ca[0] != '\0') {
+		argv[argc++] = "--tls-cert";
+		argv[argc++] = cert;
+		argv[argc++] = "--tls-key";
+		argv[argc++] = key;
+	}
+	argv[argc] = NULL;
 	pid = fork();
 	if (pid < 0)
 		fail_msg("fork: %s", strerror(errno));
@@ -115,12 +140,7 @@ spawn(e2e_server *s)
 			dup2(fd, 1);
 			dup2(fd, 2);
 		}
-		/* Without TLS, the list ends before --tls-cert. */
-		execl(MODELREGD_PATH, "modelregd", "--listen", s->url, "--data",
-		    s->data, "--workers", "8", "--backup-root", s->dir,
-		    "--bootstrap-token-file", admin,
-		    s->ca[0] != '\0' ? "--tls-cert" : NULL, cert, "--tls-key",
-		    key, (char *)NULL);
+		execv(MODELREGD_PATH, (char *const *)argv);
 		_exit(127);
 	}
 	s->pid = pid;
@@ -153,7 +173,14 @@ spawn(e2e_server *s)
 void
 e2e_start(e2e_server *s, const char *tag)
 {
+	e2e_start_args(s, tag, NULL);
+}
+
+void
+e2e_start_args(e2e_server *s, const char *tag, const char *const *args)
+{
 	memset(s, 0, sizeof(*s));
+	s->args = args;
 	tu_mkdtemp(s->dir, tag);
 	snprintf(s->data, sizeof(s->data), "%s/data", s->dir);
 	snprintf(s->url, sizeof(s->url), "ipc://%s/modelregd.sock", s->dir);

@@ -31,10 +31,16 @@ typedef struct e2e_server {
 	 * the CA that clients verify the server with. ca[0] 0: plain. */
 	char certs[PATH_MAX + 8];
 	char ca[PATH_MAX + 32];
+	/* More modelregd arguments, NULL-terminated (e2e_start_args); every
+	 * restart passes them again. NULL: none. */
+	const char *const *args;
 } e2e_server;
 
 /* Makes the directory and starts modelregd; waits until it answers. */
 void e2e_start(e2e_server *s, const char *tag);
+/* e2e_start with more modelregd arguments (`args`, NULL-terminated, kept
+ * by pointer: e2e_restart passes them again), such as "--gc-grace", "0". */
+void e2e_start_args(e2e_server *s, const char *tag, const char *const *args);
 /*
  * e2e_start with TLS: makes certificates in dir/certs and starts
  * modelregd on tls+tcp://localhost:PORT with --tls-cert and --tls-key

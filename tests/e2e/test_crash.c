@@ -1,8 +1,8 @@
 /*
  * test_crash.c - the crash driver, after RocksDB's db_crashtest: client
- * threads register versions with small artifacts, review, promote, alias
- * and tag them at random, while the driver kills modelregd with SIGKILL
- * at random moments, restarts it and lets them go on.
+ * threads register versions with small artifacts, review, promote, alias,
+ * tag and delete them at random, while the driver kills modelregd with
+ * SIGKILL at random moments, restarts it and lets them go on.
  *
  * Each thread owns one model, so its calls on it are sequential and its
  * ledger is exact: every call's outcome is acknowledged (OK: it happened),
@@ -11,15 +11,19 @@
  * each thing a call can change (a version's presence, stage, tags and
  * approval; an alias), the set of values it may hold: the last
  * acknowledged one, and those of unknown calls since. After each restart,
- * with the threads parked, the driver checks the registry against it:
+ * with the threads parked, the driver collects garbage with no grace and
+ * checks the registry against the ledger:
  *   - every acknowledged change is visible, and nothing holds a value no
- *     call gave it;
+ *     call gave it; a deleted version is gone (listed nowhere, NOT_FOUND
+ *     to a get) and its number stays taken;
  *   - a version is there whole or not at all: exact metadata, files,
- *     tags, and (once per version) a pull compared byte for byte with
+ *     tags, and (once per version, after an unknown deletion, and every
+ *     PULL_ALL_EVERY collections) a pull compared byte for byte with
  *     what was registered;
- *   - a whole scrub pass finds no damaged chunk, the audit chain
- *     verifies, and the audit log holds one record per acknowledged
- *     mutation plus at most one per unknown one.
+ *   - the collection kept exactly the distinct chunks the versions
+ *     reference, a whole scrub pass reads that many and finds no damaged
+ *     one, the audit chain verifies, and the audit log holds one record
+ *     per acknowledged mutation plus at most one per unknown one.
  * What was seen then replaces the sets: an unknown call has happened or
  * not for good (see barrier() for why that is safe).
  *
@@ -52,6 +56,10 @@
 #define VALUE_MAX          24
 #define FILES_MAX          3
 #define THINK_MS           20 /* a thread waits up to this long between calls */
+/* Every version is pulled again after this many collections, and after
+ * the last; in between, the new ones are, and a chunk count proves the
+ * others' chunks all there (see check_all). */
+#define PULL_ALL_EVERY     5
 /* The shared file: same bytes in every model, so chunks are shared. */
 #define SHARED_SEED 0x5eedull
 #define SHARED_SIZE 20000
@@ -131,9 +139,12 @@ cands_text(const cands *c, char *out, size_t cap)
 }
 
 typedef enum presence {
-	ABSENT,  /* never registered, or seen absent */
-	MAYBE,   /* registered with an unknown outcome, not yet seen */
-	PRESENT, /* acknowledged, or seen */
+	ABSENT,        /* never registered, or seen absent */
+	MAYBE,         /* registered with an unknown outcome, not yet seen */
+	PRESENT,       /* acknowledged, or seen */
+	MAYBE_DELETED, /* present, then deleted with an unknown outcome */
+	DELETED,       /* deleted: acknowledged, or seen gone after a
+	                  MAYBE_DELETED; its number is taken for good */
 } presence;
 
 typedef enum approval { NOT_APPROVED, MAYBE_APPROVED, APPROVED } approval;
@@ -157,6 +168,8 @@ typedef struct lversion {
 	unsigned stages; /* bit 1 << mr_stage for each stage it may be in */
 	cands tags[TAG_KEYS];
 	approval approved; /* for production, by the thread's reviewer */
+	uint32_t chunks;   /* chunk references, as the registry lists them */
+	bool gone_seen;    /* DELETED: a get answered NOT_FOUND since */
 } lversion;
 
 enum outcome { ACKED, REJECTED, UNKNOWN, N_OUTCOMES };
@@ -179,16 +192,19 @@ typedef struct actor {
 	/* Mutations since the last check, for the audit log's bounds. */
 	uint64_t acked_mut, unknown_mut;
 	uint64_t max_rev; /* highest revision acknowledged */
+	/* An answer the ledger rules out (a delete of a version that is
+	 * surely free refused, a deleted number registered again), seen by
+	 * the thread and reported by the next check. */
+	char surprise[512];
 	pthread_t thread;
 } actor;
 
 /* ---- the operations -----------------------------------------------------
  *
  * Each picks its target in the ledger, makes its call, and records what
- * the outcome allows, through outcome(). To add one (say, deleting a
- * version: on ACKED v->pres = ABSENT, on UNKNOWN a PRESENT one becomes
- * MAYBE; check_actor() already holds absent versions to NOT_FOUND), write
- * its function and give it a line in op_table.
+ * the outcome allows, through outcome(). To add one, write its function
+ * and give it a line in op_table; an answer the ledger rules out goes
+ * into a->surprise (see surprise()), which the next check reports.
  */
 
 typedef struct op_kind {
@@ -233,7 +249,20 @@ outcome(actor *a, mr_client *c, mr_status rv)
 	return o;
 }
 
-/* A version to act on: mostly recent ones; NULL if none may exist. */
+static void
+surprise(actor *a, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (a->surprise[0] != '\0')
+		return; /* the first one tells */
+	va_start(ap, fmt);
+	vsnprintf(a->surprise, sizeof(a->surprise), fmt, ap);
+	va_end(ap);
+}
+
+/* A version to act on: mostly recent ones; NULL if none may exist. A
+ * MAYBE_DELETED one is fair game: if it is gone, the call is refused. */
 static lversion *
 pick_version(actor *a)
 {
@@ -244,7 +273,7 @@ pick_version(actor *a)
 			i = n - 1 - rng_below(&a->rng, 8);
 		else
 			i = rng_below(&a->rng, (uint32_t)n);
-		if (a->v[i].pres != ABSENT)
+		if (a->v[i].pres != ABSENT && a->v[i].pres != DELETED)
 			return &a->v[i];
 	}
 	return NULL;
@@ -505,12 +534,118 @@ op_tag(actor *a)
 	return (int)o;
 }
 
+/*
+ * What holds version `lv` against deletion, by the ledger: *may if it
+ * may be in production or an alias may point at it, *sure if it surely
+ * is or does (the one value the ledger allows).
+ */
+static void
+holds(const actor *a, const lversion *lv, bool *may, bool *sure)
+{
+	const unsigned prod = 1u << MR_STAGE_PRODUCTION;
+
+	*may = (lv->stages & prod) != 0;
+	*sure = lv->stages == prod;
+	for (int k = 0; k < ALIASES; k++) {
+		const cands *al = &a->aliases[k];
+
+		if (cands_has(al, lv->text)) {
+			*may = true;
+			*sure = *sure || al->n == 1;
+		}
+	}
+}
+
+static int
+op_delete(actor *a)
+{
+	/* Mostly a version the ledger knows is free to go; sometimes any,
+	 * which the server refuses if it is held. */
+	bool any = rng_below(&a->rng, 4) == 0, may = false, sure = false;
+	lversion *lv = NULL;
+	mr_status rv;
+	enum outcome o;
+
+	for (int tries = 0; tries < 8 && lv == NULL; tries++) {
+		lversion *w = pick_version(a);
+
+		if (w == NULL || w->pres != PRESENT)
+			continue;
+		holds(a, w, &may, &sure);
+		if (!may || any)
+			lv = w;
+	}
+	if (lv == NULL)
+		return -1;
+	rv = mr_delete_version(a->c, a->model, lv->text, "crash test", NULL);
+	o = outcome(a, a->c, rv);
+	if (o == ACKED) {
+		if (sure)
+			surprise(a,
+			    "delete %s@%s: OK, but it is surely in "
+			    "production or aliased",
+			    a->model, lv->text);
+		lv->pres = DELETED;
+	} else if (o == UNKNOWN) {
+		lv->pres = MAYBE_DELETED;
+	} else if (rv != MR_FAILED_PRECONDITION || !may) {
+		/* Present for sure, and free for sure unless `may`: a
+		 * resend that lost its idempotency record would say
+		 * NOT_FOUND here. */
+		surprise(a, "delete %s@%s: %s: %s (held: %s)", a->model,
+		    lv->text, mr_strerror(rv), mr_client_errmsg(a->c),
+		    may ? "maybe" : "no");
+	}
+	return (int)o;
+}
+
+/* Registers a deleted number again: the registry must refuse it, for
+ * whoever pinned name@version must never get other bytes under it. The
+ * upload it makes first is garbage for the next collection. */
+static int
+op_reuse(actor *a)
+{
+	char path[E2E_PATH_SIZE];
+	lversion *lv = NULL;
+	mr_register_params p = {
+	    .name = a->model, .path = path, .reason = "crash test"};
+	mr_status rv;
+	enum outcome o;
+
+	if (a->n_v == 0)
+		return -1;
+	for (int tries = 0; tries < 8 && lv == NULL; tries++) {
+		lversion *w = &a->v[rng_below(&a->rng, (uint32_t)a->n_v)];
+
+		if (w->pres == DELETED)
+			lv = w;
+	}
+	if (lv == NULL)
+		return -1;
+	p.version = lv->text;
+	e2e_path(path, a->dir, "reuse.bin");
+	e2e_write_random(path, 1 + rng_below(&a->rng, 8192), rng_next(&a->rng));
+	rv = mr_register(a->c, &p, NULL);
+	o = outcome(a, a->c, rv);
+	unlink(path);
+	if (o != UNKNOWN &&
+	    (rv != MR_ALREADY_EXISTS ||
+	        strstr(mr_client_errmsg(a->c), "was deleted") == NULL))
+		surprise(a, "register %s@%s again after its deletion: %s: %s",
+		    a->model, lv->text, mr_strerror(rv),
+		    mr_client_errmsg(a->c));
+	return (int)o;
+}
+
+/* Deletes stay a minority, so that versions accumulate. */
 static const op_kind op_table[] = {
     {"register", 20, op_register},
     {"promote", 30, op_promote},
     {"review", 15, op_review},
     {"alias", 15, op_alias},
     {"tag", 20, op_tag},
+    {"delete", 8, op_delete},
+    {"reuse", 2, op_reuse},
 };
 #define N_OPS (sizeof(op_table) / sizeof(op_table[0]))
 
@@ -538,8 +673,19 @@ struct drv {
 	uint64_t unknown_applied; /* by the audit count, summed */
 	uint64_t unknown_total;
 	uint64_t maybe_registers_present;
+	uint64_t maybe_deletes_applied, maybe_deletes_undone;
 	uint64_t kills;
 	uint64_t chunks;
+	/* Garbage collection before each check (grace 0): passes, chunks
+	 * and stored bytes collected, and what the last pass kept. */
+	uint64_t gc_passes, gc_deleted, gc_bytes;
+	mr_gc_result gc;
+	/* Distinct chunks the versions seen by a check reference, which is
+	 * what a collection must keep and all it may keep: each version's
+	 * chunk count, less its copies of the shared file's one chunk, plus
+	 * that chunk if any version holds it, plus crash-sync's. */
+	uint64_t want_chunks;
+	bool want_shared;
 	/* Where pulls are compared: /dev/shm if it can be, since a pull
 	 * fsyncs what it writes and the check pulls every new version. */
 	char verify_dir[E2E_PATH_SIZE];
@@ -826,6 +972,33 @@ check_artifact(struct drv *d, actor *a, const lversion *lv)
 	tu_rmtree(dest);
 }
 
+/* The files of a version that are the shared file: its chunk once each. */
+static uint32_t
+shared_files(const lversion *lv)
+{
+	uint32_t n = 0;
+
+	for (int i = 0; i < lv->n_files; i++)
+		n += lv->files[i].seed == SHARED_SEED;
+	return n;
+}
+
+/* A version deleted for sure is gone from gets, which say so. */
+static void
+check_gone(struct drv *d, actor *a, lversion *lv)
+{
+	mr_version *v = NULL;
+	mr_status rv = mr_get_version(d->c, a->model, lv->text, 0, &v);
+
+	if (rv != MR_NOT_FOUND ||
+	    strstr(mr_client_errmsg(d->c), "was deleted") == NULL)
+		violation(d, "%s@%s was deleted, but get answers %s: %s",
+		    a->model, lv->text, mr_strerror(rv),
+		    rv == MR_OK ? v->version : mr_client_errmsg(d->c));
+	mr_version_free(v);
+	lv->gone_seen = true;
+}
+
 static void
 check_actor(struct drv *d, actor *a, bool pull_all)
 {
@@ -836,9 +1009,12 @@ check_actor(struct drv *d, actor *a, bool pull_all)
 	char *next = NULL;
 	int in_production = 0;
 	const char *production = "";
+	size_t n_seen = 0, highest = 0;
 	mr_model *m;
 
 	assert_non_null(seen);
+	if (a->surprise[0] != '\0')
+		violation(d, "%s", a->surprise);
 	if (mr_get_model(d->c, a->model, &m) != MR_OK)
 		violation(d, "model %s: %s", a->model, mr_client_errmsg(d->c));
 	do {
@@ -859,21 +1035,47 @@ check_actor(struct drv *d, actor *a, bool pull_all)
 				    "registered",
 				    a->model, v->version);
 			lv = &a->v[n];
+			if (seen[n])
+				violation(d, "%s@%s is listed twice", a->model,
+				    v->version);
 			if (lv->pres == ABSENT)
 				violation(d,
 				    "%s@%s is there, but its "
 				    "registration was refused or it "
 				    "was seen absent before",
 				    a->model, v->version);
+			if (lv->pres == DELETED)
+				violation(d,
+				    "%s@%s is there, but it was "
+				    "deleted%s",
+				    a->model, v->version,
+				    lv->gone_seen ? " and seen gone" : "");
 			if (lv->pres == MAYBE)
 				d->maybe_registers_present++;
+			if (lv->pres == MAYBE_DELETED)
+				d->maybe_deletes_undone++;
+			if (lv->chunks != 0 && v->chunk_count != lv->chunks)
+				violation(d,
+				    "%s@%s: %" PRIu32 " chunks, %" PRIu32
+				    " when last seen",
+				    a->model, v->version, v->chunk_count,
+				    lv->chunks);
 			check_version(d, a, lv, v);
-			if (lv->pres == MAYBE || !lv->pulled || pull_all) {
+			/* Whole, or not there: an unknown registration or
+			 * deletion is pulled and compared. */
+			if (lv->pres == MAYBE || lv->pres == MAYBE_DELETED ||
+			    !lv->pulled || pull_all) {
 				check_artifact(d, a, lv);
 				lv->pulled = true;
 			}
 			lv->pres = PRESENT;
+			lv->chunks = v->chunk_count;
 			seen[n] = true;
+			n_seen++;
+			if (n >= highest)
+				highest = n;
+			d->want_chunks += v->chunk_count - shared_files(lv);
+			d->want_shared = d->want_shared || shared_files(lv) > 0;
 			if (v->stage == MR_STAGE_PRODUCTION) {
 				in_production++;
 				production = lv->text;
@@ -896,8 +1098,13 @@ check_actor(struct drv *d, actor *a, bool pull_all)
 			    a->model, lv->text);
 		if (lv->pres == MAYBE)
 			lv->pres = ABSENT;
+		if (lv->pres == MAYBE_DELETED) {
+			d->maybe_deletes_applied++;
+			lv->pres = DELETED;
+		}
+		if (lv->pres == DELETED && !lv->gone_seen)
+			check_gone(d, a, lv);
 	}
-	free(seen);
 
 	if (in_production > 1 ||
 	    strcmp(m->production_version, in_production ? production : "") != 0)
@@ -905,8 +1112,17 @@ check_actor(struct drv *d, actor *a, bool pull_all)
 		    "%s: %d versions in production, the model says "
 		    "\"%s\"",
 		    a->model, in_production, m->production_version);
+	/* The model's record follows registrations and deletions. */
+	if (m->version_count != n_seen ||
+	    strcmp(m->latest_version, n_seen ? a->v[highest].text : "") != 0)
+		violation(d,
+		    "%s: the model says %" PRIu32 " versions, latest \"%s\"; "
+		    "%zu are listed, the highest \"%s\"",
+		    a->model, m->version_count, m->latest_version, n_seen,
+		    n_seen ? a->v[highest].text : "");
 	for (int k = 0; k < ALIASES; k++) {
 		const char *got = "";
+		unsigned long n;
 
 		for (size_t i = 0; i < m->n_aliases; i++)
 			if (strcmp(m->aliases[i].key, alias_names[k]) == 0)
@@ -918,18 +1134,60 @@ check_actor(struct drv *d, actor *a, bool pull_all)
 			    "of %s",
 			    a->model, alias_names[k], got, want);
 		}
+		/* A deletion is refused while an alias points at it. */
+		if (got[0] != '\0' &&
+		    (sscanf(got, "1.0.%lu", &n) != 1 || n >= a->n_v ||
+		        !seen[n]))
+			violation(d,
+			    "%s: alias %s points to %s, which is not "
+			    "there",
+			    a->model, alias_names[k], got);
 		cands_set(&a->aliases[k], got);
 	}
+	free(seen);
 	mr_model_free(m);
 }
 
-/* Everything, with the threads parked and the barrier passed. */
+/*
+ * A garbage collection with no grace (modelregd runs with --gc-grace 0),
+ * with the threads parked and the barrier passed: no upload is between
+ * its chunks and its commit, so every chunk no version references goes,
+ * those of unknown registrations that did not commit and of deleted
+ * versions among them. check_all() then holds what it kept to what the
+ * versions reference, pulls, and scrubs.
+ */
+static void
+collect(struct drv *d)
+{
+	mr_gc_result r;
+
+	if (mr_collect_garbage(d->c, 0, false, &r) != MR_OK)
+		violation(d, "garbage collection: %s", mr_client_errmsg(d->c));
+	if (r.grace_ms != 0 || r.kept_by_grace != 0 ||
+	    r.chunks_scanned != r.chunks_deleted + r.kept_referenced)
+		violation(d,
+		    "garbage collection with no grace and no upload: "
+		    "grace %" PRIu64 " ms, %" PRIu64 " chunks scanned, %" PRIu64
+		    " deleted, %" PRIu64 " kept referenced, %" PRIu64
+		    " kept by the grace",
+		    r.grace_ms, r.chunks_scanned, r.chunks_deleted,
+		    r.kept_referenced, r.kept_by_grace);
+	d->gc = r;
+	d->gc_passes++;
+	d->gc_deleted += r.chunks_deleted;
+	d->gc_bytes += r.bytes_freed;
+}
+
+/* Everything, with the threads parked, the barrier passed and the
+ * garbage collected. */
 static void
 check_all(struct drv *d, bool pull_all)
 {
 	uint64_t acked = d->drv_acked, unknown = 0, max_rev = 0, records;
 	mr_event_list *l;
 
+	d->want_chunks = 1; /* crash-sync's */
+	d->want_shared = false;
 	for (int i = 0; i < THREADS; i++) {
 		actor *a = &d->actors[i];
 
@@ -940,6 +1198,16 @@ check_all(struct drv *d, bool pull_all)
 			max_rev = a->max_rev;
 	}
 	records = e2e_expect_sound_store(d->c, &d->chunks);
+	/* The collection kept every chunk a version references, and only
+	 * those; the scrub read them all whole. */
+	d->want_chunks += d->want_shared;
+	if (d->gc.kept_referenced != d->want_chunks ||
+	    d->chunks != d->want_chunks)
+		violation(d,
+		    "the versions reference %" PRIu64 " distinct chunks; "
+		    "the collection kept %" PRIu64 " and the scrub "
+		    "read %" PRIu64,
+		    d->want_chunks, d->gc.kept_referenced, d->chunks);
 	if (records < d->audit_base + acked ||
 	    records > d->audit_base + acked + unknown)
 		violation(d,
@@ -1010,11 +1278,16 @@ setup_actor(struct drv *d, actor *a)
 		cands_set(&a->aliases[k], "");
 }
 
+/* No grace for garbage collection: collect() runs only while no thread
+ * uploads. */
+static const char *const modelregd_args[] = {"--gc-grace", "0", NULL};
+
 static void
 test_kill_9_at_random_loses_nothing_acknowledged(void **state)
 {
 	struct drv *d = calloc(1, sizeof(*d));
 	uint64_t iterations, acked = 0, rejected = 0, unknown = 0, present = 0;
+	uint64_t deleted = 0;
 	uint64_t t0 = mr_mono_ns();
 	bool verbose;
 	char sync_src[E2E_PATH_SIZE];
@@ -1034,7 +1307,7 @@ test_kill_9_at_random_loses_nothing_acknowledged(void **state)
 	pthread_mutex_init(&d->mu, NULL);
 	pthread_cond_init(&d->cv, NULL);
 
-	e2e_start(&d->s, "crash");
+	e2e_start_args(&d->s, "crash", modelregd_args);
 	snprintf(d->verify_dir, sizeof(d->verify_dir),
 	    "/dev/shm/modelreg-crash-%d", (int)getpid());
 	if (mkdir(d->verify_dir, 0700) != 0)
@@ -1074,6 +1347,7 @@ test_kill_9_at_random_loses_nothing_acknowledged(void **state)
 		snprintf(a->reviewer, sizeof(a->reviewer), "reviewer-t%d", i);
 		setup_actor(d, a);
 	}
+	collect(d);
 	check_all(d, false);
 	for (int i = 0; i < THREADS; i++)
 		assert_int_equal(pthread_create(&d->actors[i].thread, NULL,
@@ -1082,7 +1356,8 @@ test_kill_9_at_random_loses_nothing_acknowledged(void **state)
 
 	for (d->iteration = 1; (uint64_t)d->iteration <= iterations;
 	     d->iteration++) {
-		uint64_t t1, t2, t3, t4;
+		uint64_t t1, t2, t3, t4, t5;
+		bool pull_all = d->iteration % PULL_ALL_EVERY == 0;
 
 		ms_sleep(50 + rng_below(&d->rng, 750));
 		t1 = mr_mono_ns();
@@ -1100,13 +1375,19 @@ test_kill_9_at_random_loses_nothing_acknowledged(void **state)
 		wait_parked(d);
 		t3 = mr_mono_ns();
 		barrier(d);
-		check_all(d, false);
+		collect(d);
 		t4 = mr_mono_ns();
+		check_all(d, pull_all);
+		t5 = mr_mono_ns();
 		if (verbose)
 			printf("crash: iteration %d: restart %.2f s, park %.2f "
-			       "s, check %.2f s\n",
+			       "s, gc %.2f s (%" PRIu64 " of %" PRIu64
+			       " chunks), check %.2f s%s\n",
 			    d->iteration, (double)(t2 - t1) / 1e9,
-			    (double)(t3 - t2) / 1e9, (double)(t4 - t3) / 1e9);
+			    (double)(t3 - t2) / 1e9, (double)(t4 - t3) / 1e9,
+			    d->gc.chunks_deleted, d->gc.chunks_scanned,
+			    (double)(t5 - t4) / 1e9,
+			    pull_all ? " (every version pulled)" : "");
 		resume_actors(d);
 	}
 
@@ -1115,6 +1396,7 @@ test_kill_9_at_random_loses_nothing_acknowledged(void **state)
 	pause_actors(d);
 	wait_parked(d);
 	barrier(d);
+	collect(d);
 	check_all(d, true);
 	pthread_mutex_lock(&d->mu);
 	d->stop = true;
@@ -1138,8 +1420,10 @@ test_kill_9_at_random_loses_nothing_acknowledged(void **state)
 	for (int i = 0; i < THREADS; i++) {
 		actor *a = &d->actors[i];
 
-		for (size_t n = 0; n < a->n_v; n++)
+		for (size_t n = 0; n < a->n_v; n++) {
 			present += a->v[n].pres == PRESENT;
+			deleted += a->v[n].pres == DELETED;
+		}
 		mr_client_close(a->c);
 		mr_client_close(a->rc);
 		free(a->v);
@@ -1152,6 +1436,12 @@ test_kill_9_at_random_loses_nothing_acknowledged(void **state)
 	       "; lost 0\n",
 	    acked, rejected, unknown, d->unknown_applied, d->unknown_total,
 	    d->maybe_registers_present, present, d->chunks, d->audit_base);
+	printf("crash: versions deleted %" PRIu64 " (unknown deletions "
+	       "applied %" PRIu64 ", not applied %" PRIu64 "); %" PRIu64
+	       " garbage collections took %" PRIu64 " chunks (%" PRIu64
+	       " bytes), none referenced\n",
+	    deleted, d->maybe_deletes_applied, d->maybe_deletes_undone,
+	    d->gc_passes, d->gc_deleted, d->gc_bytes);
 	mr_client_close(d->c);
 	tu_rmtree(d->verify_dir);
 	e2e_finish(&d->s);
